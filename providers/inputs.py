@@ -1,0 +1,392 @@
+"""The declarative input table of `ApiKey`, and the pure check and diff over it.
+
+Every rule about an input (its type, whether a change is applied in place or needs a new key,
+what omitting it means, which API field carries it) lives in `INPUTS`, so `check`, `diff`,
+`create` and `update` cannot disagree. Nothing here does I/O or reads the clock: callers pass
+`now`, which keeps every function a pure function the property tests can hammer.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from pulumi.output import Unknown
+
+from providers.redaction import redact
+
+LIMIT_RESETS: tuple[str, ...] = ("daily", "weekly", "monthly")
+DECLARED = "declared"
+"""Output holding the names of the inputs the program declared, so removal can be diffed."""
+
+_RFC3339_UTC = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?P<zone>Z|[+-]\d{2}:\d{2})$"
+)
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_KEY_HASH = re.compile(r"^[0-9a-f]{64}$")
+_SHOWN_MAX = 80
+
+
+class Kind(Enum):
+    """The value type of an input; picks its validator and its normal form for diffing."""
+
+    TEXT = "text"
+    USD = "usd"
+    LIMIT_RESET = "limit_reset"
+    FLAG = "flag"
+    TIMESTAMP = "timestamp"
+    UUID = "uuid"
+    KEY_HASH = "key_hash"
+    SECRET = "secret"  # noqa: S105 - the kind of the adopt_secret input, not a secret
+
+
+class OnChange(Enum):
+    """What a change of the input does to the key."""
+
+    UPDATE = "update"
+    """PATCHed in place (or, for `adopt_secret`, re-verified): the hash and secret stay."""
+    REPLACE = "replace"
+    """The API cannot change it: a new key is created first, then the old one is deleted."""
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One row of the input table."""
+
+    name: str
+    kind: Kind
+    on_change: OnChange
+    api_field: str | None
+    """Field of `POST /keys` / `PATCH /keys/{hash}` carrying it; None when it is not sent."""
+    required: bool = False
+    default: object = None
+    """The value an omitted input stands for, once it had been declared before."""
+    removal_diffs: bool = True
+    """Whether "declared before, omitted now" is a change back to `default`."""
+    compare_with: str | None = None
+    """Output to compare against, when it is not the output of the same name."""
+
+
+INPUTS: tuple[InputSpec, ...] = (
+    InputSpec("name", Kind.TEXT, OnChange.UPDATE, "name", required=True),
+    InputSpec("limit", Kind.USD, OnChange.UPDATE, "limit"),
+    InputSpec("limit_reset", Kind.LIMIT_RESET, OnChange.UPDATE, "limit_reset"),
+    InputSpec(
+        "include_byok_in_limit", Kind.FLAG, OnChange.UPDATE, "include_byok_in_limit", default=False
+    ),
+    InputSpec("disabled", Kind.FLAG, OnChange.UPDATE, "disabled", default=False),
+    InputSpec("expires_at", Kind.TIMESTAMP, OnChange.REPLACE, "expires_at"),
+    # The server puts every key in a workspace; an omitted workspace_id must never diff against it.
+    InputSpec("workspace_id", Kind.UUID, OnChange.REPLACE, "workspace_id", removal_diffs=False),
+    # Dropping `adopt` after the adoption is bookkeeping: the key stays the same key.
+    InputSpec("adopt", Kind.KEY_HASH, OnChange.REPLACE, None, removal_diffs=False),
+    # The secret of an adopted key is compared with the `key` output, never stored elsewhere.
+    InputSpec(
+        "adopt_secret", Kind.SECRET, OnChange.UPDATE, None, removal_diffs=False, compare_with="key"
+    ),
+)
+INPUTS_BY_NAME: Mapping[str, InputSpec] = {spec.name: spec for spec in INPUTS}
+REPLACE_FIELDS: frozenset[str] = frozenset(
+    spec.name for spec in INPUTS if spec.on_change is OnChange.REPLACE
+)
+CREATE_FIELDS: tuple[str, ...] = (
+    "name", "limit", "limit_reset", "include_byok_in_limit", "expires_at", "workspace_id"
+)
+"""Inputs `POST /keys` accepts (`disabled` is not one: it needs a PATCH after the create)."""
+PATCH_FIELDS: frozenset[str] = frozenset(
+    spec.name
+    for spec in INPUTS
+    if spec.on_change is OnChange.UPDATE and spec.api_field is not None
+)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One invalid input: the property and a reason naming the bad value and what is allowed."""
+
+    property: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class DiffPlan:
+    """What `diff` found, before it is translated into Pulumi's `DiffResult`."""
+
+    changed: tuple[str, ...] = ()
+    replaces: tuple[str, ...] = ()
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changed)
+
+
+def is_unknown(value: object) -> bool:
+    """A value not known yet during preview (an output of another resource)."""
+    return isinstance(value, Unknown)
+
+
+def present(props: Mapping[str, Any], name: str) -> bool:
+    """Declared by the program: present and not None (the wire drops None anyway)."""
+    return props.get(name) is not None
+
+
+def declared_inputs(news: Mapping[str, Any]) -> list[str]:
+    """The names of the inputs the program set, stored as the `declared` output."""
+    return sorted(spec.name for spec in INPUTS if present(news, spec.name))
+
+
+# --- check -------------------------------------------------------------------------------------
+
+
+def shown(value: object) -> str:
+    """A bad value as an error message quotes it: short, and redacted in case it is a key."""
+    text = repr(value)
+    if len(text) > _SHOWN_MAX:
+        text = text[: _SHOWN_MAX - 3] + "..."
+    return redact(text)
+
+
+def _check_text(value: object) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return f"{shown(value)} is not allowed: expected a non-empty string, e.g. 'ci-deploy'."
+    return None
+
+
+def _check_usd(value: object) -> str | None:
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not is_number or not math.isfinite(value) or value < 0:
+        return (
+            f"{shown(value)} is not allowed: expected a number of US dollars >= 0, e.g. 25 or 2.5;"
+            " omit `limit` for no spending limit."
+        )
+    return None
+
+
+def _check_limit_reset(value: object) -> str | None:
+    if value not in LIMIT_RESETS:
+        allowed = ", ".join(repr(reset) for reset in LIMIT_RESETS)
+        return (
+            f"{shown(value)} is not allowed: expected one of {allowed};"
+            " omit `limit_reset` for a limit that never resets."
+        )
+    return None
+
+
+def _check_flag(value: object) -> str | None:
+    if not isinstance(value, bool):
+        return f"{shown(value)} is not allowed: expected true or false (a boolean, not a string)."
+    return None
+
+
+def parse_timestamp(value: str) -> datetime | None:
+    """Parse any ISO 8601 timestamp with a zone; None when it is not one."""
+    text = value.strip()
+    # Python parses at most 6 fractional digits; RFC 3339 allows more.
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return None
+    return parsed
+
+
+def _check_timestamp(value: object, now: datetime, was: object) -> str | None:
+    example = "e.g. '2027-06-30T00:00:00Z'"
+    if not isinstance(value, str):
+        return (
+            f"{shown(value)} is not allowed: expected an RFC 3339 UTC timestamp string, {example}."
+        )
+    match = _RFC3339_UTC.match(value)
+    parsed = parse_timestamp(value) if match else None
+    if match is None or parsed is None:
+        return (
+            f"{shown(value)} is not allowed: expected an RFC 3339 timestamp with seconds"
+            f" and a UTC zone, {example}."
+        )
+    if match.group("zone") not in ("Z", "+00:00"):
+        return (
+            f"{shown(value)} is not allowed: OpenRouter accepts only UTC; write the same instant"
+            f" with 'Z', {example}."
+        )
+    # An existing key keeps its past expiry: re-checking it would fail every later preview.
+    unchanged = isinstance(was, str) and normal_timestamp(was) == normal_timestamp(value)
+    if parsed <= now and not unchanged:
+        return (
+            f"{shown(value)} is in the past (now is {now.strftime('%Y-%m-%dT%H:%M:%SZ')}):"
+            " expected a future UTC timestamp; omit `expires_at` for a key that never expires."
+        )
+    return None
+
+
+def _check_uuid(value: object) -> str | None:
+    if not isinstance(value, str) or not _UUID.match(value):
+        return (
+            f"{shown(value)} is not allowed: expected a workspace UUID such as"
+            " '3f2b0c4e-8a1d-4e5f-9b6a-7c8d9e0f1a2b'; omit it for the default workspace."
+        )
+    return None
+
+
+def _check_key_hash(value: object) -> str | None:
+    if not isinstance(value, str) or not _KEY_HASH.match(value):
+        return (
+            f"{shown(value)} is not allowed: expected the hash of an existing key, 64 lowercase hex"
+            " characters (the `hash` column of the OpenRouter key list)."
+        )
+    return None
+
+
+def _check_secret(value: object) -> str | None:
+    # Never quote the value: it is a key.
+    if not isinstance(value, str) or not value.strip():
+        return (
+            "the value given is not allowed: expected the secret of the adopted key as a"
+            " non-empty string, passed as a Pulumi secret (pulumi.Output.secret(...))."
+        )
+    return None
+
+
+_SIMPLE_CHECKS: Mapping[Kind, Callable[[object], str | None]] = {
+    Kind.TEXT: _check_text,
+    Kind.USD: _check_usd,
+    Kind.LIMIT_RESET: _check_limit_reset,
+    Kind.FLAG: _check_flag,
+    Kind.UUID: _check_uuid,
+    Kind.KEY_HASH: _check_key_hash,
+    Kind.SECRET: _check_secret,
+}
+
+
+def check_inputs(
+    olds: Mapping[str, Any], news: Mapping[str, Any], now: datetime
+) -> list[Failure]:
+    """Every invalid input at once, in table order; unknown (preview) values are skipped.
+
+    `olds` are the old inputs (empty for a new key); they only matter for a past `expires_at`.
+    """
+    failures: list[Failure] = []
+    for spec in INPUTS:
+        value = news.get(spec.name)
+        if is_unknown(value):
+            continue
+        if value is None:
+            if spec.required:
+                reason = f"`{spec.name}` is required: give the key a name, e.g. 'ci-deploy'."
+                failures.append(Failure(spec.name, reason))
+            continue
+        if spec.kind is Kind.TIMESTAMP:
+            reason = _check_timestamp(value, now, olds.get(spec.name))
+        else:
+            reason = _SIMPLE_CHECKS[spec.kind](value)
+        if reason is not None:
+            failures.append(Failure(spec.name, f"`{spec.name}`: {reason}"))
+    if present(news, "adopt_secret") and not present(news, "adopt"):
+        failures.append(
+            Failure(
+                "adopt_secret",
+                "`adopt_secret` is only allowed together with `adopt`: set `adopt` to the hash of"
+                " the key the secret belongs to, or remove `adopt_secret`.",
+            )
+        )
+    return failures
+
+
+# --- diff --------------------------------------------------------------------------------------
+
+
+def normal_timestamp(value: object) -> object:
+    """One spelling per instant, so `...00Z` equals `...00.000+00:00`."""
+    if not isinstance(value, str):
+        return value
+    parsed = parse_timestamp(value)
+    if parsed is None:
+        return value
+    return parsed.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def normal_value(kind: Kind, value: object) -> object:
+    """The form two values are compared in: 5 == 5.0, one timestamp spelling, lowercase UUIDs."""
+    if value is None:
+        return None
+    if kind is Kind.USD and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if kind is Kind.TIMESTAMP:
+        return normal_timestamp(value)
+    if kind is Kind.UUID and isinstance(value, str):
+        return value.lower()
+    return value
+
+
+def _wanted(
+    spec: InputSpec, news: Mapping[str, Any], declared_before: frozenset[str]
+) -> tuple[bool, object]:
+    """(whether the program has a say on this input, the value it asks for)."""
+    if present(news, spec.name):
+        return True, news[spec.name]
+    if spec.removal_diffs and spec.name in declared_before:
+        return True, spec.default
+    return False, None
+
+
+def previously_declared(olds: Mapping[str, Any]) -> frozenset[str]:
+    """The inputs the last create/update was given, from the `declared` output."""
+    declared = olds.get(DECLARED)
+    if not isinstance(declared, list | tuple):
+        return frozenset()
+    return frozenset(name for name in declared if isinstance(name, str))
+
+
+def diff_inputs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffPlan:
+    """Compare the old OUTPUTS with the new inputs, input by input, as the table says.
+
+    Only declared inputs count: computed usage, `__provider` and values the server filled in for
+    an omitted input never produce a diff, so a fresh key never shows a perpetual change.
+    """
+    declared_before = previously_declared(olds)
+    changed: list[str] = []
+    replaces: list[str] = []
+    for spec in INPUTS:
+        has_say, wanted = _wanted(spec, news, declared_before)
+        if not has_say:
+            continue
+        if is_unknown(wanted):
+            # It may turn out equal: report a change, but never a replace on a guess.
+            changed.append(spec.name)
+            continue
+        current = olds.get(spec.compare_with or spec.name)
+        if normal_value(spec.kind, wanted) != normal_value(spec.kind, current):
+            changed.append(spec.name)
+            if spec.on_change is OnChange.REPLACE:
+                replaces.append(spec.name)
+    return DiffPlan(tuple(changed), tuple(replaces))
+
+
+def patch_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, object]:
+    """The in-place API fields to PATCH so the key matches `news`: the changed ones only."""
+    declared_before = previously_declared(olds)
+    plan = diff_inputs(olds, news)
+    changes: dict[str, object] = {}
+    for name in plan.changed:
+        spec = INPUTS_BY_NAME[name]
+        if name not in PATCH_FIELDS or spec.api_field is None:
+            continue
+        _, wanted = _wanted(spec, news, declared_before)
+        changes[spec.api_field] = wanted
+    return changes
+
+
+def create_fields(news: Mapping[str, Any]) -> dict[str, object]:
+    """The declared inputs `POST /keys` takes, by API field name."""
+    fields: dict[str, object] = {}
+    for name in CREATE_FIELDS:
+        spec = INPUTS_BY_NAME[name]
+        if present(news, name) and spec.api_field is not None:
+            fields[spec.api_field] = news[name]
+    return fields
