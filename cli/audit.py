@@ -1,0 +1,654 @@
+"""`audit`: join every key of the account with what the stacks manage, and judge the result.
+
+Keymaster's split: `gather` (the I/O: stack outputs, the full key list) is separate from
+`compare`, a pure function of what the stacks manage, what the account holds, the time and the
+thresholds. The audit never judges from a partial picture: a failed page, an unreadable stack
+output or a stack that cannot be read stops it with an error (exit 2) and no report.
+Nothing here writes: the only requests are `GET /key`, `GET /keys` and `GET /keys/{hash}`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from cli import diagnostics
+from cli.diagnostics import Diagnostic
+
+KEYS_OUTPUT = "keys"
+PULUMI_TIMEOUT_SECONDS = 120
+# Never handed to `pulumi stack output`, which needs none of them.
+KEY_VARIABLES = ("OPENROUTER_MANAGEMENT_KEY", "OPENROUTER_PROVISIONING_KEY", "OPENROUTER_API_KEY")
+
+
+# --- inputs of the compare ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ManagedKey:
+    """One entry of a stack's `keys` output: a key the stack owns and who consumes it."""
+
+    stack: str
+    key_id: str
+    hash: str
+    label: str
+    name: str
+    generation: int
+    consumers: tuple[str, ...]
+
+
+class ObservedKey(Protocol):
+    """What the compare reads of a key in the account (`providers` `KeyRecord` fits)."""
+
+    @property
+    def hash(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def disabled(self) -> bool: ...
+    @property
+    def limit(self) -> float | None: ...
+    @property
+    def limit_remaining(self) -> float | None: ...
+    @property
+    def limit_reset(self) -> str | None: ...
+    @property
+    def usage(self) -> float: ...
+    @property
+    def usage_daily(self) -> float: ...
+    @property
+    def usage_weekly(self) -> float: ...
+    @property
+    def usage_monthly(self) -> float: ...
+    @property
+    def expires_at(self) -> datetime | str | None: ...
+    @property
+    def created_at(self) -> datetime | str | None: ...
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a key counts as expiring, near its limit, and whether unused keys fail the run."""
+
+    expiring_days: int = 14
+    limit_percent: float = 80.0
+    fail_on_unused: bool = False
+
+
+# --- the result --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    """One line of the "where each key lives" table."""
+
+    hash: str
+    label: str
+    name: str
+    status: str  # enabled | disabled | expired | missing
+    owners: tuple[ManagedKey, ...]
+    limit: float | None = None
+    limit_used: float | None = None
+    limit_reset: str | None = None
+    usage_monthly: float | None = None
+    expires_at: datetime | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """Everything the renderers print; built by `compare` only."""
+
+    now: datetime
+    thresholds: Thresholds
+    stacks: tuple[str, ...]
+    rows: tuple[KeyRow, ...]
+    findings: tuple[Diagnostic, ...]
+    observed_count: int
+    disabled_count: int
+
+    @property
+    def failed(self) -> bool:
+        return any(f.severity == "error" for f in self.findings)
+
+    @property
+    def exit_code(self) -> int:
+        return diagnostics.EXIT_FINDINGS if self.failed else diagnostics.EXIT_OK
+
+
+# --- the pure compare --------------------------------------------------------------------------
+
+
+def compare(
+    managed: Sequence[ManagedKey],
+    observed: Sequence[ObservedKey],
+    now: datetime,
+    thresholds: Thresholds,
+) -> AuditReport:
+    """Judge the account against the stacks. Pure: same inputs, same report."""
+    owners_by_hash: dict[str, list[ManagedKey]] = {}
+    for entry in managed:
+        owners_by_hash.setdefault(entry.hash, []).append(entry)
+    observed_by_hash = {key.hash: key for key in observed}
+
+    rows: list[KeyRow] = []
+    findings: list[Diagnostic] = []
+    for key in observed_by_hash.values():
+        owners = tuple(owners_by_hash.get(key.hash, ()))
+        row = _observed_row(key, owners, now)
+        rows.append(row)
+        findings.extend(_judge(row, now, thresholds))
+    for key_hash, owner_list in owners_by_hash.items():
+        if key_hash not in observed_by_hash:
+            owners = tuple(owner_list)
+            row = KeyRow(
+                hash=key_hash,
+                label=owners[0].label,
+                name=owners[0].name,
+                status="missing",
+                owners=owners,
+            )
+            rows.append(row)
+            findings.extend(_judge(row, now, thresholds))
+
+    rows.sort(key=_row_order)
+    findings.sort(key=lambda f: (_FINDING_ORDER.index(f.kind), f.context.get("name", "")))
+    return AuditReport(
+        now=now,
+        thresholds=thresholds,
+        stacks=tuple(dict.fromkeys(entry.stack for entry in managed)),
+        rows=tuple(rows),
+        findings=tuple(findings),
+        observed_count=len(observed_by_hash),
+        disabled_count=sum(1 for key in observed_by_hash.values() if key.disabled),
+    )
+
+
+_FINDING_ORDER = (
+    "managed-key-missing",
+    "managed-key-disabled",
+    "key-managed-twice",
+    "key-expired",
+    "key-expiring",
+    "key-near-limit",
+    "unmanaged-key",
+    "key-unused-this-month",
+)
+
+
+def _row_order(row: KeyRow) -> tuple[int, str, str, str]:
+    if row.owners:
+        return (0, row.owners[0].stack, row.owners[0].key_id, row.hash)
+    return (1, row.name.casefold(), row.label, row.hash)
+
+
+def _observed_row(key: ObservedKey, owners: tuple[ManagedKey, ...], now: datetime) -> KeyRow:
+    expires_at = instant(key.expires_at)
+    if key.disabled:
+        status = "disabled"
+    elif expires_at is not None and expires_at <= now:
+        status = "expired"
+    else:
+        status = "enabled"
+    return KeyRow(
+        hash=key.hash,
+        label=key.label,
+        name=key.name,
+        status=status,
+        owners=owners,
+        limit=key.limit,
+        limit_used=limit_used(key),
+        limit_reset=key.limit_reset,
+        usage_monthly=key.usage_monthly,
+        expires_at=expires_at,
+        created_at=instant(key.created_at),
+    )
+
+
+def limit_used(key: ObservedKey) -> float | None:
+    """Dollars spent against the limit in the current reset period; None without a limit."""
+    if key.limit is None:
+        return None
+    if key.limit_remaining is not None:
+        return max(key.limit - key.limit_remaining, 0.0)
+    period_usage = {
+        "daily": key.usage_daily,
+        "weekly": key.usage_weekly,
+        "monthly": key.usage_monthly,
+    }
+    return period_usage.get(key.limit_reset or "", key.usage)
+
+
+def limit_percent(row: KeyRow) -> float | None:
+    if row.limit is None or row.limit_used is None:
+        return None
+    if row.limit <= 0:
+        return 100.0
+    return 100.0 * row.limit_used / row.limit
+
+
+def _judge(row: KeyRow, now: datetime, thresholds: Thresholds) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    if not row.owners:
+        found.append(_unmanaged(row))
+    else:
+        if len(row.owners) > 1:
+            found.append(_managed_twice(row))
+        if row.status == "missing":
+            found.append(_missing(row))
+            return found
+        if row.status == "disabled":
+            found.append(_managed_disabled(row))
+    if row.status == "disabled":
+        return found
+
+    if row.expires_at is not None:
+        if row.expires_at <= now:
+            found.append(_expired(row, now))
+        elif row.expires_at - now <= timedelta(days=thresholds.expiring_days):
+            found.append(_expiring(row, now, thresholds))
+    if row.status != "enabled":
+        return found
+    percent = limit_percent(row)
+    if percent is not None and percent >= thresholds.limit_percent:
+        found.append(_near_limit(row, percent, thresholds))
+    if row.usage_monthly is not None and row.usage_monthly <= 0:
+        found.append(_unused(row, thresholds))
+    return found
+
+
+# --- finding wording ---------------------------------------------------------------------------
+
+
+def _context(row: KeyRow) -> dict[str, str]:
+    context = {"key": row.label, "name": row.name, "hash": row.hash}
+    if row.owners:
+        context["stacks"] = ", ".join(sorted({o.stack for o in row.owners}))
+        context["key_ids"] = ", ".join(f"{o.stack}/{o.key_id}" for o in row.owners)
+    consumers = consumers_of(row)
+    if consumers:
+        context["consumers"] = ", ".join(consumers)
+    return context
+
+
+def consumers_of(row: KeyRow) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(c for o in row.owners for c in o.consumers))
+
+
+def _where(row: KeyRow) -> str:
+    return " and ".join(f"{o.stack}/{o.key_id}" for o in row.owners)
+
+
+def _up(row: KeyRow) -> str:
+    return "; ".join(
+        f"`pulumi up --refresh --stack {s}`" for s in sorted({o.stack for o in row.owners})
+    )
+
+
+def _config_files(row: KeyRow) -> str:
+    return " and ".join(f"stacks/Pulumi.{s}.yaml" for s in sorted({o.stack for o in row.owners}))
+
+
+def _unmanaged(row: KeyRow) -> Diagnostic:
+    state = " (disabled)" if row.status == "disabled" else ""
+    return Diagnostic(
+        kind="unmanaged-key",
+        message=f"{row.label} ({row.name}){state} is in the account but no stack manages it.",
+        hint=(
+            f"if something uses it, adopt it into a stack by its hash ({row.hash}); otherwise "
+            "delete it at https://openrouter.ai/settings/keys."
+        ),
+        context=_context(row),
+    )
+
+
+def _missing(row: KeyRow) -> Diagnostic:
+    consumers = consumers_of(row)
+    who = f"; {', '.join(consumers)} still point at it" if consumers else ""
+    return Diagnostic(
+        kind="managed-key-missing",
+        message=f"{row.label} ({_where(row)}) is managed but no longer exists in the account{who}.",
+        hint=f"run {_up(row)} to create it again and re-point its consumers.",
+        context=_context(row),
+    )
+
+
+def _managed_disabled(row: KeyRow) -> Diagnostic:
+    consumers = consumers_of(row)
+    who = f"; {', '.join(consumers)} use it" if consumers else ""
+    return Diagnostic(
+        kind="managed-key-disabled",
+        message=f"{row.label} ({_where(row)}) is managed but disabled{who}.",
+        hint=(
+            f"if it was disabled on purpose (a leak), rotate it in {_config_files(row)}; "
+            f"otherwise run {_up(row)} to enable it again."
+        ),
+        context=_context(row),
+    )
+
+
+def _managed_twice(row: KeyRow) -> Diagnostic:
+    return Diagnostic(
+        kind="key-managed-twice",
+        message=f"{row.label} is managed by {_where(row)}: destroying or rotating one deletes "
+        "the key under the other.",
+        hint=f"keep it in one stack; remove it from the others' state with `pulumi state delete` "
+        f"after dropping it from their config ({_config_files(row)}).",
+        context=_context(row),
+    )
+
+
+def _days(delta: timedelta) -> str:
+    days = delta.days
+    if days >= 1:
+        return f"{days} day{'s' if days != 1 else ''}"
+    hours = max(int(delta.total_seconds() // 3600), 0)
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
+def _rotate_hint(row: KeyRow) -> str:
+    if row.owners:
+        return (
+            f"rotate it: set a later expiry on it in {_config_files(row)} (a new key replaces it "
+            f"and its consumers move over) and run {_up(row)}."
+        )
+    return "make a replacement for whatever uses it, then delete this key in the dashboard."
+
+
+def _expired(row: KeyRow, now: datetime) -> Diagnostic:
+    assert row.expires_at is not None
+    return Diagnostic(
+        kind="key-expired",
+        message=f"{row.label} ({row.name}) expired {_days(now - row.expires_at)} ago "
+        f"({iso(row.expires_at)}).",
+        hint=_rotate_hint(row),
+        context={**_context(row), "expires_at": iso(row.expires_at)},
+    )
+
+
+def _expiring(row: KeyRow, now: datetime, thresholds: Thresholds) -> Diagnostic:
+    assert row.expires_at is not None
+    return Diagnostic(
+        kind="key-expiring",
+        message=f"{row.label} ({row.name}) expires in {_days(row.expires_at - now)} "
+        f"({iso(row.expires_at)}), within the {thresholds.expiring_days}-day threshold.",
+        hint=_rotate_hint(row),
+        context={**_context(row), "expires_at": iso(row.expires_at)},
+    )
+
+
+def _near_limit(row: KeyRow, percent: float, thresholds: Thresholds) -> Diagnostic:
+    assert row.limit is not None
+    assert row.limit_used is not None
+    period = f" this {_PERIOD[row.limit_reset]}" if row.limit_reset in _PERIOD else ""
+    fix = (
+        f"raise its `limit` in {_config_files(row)} and run {_up(row)}"
+        if row.owners
+        else "raise its limit in the dashboard"
+    )
+    return Diagnostic(
+        kind="key-near-limit",
+        message=f"{row.label} ({row.name}) has used {percent:.0f}% of its limit{period} "
+        f"({money(row.limit_used)} of {money(row.limit)}), at or above "
+        f"{thresholds.limit_percent:g}%.",
+        hint=f"{fix}, or find out what is spending it; requests fail once the limit is reached.",
+        context={**_context(row), "percent": f"{percent:.1f}"},
+    )
+
+
+_PERIOD = {"daily": "day", "weekly": "week", "monthly": "month"}
+
+
+def _unused(row: KeyRow, thresholds: Thresholds) -> Diagnostic:
+    fix = (
+        f"if nothing uses it any more, remove it from {_config_files(row)} and run {_up(row)}"
+        if row.owners
+        else "if nothing uses it any more, delete it at https://openrouter.ai/settings/keys"
+    )
+    return Diagnostic(
+        kind="key-unused-this-month",
+        message=f"{row.label} ({row.name}) has no usage this month.",
+        hint=f"{fix}; early in a month this can simply mean it has not been called yet.",
+        context=_context(row),
+        severity="error" if thresholds.fail_on_unused else "warning",
+    )
+
+
+# --- values ------------------------------------------------------------------------------------
+
+
+def instant(value: datetime | str | None) -> datetime | None:
+    """A timestamp from the API as an aware UTC datetime; the API's formats vary."""
+    if value is None or value == "":
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def money(amount: float) -> str:
+    return f"${amount:,.2f}"
+
+
+# --- stack outputs: parse (pure) ---------------------------------------------------------------
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def parse_stack_outputs(document: object, source: str, stack: str) -> list[ManagedKey]:
+    """The `keys` output of one stack, checked field by field; values are never quoted back."""
+    if not isinstance(document, dict):
+        raise diagnostics.outputs_invalid(
+            source, "the document", f"is {_json_type(document)}, not an object of stack outputs"
+        )
+    if KEYS_OUTPUT not in document:
+        present = ", ".join(sorted(map(str, document))) or "none"
+        raise diagnostics.outputs_invalid(
+            source,
+            f"output `{KEYS_OUTPUT}`",
+            f"is missing (outputs present: {present}); the stack is not an openrouter-keys "
+            "stack or was never deployed",
+        )
+    keys = document[KEYS_OUTPUT]
+    if keys == "[secret]":
+        raise diagnostics.outputs_invalid(
+            source, f"output `{KEYS_OUTPUT}`", "is a secret, but it never holds key values"
+        )
+    if not isinstance(keys, dict):
+        raise diagnostics.outputs_invalid(
+            source, f"output `{KEYS_OUTPUT}`", f"is {_json_type(keys)}, not an object"
+        )
+    return [
+        _managed_entry(entry, f"{KEYS_OUTPUT}.{key_id}", source, stack, key_id)
+        for key_id, entry in keys.items()
+    ]
+
+
+def _managed_entry(entry: object, path: str, source: str, stack: str, key_id: str) -> ManagedKey:
+    if not isinstance(entry, dict):
+        raise diagnostics.outputs_invalid(source, path, f"is {_json_type(entry)}, not an object")
+
+    def text(name: str, *, required_non_empty: bool = False) -> str:
+        value = entry.get(name)
+        if not isinstance(value, str) or (required_non_empty and not value):
+            problem = "is missing" if name not in entry else f"is {_json_type(value)}"
+            want = "a non-empty string" if required_non_empty else "a string"
+            if isinstance(value, str):
+                problem = "is empty"
+            raise diagnostics.outputs_invalid(source, f"{path}.{name}", f"{problem}, not {want}")
+        return value
+
+    key_hash = text("hash", required_non_empty=True)
+    label = text("label")
+    name = text("name")
+    generation = entry.get("generation")
+    if isinstance(generation, bool) or not isinstance(generation, int):
+        problem = "is missing" if "generation" not in entry else f"is {_json_type(generation)}"
+        raise diagnostics.outputs_invalid(
+            source, f"{path}.generation", f"{problem}, not an integer"
+        )
+    consumers = entry.get("consumers")
+    if not isinstance(consumers, list):
+        problem = "is missing" if "consumers" not in entry else f"is {_json_type(consumers)}"
+        raise diagnostics.outputs_invalid(
+            source, f"{path}.consumers", f"{problem}, not an array of strings"
+        )
+    for index, consumer in enumerate(consumers):
+        if not isinstance(consumer, str):
+            raise diagnostics.outputs_invalid(
+                source, f"{path}.consumers[{index}]", f"is {_json_type(consumer)}, not a string"
+            )
+    return ManagedKey(
+        stack=stack,
+        key_id=key_id,
+        hash=key_hash,
+        label=label,
+        name=name,
+        generation=generation,
+        consumers=tuple(consumers),
+    )
+
+
+# --- stack outputs: read (I/O) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StackSource:
+    """Where one stack's outputs come from: a file, or `pulumi stack output` when `file` is None."""
+
+    stack: str
+    file: Path | None = None
+
+    @property
+    def description(self) -> str:
+        if self.file is None:
+            return f"`pulumi stack output --json --stack {self.stack}`"
+        return str(self.file)
+
+
+def read_outputs_file(path: Path) -> object:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise diagnostics.outputs_file_missing(str(path)) from None
+    except (OSError, UnicodeDecodeError) as error:
+        cause = (
+            error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
+        )
+        raise diagnostics.outputs_file_unreadable(str(path), cause.lower()) from None
+    return _decode(text, str(path))
+
+
+def _decode(text: str, source: str) -> object:
+    if not text.strip():
+        raise diagnostics.outputs_invalid(source, "the document", "is empty")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        # error.msg never contains the document; error.doc does, so only position is quoted.
+        raise diagnostics.outputs_invalid(
+            source,
+            "the document",
+            f"is not JSON ({error.msg} at line {error.lineno}, column {error.colno})",
+        ) from None
+
+
+def pulumi_stack_outputs(stack: str, env: Mapping[str, str]) -> object:
+    """Run `pulumi stack output --json` for one stack; no key variable reaches the child."""
+    executable = shutil.which("pulumi", path=env.get("PATH", os.defpath))
+    if executable is None:
+        raise diagnostics.pulumi_not_found(stack)
+    child_env = {name: value for name, value in env.items() if name not in KEY_VARIABLES}
+    child_env.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
+    command = [executable, "stack", "output", "--json", "--non-interactive", "--stack", stack]
+    try:
+        finished = subprocess.run(  # noqa: S603 -- fixed argv, no shell, resolved executable
+            command,
+            env=child_env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=PULUMI_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise diagnostics.stack_output_failed(
+            stack, f"no answer within {PULUMI_TIMEOUT_SECONDS} s"
+        ) from None
+    except OSError as error:
+        raise diagnostics.stack_output_failed(stack, str(error.strerror or error).lower()) from None
+    if finished.returncode != 0:
+        raise diagnostics.stack_output_failed(
+            stack, f"exit status {finished.returncode}: {_first_line(finished.stderr)}"
+        )
+    return _decode(finished.stdout, StackSource(stack).description)
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped:
+            return stripped[:limit]
+    return "no error output"
+
+
+def load_managed(sources: Iterable[StackSource], env: Mapping[str, str]) -> list[ManagedKey]:
+    """Every stack's managed keys; any unreadable stack stops the audit."""
+    managed: list[ManagedKey] = []
+    for source in sources:
+        document = (
+            pulumi_stack_outputs(source.stack, env)
+            if source.file is None
+            else read_outputs_file(source.file)
+        )
+        managed.extend(parse_stack_outputs(document, source.description, source.stack))
+    return managed
+
+
+def stack_source(value: str, *, from_file: bool) -> StackSource:
+    """`--stack NAME`, or `--outputs FILE` / `--outputs NAME=FILE` (NAME defaults to the stem)."""
+    if not from_file:
+        return StackSource(stack=value)
+    name, sep, rest = value.partition("=")
+    if sep and name and rest and "/" not in name and not Path(value).exists():
+        return StackSource(stack=name, file=Path(rest))
+    path = Path(value)
+    return StackSource(stack=path.stem, file=path)
+
+
+@dataclass
+class Observation:
+    """The account as listed, plus managed keys found by hash outside the listed workspaces."""
+
+    keys: list[ObservedKey] = field(default_factory=list)
+    found_by_hash: int = 0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,141 @@
+"""Stack outputs are checked field by field; a bad one names the file, the JSON path and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cli import audit
+from cli.audit import ManagedKey, StackSource, parse_stack_outputs, read_outputs_file
+from cli.diagnostics import CliError
+
+HASH = "e" * 64
+
+
+def good_entry(**overrides: object) -> dict[str, object]:
+    entry: dict[str, object] = {
+        "hash": HASH,
+        "label": "sk-or-v1-eee...eee",
+        "name": "shop-prod",
+        "generation": 2,
+        "consumers": ["github:acme/shop:OPENROUTER_API_KEY"],
+    }
+    entry.update(overrides)
+    return entry
+
+
+def error_of(document: object) -> CliError:
+    with pytest.raises(CliError) as caught:
+        parse_stack_outputs(document, "prod.json", "prod")
+    return caught.value
+
+
+def test_keys_output_becomes_managed_keys_of_that_stack():
+    document = {"keys": {"shop": good_entry()}, "inventory": "| key | ... |"}
+    assert parse_stack_outputs(document, "prod.json", "prod") == [
+        ManagedKey(
+            stack="prod",
+            key_id="shop",
+            hash=HASH,
+            label="sk-or-v1-eee...eee",
+            name="shop-prod",
+            generation=2,
+            consumers=("github:acme/shop:OPENROUTER_API_KEY",),
+        )
+    ]
+
+
+def test_a_stack_with_no_keys_yet_manages_nothing():
+    assert parse_stack_outputs({"keys": {}}, "dev.json", "dev") == []
+
+
+def test_extra_fields_in_an_entry_are_tolerated_for_newer_stacks():
+    document = {"keys": {"shop": good_entry(workspace_id="w-1")}}
+    assert parse_stack_outputs(document, "prod.json", "prod")[0].hash == HASH
+
+
+@pytest.mark.parametrize(
+    ("document", "path", "problem"),
+    [
+        ([], "the document", "is an array, not an object of stack outputs"),
+        ({"inventory": "x"}, "output `keys`", "is missing (outputs present: inventory)"),
+        ({"keys": "[secret]"}, "output `keys`", "is a secret"),
+        ({"keys": ["a"]}, "output `keys`", "is an array, not an object"),
+        ({"keys": {"shop": "x"}}, "keys.shop", "is a string, not an object"),
+        ({"keys": {"shop": good_entry(hash=None)}}, "keys.shop.hash", "is null, not a non-empty"),
+        ({"keys": {"shop": good_entry(hash="")}}, "keys.shop.hash", "is empty, not a non-empty"),
+        ({"keys": {"shop": good_entry(label=3)}}, "keys.shop.label", "is a number, not a string"),
+        ({"keys": {"shop": good_entry(generation="2")}}, "keys.shop.generation", "is a string"),
+        ({"keys": {"shop": good_entry(generation=True)}}, "keys.shop.generation", "is a boolean"),
+        ({"keys": {"shop": good_entry(consumers="a")}}, "keys.shop.consumers", "is a string"),
+        ({"keys": {"shop": good_entry(consumers=[1])}}, "keys.shop.consumers[0]", "is a number"),
+    ],
+)
+def test_malformed_outputs_name_the_source_path_and_problem(document, path, problem):
+    diagnostic = error_of(document).diagnostic
+    assert diagnostic.kind == "outputs-invalid"
+    assert diagnostic.message.startswith(f"prod.json: {path} {problem}")
+    assert diagnostic.context == {"source": "prod.json", "path": path}
+    assert "pulumi stack output --json --stack STACK" in diagnostic.hint
+
+
+def test_missing_field_is_called_missing():
+    entry = good_entry()
+    del entry["name"]
+    message = error_of({"keys": {"shop": entry}}).diagnostic.message
+    assert message == "prod.json: keys.shop.name is missing, not a string."
+
+
+def test_a_bad_value_is_never_quoted_back():
+    sentinel_like = "sk-or-v1-" + "ab" * 32
+    diagnostic = error_of({"keys": {"shop": good_entry(hash=[sentinel_like])}}).diagnostic
+    assert sentinel_like not in str(diagnostic.as_json())
+
+
+def test_outputs_file_that_does_not_exist(tmp_path: Path):
+    with pytest.raises(CliError) as caught:
+        read_outputs_file(tmp_path / "prod.json")
+    assert caught.value.diagnostic.kind == "outputs-file-missing"
+    assert "pulumi stack output --json --stack STACK > FILE" in caught.value.diagnostic.hint
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "is empty"),
+        ("  \n", "is empty"),
+        ('{"keys": {', "is not JSON (Expecting property name enclosed in double quotes at line 1"),
+        ("warning: update available\n{}", "is not JSON (Expecting value at line 1, column 1)"),
+    ],
+)
+def test_outputs_file_that_is_not_json(tmp_path: Path, text: str, problem: str):
+    path = tmp_path / "prod.json"
+    path.write_text(text)
+    with pytest.raises(CliError) as caught:
+        read_outputs_file(path)
+    assert caught.value.diagnostic.message.startswith(f"{path}: the document {problem}")
+
+
+def test_outputs_path_that_is_a_directory_is_unreadable(tmp_path: Path):
+    with pytest.raises(CliError) as caught:
+        read_outputs_file(tmp_path)
+    assert caught.value.diagnostic.kind == "outputs-file-unreadable"
+
+
+@pytest.mark.parametrize(
+    ("argument", "expected"),
+    [
+        ("out/prod.json", StackSource("prod", Path("out/prod.json"))),
+        ("staging=out/x.json", StackSource("staging", Path("out/x.json"))),
+        ("out/a=b/dev.json", StackSource("dev", Path("out/a=b/dev.json"))),
+    ],
+)
+def test_outputs_argument_names_the_stack_after_the_file_or_an_explicit_name(argument, expected):
+    assert audit.stack_source(argument, from_file=True) == expected
+
+
+def test_stack_argument_reads_pulumi():
+    source = audit.stack_source("prod", from_file=False)
+    assert source == StackSource("prod")
+    assert source.description == "`pulumi stack output --json --stack prod`"
