@@ -32,10 +32,14 @@ VERSION=$(awk '$1 == "github.com/pulumi/pulumi/pkg/v3" { print $2; exit }' "$WRA
 [[ $VERSION == v3.* ]] || fail "could not read the github.com/pulumi/pulumi/pkg/v3 version from $WRAPPER/go.mod"
 PINNED_SDK=$(sed -n 's/^pulumi==\([0-9.]*\).*/\1/p' requirements.txt)
 LDFLAGS="-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$VERSION"
+# The release build's tags (pulumi's .goreleaser.yml); no cgo, so the binaries are static like the
+# release ones and the build needs no C compiler.
+TAGS=osusergo,grpcnotrace
+export CGO_ENABLED=0
 
 # The stamp ties bin/ to the exact inputs; a change in any of them rebuilds.
 inputs_digest() {
-  { echo "$VERSION $LDFLAGS $(go env GOVERSION)"
+  { echo "$VERSION $LDFLAGS $TAGS $CGO_ENABLED $(go env GOVERSION)"
     cat "$WRAPPER/go.mod" "$WRAPPER/go.sum"
     find "$WRAPPER" -name '*.go' -print0 | sort -z | xargs -0 cat
   } | sha256sum | cut -d' ' -f1
@@ -70,8 +74,8 @@ done
 STAGE=$BIN/.stage
 rm -rf "$STAGE"
 mkdir -p "$STAGE"
-say "compiling $CLI_PACKAGE and ./pulumi-language-python (-trimpath -tags osusergo, version $VERSION)"
-go build -trimpath -tags osusergo -ldflags "$LDFLAGS" -o "$STAGE/" "$CLI_PACKAGE" ./pulumi-language-python ||
+say "compiling $CLI_PACKAGE and ./pulumi-language-python (-trimpath -tags $TAGS, CGO_ENABLED=0, version $VERSION)"
+go build -trimpath -tags "$TAGS" -ldflags "$LDFLAGS" -o "$STAGE/" "$CLI_PACKAGE" ./pulumi-language-python ||
   fail "go build failed (see the compiler output above)"
 
 say "copying pulumi-language-python-exec and pulumi-resource-pulumi-python from $SDK_MODULE"
