@@ -1,0 +1,199 @@
+"""End-to-end harness: the Pulumi engine built from source, the emulator, a project copy.
+
+Everything runs offline and leaves nothing behind: a temporary `PULUMI_HOME`, a `file://` backend
+in a temporary folder, the throwaway sandbox passphrase, plugin downloads and update checks off,
+`bin/` first on PATH, and the emulator as its own process on a free loopback port. The project is
+copied to a temporary folder (with `.venv` linked back, as Pulumi.yaml names it) so that editing
+config never touches the committed stack file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = REPO / "bin"
+ENGINE_UNAVAILABLE = BIN / "ENGINE-UNAVAILABLE.txt"
+ENGINE_FILES = (
+    "pulumi",
+    "pulumi-language-python",
+    "pulumi-language-python-exec",
+    "pulumi-resource-pulumi-python",
+)
+# The throwaway passphrase that encrypts stacks/Pulumi.sandbox.yaml (see docs/engine.md).
+SANDBOX_PASSPHRASE = "sandbox"
+STACK = "sandbox"
+PROJECT = "openrouter-keys"
+# What the Pulumi program needs to run; the rest of the repository stays behind.
+PROJECT_FILES = ("Pulumi.yaml", "__main__.py", "requirements.txt")
+PROJECT_PACKAGES = ("providers", "topology")
+COMMAND_TIMEOUT = 180.0
+EMULATOR_START_TIMEOUT = 15.0
+
+
+def engine_skip_reason() -> str | None:
+    """Why the e2e tests cannot run here, or None when the engine and the project's .venv exist."""
+    if ENGINE_UNAVAILABLE.exists():
+        return ENGINE_UNAVAILABLE.read_text(encoding="utf-8").strip()
+    missing = [name for name in ENGINE_FILES if not os.access(BIN / name, os.X_OK)]
+    if missing:
+        listed = ", ".join(f"bin/{name}" for name in missing)
+        return f"the Pulumi engine is not built (missing {listed}): run scripts/build-engine.sh"
+    if not (REPO / ".venv" / "bin" / "python").exists():
+        return "no .venv in the project root (Pulumi.yaml runs the program with .venv/bin/python)"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Emulator:
+    """The local OpenRouter, run as `python -m emulator`, inspected through its admin routes."""
+
+    def __init__(self, port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        self.api_base_url = f"{self.url}/api/v1"
+
+    def _call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(  # noqa: S310 - loopback URL built above
+            f"{self.url}{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            raw = response.read()
+        return json.loads(raw) if raw else None
+
+    def list_keys(self) -> list[dict[str, Any]]:
+        """Every regular key the emulator holds (admin view)."""
+        payload = self._call("GET", "/_emulator/keys")
+        return payload["data"] if isinstance(payload, dict) else payload
+
+    def delete_key_behind_pulumis_back(self, key_hash: str) -> None:
+        self._call("DELETE", f"/_emulator/keys/{key_hash}")
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The emulator's request log (method, path), oldest first."""
+        payload = self._call("GET", "/_emulator/requests")
+        return payload["data"] if isinstance(payload, dict) else payload
+
+    def clear_requests(self) -> None:
+        self._call("DELETE", "/_emulator/requests")
+
+    def create_regular_key(self, management_key: str, name: str) -> str:
+        """Mint a regular key over the public API, as a user would in the dashboard."""
+        request = urllib.request.Request(  # noqa: S310 - loopback URL
+            f"{self.api_base_url}/keys",
+            data=json.dumps({"name": name}).encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {management_key}",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return str(json.loads(response.read())["key"])
+
+    def answers(self) -> bool:
+        try:
+            self.list_keys()
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class Result:
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+class PulumiProject:
+    """A copy of the project with its own backend, PULUMI_HOME and stack config."""
+
+    def __init__(self, root: Path, workdir: Path) -> None:
+        self.root = root
+        self.stack_file = root / "stacks" / f"Pulumi.{STACK}.yaml"
+        home = workdir / "pulumi-home"
+        state = workdir / "state"
+        home.mkdir()
+        state.mkdir()
+        self.env = {
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "HOME": str(workdir),
+            "LANG": "C.UTF-8",
+            "PULUMI_HOME": str(home),
+            "PULUMI_BACKEND_URL": f"file://{state}",
+            "PULUMI_CONFIG_PASSPHRASE": SANDBOX_PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "1",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "1",
+            "PULUMI_DISABLE_REGISTRY_RESOLVE": "1",
+        }
+        self.state_dir = state
+
+    def pulumi(
+        self, *args: str, check: bool = True, env: Mapping[str, str] | None = None
+    ) -> Result:
+        """Run `pulumi ARGS` in the project copy; with check, a non-zero exit fails the test."""
+        completed = subprocess.run(
+            [str(BIN / "pulumi"), *args, "--non-interactive", "--color", "never"],
+            cwd=self.root,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+        result = Result(tuple(args), completed.returncode, completed.stdout, completed.stderr)
+        if check and result.returncode != 0:
+            pytest.fail(f"pulumi {' '.join(args)} exited {result.returncode}:\n{result.output}")
+        return result
+
+    def read_stack_config(self) -> dict[str, Any]:
+        return yaml.safe_load(self.stack_file.read_text(encoding="utf-8"))
+
+    def write_stack_config(self, document: Mapping[str, Any]) -> None:
+        self.stack_file.write_text(
+            yaml.safe_dump(dict(document), sort_keys=False), encoding="utf-8"
+        )
+
+    def project_config(self) -> dict[str, Any]:
+        """The `openrouter-keys:*` block of the stack file, for in-place edits."""
+        document = self.read_stack_config()
+        return document["config"]
+
+    def edit_config(self, key: str, value: Any) -> None:
+        """Set `openrouter-keys:<key>` in the copy's stack file, as a user edits the YAML."""
+        document = self.read_stack_config()
+        document["config"][f"{PROJECT}:{key}"] = value
+        self.write_stack_config(document)
+
+    def stack_outputs(self) -> dict[str, Any]:
+        return json.loads(self.pulumi("stack", "output", "--json").stdout)
+
+    def export_state(self, *, show_secrets: bool = False) -> str:
+        args = ["stack", "export"] + (["--show-secrets"] if show_secrets else [])
+        return self.pulumi(*args).stdout
