@@ -126,8 +126,9 @@ def key_malformed(source: str, problem: str) -> CliError:
     return _error(
         "key-malformed",
         f"the value from {source} is not an OpenRouter key: {problem}.",
-        "an OpenRouter key is one line starting with `sk-or-` and has no spaces; check that "
-        "the secret holds only the key.",
+        # The prefix itself is not quoted: redaction masks anything that starts like a key.
+        "store only the key, as the dashboard shows it: one line, no quotes, no spaces, "
+        "no `NAME=` in front.",
         source=source,
     )
 

@@ -62,5 +62,5 @@ def check_shape(value: str, source: str) -> str:
             source, "it holds spaces, line breaks or control characters"
         )
     if not value.startswith(KEY_PREFIX):
-        raise diagnostics.key_malformed(source, f"it does not start with `{KEY_PREFIX}`")
+        raise diagnostics.key_malformed(source, "it lacks the prefix every OpenRouter key has")
     return value

@@ -1,0 +1,271 @@
+"""Output discipline: results on stdout (text or one JSON document), diagnostics on stderr.
+
+Every string leaves through `Output`, which runs `redact` over it last, so a key that slipped
+into a name, a label or an API message is masked before it reaches a terminal or a CI log.
+Text from the account or the stacks (names, labels, consumers) is escaped for Markdown tables,
+because a key name is free text that anyone with dashboard access can set.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TextIO
+
+from cli.audit import AuditReport, KeyRow, consumers_of, iso, limit_percent, money
+from cli.diagnostics import Diagnostic
+from cli.doctor import DoctorReport
+from providers.redaction import redact
+
+
+class Output:
+    """The two streams of one command run."""
+
+    def __init__(self, stdout: TextIO, stderr: TextIO, *, json_mode: bool) -> None:
+        self.stdout = stdout
+        self.stderr = stderr
+        self.json_mode = json_mode
+
+    def result(self, text: str) -> None:
+        self.stdout.write(redact(text))
+        self.stdout.flush()
+
+    def document(self, document: Mapping[str, object]) -> None:
+        self.result(json.dumps(document, indent=2, sort_keys=False) + "\n")
+
+    def diagnostic(self, diagnostic: Diagnostic) -> None:
+        if self.json_mode:
+            line = json.dumps({"diagnostic": diagnostic.as_json()})
+        else:
+            line = diagnostic_line(diagnostic)
+        self.stderr.write(redact(line) + "\n")
+        self.stderr.flush()
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def diagnostic_line(diagnostic: Diagnostic) -> str:
+    """`error: what is wrong. Fix: what to do. [kind]`, always one line."""
+    return one_line(
+        f"{diagnostic.severity}: {diagnostic.message} Fix: {diagnostic.hint} [{diagnostic.kind}]"
+    )
+
+
+# --- Markdown helpers --------------------------------------------------------------------------
+
+
+def cell(text: str) -> str:
+    """Free text made safe inside a Markdown table cell."""
+    return one_line(text).replace("\\", "\\\\").replace("|", "\\|").replace("`", "'") or " "
+
+
+def code(text: str) -> str:
+    return "`" + one_line(text).replace("`", "'") + "`"
+
+
+def _date(moment: datetime | None) -> str:
+    return "—" if moment is None else iso(moment)
+
+
+# --- doctor ------------------------------------------------------------------------------------
+
+
+_TYPE_TEXT = {
+    "management": "management key: lists, creates, updates and deletes keys; cannot call models",
+    "regular": "regular key: calls models; cannot manage keys",
+    "invalid": "invalid: the API rejected it (wrong, disabled, expired or deleted)",
+}
+
+
+def doctor_text(report: DoctorReport) -> str:
+    lines = [f"{report.label} (from {report.source}): {_TYPE_TEXT[report.key_type]}"]
+    facts = report.facts
+    if facts is not None and report.key_type == "regular":
+        if facts.limit is None:
+            lines.append("  limit:    none")
+        else:
+            remaining = (
+                ""
+                if facts.limit_remaining is None
+                else f", {money(facts.limit_remaining)} remaining"
+            )
+            reset = f", resets {facts.limit_reset}" if facts.limit_reset else ", never resets"
+            lines.append(f"  limit:    {money(facts.limit)}{remaining}{reset}")
+        lines.append(
+            "  usage:    "
+            + ", ".join(
+                f"{money(amount)} {period}"
+                for amount, period in (
+                    (facts.usage, "in all"),
+                    (facts.usage_daily, "today"),
+                    (facts.usage_weekly, "this week"),
+                    (facts.usage_monthly, "this month"),
+                )
+                if amount is not None
+            )
+        )
+        lines.append(f"  expires:  {_expiry(report)}")
+    if report.rejection is not None:
+        lines.append(f"  api said: {one_line(report.rejection)}")
+    lines.append(f"  api:      {report.api_base_url}")
+    if report.expected is not None:
+        outcome = "matches" if report.matches else "does NOT match"
+        lines.append(f"  expected: {report.expected} key ({outcome})")
+    return "\n".join(lines) + "\n"
+
+
+def _expiry(report: DoctorReport) -> str:
+    assert report.facts is not None
+    expires_at = report.facts.expires_at
+    if expires_at is None:
+        return "never"
+    delta = expires_at - report.now
+    when = f"in {delta.days} days" if delta.total_seconds() > 0 else "already expired"
+    return f"{iso(expires_at)} ({when})"
+
+
+def doctor_json(report: DoctorReport) -> dict[str, object]:
+    facts = report.facts
+    return {
+        "command": "doctor",
+        "key": report.label,
+        "source": report.source,
+        "api_base_url": report.api_base_url,
+        "type": report.key_type,
+        "expected": report.expected,
+        "matches": report.matches,
+        "limit": facts.limit if facts else None,
+        "limit_remaining": facts.limit_remaining if facts else None,
+        "limit_reset": facts.limit_reset if facts else None,
+        "usage": facts.usage if facts else None,
+        "usage_daily": facts.usage_daily if facts else None,
+        "usage_weekly": facts.usage_weekly if facts else None,
+        "usage_monthly": facts.usage_monthly if facts else None,
+        "expires_at": iso(facts.expires_at) if facts and facts.expires_at else None,
+        "rejection": report.rejection,
+        "findings": [f.as_json() for f in report.findings],
+        "exit_code": report.exit_code,
+    }
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _verdict(report: AuditReport) -> str:
+    errors = sum(1 for f in report.findings if f.severity == "error")
+    warnings = len(report.findings) - errors
+    if not report.findings:
+        return "**No findings.**"
+    parts = []
+    if errors:
+        verb = "fails" if errors == 1 else "fail"
+        parts.append(f"{_count(errors, 'finding')} {verb} the audit")
+    if warnings:
+        parts.append(_count(warnings, "warning"))
+    return "**" + ", ".join(parts) + ".**"
+
+
+def audit_markdown(report: AuditReport) -> str:
+    managed = sum(1 for row in report.rows if row.owners)
+    stacks = ", ".join(report.stacks) or "none"
+    thresholds = report.thresholds
+    lines = [
+        "## OpenRouter key audit",
+        "",
+        f"{_verdict(report)} {_count(report.observed_count, 'key')} in the account "
+        f"({report.disabled_count} disabled); {managed} managed by "
+        f"{_count(len(report.stacks), 'stack')} ({cell(stacks)}). "
+        f"Checked {iso(report.now)}; expiring means within {thresholds.expiring_days} days, "
+        f"near the limit means at or above {thresholds.limit_percent:g}%.",
+        "",
+        "### Where each key lives",
+        "",
+        "| Key | Name | Stack / id | Consumers | Status | Limit used | This month | Expires |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    lines.extend(_table_row(row) for row in report.rows)
+    lines += ["", f"### Findings ({len(report.findings)})", ""]
+    if not report.findings:
+        lines.append("None.")
+    for finding in report.findings:
+        lines.append(
+            f"- **{finding.severity}** `{finding.kind}`: {one_line(finding.message)}  \n"
+            f"  Fix: {one_line(finding.hint)}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _table_row(row: KeyRow) -> str:
+    owners = (
+        ", ".join(cell(f"{o.stack}/{o.key_id} (gen {o.generation})") for o in row.owners)
+        or "— (unmanaged)"
+    )
+    consumers = ", ".join(cell(c) for c in consumers_of(row)) or "—"
+    percent = limit_percent(row)
+    if row.limit is None or row.limit_used is None or percent is None:
+        limit = "no limit" if row.status != "missing" else "—"
+    else:
+        reset = f" {row.limit_reset}" if row.limit_reset else ""
+        limit = f"{money(row.limit_used)} of {money(row.limit)}{reset} ({percent:.0f}%)"
+    month = "—" if row.usage_monthly is None else money(row.usage_monthly)
+    return (
+        f"| {code(row.label)} | {cell(row.name)} | {owners} | {consumers} | {row.status} | "
+        f"{limit} | {month} | {_date(row.expires_at)} |"
+    )
+
+
+def audit_json(report: AuditReport) -> dict[str, object]:
+    return {
+        "command": "audit",
+        "checked_at": iso(report.now),
+        "thresholds": {
+            "expiring_days": report.thresholds.expiring_days,
+            "limit_percent": report.thresholds.limit_percent,
+            "fail_on_unused": report.thresholds.fail_on_unused,
+        },
+        "stacks": list(report.stacks),
+        "summary": {
+            "keys": report.observed_count,
+            "disabled": report.disabled_count,
+            "managed": sum(1 for row in report.rows if row.owners),
+            "missing": sum(1 for row in report.rows if row.status == "missing"),
+            "errors": sum(1 for f in report.findings if f.severity == "error"),
+            "warnings": sum(1 for f in report.findings if f.severity == "warning"),
+        },
+        "keys": [_row_json(row) for row in report.rows],
+        "findings": [f.as_json() for f in report.findings],
+        "exit_code": report.exit_code,
+    }
+
+
+def _row_json(row: KeyRow) -> dict[str, object]:
+    percent = limit_percent(row)
+    return {
+        "hash": row.hash,
+        "label": row.label,
+        "name": row.name,
+        "status": row.status,
+        "managed_by": [
+            {
+                "stack": o.stack,
+                "key_id": o.key_id,
+                "generation": o.generation,
+                "consumers": list(o.consumers),
+            }
+            for o in row.owners
+        ],
+        "limit": row.limit,
+        "limit_used": row.limit_used,
+        "limit_percent": None if percent is None else round(percent, 1),
+        "limit_reset": row.limit_reset,
+        "usage_monthly": row.usage_monthly,
+        "expires_at": None if row.expires_at is None else iso(row.expires_at),
+        "created_at": None if row.created_at is None else iso(row.created_at),
+    }
