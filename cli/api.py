@@ -81,9 +81,7 @@ def facts_of(current: CurrentKey) -> KeyFacts:
     )
 
 
-def doctor(
-    key: KeyInput, url: str, expected: ExpectedType | None, now: datetime
-) -> DoctorReport:
+def doctor(key: KeyInput, url: str, expected: ExpectedType | None, now: datetime) -> DoctorReport:
     """`GET /key` with the key under test; a 401 is a verdict (rejected), not an error."""
     facts: KeyFacts | None = None
     rejection: str | None = None

@@ -94,8 +94,9 @@ def test_markdown_report_has_summary_table_and_findings_in_order():
         "| `sk-or-v1-003...003` | api | dev/api (gen 1) | vercel:p:dev:K | enabled | "
         "$9.00 of $10.00 daily (90%) | $5.00 | — |"
     ) in markdown
-    assert "| `sk-or-v1-fff...fff` | shop | prod/shop (gen 3) | gh:a/b:K | missing | — | — | — |" in (
-        markdown
+    assert (
+        "| `sk-or-v1-fff...fff` | shop | prod/shop (gen 3) | gh:a/b:K | missing | — | — | — |"
+        in (markdown)
     )
     findings = markdown.split("### Findings (2)")[1]
     assert findings.index("managed-key-missing") < findings.index("key-near-limit")
