@@ -1,0 +1,264 @@
+"""JSON <-> domain: pydantic models of OpenRouter's payloads, and the frozen values we hand out.
+
+The wire models are private and lenient where the API is (unknown fields ignored, `expires_at`
+and `workspace_id` may be missing); the domain values are plain frozen dataclasses, so nothing
+outside `providers/` depends on pydantic or on the JSON shape. A payload that lacks what it must
+hold raises `WireError`, which the client turns into `InvalidResponseError`.
+
+Reference: /work/shared/reference/openrouter-api.md §3 (key object), §4.2 (create), §6.1 (/key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+LimitReset = Literal["daily", "weekly", "monthly"]
+
+
+class WireError(ValueError):
+    """A 2xx body that does not hold what the endpoint promises; the text names what is missing."""
+
+
+# --- domain values ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """One regular key as OpenRouter describes it (never holds the secret)."""
+
+    hash: str
+    name: str
+    label: str
+    disabled: bool
+    limit: float | None
+    limit_remaining: float | None
+    limit_reset: str | None
+    include_byok_in_limit: bool
+    usage: float
+    usage_daily: float
+    usage_weekly: float
+    usage_monthly: float
+    byok_usage: float
+    byok_usage_daily: float
+    byok_usage_weekly: float
+    byok_usage_monthly: float
+    created_at: str
+    updated_at: str | None
+    expires_at: str | None
+    creator_user_id: str | None
+    workspace_id: str | None
+
+
+@dataclass(frozen=True)
+class CurrentKey:
+    """What `GET /key` says about the key making the call."""
+
+    label: str
+    limit: float | None
+    limit_remaining: float | None
+    limit_reset: str | None
+    include_byok_in_limit: bool
+    usage: float
+    usage_daily: float
+    usage_weekly: float
+    usage_monthly: float
+    byok_usage: float
+    byok_usage_daily: float
+    byok_usage_weekly: float
+    byok_usage_monthly: float
+    is_management_key: bool
+    is_free_tier: bool
+    expires_at: str | None
+    creator_user_id: str | None
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    """A key just created: its record, and the secret OpenRouter shows exactly once."""
+
+    record: KeyRecord
+    secret: str = field(repr=False)
+
+
+class _Unset:
+    """Marks a `CreateKeyRequest` field as not sent (distinct from `None`, which sends null)."""
+
+    _instance: _Unset | None = None
+
+    def __new__(cls) -> _Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset()
+
+
+@dataclass(frozen=True)
+class CreateKeyRequest:
+    """The body of `POST /keys`; only the fields that are set are sent (`None` sends null)."""
+
+    name: str
+    limit: float | _Unset | None = UNSET
+    limit_reset: str | _Unset | None = UNSET
+    include_byok_in_limit: bool | _Unset = UNSET
+    expires_at: str | _Unset | None = UNSET
+    workspace_id: str | _Unset | None = UNSET
+
+    def to_json(self) -> dict[str, object]:
+        body: dict[str, object] = {"name": self.name}
+        for name in ("limit", "limit_reset", "include_byok_in_limit", "expires_at", "workspace_id"):
+            value = getattr(self, name)
+            if not isinstance(value, _Unset):
+                body[name] = value
+        return body
+
+
+# --- wire models --------------------------------------------------------------------------------
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _KeyObject(_Wire):
+    hash: str = Field(min_length=1)
+    name: str
+    label: str = ""
+    disabled: bool
+    limit: float | None
+    limit_remaining: float | None = None
+    limit_reset: str | None = None
+    include_byok_in_limit: bool = False
+    usage: float = 0.0
+    usage_daily: float = 0.0
+    usage_weekly: float = 0.0
+    usage_monthly: float = 0.0
+    byok_usage: float = 0.0
+    byok_usage_daily: float = 0.0
+    byok_usage_weekly: float = 0.0
+    byok_usage_monthly: float = 0.0
+    created_at: str = Field(min_length=1)
+    updated_at: str | None = None
+    expires_at: str | None = None
+    creator_user_id: str | None = None
+    workspace_id: str | None = None
+
+    def domain(self) -> KeyRecord:
+        return KeyRecord(**self.model_dump())
+
+
+class _OneKey(_Wire):
+    data: _KeyObject
+
+
+class _KeyPage(_Wire):
+    data: list[_KeyObject]
+
+
+class _Created(_Wire):
+    data: _KeyObject
+    key: str = Field(min_length=1)
+
+
+class _CurrentKeyObject(_Wire):
+    label: str = ""
+    limit: float | None = None
+    limit_remaining: float | None = None
+    limit_reset: str | None = None
+    include_byok_in_limit: bool = False
+    usage: float = 0.0
+    usage_daily: float = 0.0
+    usage_weekly: float = 0.0
+    usage_monthly: float = 0.0
+    byok_usage: float = 0.0
+    byok_usage_daily: float = 0.0
+    byok_usage_weekly: float = 0.0
+    byok_usage_monthly: float = 0.0
+    is_management_key: bool | None = None
+    is_provisioning_key: bool | None = None
+    is_free_tier: bool = False
+    expires_at: str | None = None
+    creator_user_id: str | None = None
+
+    def domain(self) -> CurrentKey:
+        values = self.model_dump(exclude={"is_management_key", "is_provisioning_key"})
+        management = self.is_management_key
+        if management is None:
+            management = bool(self.is_provisioning_key)
+        return CurrentKey(is_management_key=management, **values)
+
+
+class _Current(_Wire):
+    data: _CurrentKeyObject
+
+
+class _ErrorBody(_Wire):
+    message: str | None = None
+
+
+class _ErrorEnvelope(_Wire):
+    error: _ErrorBody
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+
+def _problem(error: ValidationError) -> str:
+    """Which fields were missing or wrong, without echoing any value (a value may be a key)."""
+    places = []
+    for item in error.errors(include_input=False, include_url=False):
+        location = ".".join(str(part) for part in item["loc"]) or "body"
+        places.append(f"{location} ({item['type']})")
+    return "; ".join(dict.fromkeys(places))
+
+
+def _validate(model: type[_Wire], payload: Any) -> Any:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise WireError(_problem(error)) from None
+
+
+def parse_key(payload: Any) -> KeyRecord:
+    """`{"data": <key object>}` from get and update."""
+    return _validate(_OneKey, payload).data.domain()
+
+
+def parse_key_page(payload: Any) -> list[KeyRecord]:
+    """`{"data": [<key object>, ...]}` from list."""
+    return [item.domain() for item in _validate(_KeyPage, payload).data]
+
+
+def parse_created(payload: Any) -> CreatedKey:
+    """`{"data": <key object>, "key": "sk-or-…"}` from create (the secret sits next to data)."""
+    created = _validate(_Created, payload)
+    return CreatedKey(record=created.data.domain(), secret=created.key)
+
+
+def parse_current(payload: Any) -> CurrentKey:
+    """`{"data": {...}}` from `GET /key`."""
+    return _validate(_Current, payload).data.domain()
+
+
+def parse_error_message(payload: Any) -> str | None:
+    """OpenRouter's `error.message`, if the body has the documented envelope."""
+    if not isinstance(payload, Mapping):
+        return None
+    try:
+        return _ErrorEnvelope.model_validate(payload).error.message
+    except ValidationError:
+        return None

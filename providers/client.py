@@ -1,0 +1,637 @@
+"""OpenRouterClient: the project's only `httpx.Client`, one method per key-management endpoint.
+
+Base URL, timeouts, auth and the no-redirect rule live here and nowhere else, and this is the
+only module that catches `httpx` exceptions: each becomes one of `providers.errors`, marked
+definite (the request certainly had no effect) or ambiguous.
+
+`GET`, `PATCH` and `DELETE` are retried through `_retry.call_idempotent`. `POST /keys` never is:
+the API has no idempotency key, and a create whose response is lost leaves a key nobody can use
+(its secret was shown once, to nobody). So a create is re-sent only after a *definite* failure
+(429, or a connection that never opened), and an ambiguous one is swept: the keys it may have
+made are found by name and creation time, deleted, and the create is tried once more
+(docs/adr/0002-ambiguous-create.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any, Final, Self
+from urllib.parse import quote
+
+import httpx
+
+from providers._retry import (
+    RetryPolicy,
+    backoff_delay,
+    call_idempotent,
+    is_transient,
+    parse_retry_after,
+)
+from providers._wire import (
+    UNSET,
+    CreatedKey,
+    CreateKeyRequest,
+    CurrentKey,
+    KeyRecord,
+    WireError,
+    parse_created,
+    parse_current,
+    parse_error_message,
+    parse_key,
+    parse_key_page,
+)
+from providers.errors import (
+    AUDIT_COMMAND,
+    AmbiguousCreateError,
+    ApiError,
+    BadRequestError,
+    CreateSweepFailedError,
+    ForbiddenError,
+    InternalClientError,
+    InvalidRequestError,
+    InvalidResponseError,
+    KeyNotFound,
+    NetworkError,
+    NotManagementKeyError,
+    OpenRouterError,
+    RateLimitedError,
+    ServerError,
+    UnauthorizedError,
+    UnexpectedRedirectError,
+    status_message,
+)
+from providers.redaction import redact
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_ATTEMPTS",
+    "DEFAULT_MAX_RETRY_SECONDS",
+    "DEFAULT_READ_TIMEOUT",
+    "UNSET",
+    "ClientSettings",
+    "CreateKeyRequest",
+    "CreatedKey",
+    "CurrentKey",
+    "KeyRecord",
+    "OpenRouterClient",
+]
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL: Final = "https://openrouter.ai/api/v1"
+DEFAULT_CONNECT_TIMEOUT: Final = 5.0
+DEFAULT_READ_TIMEOUT: Final = 30.0
+DEFAULT_MAX_ATTEMPTS: Final = 4
+DEFAULT_MAX_RETRY_SECONDS: Final = 30.0
+
+PAGE_SIZE: Final = 100
+"""`GET /keys` returns at most 100 keys a page (reference §4.1); a shorter page is the last."""
+MAX_PAGES: Final = 10_000
+"""A bound on the listing loop (a million keys); reaching it means the server misbehaves."""
+
+SWEEP_CLOCK_SKEW_SECONDS: Final = 5.0
+"""How much earlier than the attempt start a key may be stamped and still count as its orphan.
+
+The start is translated into the server's clock with the `Date` header of the sweep's own list
+response, so this covers only the header's one-second resolution and skew between OpenRouter's
+own machines; without a `Date` header the local clock is trusted with the same allowance.
+"""
+SWEEP_SETTLE_SECONDS: Final = 1.0
+"""Pause before sweeping, so a create still in flight on the server has time to land."""
+
+_USER_AGENT: Final = "openrouter-keys"
+_BODY_SNIPPET_CHARS: Final = 120
+_HTTPX_ERRORS: Final = (httpx.HTTPError, httpx.InvalidURL, httpx.CookieConflict, httpx.StreamError)
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """Where and how to talk to OpenRouter. `sleep` is the test switch for no-wait retries."""
+
+    api_key: str = field(repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.api_key.strip():
+            raise ValueError("ClientSettings.api_key is empty: no key to authenticate with")
+        if self.connect_timeout <= 0 or self.read_timeout <= 0:
+            raise ValueError("ClientSettings timeouts must be positive: no request runs unbounded")
+        if self.max_attempts < 1:
+            raise ValueError("ClientSettings.max_attempts must be at least 1")
+        if self.max_retry_seconds < 0:
+            raise ValueError("ClientSettings.max_retry_seconds must not be negative")
+
+    def timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(
+            connect=self.connect_timeout,
+            read=self.read_timeout,
+            write=self.read_timeout,
+            pool=self.connect_timeout,
+        )
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.max_attempts,
+            max_seconds=self.max_retry_seconds,
+            sleep=self.sleep,
+        )
+
+
+class OpenRouterClient:
+    """One connection pool to the key-management API; use it as a context manager."""
+
+    def __init__(
+        self, settings: ClientSettings, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self._settings = settings
+        self._policy = settings.retry_policy()
+        self._clock: Callable[[], float] = time.monotonic
+        try:
+            self._http = httpx.Client(
+                base_url=settings.base_url,
+                headers={
+                    "Authorization": f"Bearer {settings.api_key.strip()}",
+                    "User-Agent": _USER_AGENT,
+                    "Accept": "application/json",
+                },
+                timeout=settings.timeout(),
+                follow_redirects=False,
+                transport=transport,
+            )
+        except _HTTPX_ERRORS as error:
+            raise _from_httpx(error, "INIT", "/", settings.base_url) from None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __repr__(self) -> str:
+        return f"OpenRouterClient(base_url={self._settings.base_url!r})"
+
+    # --- endpoints ------------------------------------------------------------------------------
+
+    def current_key(self) -> CurrentKey:
+        """`GET /key`: what the calling key is (management or not), its limits and usage."""
+        return self._parse(parse_current, self._get_json("/key"), "GET", "/key")
+
+    def list_keys(self, workspace_id: str | None = None) -> list[KeyRecord]:
+        """Every key (disabled ones too) of a workspace, de-duplicated by hash."""
+        records, _ = self._list_with_server_time(workspace_id)
+        return records
+
+    def get_key(self, hash_: str) -> KeyRecord:
+        """`GET /keys/{hash}`; raises `KeyNotFound` on 404."""
+        path = _key_path(hash_, "GET")
+        return self._parse(parse_key, self._get_json(path), "GET", path)
+
+    def update_key(self, hash_: str, changes: Mapping[str, object]) -> KeyRecord:
+        """One `PATCH /keys/{hash}` carrying exactly `changes`."""
+        path = _key_path(hash_, "PATCH")
+        body = dict(changes)
+        response = call_idempotent(
+            lambda: self._request("PATCH", path, body=body),
+            method="PATCH",
+            retry_on=is_transient,
+            policy=self._policy,
+        )
+        return self._parse(parse_key, _json(response, "PATCH", path), "PATCH", path)
+
+    def delete_key(self, hash_: str) -> None:
+        """`DELETE /keys/{hash}`; a 404 counts as done (the key is gone either way)."""
+        path = _key_path(hash_, "DELETE")
+        try:
+            call_idempotent(
+                lambda: self._request("DELETE", path),
+                method="DELETE",
+                retry_on=is_transient,
+                policy=self._policy,
+            )
+        except KeyNotFound:
+            return
+
+    def create_key(self, request: CreateKeyRequest) -> CreatedKey:
+        """`POST /keys`, never blindly retried; an ambiguous outcome is swept, then tried once
+        more, or reported as `AmbiguousCreateError` with nothing left behind."""
+        started = self._clock()
+        try:
+            return self._post_create(request)
+        except OpenRouterError as error:
+            if error.definite:
+                raise
+            first = error
+        _log.debug("POST /keys ambiguous (%s); sweeping", first.kind)
+        self._sweep(request, started, cause=first)
+        try:
+            created = self._post_create(request)
+        except OpenRouterError as error:
+            if error.definite:
+                raise
+            self._sweep(request, started, cause=error)
+            raise AmbiguousCreateError(
+                f"POST /keys: creating key {request.name!r} failed twice without a clear answer"
+                f" ({first.message}; then {error.message}). Any key either attempt made has"
+                " been found and deleted, so nothing was created; run again when OpenRouter is"
+                " reachable.",
+                method="POST",
+                path="/keys",
+                key_name=request.name,
+            ) from None
+        self._sweep_after_success(request, started, created)
+        return created
+
+    # --- create internals -----------------------------------------------------------------------
+
+    def _post_create(self, request: CreateKeyRequest) -> CreatedKey:
+        """POST until it succeeds or fails; re-sent only after a definite, transient failure
+        (429, or a connection that never opened), where nothing can have been created."""
+        started = self._clock()
+        body = request.to_json()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self._request("POST", "/keys", body=body)
+                return self._parse(parse_created, _json(response, "POST", "/keys"), "POST", "/keys")
+            except OpenRouterError as error:
+                if not (error.definite and is_transient(error)):
+                    raise
+                if attempt >= self._policy.max_attempts:
+                    raise
+                delay = backoff_delay(attempt, self._policy, getattr(error, "retry_after", None))
+                if self._clock() - started + delay > self._policy.max_seconds:
+                    raise
+                _log.debug("POST /keys definite %s, attempt %d; sending again", error.kind, attempt)
+                self._settings.sleep(delay)
+
+    def _sweep(self, request: CreateKeyRequest, started: float, *, cause: OpenRouterError) -> None:
+        """Delete every key the ambiguous attempts may have made; raise if that cannot finish."""
+        self._settings.sleep(SWEEP_SETTLE_SECONDS)
+        try:
+            for orphan in self._orphans(request, started, exclude=frozenset()):
+                self.delete_key(orphan.hash)
+        except OpenRouterError as error:
+            raise CreateSweepFailedError(
+                f"POST /keys: creating key {request.name!r} failed without a clear answer"
+                f" ({cause.message}), and checking whether a key was made anyway failed too"
+                f" ({error.message}). A key named {request.name!r} may exist that nobody holds"
+                f" the secret of: run `{AUDIT_COMMAND}` (it lists unmanaged keys) or look for"
+                " the name at https://openrouter.ai/settings/keys, delete it, then run again.",
+                method="POST",
+                path="/keys",
+                key_name=request.name,
+            ) from None
+
+    def _sweep_after_success(
+        self, request: CreateKeyRequest, started: float, created: CreatedKey
+    ) -> None:
+        """Catch an earlier attempt that landed late. Best effort: the new key is good and is
+        returned whatever happens here; a leftover shows up in the audit."""
+        try:
+            for orphan in self._orphans(request, started, exclude={created.record.hash}):
+                self.delete_key(orphan.hash)
+        except OpenRouterError as error:
+            _log.warning("POST /keys late-orphan sweep incomplete (%s)", error.kind)
+
+    def _orphans(
+        self, request: CreateKeyRequest, started: float, *, exclude: frozenset[str] | set[str]
+    ) -> list[KeyRecord]:
+        workspace = None if request.workspace_id is UNSET else request.workspace_id
+        records, server_now = self._list_with_server_time(
+            workspace if isinstance(workspace, str) else None
+        )
+        elapsed = self._clock() - started
+        reference = server_now or datetime.now(UTC)
+        since = reference - timedelta(seconds=elapsed + SWEEP_CLOCK_SKEW_SECONDS)
+        return [r for r in records if r.hash not in exclude and is_orphan(r, request.name, since)]
+
+    # --- list internals -------------------------------------------------------------------------
+
+    def _list_with_server_time(
+        self, workspace_id: str | None
+    ) -> tuple[list[KeyRecord], datetime | None]:
+        """All pages; also the server's clock at the first page (its `Date` header)."""
+        seen: dict[str, KeyRecord] = {}
+        server_now: datetime | None = None
+        offset = 0
+        for _ in range(MAX_PAGES):
+            params: dict[str, str | int] = {"include_disabled": "true", "offset": offset}
+            if workspace_id is not None:
+                params["workspace_id"] = workspace_id
+            response = call_idempotent(
+                lambda params=params: self._request("GET", "/keys", params=params),  # type: ignore[misc]
+                method="GET",
+                retry_on=is_transient,
+                policy=self._policy,
+            )
+            if server_now is None:
+                server_now = _server_time(response)
+            page = self._parse(parse_key_page, _json(response, "GET", "/keys"), "GET", "/keys")
+            fresh = [record for record in page if record.hash not in seen]
+            if page and not fresh:
+                raise InvalidResponseError(
+                    f"GET /keys: the page at offset {offset} repeats only keys already listed;"
+                    " the listing would never end. Run again; if it persists, the key list"
+                    " changed shape.",
+                    method="GET",
+                    path="/keys",
+                    status=response.status_code,
+                )
+            seen.update((record.hash, record) for record in fresh)
+            if len(page) < PAGE_SIZE:
+                return list(seen.values()), server_now
+            offset += len(page)
+        raise InvalidResponseError(
+            f"GET /keys: still more pages after {MAX_PAGES}; refusing to list forever.",
+            method="GET",
+            path="/keys",
+        )
+
+    # --- transport ------------------------------------------------------------------------------
+
+    def _get_json(self, path: str) -> Any:
+        response = call_idempotent(
+            lambda: self._request("GET", path),
+            method="GET",
+            retry_on=is_transient,
+            policy=self._policy,
+        )
+        return _json(response, "GET", path)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        body: Mapping[str, object] | None = None,
+    ) -> httpx.Response:
+        """One HTTP exchange; a non-2xx status or any httpx failure becomes our error."""
+        try:
+            response = self._http.request(method, path, params=params, json=body)
+        except _HTTPX_ERRORS as error:
+            raise _from_httpx(error, method, path, self._settings.base_url) from None
+        _log.debug("%s %s -> %d", method, path, response.status_code)
+        if 200 <= response.status_code < 300:
+            return response
+        raise _from_status(response, method, path)
+
+    @staticmethod
+    def _parse(parse: Callable[[Any], Any], payload: Any, method: str, path: str) -> Any:
+        try:
+            return parse(payload)
+        except WireError as error:
+            raise InvalidResponseError(
+                f"{method} {path}: the response lacks what it must hold ({error}). OpenRouter's"
+                " API may have changed; nothing here can be trusted, so run again and report it"
+                " if it persists.",
+                method=method,
+                path=path,
+            ) from None
+
+
+# --- pure helpers -------------------------------------------------------------------------------
+
+
+def is_orphan(record: KeyRecord, name: str, since: datetime) -> bool:
+    """A key an ambiguous create may have made: same name, stamped in the window, never used.
+
+    Nobody holds an orphan's secret, so it cannot have usage; a key with usage is someone's.
+    """
+    if record.name != name or record.usage or record.byok_usage:
+        return False
+    created = parse_instant(record.created_at)
+    return created is not None and created >= since
+
+
+def parse_instant(value: str | None) -> datetime | None:
+    """An API timestamp as aware UTC; the API's formats vary (reference §3)."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _server_time(response: httpx.Response) -> datetime | None:
+    value = response.headers.get("date")
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _key_path(hash_: str, method: str) -> str:
+    if not hash_ or not hash_.strip():
+        raise InvalidRequestError(
+            f"{method} /keys/<hash>: the key hash is empty; pass the hash of an existing key.",
+            method=method,
+            path="/keys/",
+        )
+    return f"/keys/{quote(hash_, safe='')}"
+
+
+def _json(response: httpx.Response, method: str, path: str) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise InvalidResponseError(
+            f"{method} {path}: HTTP {response.status_code} with a body that is not JSON"
+            f" ({_snippet(response)}). Run again; if it persists, check the API base URL.",
+            method=method,
+            path=path,
+            status=response.status_code,
+        ) from None
+
+
+def _snippet(response: httpx.Response) -> str:
+    try:
+        text = response.text
+    except (UnicodeDecodeError, LookupError, httpx.ResponseNotRead):
+        return "unreadable body"
+    text = " ".join(redact(text).split())
+    if not text:
+        return "empty body"
+    if len(text) > _BODY_SNIPPET_CHARS:
+        text = text[:_BODY_SNIPPET_CHARS] + "…"
+    return f"body starts: {text}"
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    milliseconds = response.headers.get("retry-after-ms")
+    if milliseconds:
+        seconds = parse_retry_after(milliseconds)
+        if seconds is not None:
+            return seconds / 1000
+    return parse_retry_after(response.headers.get("retry-after"))
+
+
+def _api_message(response: httpx.Response) -> str | None:
+    try:
+        payload = response.json()
+    except ValueError:
+        return None
+    return parse_error_message(payload)
+
+
+_CLASS_BY_STATUS: Final[Mapping[int, type[ApiError]]] = {
+    401: UnauthorizedError,
+    403: ForbiddenError,
+    404: KeyNotFound,
+    429: RateLimitedError,
+}
+_NOT_MANAGEMENT_PHRASES: Final = ("only management keys", "only provisioning keys")
+
+
+def _status_class(status: int, api_message: str | None) -> type[ApiError]:
+    if status >= 500:
+        return ServerError
+    cls = _CLASS_BY_STATUS.get(status, BadRequestError)
+    text = (api_message or "").lower()
+    if cls is ForbiddenError and any(phrase in text for phrase in _NOT_MANAGEMENT_PHRASES):
+        return NotManagementKeyError
+    return cls
+
+
+def _from_status(response: httpx.Response, method: str, path: str) -> OpenRouterError:
+    status = response.status_code
+    if 300 <= status < 400:
+        return UnexpectedRedirectError(
+            f"{method} {path}: HTTP {status} redirect (to {response.headers.get('location', '?')});"
+            " redirects are never followed so the key is never sent elsewhere. Check the API"
+            " base URL (it should end in /api/v1).",
+            method=method,
+            path=path,
+            status=status,
+        )
+    if status < 400 or status > 599:
+        return InvalidResponseError(
+            f"{method} {path}: unexpected HTTP {status}. Run again; check the API base URL.",
+            method=method,
+            path=path,
+            status=status,
+        )
+    api_message = _api_message(response)
+    cls = _status_class(status, api_message)
+    message = status_message(method, path, status, api_message, cls.kind)
+    if api_message is None:
+        message = message.replace(
+            "(no error message in the body)", f"(no error message: {_snippet(response)})"
+        )
+    return cls(
+        message,
+        method=method,
+        path=path,
+        status=status,
+        api_message=api_message,
+        retry_after=_retry_after(response),
+    )
+
+
+_ErrorFactory = Callable[[str, str, str, str], OpenRouterError]
+
+
+def _unusable_url(method: str, path: str, detail: str, base_url: str) -> OpenRouterError:
+    return InvalidRequestError(
+        f"{method} {path}: the API base URL {base_url!r} is not usable ({detail}). Use"
+        f" {DEFAULT_BASE_URL} or the emulator's http://127.0.0.1:PORT/api/v1.",
+        method=method,
+        path=path,
+    )
+
+
+def _not_sent(method: str, path: str, detail: str, base_url: str) -> OpenRouterError:
+    return NetworkError(
+        f"{method} {path}: could not connect to {base_url} ({detail}); the request was not sent."
+        " Check the network and the API base URL, then run again.",
+        method=method,
+        path=path,
+        definite=True,
+    )
+
+
+def _redirected(method: str, path: str, detail: str, _base_url: str) -> OpenRouterError:
+    return UnexpectedRedirectError(
+        f"{method} {path}: redirected ({detail}); check the API base URL.",
+        method=method,
+        path=path,
+    )
+
+
+def _undecodable(method: str, path: str, detail: str, _base_url: str) -> OpenRouterError:
+    return InvalidResponseError(
+        f"{method} {path}: the response body could not be decoded ({detail}); the request may have"
+        " been carried out. Run again.",
+        method=method,
+        path=path,
+    )
+
+
+def _misused(method: str, path: str, detail: str, _base_url: str) -> OpenRouterError:
+    return InternalClientError(
+        f"{method} {path}: the HTTP client was misused ({detail}); this is a bug in"
+        " openrouter-keys, please report it.",
+        method=method,
+        path=path,
+    )
+
+
+def _maybe_sent(method: str, path: str, detail: str, _base_url: str) -> OpenRouterError:
+    return NetworkError(
+        f"{method} {path}: the connection failed after the request was sent ({detail});"
+        " OpenRouter may or may not have carried it out. Run again.",
+        method=method,
+        path=path,
+        definite=False,
+    )
+
+
+_HTTPX_TABLE: Final[tuple[tuple[tuple[type[Exception], ...], _ErrorFactory], ...]] = (
+    ((httpx.InvalidURL, httpx.UnsupportedProtocol), _unusable_url),
+    # The connection never opened, so the request never left: definite.
+    ((httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError), _not_sent),
+    ((httpx.TooManyRedirects,), _redirected),
+    ((httpx.DecodingError,), _undecodable),
+    ((httpx.CookieConflict, httpx.StreamError), _misused),
+)
+"""First match wins; anything else (read/write timeouts, dropped connections, protocol errors,
+future httpx classes) is ambiguous, the safe default for a create."""
+
+
+def _from_httpx(error: Exception, method: str, path: str, base_url: str) -> OpenRouterError:
+    """Every httpx failure as one of ours, definite only when the request never left."""
+    if isinstance(error, httpx.HTTPStatusError):
+        return _from_status(error.response, method, path)
+    detail = f"{type(error).__name__}: {redact(str(error)) or 'no detail'}"
+    for classes, factory in _HTTPX_TABLE:
+        if isinstance(error, classes):
+            return factory(method, path, detail, base_url)
+    return _maybe_sent(method, path, detail, base_url)

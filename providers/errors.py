@@ -1,0 +1,216 @@
+"""What can go wrong talking to OpenRouter, as one exception tree with stable `kind` strings.
+
+```text
+OpenRouterError                    kind                      definite  when
+├── ApiError                       (an HTTP response came back)
+│   ├── BadRequestError            bad-request               yes   400, 409, 422, other 4xx
+│   ├── UnauthorizedError          unauthorized              yes   401
+│   ├── ForbiddenError             forbidden                 yes   403
+│   │   └── NotManagementKeyError  forbidden-not-management  yes   403 "Only management keys…"
+│   ├── KeyNotFound                not-found                 yes   404
+│   ├── RateLimitedError           rate-limited              yes   429 (carries retry_after)
+│   └── ServerError                server-error              no    5xx (carries retry_after)
+├── InvalidResponseError           invalid-response          no    2xx lacking what it must hold
+│   └── UnexpectedRedirectError    redirect                  yes   3xx (never followed)
+├── NetworkError                   network                   yes if the request never left
+├── InvalidRequestError            invalid-request           yes   unusable base URL or hash
+├── InternalClientError            internal                  no    httpx misused (a bug here)
+└── AmbiguousCreateError           ambiguous-create          no    POST /keys outcome unknown
+    └── CreateSweepFailedError     create-sweep-failed       no    ...and the orphan search failed
+```
+
+`definite` means the request certainly had no effect on the server. It is what decides whether
+`POST /keys` may be sent again (docs/adr/0002-ambiguous-create.md): a 4xx, a refused connection
+or a connect/pool timeout are definite; a read or write timeout, a dropped connection, a
+protocol error or a 5xx after the request went out are not.
+
+Errors carry the method and path, never headers, and every message is one line that has been
+through `redaction.redact`: status, OpenRouter's `error.message`, and what to do.
+"""
+
+from __future__ import annotations
+
+from providers.redaction import redact
+
+MANAGEMENT_KEYS_PAGE = "https://openrouter.ai/settings/management-keys"
+AUDIT_COMMAND = "python -m cli audit"
+
+
+class OpenRouterError(Exception):
+    """Base of every failure of the OpenRouter client."""
+
+    kind: str = "openrouter-error"
+    definite: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        status: int | None = None,
+        definite: bool | None = None,
+        kind: str | None = None,
+    ) -> None:
+        self.message = _one_line(redact(message))
+        self.method = method
+        self.path = path
+        self.status = status
+        if definite is not None:
+            self.definite = definite
+        if kind is not None:
+            self.kind = kind
+        super().__init__(self.message)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(kind={self.kind!r}, status={self.status!r},"
+            f" method={self.method!r}, path={self.path!r}, message={self.message!r})"
+        )
+
+
+class ApiError(OpenRouterError):
+    """OpenRouter answered with an error status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        status: int,
+        api_message: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path, status=status)
+        self.api_message = redact(api_message) if api_message is not None else None
+        self.retry_after = retry_after
+
+
+class BadRequestError(ApiError):
+    kind = "bad-request"
+    definite = True
+
+
+class UnauthorizedError(ApiError):
+    kind = "unauthorized"
+    definite = True
+
+
+class ForbiddenError(ApiError):
+    kind = "forbidden"
+    definite = True
+
+
+class NotManagementKeyError(ForbiddenError):
+    """A regular (inference) key was used where a management key is needed."""
+
+    kind = "forbidden-not-management"
+
+
+class KeyNotFound(ApiError):  # noqa: N818 - contract name in docs/architecture.md
+    kind = "not-found"
+    definite = True
+
+
+class RateLimitedError(ApiError):
+    kind = "rate-limited"
+    definite = True
+
+
+class ServerError(ApiError):
+    kind = "server-error"
+    definite = False
+
+
+class InvalidResponseError(OpenRouterError):
+    """A response that cannot be what the endpoint promises (a 201 without `key`, bad JSON)."""
+
+    kind = "invalid-response"
+    definite = False
+
+
+class UnexpectedRedirectError(InvalidResponseError):
+    """A 3xx: the base URL is wrong; redirects are never followed, so nothing was done."""
+
+    kind = "redirect"
+    definite = True
+
+
+class NetworkError(OpenRouterError):
+    """No usable response: refused, timed out, dropped. `definite` says whether it left."""
+
+    kind = "network"
+
+
+class InvalidRequestError(OpenRouterError):
+    """The request could not even be built (bad base URL, unsupported scheme)."""
+
+    kind = "invalid-request"
+    definite = True
+
+
+class InternalClientError(OpenRouterError):
+    """httpx was used wrongly: a bug in this client, reported rather than hidden."""
+
+    kind = "internal"
+    definite = False
+
+
+class AmbiguousCreateError(OpenRouterError):
+    """`POST /keys` failed in a way that may have created a key; the orphans were removed."""
+
+    kind = "ambiguous-create"
+    definite = False
+
+    def __init__(self, message: str, *, method: str, path: str, key_name: str) -> None:
+        super().__init__(message, method=method, path=path)
+        self.key_name = key_name
+
+
+class CreateSweepFailedError(AmbiguousCreateError):
+    """An ambiguous create, and the search for the key it may have made could not finish."""
+
+    kind = "create-sweep-failed"
+
+
+Unauthorized = UnauthorizedError
+"""Short name kept for callers that catch a rejected key (`cli/api.py`)."""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --- messages -----------------------------------------------------------------------------------
+
+_HINTS: dict[str, str] = {
+    "bad-request": "OpenRouter rejected the request body; check the values sent.",
+    "unauthorized": (
+        "The key is invalid, disabled or deleted; create a management key at"
+        f" {MANAGEMENT_KEYS_PAGE} and use it."
+    ),
+    "forbidden": "The key is not allowed to do this; use a management key from"
+    f" {MANAGEMENT_KEYS_PAGE}.",
+    "forbidden-not-management": (
+        "This is a regular (inference) key in the management-key slot; regular keys cannot"
+        f" manage keys. Create a management key at {MANAGEMENT_KEYS_PAGE} and use it instead."
+    ),
+    "not-found": "No key with this hash exists (it was deleted, or belongs to another account).",
+    "rate-limited": "OpenRouter is throttling this account; wait a minute and run again.",
+    "server-error": "OpenRouter failed on its side; run again later.",
+    "conflict": "The key changed meanwhile; refresh and run again.",
+}
+
+
+def hint_for(kind: str, status: int) -> str:
+    if status == 409:
+        return _HINTS["conflict"]
+    return _HINTS.get(kind, "")
+
+
+def status_message(method: str, path: str, status: int, api_message: str | None, kind: str) -> str:
+    """`GET /keys: HTTP 401 "User not found." The key is invalid… create…`."""
+    said = f' "{api_message}"' if api_message else " (no error message in the body)"
+    hint = hint_for(kind, status)
+    return f"{method} {path}: HTTP {status}{said}. {hint}".rstrip()
