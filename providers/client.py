@@ -317,10 +317,8 @@ class OpenRouterClient:
     def _orphans(
         self, request: CreateKeyRequest, started: float, *, exclude: frozenset[str] | set[str]
     ) -> list[KeyRecord]:
-        workspace = None if request.workspace_id is UNSET else request.workspace_id
-        records, server_now = self._list_with_server_time(
-            workspace if isinstance(workspace, str) else None
-        )
+        workspace = request.workspace_id if isinstance(request.workspace_id, str) else None
+        records, server_now = self._list_with_server_time(workspace)
         elapsed = self._clock() - started
         reference = server_now or datetime.now(UTC)
         since = reference - timedelta(seconds=elapsed + SWEEP_CLOCK_SKEW_SECONDS)

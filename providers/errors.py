@@ -50,7 +50,6 @@ class OpenRouterError(Exception):
         path: str,
         status: int | None = None,
         definite: bool | None = None,
-        kind: str | None = None,
     ) -> None:
         self.message = _one_line(redact(message))
         self.method = method
@@ -58,8 +57,6 @@ class OpenRouterError(Exception):
         self.status = status
         if definite is not None:
             self.definite = definite
-        if kind is not None:
-            self.kind = kind
         super().__init__(self.message)
 
     def __repr__(self) -> str:

@@ -567,3 +567,67 @@ def test_network_error_kind_is_network_with_no_status():
     assert caught.value.kind == "network"
     assert caught.value.status is None
     assert caught.value.definite is True
+
+
+def test_a_first_attempt_that_lands_after_the_sweep_is_deleted_after_success():
+    late = key_object("app")
+    good = created_body("app")
+    recorder = Recorder(
+        httpx.ReadTimeout("slow"),
+        httpx.Response(200, json={"data": []}),  # sweep: the first attempt has not landed yet
+        httpx.Response(201, json=good),
+        httpx.Response(200, json={"data": [late, good["data"]]}),  # ...now it has
+        httpx.Response(200, json={"deleted": True}),
+    )
+    with client_for(recorder) as client:
+        created = client.create_key(CreateKeyRequest(name="app"))
+    assert created.secret == good["key"]
+    assert recorder.methods()[-1] == f"DELETE /api/v1/keys/{late['hash']}"
+
+
+def test_late_orphan_check_failing_still_returns_the_good_key():
+    good = created_body("app")
+    recorder = Recorder(
+        httpx.ReadTimeout("slow"),
+        httpx.Response(200, json={"data": []}),
+        httpx.Response(201, json=good),
+        httpx.Response(401, json=error_body(401, "User not found.")),
+    )
+    with client_for(recorder) as client:
+        created = client.create_key(CreateKeyRequest(name="app"))
+    assert created.secret == good["key"]
+
+
+def test_sweep_looks_in_the_workspace_of_the_request():
+    good = created_body("app")
+    recorder = Recorder(
+        httpx.Response(504),
+        httpx.Response(200, json={"data": []}),
+        httpx.Response(201, json=good),
+        httpx.Response(200, json={"data": [good["data"]]}),
+    )
+    with client_for(recorder) as client:
+        client.create_key(CreateKeyRequest(name="app", workspace_id="ws-9"))
+    lists = [r for r in recorder.requests if r.method == "GET"]
+    assert [r.url.params.get("workspace_id") for r in lists] == ["ws-9", "ws-9"]
+
+
+def test_sweep_window_follows_the_server_clock_not_ours():
+    """A key stamped 10 minutes before our attempt on the server's clock is not an orphan,
+    even when the local clock runs 20 minutes slow; one stamped just now is."""
+    server_now = datetime.now(UTC) + timedelta(minutes=20)
+    older = key_object("app", created_at=(server_now - timedelta(minutes=10)).isoformat())
+    fresh = key_object("app", created_at=server_now.isoformat())
+    date = {"Date": format_datetime(server_now, usegmt=True)}
+    good = created_body("app")
+    recorder = Recorder(
+        httpx.ReadTimeout("slow"),
+        httpx.Response(200, json={"data": [older, fresh]}, headers=date),
+        httpx.Response(200, json={"deleted": True}),
+        httpx.Response(201, json=good),
+        httpx.Response(200, json={"data": [older, good["data"]]}, headers=date),
+    )
+    with client_for(recorder) as client:
+        client.create_key(CreateKeyRequest(name="app"))
+    deletes = [m for m in recorder.methods() if m.startswith("DELETE")]
+    assert deletes == [f"DELETE /api/v1/keys/{fresh['hash']}"]
