@@ -1,0 +1,936 @@
+"""The OpenRouter key-management API over an in-memory store, as docs/emulator.md describes.
+
+Shapes, statuses and messages follow /work/shared/reference/openrouter-api.md (§2-§7). The store
+never holds a regular key's secret: a key is found by the sha256 of the bearer token, which is
+also its `hash`, so the secret exists only in the one create (or seed) response.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import re
+import secrets
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from emulator.faults import Fault, FaultBook
+
+API_PREFIX = "/api/v1"
+ADMIN_PREFIX = "/_emulator"
+PAGE_SIZE = 100
+LIMIT_RESETS = ("daily", "weekly", "monthly")
+DEFAULT_WORKSPACE_ID = "3f1b1d2e-5c4a-4e8b-9a67-0e0e0e0e0e01"
+EMULATOR_USER_ID = "user_emulator_0000000000000000"
+# What one chat completion costs the calling key, in USD (small, so limits last many calls).
+CHAT_COST = 0.0001
+REGULAR_PREFIX = "sk-or-v1-"
+MANAGEMENT_PREFIX = "sk-or-mgmt-"
+
+MSG_INVALID = "Invalid request parameters"
+MSG_MISSING_AUTH = "Missing Authentication header"
+MSG_USER_NOT_FOUND = "User not found."
+MSG_MANAGEMENT_ONLY = "Only management keys can perform this operation"
+MSG_NOT_FOUND = "Resource not found"
+MSG_LIMIT_EXCEEDED = "Key limit exceeded (total limit). Manage it using https://openrouter.ai/settings/keys"
+
+CREATE_FIELDS = frozenset(
+    {"name", "limit", "limit_reset", "include_byok_in_limit", "expires_at", "workspace_id",
+     "creator_user_id"}
+)
+PATCH_FIELDS = frozenset({"name", "disabled", "limit", "limit_reset", "include_byok_in_limit"})
+# RFC 3339 in UTC with seconds (fractions allowed): what the later API revision insists on.
+EXPIRES_AT_PATTERN = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|\+00:00)$"
+)
+
+
+# --- pure helpers -------------------------------------------------------------------------------
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def mask(secret: str) -> str:
+    """The server-side `label`: prefix, first 3 and last 3 characters (`sk-or-v1-23c...95e`)."""
+    for prefix in (REGULAR_PREFIX, MANAGEMENT_PREFIX):
+        if secret.startswith(prefix):
+            rest = secret[len(prefix) :]
+            return f"{prefix}{rest[:3]}...{rest[-3:]}"
+    return f"{secret[:3]}...{secret[-3:]}"
+
+
+def new_regular_secret() -> str:
+    return REGULAR_PREFIX + secrets.token_hex(32)
+
+
+def new_management_secret() -> str:
+    return MANAGEMENT_PREFIX + secrets.token_hex(32)
+
+
+def now_iso() -> str:
+    """ISO 8601 with microseconds and +00:00, the format the management-key guide shows."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def parse_timestamp(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def is_uuid(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
+
+
+def is_utc_timestamp(value: object) -> bool:
+    if not isinstance(value, str) or not EXPIRES_AT_PATTERN.match(value):
+        return False
+    try:
+        parse_timestamp(value)
+    except ValueError:
+        return False
+    return True
+
+
+def field_problems(body: Mapping[str, Any], allowed: frozenset[str]) -> list[str]:
+    """Why a create or update body is invalid, one entry per field; empty when it is valid."""
+    problems = [f"unknown field {name!r}" for name in sorted(set(body) - allowed)]
+    if "name" in body and (not isinstance(body["name"], str) or not body["name"]):
+        problems.append("name must be a non-empty string")
+    if "limit" in body and body["limit"] is not None and (
+        not is_number(body["limit"]) or body["limit"] < 0
+    ):
+        problems.append("limit must be a number >= 0 or null")
+    if "limit_reset" in body and body["limit_reset"] not in (*LIMIT_RESETS, None):
+        problems.append("limit_reset must be daily, weekly, monthly or null")
+    for flag in ("include_byok_in_limit", "disabled"):
+        if flag in body and not isinstance(body[flag], bool):
+            problems.append(f"{flag} must be a boolean")
+    if "expires_at" in body and body["expires_at"] is not None and not is_utc_timestamp(
+        body["expires_at"]
+    ):
+        problems.append("expires_at must be a UTC RFC 3339 timestamp with seconds")
+    if "workspace_id" in body and not is_uuid(body["workspace_id"]):
+        problems.append("workspace_id must be a uuid")
+    if "creator_user_id" in body and body["creator_user_id"] is not None and (
+        not isinstance(body["creator_user_id"], str) or not body["creator_user_id"]
+    ):
+        problems.append("creator_user_id must be a non-empty string or null")
+    return problems
+
+
+def create_problems(body: Mapping[str, Any]) -> list[str]:
+    problems = field_problems(body, CREATE_FIELDS)
+    if "name" not in body:
+        problems.append("name is required")
+    return problems
+
+
+def error_body(status: int, message: str) -> dict[str, Any]:
+    return {"error": {"code": status, "message": message}}
+
+
+# --- the store ----------------------------------------------------------------------------------
+
+
+@dataclass
+class StoredKey:
+    """A regular key as the server knows it: everything but the secret."""
+
+    hash: str
+    name: str
+    label: str
+    sequence: int
+    disabled: bool = False
+    limit: float | None = None
+    limit_reset: str | None = None
+    include_byok_in_limit: bool = False
+    usage: float = 0.0
+    usage_daily: float = 0.0
+    usage_weekly: float = 0.0
+    usage_monthly: float = 0.0
+    byok_usage: float = 0.0
+    byok_usage_daily: float = 0.0
+    byok_usage_weekly: float = 0.0
+    byok_usage_monthly: float = 0.0
+    created_at: str = field(default_factory=now_iso)
+    updated_at: str | None = None
+    expires_at: str | None = None
+    creator_user_id: str | None = EMULATOR_USER_ID
+    workspace_id: str = DEFAULT_WORKSPACE_ID
+
+    def limit_remaining(self) -> float | None:
+        if self.limit is None:
+            return None
+        spent = self.usage + (self.byok_usage if self.include_byok_in_limit else 0.0)
+        return self.limit - spent
+
+    def is_expired(self, at: datetime) -> bool:
+        return self.expires_at is not None and parse_timestamp(self.expires_at) <= at
+
+    def to_object(self) -> dict[str, Any]:
+        """The key object of reference §3, field for field."""
+        raw = asdict(self)
+        raw.pop("sequence")
+        return {
+            "hash": raw["hash"],
+            "name": raw["name"],
+            "label": raw["label"],
+            "disabled": raw["disabled"],
+            "limit": raw["limit"],
+            "limit_remaining": self.limit_remaining(),
+            **{k: raw[k] for k in ("limit_reset", "include_byok_in_limit")},
+            **{k: raw[k] for k in raw if k.startswith(("usage", "byok_usage"))},
+            **{
+                k: raw[k]
+                for k in ("created_at", "updated_at", "expires_at", "creator_user_id",
+                          "workspace_id")
+            },
+        }
+
+    def sort_key(self) -> tuple[datetime, int]:
+        return (parse_timestamp(self.created_at), self.sequence)
+
+
+@dataclass(frozen=True)
+class ManagementKey:
+    hash: str
+    label: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who authenticated a request: kind is 'management' or 'regular'."""
+
+    kind: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class SeededKey:
+    """A regular key put in the store by a test; the secret never shows in repr."""
+
+    hash: str
+    secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One logged API request. Never holds the bearer key: `auth` says only which kind it was.
+
+    `body` is the JSON the client sent (None when empty or not JSON), so a test can assert that an
+    update sent only the changed fields.
+    """
+
+    method: str
+    path: str
+    query: str
+    status: int | None
+    auth: str
+    fault: str | None = None
+    body: Any = None
+
+    def __getitem__(self, name: str) -> Any:
+        """Mapping-style access, so code reading the admin route's JSON reads this the same way."""
+        if name not in self.__dataclass_fields__:
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ApiError(Exception):
+    """An error answer in OpenRouter's envelope."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Store:
+    """Every key and the request log, under one lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self._keys: dict[str, StoredKey] = {}
+        self._management: dict[str, ManagementKey] = {}
+        self._log: list[RequestRecord] = []
+        self._sequence = 0
+
+    # management keys
+
+    def add_management_key(self, secret: str | None = None) -> str:
+        secret = secret or new_management_secret()
+        if not isinstance(secret, str) or not secret.strip():
+            raise ValueError("a management key must be a non-empty string")
+        digest = hash_secret(secret)
+        with self.lock:
+            if digest in self._keys:
+                raise ValueError("that secret is already a regular key")
+            self._management[digest] = ManagementKey(digest, mask(secret), now_iso())
+        return secret
+
+    def management_key_count(self) -> int:
+        with self.lock:
+            return len(self._management)
+
+    # regular keys
+
+    def _next_sequence(self) -> int:
+        self._sequence += 1
+        return self._sequence
+
+    def create(self, body: Mapping[str, Any], secret: str | None = None) -> tuple[StoredKey, str]:
+        """Store a new key from a validated create body; returns it and its one-time secret."""
+        secret = secret or new_regular_secret()
+        digest = hash_secret(secret)
+        with self.lock:
+            if digest in self._keys or digest in self._management:
+                raise ValueError("that secret is already in use")
+            stored = StoredKey(
+                hash=digest,
+                name=body["name"],
+                label=mask(secret),
+                sequence=self._next_sequence(),
+                limit=body.get("limit"),
+                limit_reset=body.get("limit_reset"),
+                include_byok_in_limit=bool(body.get("include_byok_in_limit", False)),
+                expires_at=body.get("expires_at"),
+                workspace_id=body.get("workspace_id") or DEFAULT_WORKSPACE_ID,
+                creator_user_id=body.get("creator_user_id") or EMULATOR_USER_ID,
+            )
+            self._keys[digest] = stored
+            return stored, secret
+
+    def get(self, key_hash: str) -> StoredKey | None:
+        with self.lock:
+            return self._keys.get(key_hash)
+
+    def update(self, key_hash: str, changes: Mapping[str, Any]) -> StoredKey | None:
+        with self.lock:
+            stored = self._keys.get(key_hash)
+            if stored is None:
+                return None
+            for name, value in changes.items():
+                setattr(stored, name, value)
+            stored.updated_at = now_iso()
+            return stored
+
+    def delete(self, key_hash: str) -> bool:
+        with self.lock:
+            return self._keys.pop(key_hash, None) is not None
+
+    def all_keys(self) -> list[StoredKey]:
+        """Every stored key, newest first (created_at, then creation order)."""
+        with self.lock:
+            return sorted(self._keys.values(), key=StoredKey.sort_key, reverse=True)
+
+    def page(
+        self, *, include_disabled: bool, offset: int, workspace_id: str
+    ) -> list[dict[str, Any]]:
+        with self.lock:
+            selected = [
+                key
+                for key in self.all_keys()
+                if key.workspace_id == workspace_id and (include_disabled or not key.disabled)
+            ]
+            return [key.to_object() for key in selected[offset : offset + PAGE_SIZE]]
+
+    def charge(self, key_hash: str, cost: float) -> None:
+        with self.lock:
+            stored = self._keys[key_hash]
+            for name in ("usage", "usage_daily", "usage_weekly", "usage_monthly"):
+                setattr(stored, name, getattr(stored, name) + cost)
+
+    # auth
+
+    def authenticate(self, header: str | None) -> Caller:
+        """The caller behind an Authorization header, or the 401 the API answers."""
+        if not header or not header.strip():
+            raise ApiError(401, MSG_MISSING_AUTH)
+        scheme, _, token = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, MSG_MISSING_AUTH)
+        digest = hash_secret(token.strip())
+        with self.lock:
+            if digest in self._management:
+                return Caller("management", digest)
+            stored = self._keys.get(digest)
+            if stored is None or stored.disabled or stored.is_expired(datetime.now(UTC)):
+                raise ApiError(401, MSG_USER_NOT_FOUND)
+            return Caller("regular", digest)
+
+    def identify(self, header: str | None) -> str:
+        """Which kind of key a header carries, for the request log; never raises."""
+        try:
+            return self.authenticate(header).kind
+        except ApiError as error:
+            return "none" if error.message == MSG_MISSING_AUTH else "invalid"
+
+    # request log
+
+    def log(self, record: RequestRecord) -> None:
+        with self.lock:
+            self._log.append(record)
+
+    def requests(self) -> list[RequestRecord]:
+        with self.lock:
+            return list(self._log)
+
+    def clear_requests(self) -> None:
+        with self.lock:
+            self._log.clear()
+
+    def reset(self, *, keep_management_keys: bool = True) -> None:
+        with self.lock:
+            self._keys.clear()
+            self._log.clear()
+            if not keep_management_keys:
+                self._management.clear()
+
+    # seeding
+
+    def seed(self, name: str, **settings: Any) -> SeededKey:
+        """Put a regular key in the store with any settings, bypassing the API's create rules."""
+        api_fields = {
+            k: settings[k]
+            for k in ("limit", "limit_reset", "include_byok_in_limit", "expires_at",
+                      "workspace_id", "creator_user_id")
+            if settings.get(k) is not None
+        }
+        body = {"name": name, **api_fields}
+        problems = create_problems(body)
+        disabled = settings.get("disabled", False)
+        usage = settings.get("usage", 0.0)
+        created_at = settings.get("created_at")
+        if not isinstance(disabled, bool):
+            problems.append("disabled must be a boolean")
+        if not is_number(usage) or usage < 0:
+            problems.append("usage must be a number >= 0")
+        if isinstance(created_at, datetime):
+            created_at = created_at.astimezone(UTC).isoformat(timespec="microseconds")
+        if created_at is not None:
+            try:
+                parse_timestamp(created_at)
+            except (TypeError, ValueError):
+                problems.append("created_at must be an ISO 8601 timestamp or a datetime")
+        unknown = set(settings) - {*api_fields, "limit", "limit_reset", "include_byok_in_limit",
+                                   "expires_at", "workspace_id", "creator_user_id", "disabled",
+                                   "usage", "created_at", "secret"}
+        problems += [f"unknown seed setting {name!r}" for name in sorted(unknown)]
+        if problems:
+            raise ValueError(f"cannot seed key {name!r}: {'; '.join(problems)}")
+        with self.lock:
+            stored, secret = self.create(body, settings.get("secret"))
+            stored.disabled = disabled
+            for counter in ("usage", "usage_daily", "usage_weekly", "usage_monthly"):
+                setattr(stored, counter, float(usage))
+            if created_at is not None:
+                stored.created_at = created_at
+        return SeededKey(stored.hash, secret)
+
+
+# --- routes -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    authorization: str | None
+    body: bytes
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def read_json(raw: bytes) -> Any:
+    """The request body as JSON (NaN and Infinity refused, as a strict JSON parser does)."""
+    if not raw.strip():
+        raise ApiError(400, MSG_INVALID)
+
+    def refuse(_: str) -> Any:
+        raise ValueError("non-finite number")
+
+    try:
+        return json.loads(raw, parse_constant=refuse)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ApiError(400, MSG_INVALID) from error
+
+
+def logged_body(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw.strip() else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    body = read_json(raw)
+    if not isinstance(body, dict):
+        raise ApiError(400, MSG_INVALID)
+    return body
+
+
+def single(query: Mapping[str, list[str]], name: str) -> str | None:
+    values = query.get(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise ApiError(400, MSG_INVALID)
+    return values[0]
+
+
+def list_params(query: Mapping[str, list[str]]) -> tuple[bool, int, str]:
+    include = single(query, "include_disabled")
+    if include not in (None, "true", "false"):
+        raise ApiError(400, MSG_INVALID)
+    raw_offset = single(query, "offset")
+    offset = 0
+    if raw_offset is not None:
+        if not raw_offset.isdigit():
+            raise ApiError(400, MSG_INVALID)
+        offset = int(raw_offset)
+    workspace_id = single(query, "workspace_id")
+    if workspace_id is not None and not is_uuid(workspace_id):
+        raise ApiError(400, MSG_INVALID)
+    return include == "true", offset, workspace_id or DEFAULT_WORKSPACE_ID
+
+
+def current_key_object(store: Store, caller: Caller) -> dict[str, Any]:
+    """The `GET /key` body (reference §6.1) for a management or a regular key."""
+    legacy_rate_limit = {
+        "requests": -1,
+        "interval": "10s",
+        "note": "This field is deprecated and safe to ignore.",
+    }
+    with store.lock:
+        if caller.kind == "management":
+            management = store._management[caller.hash]
+            counters = dict.fromkeys(
+                ("usage", "usage_daily", "usage_weekly", "usage_monthly", "byok_usage",
+                 "byok_usage_daily", "byok_usage_weekly", "byok_usage_monthly"),
+                0.0,
+            )
+            return {
+                "label": management.label,
+                "limit": None,
+                "limit_remaining": None,
+                "limit_reset": None,
+                "include_byok_in_limit": False,
+                **counters,
+                "is_free_tier": False,
+                "is_management_key": True,
+                "is_provisioning_key": True,
+                "creator_user_id": EMULATOR_USER_ID,
+                "expires_at": None,
+                "rate_limit": legacy_rate_limit,
+            }
+        stored = store._keys[caller.hash]
+        obj = stored.to_object()
+        return {
+            "label": obj["label"],
+            **{k: obj[k] for k in ("limit", "limit_remaining", "limit_reset",
+                                   "include_byok_in_limit")},
+            **{k: obj[k] for k in obj if k.startswith(("usage", "byok_usage"))},
+            "is_free_tier": False,
+            "is_management_key": False,
+            "is_provisioning_key": False,
+            "creator_user_id": obj["creator_user_id"],
+            "expires_at": obj["expires_at"],
+            "rate_limit": legacy_rate_limit,
+        }
+
+
+def chat_completion(store: Store, caller: Caller, raw: bytes) -> Response:
+    if caller.kind == "management":
+        raise ApiError(401, MSG_USER_NOT_FOUND)
+    body = json_object(raw)
+    if not isinstance(body.get("messages"), list) or not body["messages"]:
+        raise ApiError(400, MSG_INVALID)
+    with store.lock:
+        stored = store._keys.get(caller.hash)
+        if stored is None:
+            raise ApiError(401, MSG_USER_NOT_FOUND)
+        remaining = stored.limit_remaining()
+        if remaining is not None and remaining <= 0:
+            raise ApiError(402, MSG_LIMIT_EXCEEDED)
+        store.charge(caller.hash, CHAT_COST)
+    model = body.get("model") if isinstance(body.get("model"), str) else "openrouter/auto"
+    return Response(
+        200,
+        {
+            "id": f"gen-emulator-{secrets.token_hex(8)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "provider": "emulator",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": "Hello from the emulator."},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 5, "total_tokens": 6,
+                      "cost": CHAT_COST},
+        },
+    )
+
+
+def keys_route(store: Store, request: Request, caller: Caller, key_hash: str | None) -> Response:
+    """`/keys` and `/keys/{hash}`, for a caller already known to hold a management key."""
+    if key_hash is None:
+        if request.method == "GET":
+            include_disabled, offset, workspace_id = list_params(request.query)
+            return Response(200, {"data": store.page(
+                include_disabled=include_disabled, offset=offset, workspace_id=workspace_id
+            )})
+        if request.method == "POST":
+            body = json_object(request.body)
+            if create_problems(body):
+                raise ApiError(400, MSG_INVALID)
+            stored, secret = store.create(body)
+            return Response(201, {"data": stored.to_object(), "key": secret})
+        raise ApiError(405, "Method Not Allowed")
+    if request.method == "GET":
+        stored = store.get(key_hash)
+        if stored is None:
+            raise ApiError(404, MSG_NOT_FOUND)
+        return Response(200, {"data": stored.to_object()})
+    if request.method == "PATCH":
+        body = json_object(request.body)
+        if field_problems(body, PATCH_FIELDS) or ("name" in body and body["name"] is None):
+            raise ApiError(400, MSG_INVALID)
+        updated = store.update(key_hash, body)
+        if updated is None:
+            raise ApiError(404, MSG_NOT_FOUND)
+        return Response(200, {"data": updated.to_object()})
+    if request.method == "DELETE":
+        if not store.delete(key_hash):
+            raise ApiError(404, MSG_NOT_FOUND)
+        return Response(200, {"deleted": True})
+    raise ApiError(405, "Method Not Allowed")
+
+
+def api_route(store: Store, request: Request) -> Response:
+    """Answer one `/api/v1` request, or raise the `ApiError` the real API answers."""
+    route = request.path[len(API_PREFIX) :].rstrip("/") or "/"
+    parts = route.strip("/").split("/")
+    known = route in ("/key", "/auth/key", "/chat/completions", "/keys") or (
+        len(parts) == 2 and parts[0] == "keys" and parts[1]
+    )
+    if not known:
+        raise ApiError(404, "Not Found")
+    caller = store.authenticate(request.authorization)
+    if route in ("/key", "/auth/key"):
+        if request.method != "GET":
+            raise ApiError(405, "Method Not Allowed")
+        return Response(200, {"data": current_key_object(store, caller)})
+    if route == "/chat/completions":
+        if request.method != "POST":
+            raise ApiError(405, "Method Not Allowed")
+        return chat_completion(store, caller, request.body)
+    if caller.kind != "management":
+        raise ApiError(403, MSG_MANAGEMENT_ONLY)
+    key_hash = parts[1] if len(parts) == 2 else None
+    return keys_route(store, request, caller, key_hash)
+
+
+def admin_route(store: Store, faults: FaultBook, request: Request) -> Response:
+    """`/_emulator/*`: inspect and change the emulator from another process (no auth, loopback)."""
+    route = request.path[len(ADMIN_PREFIX) :].rstrip("/")
+    try:
+        if route.startswith("/keys/") and request.method in ("GET", "PATCH", "DELETE"):
+            return admin_key_route(store, request, route[len("/keys/") :])
+        handler = ADMIN_ROUTES.get((request.method, route))
+        if handler is None:
+            raise ApiError(404, "Not Found")
+        return handler(store, faults, request.body)
+    except (ValueError, TypeError) as error:
+        raise ApiError(400, f"{MSG_INVALID}: {error}") from error
+
+
+def optional_object(raw: bytes) -> dict[str, Any]:
+    return json_object(raw) if raw.strip() else {}
+
+
+def admin_list_keys(store: Store, _faults: FaultBook, _raw: bytes) -> Response:
+    return Response(200, {"data": [key.to_object() for key in store.all_keys()]})
+
+
+def admin_seed_key(store: Store, _faults: FaultBook, raw: bytes) -> Response:
+    body = json_object(raw)
+    name = body.pop("name", None)
+    seeded = store.seed(name, **body)
+    return Response(201, {"hash": seeded.hash, "key": seeded.secret})
+
+
+def admin_add_management_key(store: Store, _faults: FaultBook, raw: bytes) -> Response:
+    return Response(201, {"key": store.add_management_key(optional_object(raw).get("key"))})
+
+
+def admin_add_faults(_store: Store, faults: FaultBook, raw: bytes) -> Response:
+    body = read_json(raw)
+    added = [Fault.from_mapping(item) for item in (body if isinstance(body, list) else [body])]
+    for fault in added:
+        faults.add(fault)
+    return Response(201, {"data": [fault.as_dict() for fault in added]})
+
+
+def admin_list_faults(_store: Store, faults: FaultBook, _raw: bytes) -> Response:
+    return Response(200, {"data": [fault.as_dict() for fault in faults.pending()]})
+
+
+def admin_clear_faults(_store: Store, faults: FaultBook, _raw: bytes) -> Response:
+    faults.clear()
+    return Response(200, {"cleared": True})
+
+
+def admin_list_requests(store: Store, _faults: FaultBook, _raw: bytes) -> Response:
+    return Response(200, {"data": [record.as_dict() for record in store.requests()]})
+
+
+def admin_clear_requests(store: Store, _faults: FaultBook, _raw: bytes) -> Response:
+    store.clear_requests()
+    return Response(200, {"cleared": True})
+
+
+def admin_reset(store: Store, faults: FaultBook, raw: bytes) -> Response:
+    body = optional_object(raw)
+    faults.clear()
+    store.reset(keep_management_keys=not body.get("management_keys", False))
+    return Response(200, {"reset": True})
+
+
+ADMIN_ROUTES: dict[tuple[str, str], Callable[[Store, FaultBook, bytes], Response]] = {
+    ("GET", "/keys"): admin_list_keys,
+    ("POST", "/seed-key"): admin_seed_key,
+    ("POST", "/management-keys"): admin_add_management_key,
+    ("POST", "/faults"): admin_add_faults,
+    ("GET", "/faults"): admin_list_faults,
+    ("DELETE", "/faults"): admin_clear_faults,
+    ("GET", "/requests"): admin_list_requests,
+    ("DELETE", "/requests"): admin_clear_requests,
+    ("POST", "/reset"): admin_reset,
+}
+
+
+def admin_key_route(store: Store, request: Request, key_hash: str) -> Response:
+    if request.method == "DELETE":
+        if not store.delete(key_hash):
+            raise ApiError(404, MSG_NOT_FOUND)
+        return Response(200, {"deleted": True})
+    if request.method == "PATCH":
+        changes = json_object(request.body)
+        return Response(200, {"data": admin_update(store, key_hash, changes)})
+    stored = store.get(key_hash)
+    if stored is None:
+        raise ApiError(404, MSG_NOT_FOUND)
+    return Response(200, {"data": stored.to_object()})
+
+
+ADMIN_UPDATABLE = frozenset(
+    {*PATCH_FIELDS, "expires_at", "workspace_id", "creator_user_id", "usage", "usage_daily",
+     "usage_weekly", "usage_monthly", "byok_usage", "byok_usage_daily", "byok_usage_weekly",
+     "byok_usage_monthly", "created_at"}
+)
+
+
+def admin_update(store: Store, key_hash: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Change a key behind Pulumi's back, including fields the public API cannot change."""
+    unknown = sorted(set(changes) - ADMIN_UPDATABLE)
+    if unknown:
+        raise ValueError(f"fields {unknown} cannot be changed; allowed: {sorted(ADMIN_UPDATABLE)}")
+    api_part = {k: v for k, v in changes.items() if k in PATCH_FIELDS | {"expires_at",
+                                                                           "workspace_id"}}
+    problems = field_problems(api_part, PATCH_FIELDS | {"expires_at", "workspace_id"})
+    for name, value in changes.items():
+        if name.startswith(("usage", "byok_usage")) and (not is_number(value) or value < 0):
+            problems.append(f"{name} must be a number >= 0")
+    if problems:
+        raise ValueError("; ".join(problems))
+    updated = store.update(key_hash, changes)
+    if updated is None:
+        raise ApiError(404, MSG_NOT_FOUND)
+    return updated.to_object()
+
+
+# --- HTTP ---------------------------------------------------------------------------------------
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    """A threading HTTP server that carries the store and the fault book."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], store: Store, faults: FaultBook) -> None:
+        self.store = store
+        self.faults = faults
+        super().__init__(address, Handler)
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Turns HTTP into `Request`, applies faults, logs, and writes the `Response`."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "openrouter-emulator"
+    sys_version = ""
+    server: EmulatorServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: tests read the structured request log instead."""
+
+    def do_GET(self) -> None:
+        self.dispatch()
+
+    def do_POST(self) -> None:
+        self.dispatch()
+
+    def do_PATCH(self) -> None:
+        self.dispatch()
+
+    def do_DELETE(self) -> None:
+        self.dispatch()
+
+    def do_PUT(self) -> None:
+        self.dispatch()
+
+    def read_request(self) -> Request:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        return Request(
+            method=self.command,
+            path=parts.path,
+            query=parse_qs(parts.query, keep_blank_values=True),
+            authorization=self.headers.get("Authorization"),
+            body=body,
+        )
+
+    def dispatch(self) -> None:
+        request = self.read_request()
+        store, faults = self.server.store, self.server.faults
+        if request.path.startswith(ADMIN_PREFIX + "/") or request.path == ADMIN_PREFIX:
+            self.send(self.answer(lambda: admin_route(store, faults, request)))
+            return
+        query = urlsplit(self.path).query
+        auth = store.identify(request.authorization)
+        fault = faults.take(request.method, request.path)
+
+        def log(status: int | None, kind: str | None) -> None:
+            store.log(RequestRecord(
+                request.method, request.path, query, status, auth, kind, logged_body(request.body)
+            ))
+
+        if fault is not None and fault.latency:
+            time.sleep(fault.latency)
+        if fault is not None and fault.drop == "before":
+            log(None, fault_kind(fault))
+            self.drop()
+            return
+        if fault is not None and fault.status is not None:
+            log(fault.status, fault_kind(fault))
+            self.send(fault_response(fault))
+            return
+        response = self.answer(lambda: api_route(store, request))
+        # A dropped response still logs the status the server decided on: what really happened.
+        log(response.status, None if fault is None else fault_kind(fault))
+        if fault is not None and fault.latency_after_commit:
+            time.sleep(fault.latency_after_commit)
+        if fault is not None and fault.drop == "after_commit":
+            self.drop()
+            return
+        self.send(response, cut_body=fault is not None and fault.drop == "mid_body")
+
+    @staticmethod
+    def answer(handle: Callable[[], Response]) -> Response:
+        try:
+            return handle()
+        except ApiError as error:
+            return Response(error.status, error_body(error.status, error.message))
+
+    def drop(self) -> None:
+        """Close the connection without writing a byte."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def send(self, response: Response, *, cut_body: bool = False) -> None:
+        payload = b"" if response.body is None else (
+            response.body.encode() if isinstance(response.body, str)
+            else json.dumps(response.body).encode()
+        )
+        try:
+            self.send_response(response.status, HTTPStatus(response.status).phrase
+                               if response.status in HTTPStatus._value2member_map_ else None)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload[: len(payload) // 2] if cut_body else payload)
+            self.wfile.flush()
+        except OSError:
+            self.close_connection = True
+            return
+        if cut_body:
+            self.drop()
+
+
+def fault_kind(fault: Fault) -> str:
+    if fault.drop is not None:
+        return f"drop_{fault.drop}"
+    return "status" if fault.status is not None else "latency"
+
+
+def fault_response(fault: Fault) -> Response:
+    status = int(fault.status or 500)
+    body = fault.body if fault.body is not None else error_body(
+        status, default_message(status)
+    )
+    headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+    return Response(status, body, headers)
+
+
+def default_message(status: int) -> str:
+    known = {
+        400: MSG_INVALID,
+        401: MSG_USER_NOT_FOUND,
+        403: MSG_MANAGEMENT_ONLY,
+        404: MSG_NOT_FOUND,
+        429: "Rate limit exceeded",
+        500: "Internal Server Error",
+    }
+    if status in known:
+        return known[status]
+    return HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"

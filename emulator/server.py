@@ -1,0 +1,149 @@
+"""The in-process emulator: a loopback server in a daemon thread and its Python handle."""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from emulator.app import EmulatorServer, RequestRecord, SeededKey, Store
+from emulator.faults import Fault, FaultBook
+
+# Obviously fake and short: never mistaken for a real key by a scanner or a reader.
+SANDBOX_MANAGEMENT_KEY = "sk-or-mgmt-sandbox-throwaway-not-a-secret"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Emulator:
+    """A running emulator: its address, seeding, fault injection and the request log."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        if not is_loopback(host):
+            raise ValueError(f"the emulator serves loopback only; refusing host {host!r}")
+        self.store = Store()
+        self.faults = FaultBook()
+        self._server = EmulatorServer((host, port), self.store, self.faults)
+        self.host = host
+        self.port = int(self._server.server_address[1])
+        self.url = f"http://{host}:{self.port}"
+        self.api_base_url = f"{self.url}/api/v1"
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        return f"Emulator(url={self.url!r})"
+
+    def start(self) -> Emulator:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"openrouter-emulator-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._server.server_close()
+
+    # seeding and inspection
+
+    def add_management_key(self, secret: str | None = None) -> str:
+        """Register a management key (generated at run time unless given) and return it."""
+        return self.store.add_management_key(secret)
+
+    def seed_key(
+        self,
+        name: str,
+        *,
+        limit: float | None = None,
+        limit_reset: str | None = None,
+        include_byok_in_limit: bool = False,
+        disabled: bool = False,
+        expires_at: str | None = None,
+        usage: float = 0.0,
+        created_at: str | datetime | None = None,
+        workspace_id: str | None = None,
+        creator_user_id: str | None = None,
+        secret: str | None = None,
+    ) -> SeededKey:
+        """A regular key made behind the API's back (e.g. by hand in the dashboard)."""
+        return self.store.seed(
+            name,
+            limit=limit,
+            limit_reset=limit_reset,
+            include_byok_in_limit=include_byok_in_limit,
+            disabled=disabled,
+            expires_at=expires_at,
+            usage=usage,
+            created_at=created_at,
+            workspace_id=workspace_id,
+            creator_user_id=creator_user_id,
+            secret=secret,
+        )
+
+    def keys(self) -> list[dict[str, Any]]:
+        """Every stored key object, newest first, disabled and every workspace included."""
+        return [key.to_object() for key in self.store.all_keys()]
+
+    def key(self, key_hash: str) -> dict[str, Any] | None:
+        stored = self.store.get(key_hash)
+        return None if stored is None else stored.to_object()
+
+    def update_key(self, key_hash: str, **changes: Any) -> dict[str, Any]:
+        """Change a key behind Pulumi's back (drift), including fields PATCH cannot touch."""
+        from emulator.app import admin_update  # noqa: PLC0415 - keeps the public names short
+
+        return admin_update(self.store, key_hash, changes)
+
+    def delete_key(self, key_hash: str) -> bool:
+        """Delete a key behind Pulumi's back; False when it was not there."""
+        return self.store.delete(key_hash)
+
+    # faults and the request log
+
+    def inject(self, *faults: Fault) -> None:
+        for fault in faults:
+            self.faults.add(fault)
+
+    def pending_faults(self) -> list[Fault]:
+        return self.faults.pending()
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    def requests(self) -> list[RequestRecord]:
+        """The API requests so far, oldest first (admin routes are not logged)."""
+        return self.store.requests()
+
+    def clear_requests(self) -> None:
+        self.store.clear_requests()
+
+    def reset(self, *, management_keys: bool = False) -> None:
+        """Forget keys, faults and the log; management keys too only when asked."""
+        self.faults.clear()
+        self.store.reset(keep_management_keys=not management_keys)
+
+
+@contextmanager
+def run_emulator(host: str = "127.0.0.1", port: int = 0) -> Iterator[Emulator]:
+    """Serve on loopback in a daemon thread for the duration of the block (port 0: a free one)."""
+    emulator = Emulator(host, port).start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
