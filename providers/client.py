@@ -58,6 +58,7 @@ from providers.errors import (
     InvalidResponseError,
     KeyNotFound,
     NetworkError,
+    NetworkTimeoutError,
     NotManagementKeyError,
     OpenRouterError,
     RateLimitedError,
@@ -104,7 +105,11 @@ response, so this covers only the header's one-second resolution and skew betwee
 own machines; without a `Date` header the local clock is trusted with the same allowance.
 """
 SWEEP_SETTLE_SECONDS: Final = 1.0
-"""Pause before sweeping, so a create still in flight on the server has time to land."""
+"""Pause before sweeping, so a create still in flight on the server has time to land.
+
+After a timeout the server has already kept the request longer than `read_timeout`, so the
+pause is `read_timeout` instead: a create that lands within twice the timeout is still found.
+"""
 
 _USER_AGENT: Final = "openrouter-keys"
 _BODY_SNIPPET_CHARS: Final = 120
@@ -287,7 +292,8 @@ class OpenRouterClient:
 
     def _sweep(self, request: CreateKeyRequest, started: float, *, cause: OpenRouterError) -> None:
         """Delete every key the ambiguous attempts may have made; raise if that cannot finish."""
-        self._settings.sleep(SWEEP_SETTLE_SECONDS)
+        timed_out = isinstance(cause, NetworkTimeoutError)
+        self._settings.sleep(self._settings.read_timeout if timed_out else SWEEP_SETTLE_SECONDS)
         try:
             for orphan in self._orphans(request, started, exclude=frozenset()):
                 self.delete_key(orphan.hash)
@@ -602,6 +608,15 @@ def _misused(method: str, path: str, detail: str, _base_url: str) -> OpenRouterE
     )
 
 
+def _timed_out(method: str, path: str, detail: str, _base_url: str) -> OpenRouterError:
+    return NetworkTimeoutError(
+        f"{method} {path}: no answer in time after the request was sent ({detail}); OpenRouter"
+        " may or may not have carried it out. Run again.",
+        method=method,
+        path=path,
+    )
+
+
 def _maybe_sent(method: str, path: str, detail: str, _base_url: str) -> OpenRouterError:
     return NetworkError(
         f"{method} {path}: the connection failed after the request was sent ({detail});"
@@ -616,6 +631,7 @@ _HTTPX_TABLE: Final[tuple[tuple[tuple[type[Exception], ...], _ErrorFactory], ...
     ((httpx.InvalidURL, httpx.UnsupportedProtocol), _unusable_url),
     # The connection never opened, so the request never left: definite.
     ((httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError), _not_sent),
+    ((httpx.TimeoutException,), _timed_out),
     ((httpx.TooManyRedirects,), _redirected),
     ((httpx.DecodingError,), _undecodable),
     ((httpx.CookieConflict, httpx.StreamError), _misused),

@@ -13,6 +13,7 @@ OpenRouterError                    kind                      definite  when
 ├── InvalidResponseError           invalid-response          no    2xx lacking what it must hold
 │   └── UnexpectedRedirectError    redirect                  yes   3xx (never followed)
 ├── NetworkError                   network                   yes if the request never left
+│   └── NetworkTimeoutError        timeout                   no    read/write timeout after sending
 ├── InvalidRequestError            invalid-request           yes   unusable base URL or hash
 ├── InternalClientError            internal                  no    httpx misused (a bug here)
 └── AmbiguousCreateError           ambiguous-create          no    POST /keys outcome unknown
@@ -138,6 +139,13 @@ class NetworkError(OpenRouterError):
     """No usable response: refused, timed out, dropped. `definite` says whether it left."""
 
     kind = "network"
+
+
+class NetworkTimeoutError(NetworkError):
+    """Sent, then no answer within the read or write timeout: the server may still be at it."""
+
+    kind = "timeout"
+    definite = False
 
 
 class InvalidRequestError(OpenRouterError):
