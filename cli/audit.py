@@ -347,12 +347,15 @@ def _managed_twice(row: KeyRow) -> Diagnostic:
     )
 
 
-def _days(delta: timedelta) -> str:
-    days = delta.days
-    if days >= 1:
+def span(delta: timedelta) -> str:
+    """A span as people say it: whole days (rounded) from a day on, hours below."""
+    seconds = max(delta.total_seconds(), 0.0)
+    if seconds >= 86400:
+        days = round(seconds / 86400)
         return f"{days} day{'s' if days != 1 else ''}"
-    hours = max(int(delta.total_seconds() // 3600), 0)
+    hours = int(seconds // 3600)
     return f"{hours} hour{'s' if hours != 1 else ''}"
+
 
 
 def _rotate_hint(row: KeyRow) -> str:
@@ -368,7 +371,7 @@ def _expired(row: KeyRow, now: datetime) -> Diagnostic:
     assert row.expires_at is not None
     return Diagnostic(
         kind="key-expired",
-        message=f"{row.label} ({row.name}) expired {_days(now - row.expires_at)} ago "
+        message=f"{row.label} ({row.name}) expired {span(now - row.expires_at)} ago "
         f"({iso(row.expires_at)}).",
         hint=_rotate_hint(row),
         context={**_context(row), "expires_at": iso(row.expires_at)},
@@ -379,7 +382,7 @@ def _expiring(row: KeyRow, now: datetime, thresholds: Thresholds) -> Diagnostic:
     assert row.expires_at is not None
     return Diagnostic(
         kind="key-expiring",
-        message=f"{row.label} ({row.name}) expires in {_days(row.expires_at - now)} "
+        message=f"{row.label} ({row.name}) expires in {span(row.expires_at - now)} "
         f"({iso(row.expires_at)}), within the {thresholds.expiring_days}-day threshold.",
         hint=_rotate_hint(row),
         context={**_context(row), "expires_at": iso(row.expires_at)},

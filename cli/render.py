@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TextIO
 
-from cli.audit import AuditReport, KeyRow, consumers_of, iso, limit_percent, money
+from cli.audit import AuditReport, KeyRow, consumers_of, iso, limit_percent, money, span
 from cli.diagnostics import Diagnostic
 from cli.doctor import DoctorReport
 from providers.redaction import redact
@@ -123,7 +123,7 @@ def _expiry(report: DoctorReport) -> str:
     if expires_at is None:
         return "never"
     delta = expires_at - report.now
-    when = f"in {delta.days} days" if delta.total_seconds() > 0 else "already expired"
+    when = f"in {span(delta)}" if delta.total_seconds() > 0 else "already expired"
     return f"{iso(expires_at)} ({when})"
 
 

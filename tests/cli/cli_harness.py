@@ -1,0 +1,53 @@
+"""Helpers of the CLI tests: a finished run, timestamps as the API wants them, the account."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from emulator import Emulator
+
+
+@dataclass(frozen=True)
+class Run:
+    """One finished CLI run."""
+
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> object:
+        """stdout as exactly one JSON document (json.loads refuses trailing documents)."""
+        return json.loads(self.out)
+
+
+RunCli = Callable[..., Run]
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Account:
+    """A seeded account, the two stack outputs files that manage part of it, and its secrets."""
+
+    emulator: Emulator
+    management_key: str
+    outputs: dict[str, Path]
+    hashes: dict[str, str] = field(default_factory=dict)
+    secrets: list[str] = field(default_factory=list)
+
+    def label(self, name: str) -> str:
+        key = self.emulator.key(self.hashes[name])
+        assert key is not None
+        return key["label"]
+
+    def outputs_args(self) -> list[str]:
+        return [arg for path in self.outputs.values() for arg in ("--outputs", str(path))]
+
+
+FILLER_KEYS = 104  # with the named keys, more than one page of 100

@@ -1,0 +1,256 @@
+"""`python -m cli doctor`, in process against the emulator: what the key is, by exit status."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cli_harness import RunCli, stamp
+
+from emulator import Emulator, Fault
+from tests.support.sentinel import assert_absent
+
+
+@pytest.fixture
+def api(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    """The emulator, named the way a user names an API: $OPENROUTER_API_BASE_URL."""
+    monkeypatch.setenv("OPENROUTER_API_BASE_URL", emulator.api_base_url)
+    return emulator
+
+
+def only_get_key(emulator: Emulator) -> None:
+    assert [(r.method, r.path) for r in emulator.requests()] == [("GET", "/api/v1/key")]
+
+
+def test_regular_key_with_expect_regular_exits_zero_and_shows_limits(
+    api: Emulator, run_cli: RunCli, sentinel: str, monkeypatch: pytest.MonkeyPatch
+):
+    expires = datetime.now(UTC) + timedelta(days=40, hours=1)
+    api.seed_key(
+        "shop",
+        limit=50.0,
+        limit_reset="monthly",
+        usage=12.5,
+        expires_at=stamp(expires),
+        secret=sentinel,
+    )
+    monkeypatch.setenv("OPENROUTER_API_KEY", sentinel)
+
+    run = run_cli("doctor", "--expect", "regular")
+
+    assert run.code == 0
+    label = f"sk-or-v1-{sentinel[9:12]}...{sentinel[-3:]}"
+    assert run.out.splitlines() == [
+        f"{label} (from $OPENROUTER_API_KEY): regular key: calls models; cannot manage keys",
+        "  limit:    $50.00, $37.50 remaining, resets monthly",
+        "  usage:    $12.50 in all, $12.50 today, $12.50 this week, $12.50 this month",
+        f"  expires:  {stamp(expires)} (in 40 days)",
+        f"  api:      {api.api_base_url}",
+        "  expected: regular key (matches)",
+    ]
+    assert run.err == ""
+    assert_absent(sentinel, run.out, run.err)
+    only_get_key(api)
+
+
+def test_management_key_with_expect_management_exits_zero(
+    api: Emulator, management_key: str, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("OPENROUTER_MANAGEMENT_KEY", management_key)
+
+    run = run_cli("doctor", "--from-env", "OPENROUTER_MANAGEMENT_KEY", "--expect", "management")
+
+    assert run.code == 0
+    assert "): management key: lists, creates, updates and deletes keys" in run.out
+    assert "limit:" not in run.out
+    assert_absent(management_key, run.out, run.err)
+    only_get_key(api)
+
+
+def test_management_key_where_a_regular_one_is_expected_exits_one_and_says_why(
+    api: Emulator, management_key: str, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("OPENROUTER_API_KEY", management_key)
+
+    run = run_cli("doctor", "--expect", "regular")
+
+    assert run.code == 1
+    assert "  expected: regular key (does NOT match)" in run.out
+    [line] = run.err.splitlines()
+    assert line.startswith("error: expected a regular key, but sk-or-mgmt-")
+    assert "is a management key." in line
+    assert line.endswith("[key-type-mismatch]")
+    assert_absent(management_key, run.out, run.err)
+
+
+def test_regular_key_where_the_management_key_belongs_exits_one(
+    api: Emulator, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+):
+    seeded = api.seed_key("ci")
+    monkeypatch.setenv("CI_SECRET", seeded.secret)
+
+    run = run_cli("doctor", "--from-env", "CI_SECRET", "--expect", "management")
+
+    assert run.code == 1
+    assert "(from $CI_SECRET): regular key" in run.out
+    assert "[key-type-mismatch]" in run.err
+    assert "https://openrouter.ai/settings/management-keys" in run.err
+    assert_absent(seeded.secret, run.out, run.err)
+
+
+@pytest.mark.parametrize("state", ["disabled", "deleted", "expired", "never existed"])
+def test_disabled_deleted_expired_or_unknown_key_is_invalid_and_exits_one(
+    api: Emulator, run_cli: RunCli, sentinel: str, state: str, monkeypatch: pytest.MonkeyPatch
+):
+    if state == "disabled":
+        api.seed_key("old", disabled=True, secret=sentinel)
+    elif state == "deleted":
+        api.delete_key(api.seed_key("old", secret=sentinel).hash)
+    elif state == "expired":
+        seeded = api.seed_key("old", secret=sentinel)
+        past = stamp(datetime.now(UTC) - timedelta(days=1))
+        api.update_key(seeded.hash, expires_at=past)
+    monkeypatch.setenv("OPENROUTER_API_KEY", sentinel)
+
+    plain = run_cli("doctor")
+    expecting = run_cli("doctor", "--expect", "regular")
+
+    assert plain.code == 1
+    assert "invalid: the API rejected it (wrong, disabled, expired or deleted)" in plain.out
+    assert '  api said: HTTP 401 "User not found."' in plain.out
+    [line] = plain.err.splitlines()
+    assert line.endswith("[key-invalid]")
+    assert expecting.code == 1
+    assert {line.rsplit(" ", 1)[1] for line in expecting.err.splitlines()} == {
+        "[key-invalid]",
+        "[key-type-mismatch]",
+    }
+    assert_absent(sentinel, plain.out, plain.err, expecting.out, expecting.err)
+
+
+def test_key_from_standard_input(api: Emulator, run_cli: RunCli, sentinel: str):
+    api.seed_key("piped", secret=sentinel)
+
+    run = run_cli("doctor", "--stdin", "--expect", "regular", stdin=sentinel + "\n")
+
+    assert run.code == 0
+    assert "(from standard input): regular key" in run.out
+    assert_absent(sentinel, run.out, run.err)
+
+
+def test_json_is_one_document_with_the_verdict(
+    api: Emulator, run_cli: RunCli, sentinel: str, monkeypatch: pytest.MonkeyPatch
+):
+    api.seed_key("shop", limit=5.0, usage=1.0, secret=sentinel)
+    monkeypatch.setenv("OPENROUTER_API_KEY", sentinel)
+
+    run = run_cli("doctor", "--json", "--expect", "management")
+
+    assert run.code == 1
+    document = run.json()
+    assert isinstance(document, dict)
+    assert {k: document[k] for k in ("command", "type", "expected", "matches", "exit_code")} == {
+        "command": "doctor",
+        "type": "regular",
+        "expected": "management",
+        "matches": False,
+        "exit_code": 1,
+    }
+    assert document["limit_remaining"] == 4.0
+    assert [f["kind"] for f in document["findings"]] == ["key-type-mismatch"]
+    assert run.err == ""  # under --json the verdict is in the document, not on stderr
+    assert_absent(sentinel, run.out, run.err)
+
+
+def test_missing_variable_is_an_error_before_any_request(api: Emulator, run_cli: RunCli):
+    run = run_cli("doctor", "--expect", "regular")
+
+    assert run.code == 2
+    assert run.out == ""
+    assert run.err == (
+        "error: no key: OPENROUTER_API_KEY is not set. Fix: export OPENROUTER_API_KEY (from your "
+        "secret store), name another variable with `--from-env VAR`, or pipe the key in with "
+        "`python -m cli doctor --stdin`. [key-env-missing]\n"
+    )
+    assert api.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("", "key-env-empty"),
+        ("ghp_notanopenrouterkey", "key-malformed"),
+        ("OPENROUTER_API_KEY=sk-or-v1-abc", "key-malformed"),
+        ("sk-or-v1-abc def", "key-malformed"),
+    ],
+)
+def test_a_value_that_cannot_be_a_key_is_never_sent(
+    api: Emulator, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, value: str, kind: str
+):
+    monkeypatch.setenv("OPENROUTER_API_KEY", value)
+
+    run = run_cli("doctor")
+
+    assert run.code == 2
+    assert run.err.rstrip().endswith(f"[{kind}]")
+    assert api.requests() == []
+
+
+def test_empty_standard_input_is_an_error(api: Emulator, run_cli: RunCli):
+    run = run_cli("doctor", "--stdin", stdin="\n")
+    assert run.code == 2
+    assert run.err.rstrip().endswith("[key-stdin-empty]")
+
+
+def test_key_on_the_command_line_is_refused(run_cli: RunCli, sentinel: str):
+    run = run_cli("doctor", sentinel)
+    assert run.code == 2
+    assert run.err.rstrip().endswith("[usage]")
+    assert_absent(sentinel, run.out, run.err)
+
+
+def test_unreachable_api_exits_two_with_one_line(
+    run_cli: RunCli, sentinel: str, closed_port_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("OPENROUTER_API_KEY", sentinel)
+
+    run = run_cli("doctor", "--api-base-url", closed_port_url, "--expect", "regular")
+
+    assert run.code == 2
+    assert run.out == ""
+    [line] = run.err.splitlines()
+    assert line.startswith(f"error: cannot reach the OpenRouter API at {closed_port_url}: ")
+    assert line.endswith("[api-unreachable]")
+    assert "Traceback" not in run.err
+    assert_absent(sentinel, run.out, run.err)
+
+
+def test_server_error_is_an_error_not_a_verdict(
+    api: Emulator, run_cli: RunCli, sentinel: str, monkeypatch: pytest.MonkeyPatch
+):
+    api.seed_key("shop", secret=sentinel)
+    api.inject(Fault(path="/api/v1/key", status=503, retry_after=0, times=10))
+    monkeypatch.setenv("OPENROUTER_API_KEY", sentinel)
+
+    run = run_cli("doctor", "--expect", "regular")
+
+    assert run.code == 2
+    assert "failed while describing the key (GET /key): HTTP 503" in run.err
+    assert run.err.rstrip().endswith("[api-error]")
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("openrouter.ai/api/v1", "is not an http(s) URL"),
+        ("http://openrouter.ai/api/v1", "plain http is only for 127.0.0.1"),
+    ],
+)
+def test_bad_api_base_url_is_refused_before_the_key_travels(
+    run_cli: RunCli, sentinel: str, monkeypatch: pytest.MonkeyPatch, url: str, problem: str
+):
+    monkeypatch.setenv("OPENROUTER_API_KEY", sentinel)
+    run = run_cli("doctor", "--api-base-url", url)
+    assert run.code == 2
+    assert problem in run.err
+    assert run.err.rstrip().endswith("[api-base-url-invalid]")
