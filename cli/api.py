@@ -16,7 +16,7 @@ from cli.diagnostics import CliError
 from cli.doctor import DoctorReport, ExpectedType, KeyFacts, verdict
 from cli.keysource import KeyInput
 from providers.client import DEFAULT_BASE_URL, ClientSettings, CurrentKey, OpenRouterClient
-from providers.errors import ApiError, KeyNotFound, NetworkError, OpenRouterError, Unauthorized
+from providers.errors import ApiError, KeyNotFound, NetworkError, OpenRouterError, UnauthorizedError
 from providers.redaction import mask, redact
 
 BASE_URL_VARIABLE = "OPENROUTER_API_BASE_URL"
@@ -88,7 +88,7 @@ def doctor(key: KeyInput, url: str, expected: ExpectedType | None, now: datetime
     try:
         with OpenRouterClient(_settings(key, url)) as client:
             facts = facts_of(client.current_key())
-    except Unauthorized as error:
+    except UnauthorizedError as error:
         rejection = _cause(error)
     except OpenRouterError as error:
         raise _translate(error, url, "describing the key (GET /key)") from None
@@ -121,7 +121,7 @@ def observe(
     with OpenRouterClient(_settings(key, url)) as client:
         try:
             current = client.current_key()
-        except Unauthorized:
+        except UnauthorizedError:
             raise diagnostics.management_key_rejected(label, key.source) from None
         except OpenRouterError as error:
             raise _translate(error, url, "checking the management key (GET /key)") from None
