@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from cli_harness import RunCli, stamp
@@ -254,3 +258,22 @@ def test_bad_api_base_url_is_refused_before_the_key_travels(
     assert run.code == 2
     assert problem in run.err
     assert run.err.rstrip().endswith("[api-base-url-invalid]")
+
+
+def test_python_dash_m_cli_runs_as_a_module_and_fails_cleanly(tmp_path):
+    """The one subprocess test: the real entry point, exit status and no traceback."""
+    root = Path(__file__).resolve().parents[2]
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "doctor", "--expect", "regular"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith("error: no key: OPENROUTER_API_KEY is not set.")
+    assert "Traceback" not in done.stderr
