@@ -1,0 +1,1 @@
+"""Tests of the emulator itself and of the shared fixtures."""
