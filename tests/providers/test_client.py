@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -11,6 +13,7 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
+from emulator import Emulator, Fault
 from providers import _retry
 from providers.client import (
     DEFAULT_BASE_URL,
@@ -27,11 +30,13 @@ from providers.errors import (
     KeyNotFound,
     NetworkError,
     NotManagementKeyError,
+    OpenRouterError,
     RateLimitedError,
     ServerError,
     UnauthorizedError,
     UnexpectedRedirectError,
 )
+from tests.support.sentinel import assert_absent
 
 BASE = "http://openrouter.test/api/v1"
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -631,3 +636,218 @@ def test_sweep_window_follows_the_server_clock_not_ours():
         client.create_key(CreateKeyRequest(name="app"))
     deletes = [m for m in recorder.methods() if m.startswith("DELETE")]
     assert deletes == [f"DELETE /api/v1/keys/{fresh['hash']}"]
+
+
+# --- flows against the emulator -----------------------------------------------------------------
+
+KEYS_PATH = "/api/v1/keys"
+
+
+def emulator_client(
+    emulator: Emulator,
+    management_key: str,
+    *,
+    sleeps: list[float] | None = None,
+    sleep: Callable[[float], None] | None = None,
+    **settings: object,
+) -> OpenRouterClient:
+    record = sleeps if sleeps is not None else []
+    return OpenRouterClient(
+        ClientSettings(
+            api_key=management_key,
+            base_url=emulator.api_base_url,
+            sleep=sleep or record.append,
+            **settings,  # type: ignore[arg-type]
+        )
+    )
+
+
+def names(emulator: Emulator) -> list[str]:
+    stored = emulator.keys()
+    return [key["name"] for key in stored]
+
+
+def hashes(emulator: Emulator) -> list[str]:
+    stored = emulator.keys()
+    return [key["hash"] for key in stored]
+
+
+def posts(emulator: Emulator) -> int:
+    return sum(1 for r in emulator.requests() if r.method == "POST" and r.path == KEYS_PATH)
+
+
+RECOVERED_FAULTS = {
+    "429 with Retry-After seconds": Fault(path=KEYS_PATH, method="POST", status=429, retry_after=2),
+    "500": Fault(path=KEYS_PATH, method="POST", status=500),
+    "502": Fault(path=KEYS_PATH, method="POST", status=502),
+    "503 with Retry-After": Fault(path=KEYS_PATH, method="POST", status=503, retry_after=1),
+    "504": Fault(path=KEYS_PATH, method="POST", status=504),
+    "drop before handling": Fault(path=KEYS_PATH, method="POST", drop="before"),
+    "drop after commit": Fault(path=KEYS_PATH, method="POST", drop="after_commit"),
+    "body cut off after commit": Fault(path=KEYS_PATH, method="POST", drop="mid_body"),
+    "answer later than the read timeout": Fault(
+        path=KEYS_PATH, method="POST", latency_after_commit=0.6
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", RECOVERED_FAULTS.values(), ids=list(RECOVERED_FAULTS))
+def test_every_emulator_fault_leaves_exactly_the_right_keys(emulator, management_key, fault):
+    emulator.inject(fault)
+    with emulator_client(emulator, management_key, read_timeout=0.3) as client:
+        created = client.create_key(CreateKeyRequest(name="app", limit=5))
+    stored = emulator.keys()
+    assert [key["hash"] for key in stored] == [created.record.hash]
+    assert stored[0]["limit"] == 5
+    assert posts(emulator) == 2
+    # The returned secret is the one that works: it identifies the surviving key.
+    with emulator_client(emulator, created.secret) as as_new_key:
+        assert as_new_key.current_key().is_management_key is False
+
+
+def test_create_after_429_with_http_date_waits_that_long(emulator, management_key):
+    sleeps: list[float] = []
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=20), usegmt=True)
+    emulator.inject(Fault(path=KEYS_PATH, method="POST", status=429, retry_after=when))
+    with emulator_client(emulator, management_key, sleeps=sleeps) as client:
+        client.create_key(CreateKeyRequest(name="app"))
+    assert names(emulator) == ["app"]
+    assert len(sleeps) == 1
+    assert 18.0 <= sleeps[0] <= 20.0
+
+
+def test_server_slower_than_the_read_timeout_still_leaves_one_key(emulator, management_key):
+    """The first POST is stored only after the client gave up on it: the pause before the sweep
+    (read_timeout) lets it land, so the sweep finds and deletes it. Real sleeps, short ones."""
+    emulator.inject(Fault(path=KEYS_PATH, method="POST", latency=0.45))
+    with emulator_client(emulator, management_key, read_timeout=0.3, sleep=time.sleep) as client:
+        created = client.create_key(CreateKeyRequest(name="app"))
+    assert hashes(emulator) == [created.record.hash]
+    assert posts(emulator) == 2
+
+
+@pytest.mark.parametrize("drop", ["after_commit", "mid_body"])
+def test_create_ambiguous_twice_leaves_no_key(emulator, management_key, drop):
+    emulator.inject(Fault(path=KEYS_PATH, method="POST", drop=drop, times=2))
+    client = emulator_client(emulator, management_key)
+    with client, pytest.raises(AmbiguousCreateError) as caught:
+        client.create_key(CreateKeyRequest(name="app"))
+    assert type(caught.value) is AmbiguousCreateError
+    assert emulator.keys() == []
+    assert posts(emulator) == 2
+    assert_absent(management_key, str(caught.value), repr(caught.value))
+
+
+@pytest.mark.parametrize("status", [400, 401, 403])
+def test_create_refused_outright_leaves_no_key_and_posts_once(emulator, management_key, status):
+    emulator.inject(Fault(path=KEYS_PATH, method="POST", status=status))
+    with emulator_client(emulator, management_key) as client, pytest.raises(OpenRouterError) as err:
+        client.create_key(CreateKeyRequest(name="app"))
+    assert err.value.status == status
+    assert err.value.definite is True
+    assert emulator.keys() == []
+    assert posts(emulator) == 1
+
+
+def test_create_429_until_attempts_run_out_leaves_no_key(emulator, management_key):
+    emulator.inject(Fault(path=KEYS_PATH, method="POST", status=429, times=3))
+    client = emulator_client(emulator, management_key, max_attempts=3)
+    with client, pytest.raises(RateLimitedError):
+        client.create_key(CreateKeyRequest(name="app"))
+    assert emulator.keys() == []
+    assert posts(emulator) == 3
+
+
+def test_sweep_that_cannot_list_reports_the_orphan_by_name(emulator, management_key):
+    emulator.inject(
+        Fault(path=KEYS_PATH, method="POST", drop="after_commit"),
+        Fault(path=KEYS_PATH, method="GET", status=500, times=10),
+    )
+    client = emulator_client(emulator, management_key, max_attempts=2)
+    with client, pytest.raises(CreateSweepFailedError) as caught:
+        client.create_key(CreateKeyRequest(name="payments"))
+    message = str(caught.value)
+    assert "'payments'" in message
+    assert "python -m cli audit" in message
+    # The orphan the message warns about is really there, and nothing more.
+    assert names(emulator) == ["payments"]
+    assert posts(emulator) == 1
+
+
+def test_sweep_spares_older_and_used_keys_of_the_same_name(emulator, management_key):
+    older = emulator.seed_key("app", created_at=datetime.now(UTC) - timedelta(hours=1))
+    used = emulator.seed_key("app", usage=1.25)
+    other = emulator.seed_key("other")
+    emulator.inject(Fault(path=KEYS_PATH, method="POST", drop="after_commit"))
+    with emulator_client(emulator, management_key) as client:
+        created = client.create_key(CreateKeyRequest(name="app"))
+    assert set(hashes(emulator)) == {
+        older.hash,
+        used.hash,
+        other.hash,
+        created.record.hash,
+    }
+
+
+def test_sweep_of_a_workspace_key_looks_in_that_workspace(emulator, management_key):
+    workspace = "11111111-2222-3333-4444-555555555555"
+    emulator.inject(Fault(path=KEYS_PATH, method="POST", drop="after_commit"))
+    with emulator_client(emulator, management_key) as client:
+        created = client.create_key(CreateKeyRequest(name="app", workspace_id=workspace))
+    stored = emulator.keys()
+    assert [key["hash"] for key in stored] == [created.record.hash]
+    assert stored[0]["workspace_id"] == workspace
+
+
+def test_list_walks_every_page_of_the_emulator(emulator, management_key):
+    seeded = {emulator.seed_key(f"k{i}").hash for i in range(230)}
+    disabled = emulator.seed_key("off", disabled=True).hash
+    with emulator_client(emulator, management_key) as client:
+        listed = client.list_keys()
+    assert {record.hash for record in listed} == seeded | {disabled}
+    offsets = [r.query for r in emulator.requests() if r.method == "GET"]
+    assert [q for q in offsets if "offset=" in q] == [
+        "include_disabled=true&offset=0",
+        "include_disabled=true&offset=100",
+        "include_disabled=true&offset=200",
+    ]
+
+
+def test_idempotent_calls_survive_a_lost_response(emulator, management_key):
+    seeded = emulator.seed_key("app")
+    path = f"{KEYS_PATH}/{seeded.hash}"
+    emulator.inject(
+        Fault(path=path, method="PATCH", drop="after_commit"),
+        Fault(path=path, method="DELETE", drop="after_commit"),
+    )
+    with emulator_client(emulator, management_key) as client:
+        record = client.update_key(seeded.hash, {"limit": 7})
+        assert record.limit == 7
+        client.delete_key(seeded.hash)  # the retried DELETE gets 404: done
+    assert emulator.keys() == []
+    statuses = [(r.method, r.status) for r in emulator.requests() if r.method == "DELETE"]
+    assert statuses == [("DELETE", 200), ("DELETE", 404)]
+
+
+def test_regular_key_gets_not_management_from_the_emulator(emulator):
+    regular = emulator.seed_key("app").secret
+    with emulator_client(emulator, regular) as client:
+        assert client.current_key().is_management_key is False
+        with pytest.raises(NotManagementKeyError) as caught:
+            client.create_key(CreateKeyRequest(name="x"))
+    assert_absent(regular, str(caught.value), repr(caught.value))
+    assert emulator.keys()[0]["name"] == "app"
+    assert len(emulator.keys()) == 1
+
+
+def test_no_fault_flow_leaks_the_management_key_into_logs(emulator, management_key, caplog):
+    caplog.set_level(logging.DEBUG)
+    emulator.inject(
+        Fault(path=KEYS_PATH, method="POST", drop="after_commit"),
+        Fault(path=KEYS_PATH, method="GET", status=503, retry_after=0),
+    )
+    with emulator_client(emulator, management_key) as client:
+        created = client.create_key(CreateKeyRequest(name="app"))
+    assert caplog.records  # the flow did log something
+    assert_absent(management_key, caplog.text, [r.getMessage() for r in caplog.records])
+    assert_absent(created.secret, caplog.text)
