@@ -270,6 +270,11 @@ class ApiError(Exception):
         self.message = message
 
 
+SEED_API_FIELDS = ("limit", "limit_reset", "include_byok_in_limit", "expires_at", "workspace_id",
+                   "creator_user_id")
+SEED_SETTINGS = frozenset({*SEED_API_FIELDS, "disabled", "usage", "created_at", "secret"})
+
+
 class Store:
     """Every key and the request log, under one lock."""
 
@@ -292,6 +297,10 @@ class Store:
                 raise ValueError("that secret is already a regular key")
             self._management[digest] = ManagementKey(digest, mask(secret), now_iso())
         return secret
+
+    def management_label(self, key_hash: str) -> str:
+        with self.lock:
+            return self._management[key_hash].label
 
     def management_key_count(self) -> int:
         with self.lock:
@@ -325,11 +334,14 @@ class Store:
             self._keys[digest] = stored
             return stored, secret
 
-    def get(self, key_hash: str) -> StoredKey | None:
+    def key_object(self, key_hash: str) -> dict[str, Any] | None:
+        """The key object for a hash (a snapshot taken under the lock), or None."""
         with self.lock:
-            return self._keys.get(key_hash)
+            stored = self._keys.get(key_hash)
+            return None if stored is None else stored.to_object()
 
-    def update(self, key_hash: str, changes: Mapping[str, Any]) -> StoredKey | None:
+    def update(self, key_hash: str, changes: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Apply validated changes and stamp `updated_at`; the new key object, or None."""
         with self.lock:
             stored = self._keys.get(key_hash)
             if stored is None:
@@ -337,31 +349,41 @@ class Store:
             for name, value in changes.items():
                 setattr(stored, name, value)
             stored.updated_at = now_iso()
-            return stored
+            return stored.to_object()
 
     def delete(self, key_hash: str) -> bool:
         with self.lock:
             return self._keys.pop(key_hash, None) is not None
 
-    def all_keys(self) -> list[StoredKey]:
-        """Every stored key, newest first (created_at, then creation order)."""
+    def _newest_first(self) -> list[StoredKey]:
+        return sorted(self._keys.values(), key=StoredKey.sort_key, reverse=True)
+
+    def all_key_objects(self) -> list[dict[str, Any]]:
+        """Every stored key object, newest first (created_at, then creation order)."""
         with self.lock:
-            return sorted(self._keys.values(), key=StoredKey.sort_key, reverse=True)
+            return [key.to_object() for key in self._newest_first()]
 
     def page(
         self, *, include_disabled: bool, offset: int, workspace_id: str
     ) -> list[dict[str, Any]]:
+        """One `GET /keys` page: one workspace, disabled keys only when asked, 100 at most."""
         with self.lock:
             selected = [
                 key
-                for key in self.all_keys()
+                for key in self._newest_first()
                 if key.workspace_id == workspace_id and (include_disabled or not key.disabled)
             ]
             return [key.to_object() for key in selected[offset : offset + PAGE_SIZE]]
 
-    def charge(self, key_hash: str, cost: float) -> None:
+    def spend(self, key_hash: str, cost: float) -> None:
+        """Charge one inference call to a key, or raise what the API answers instead."""
         with self.lock:
-            stored = self._keys[key_hash]
+            stored = self._keys.get(key_hash)
+            if stored is None:
+                raise ApiError(401, MSG_USER_NOT_FOUND)
+            remaining = stored.limit_remaining()
+            if remaining is not None and remaining <= 0:
+                raise ApiError(402, MSG_LIMIT_EXCEEDED)
             for name in ("usage", "usage_daily", "usage_weekly", "usage_monthly"):
                 setattr(stored, name, getattr(stored, name) + cost)
 
@@ -414,12 +436,11 @@ class Store:
     # seeding
 
     def seed(self, name: str, **settings: Any) -> SeededKey:
-        """Put a regular key in the store with any settings, bypassing the API's create rules."""
+        """Put a regular key in the store with settings the API cannot set (usage, created_at,
+        disabled), checking the rest by the create rules so a test cannot seed a shape the real
+        API would never hold."""
         api_fields = {
-            k: settings[k]
-            for k in ("limit", "limit_reset", "include_byok_in_limit", "expires_at",
-                      "workspace_id", "creator_user_id")
-            if settings.get(k) is not None
+            k: settings[k] for k in SEED_API_FIELDS if settings.get(k) is not None
         }
         body = {"name": name, **api_fields}
         problems = create_problems(body)
@@ -437,10 +458,8 @@ class Store:
                 parse_timestamp(created_at)
             except (TypeError, ValueError):
                 problems.append("created_at must be an ISO 8601 timestamp or a datetime")
-        unknown = set(settings) - {*api_fields, "limit", "limit_reset", "include_byok_in_limit",
-                                   "expires_at", "workspace_id", "creator_user_id", "disabled",
-                                   "usage", "created_at", "secret"}
-        problems += [f"unknown seed setting {name!r}" for name in sorted(unknown)]
+        unknown = sorted(set(settings) - SEED_SETTINGS)
+        problems += [f"unknown seed setting {setting!r}" for setting in unknown]
         if problems:
             raise ValueError(f"cannot seed key {name!r}: {'; '.join(problems)}")
         with self.lock:
@@ -460,6 +479,7 @@ class Store:
 class Request:
     method: str
     path: str
+    raw_query: str
     query: dict[str, list[str]]
     authorization: str | None
     body: bytes
@@ -525,65 +545,66 @@ def list_params(query: Mapping[str, list[str]]) -> tuple[bool, int, str]:
     return include == "true", offset, workspace_id or DEFAULT_WORKSPACE_ID
 
 
-def current_key_object(store: Store, caller: Caller) -> dict[str, Any]:
-    """The `GET /key` body (reference §6.1) for a management or a regular key."""
-    legacy_rate_limit = {
-        "requests": -1,
-        "interval": "10s",
-        "note": "This field is deprecated and safe to ignore.",
+LEGACY_RATE_LIMIT = {
+    "requests": -1,
+    "interval": "10s",
+    "note": "This field is deprecated and safe to ignore.",
+}
+USAGE_COUNTERS = ("usage", "usage_daily", "usage_weekly", "usage_monthly", "byok_usage",
+                  "byok_usage_daily", "byok_usage_weekly", "byok_usage_monthly")
+
+
+def management_key_view(label: str) -> dict[str, Any]:
+    """`GET /key` for a management key (reference §6.1): no limit, no usage of its own."""
+    return {
+        "label": label,
+        "limit": None,
+        "limit_remaining": None,
+        "limit_reset": None,
+        "include_byok_in_limit": False,
+        **dict.fromkeys(USAGE_COUNTERS, 0.0),
+        "is_free_tier": False,
+        "is_management_key": True,
+        "is_provisioning_key": True,
+        "creator_user_id": EMULATOR_USER_ID,
+        "expires_at": None,
+        "rate_limit": dict(LEGACY_RATE_LIMIT),
     }
-    with store.lock:
-        if caller.kind == "management":
-            management = store._management[caller.hash]
-            counters = dict.fromkeys(
-                ("usage", "usage_daily", "usage_weekly", "usage_monthly", "byok_usage",
-                 "byok_usage_daily", "byok_usage_weekly", "byok_usage_monthly"),
-                0.0,
-            )
-            return {
-                "label": management.label,
-                "limit": None,
-                "limit_remaining": None,
-                "limit_reset": None,
-                "include_byok_in_limit": False,
-                **counters,
-                "is_free_tier": False,
-                "is_management_key": True,
-                "is_provisioning_key": True,
-                "creator_user_id": EMULATOR_USER_ID,
-                "expires_at": None,
-                "rate_limit": legacy_rate_limit,
-            }
-        stored = store._keys[caller.hash]
-        obj = stored.to_object()
-        return {
-            "label": obj["label"],
-            **{k: obj[k] for k in ("limit", "limit_remaining", "limit_reset",
-                                   "include_byok_in_limit")},
-            **{k: obj[k] for k in obj if k.startswith(("usage", "byok_usage"))},
-            "is_free_tier": False,
-            "is_management_key": False,
-            "is_provisioning_key": False,
-            "creator_user_id": obj["creator_user_id"],
-            "expires_at": obj["expires_at"],
-            "rate_limit": legacy_rate_limit,
-        }
+
+
+def regular_key_view(key_object: Mapping[str, Any]) -> dict[str, Any]:
+    """`GET /key` for a regular key: its own key object, reshaped as §6.1 lists it."""
+    return {
+        "label": key_object["label"],
+        **{k: key_object[k] for k in ("limit", "limit_remaining", "limit_reset",
+                                      "include_byok_in_limit")},
+        **{k: key_object[k] for k in USAGE_COUNTERS},
+        "is_free_tier": False,
+        "is_management_key": False,
+        "is_provisioning_key": False,
+        "creator_user_id": key_object["creator_user_id"],
+        "expires_at": key_object["expires_at"],
+        "rate_limit": dict(LEGACY_RATE_LIMIT),
+    }
+
+
+def current_key(store: Store, caller: Caller) -> Response:
+    if caller.kind == "management":
+        return Response(200, {"data": management_key_view(store.management_label(caller.hash))})
+    found = store.key_object(caller.hash)
+    if found is None:
+        raise ApiError(401, MSG_USER_NOT_FOUND)
+    return Response(200, {"data": regular_key_view(found)})
 
 
 def chat_completion(store: Store, caller: Caller, raw: bytes) -> Response:
+    """A minimal OpenAI-shaped completion that charges the calling key a little."""
     if caller.kind == "management":
         raise ApiError(401, MSG_USER_NOT_FOUND)
     body = json_object(raw)
     if not isinstance(body.get("messages"), list) or not body["messages"]:
         raise ApiError(400, MSG_INVALID)
-    with store.lock:
-        stored = store._keys.get(caller.hash)
-        if stored is None:
-            raise ApiError(401, MSG_USER_NOT_FOUND)
-        remaining = stored.limit_remaining()
-        if remaining is not None and remaining <= 0:
-            raise ApiError(402, MSG_LIMIT_EXCEEDED)
-        store.charge(caller.hash, CHAT_COST)
+    store.spend(caller.hash, CHAT_COST)
     model = body.get("model") if isinstance(body.get("model"), str) else "openrouter/auto"
     return Response(
         200,
@@ -618,22 +639,23 @@ def keys_route(store: Store, request: Request, caller: Caller, key_hash: str | N
             body = json_object(request.body)
             if create_problems(body):
                 raise ApiError(400, MSG_INVALID)
-            stored, secret = store.create(body)
-            return Response(201, {"data": stored.to_object(), "key": secret})
+            with store.lock:
+                stored, secret = store.create(body)
+                return Response(201, {"data": stored.to_object(), "key": secret})
         raise ApiError(405, "Method Not Allowed")
     if request.method == "GET":
-        stored = store.get(key_hash)
-        if stored is None:
+        found = store.key_object(key_hash)
+        if found is None:
             raise ApiError(404, MSG_NOT_FOUND)
-        return Response(200, {"data": stored.to_object()})
+        return Response(200, {"data": found})
     if request.method == "PATCH":
         body = json_object(request.body)
-        if field_problems(body, PATCH_FIELDS) or ("name" in body and body["name"] is None):
+        if field_problems(body, PATCH_FIELDS):
             raise ApiError(400, MSG_INVALID)
         updated = store.update(key_hash, body)
         if updated is None:
             raise ApiError(404, MSG_NOT_FOUND)
-        return Response(200, {"data": updated.to_object()})
+        return Response(200, {"data": updated})
     if request.method == "DELETE":
         if not store.delete(key_hash):
             raise ApiError(404, MSG_NOT_FOUND)
@@ -654,7 +676,7 @@ def api_route(store: Store, request: Request) -> Response:
     if route in ("/key", "/auth/key"):
         if request.method != "GET":
             raise ApiError(405, "Method Not Allowed")
-        return Response(200, {"data": current_key_object(store, caller)})
+        return current_key(store, caller)
     if route == "/chat/completions":
         if request.method != "POST":
             raise ApiError(405, "Method Not Allowed")
@@ -684,7 +706,7 @@ def optional_object(raw: bytes) -> dict[str, Any]:
 
 
 def admin_list_keys(store: Store, _faults: FaultBook, _raw: bytes) -> Response:
-    return Response(200, {"data": [key.to_object() for key in store.all_keys()]})
+    return Response(200, {"data": store.all_key_objects()})
 
 
 def admin_seed_key(store: Store, _faults: FaultBook, raw: bytes) -> Response:
@@ -752,10 +774,10 @@ def admin_key_route(store: Store, request: Request, key_hash: str) -> Response:
     if request.method == "PATCH":
         changes = json_object(request.body)
         return Response(200, {"data": admin_update(store, key_hash, changes)})
-    stored = store.get(key_hash)
-    if stored is None:
+    found = store.key_object(key_hash)
+    if found is None:
         raise ApiError(404, MSG_NOT_FOUND)
-    return Response(200, {"data": stored.to_object()})
+    return Response(200, {"data": found})
 
 
 ADMIN_UPDATABLE = frozenset(
@@ -781,7 +803,7 @@ def admin_update(store: Store, key_hash: str, changes: Mapping[str, Any]) -> dic
     updated = store.update(key_hash, changes)
     if updated is None:
         raise ApiError(404, MSG_NOT_FOUND)
-    return updated.to_object()
+    return updated
 
 
 # --- HTTP ---------------------------------------------------------------------------------------
@@ -825,25 +847,32 @@ class Handler(BaseHTTPRequestHandler):
     def do_PUT(self) -> None:
         self.dispatch()
 
-    def read_request(self) -> Request:
+    def read_request(self) -> Request | None:
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
+        raw_length = self.headers.get("Content-Length") or "0"
+        if not raw_length.isdigit():
+            return None
+        length = int(raw_length)
         return Request(
             method=self.command,
             path=parts.path,
+            raw_query=parts.query,
             query=parse_qs(parts.query, keep_blank_values=True),
             authorization=self.headers.get("Authorization"),
-            body=body,
+            body=self.rfile.read(length) if length else b"",
         )
 
     def dispatch(self) -> None:
         request = self.read_request()
+        if request is None:
+            self.close_connection = True
+            self.send(Response(400, error_body(400, MSG_INVALID)))
+            return
         store, faults = self.server.store, self.server.faults
         if request.path.startswith(ADMIN_PREFIX + "/") or request.path == ADMIN_PREFIX:
             self.send(self.answer(lambda: admin_route(store, faults, request)))
             return
-        query = urlsplit(self.path).query
+        query = request.raw_query
         auth = store.identify(request.authorization)
         fault = faults.take(request.method, request.path)
 
@@ -878,6 +907,9 @@ class Handler(BaseHTTPRequestHandler):
             return handle()
         except ApiError as error:
             return Response(error.status, error_body(error.status, error.message))
+        except Exception as error:  # an emulator bug: answer like the API, and name it
+            message = f"Internal Server Error (emulator bug: {type(error).__name__}: {error})"
+            return Response(500, error_body(500, message))
 
     def drop(self) -> None:
         """Close the connection without writing a byte."""
@@ -891,8 +923,7 @@ class Handler(BaseHTTPRequestHandler):
             else json.dumps(response.body).encode()
         )
         try:
-            self.send_response(response.status, HTTPStatus(response.status).phrase
-                               if response.status in HTTPStatus._value2member_map_ else None)
+            self.send_response(response.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             for name, value in response.headers.items():
@@ -933,4 +964,7 @@ def default_message(status: int) -> str:
     }
     if status in known:
         return known[status]
-    return HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

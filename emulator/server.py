@@ -98,11 +98,11 @@ class Emulator:
 
     def keys(self) -> list[dict[str, Any]]:
         """Every stored key object, newest first, disabled and every workspace included."""
-        return [key.to_object() for key in self.store.all_keys()]
+        return self.store.all_key_objects()
 
     def key(self, key_hash: str) -> dict[str, Any] | None:
-        stored = self.store.get(key_hash)
-        return None if stored is None else stored.to_object()
+        """One stored key object, or None when there is no such key."""
+        return self.store.key_object(key_hash)
 
     def update_key(self, key_hash: str, **changes: Any) -> dict[str, Any]:
         """Change a key behind Pulumi's back (drift), including fields PATCH cannot touch."""

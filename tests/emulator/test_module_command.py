@@ -59,7 +59,7 @@ def test_module_serves_the_sandbox_key_and_stops_cleanly_on_sigterm():
         assert process.wait(timeout=10) == 0
 
 
-def test_module_seeds_the_key_named_by_the_environment_instead(monkeypatch):
+def test_module_seeds_the_key_named_by_the_environment_instead():
     chosen = "throwaway-from-env-" + os.urandom(4).hex()
     with emulator_process(
         "--management-key-env", "EMULATOR_TEST_KEY", env={"EMULATOR_TEST_KEY": chosen}
