@@ -116,6 +116,11 @@ _BODY_SNIPPET_CHARS: Final = 120
 _HTTPX_ERRORS: Final = (httpx.HTTPError, httpx.InvalidURL, httpx.CookieConflict, httpx.StreamError)
 
 
+def _is_header_safe(value: str) -> bool:
+    """Visible ASCII only: what a bearer token can be, and nothing httpx would refuse."""
+    return all("!" <= character <= "~" for character in value)
+
+
 @dataclass(frozen=True)
 class ClientSettings:
     """Where and how to talk to OpenRouter. `sleep` is the test switch for no-wait retries."""
@@ -130,7 +135,19 @@ class ClientSettings:
 
     def __post_init__(self) -> None:
         if not self.api_key.strip():
-            raise ValueError("ClientSettings.api_key is empty: no key to authenticate with")
+            raise InvalidRequestError(
+                "ClientSettings.api_key is empty: no key to authenticate with; set the key.",
+                method="",
+                path="",
+            )
+        if not _is_header_safe(self.api_key.strip()):
+            # Said without the value: httpx and h11 would echo it in their own error text.
+            raise InvalidRequestError(
+                "ClientSettings.api_key holds characters an HTTP header cannot carry (spaces,"
+                " control characters or non-ASCII); copy the key again, without extra characters.",
+                method="",
+                path="",
+            )
         if self.connect_timeout <= 0 or self.read_timeout <= 0:
             raise ValueError("ClientSettings timeouts must be positive: no request runs unbounded")
         if self.max_attempts < 1:
@@ -560,6 +577,14 @@ def _from_status(response: httpx.Response, method: str, path: str) -> OpenRouter
     )
 
 
+def _detail(error: Exception) -> str:
+    """httpx's own text, redacted; never for a local protocol error, whose text quotes what we
+    tried to send, headers included (`Illegal header value b'Bearer …'`)."""
+    if isinstance(error, httpx.LocalProtocolError):
+        return "the request could not be written"
+    return redact(str(error)) or "no detail"
+
+
 _ErrorFactory = Callable[[str, str, str, str], OpenRouterError]
 
 
@@ -644,7 +669,7 @@ def _from_httpx(error: Exception, method: str, path: str, base_url: str) -> Open
     """Every httpx failure as one of ours, definite only when the request never left."""
     if isinstance(error, httpx.HTTPStatusError):
         return _from_status(error.response, method, path)
-    detail = f"{type(error).__name__}: {redact(str(error)) or 'no detail'}"
+    detail = f"{type(error).__name__}: {_detail(error)}"
     for classes, factory in _HTTPX_TABLE:
         if isinstance(error, classes):
             return factory(method, path, detail, base_url)

@@ -14,7 +14,7 @@ OpenRouterError                    kind                      definite  when
 │   └── UnexpectedRedirectError    redirect                  yes   3xx (never followed)
 ├── NetworkError                   network                   yes if the request never left
 │   └── NetworkTimeoutError        timeout                   no    read/write timeout after sending
-├── InvalidRequestError            invalid-request           yes   unusable base URL or hash
+├── InvalidRequestError            invalid-request           yes   unusable base URL, key or hash
 ├── InternalClientError            internal                  no    httpx misused (a bug here)
 └── AmbiguousCreateError           ambiguous-create          no    POST /keys outcome unknown
     └── CreateSweepFailedError     create-sweep-failed       no    ...and the orphan search failed
@@ -148,8 +148,9 @@ class NetworkTimeoutError(NetworkError):
     definite = False
 
 
-class InvalidRequestError(OpenRouterError):
-    """The request could not even be built (bad base URL, unsupported scheme)."""
+class InvalidRequestError(OpenRouterError, ValueError):
+    """The request could not even be built (bad base URL or scheme, a key no header can carry,
+    an empty hash); `method` and `path` are empty when no request was under way."""
 
     kind = "invalid-request"
     definite = True

@@ -851,3 +851,40 @@ def test_no_fault_flow_leaks_the_management_key_into_logs(emulator, management_k
     assert caplog.records  # the flow did log something
     assert_absent(management_key, caplog.text, [r.getMessage() for r in caplog.records])
     assert_absent(created.secret, caplog.text)
+
+
+@pytest.mark.parametrize("junk", ["\n", "\r", "\x00", " ", "é"])
+def test_a_key_no_header_can_carry_is_refused_without_echoing_it(junk):
+    secret = new_secret()
+    with pytest.raises(ValueError, match="HTTP header") as caught:
+        ClientSettings(api_key=secret[:20] + junk + secret[20:])
+    assert_absent(secret[20:], str(caught.value), repr(caught.value))
+
+
+def test_surrounding_whitespace_of_a_pasted_key_is_ignored():
+    secret = new_secret()
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"data": {"label": "x", "is_management_key": True}})
+
+    with client_for(handler, api_key=f"  {secret}\n") as client:
+        client.current_key()
+    assert seen[0].headers["authorization"] == f"Bearer {secret}"
+
+
+def test_local_protocol_error_text_is_never_repeated():
+    """h11 quotes the offending header, bearer token included, in its message."""
+    leaked = "Illegal header value b'Bearer not-an-sk-shaped-secret'"
+    client = client_for(Recorder(httpx.LocalProtocolError(leaked)), max_attempts=1)
+    with client, pytest.raises(NetworkError) as caught:
+        client.current_key()
+    assert "not-an-sk-shaped-secret" not in str(caught.value)
+
+
+def test_an_unusable_key_is_an_openrouter_error_callers_already_handle():
+    with pytest.raises(OpenRouterError) as caught:
+        ClientSettings(api_key="   ")
+    assert caught.value.kind == "invalid-request"
+    assert caught.value.definite is True
