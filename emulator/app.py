@@ -32,6 +32,8 @@ PAGE_SIZE = 100
 LIMIT_RESETS = ("daily", "weekly", "monthly")
 DEFAULT_WORKSPACE_ID = "3f1b1d2e-5c4a-4e8b-9a67-0e0e0e0e0e01"
 EMULATOR_USER_ID = "user_emulator_0000000000000000"
+# What the emulated account has bought, in USD (GET /credits).
+ACCOUNT_CREDITS = 100.0
 # What one chat completion costs the calling key, in USD (small, so limits last many calls).
 CHAT_COST = 0.0001
 REGULAR_PREFIX = "sk-or-v1-"
@@ -375,6 +377,12 @@ class Store:
             ]
             return [key.to_object() for key in selected[offset : offset + PAGE_SIZE]]
 
+    def total_usage(self) -> float:
+        """Usage of every live key: what `GET /credits` reports as `total_usage` (deleted keys'
+        spend is forgotten, a simplification)."""
+        with self.lock:
+            return sum(key.usage for key in self._keys.values())
+
     def spend(self, key_hash: str, cost: float) -> None:
         """Charge one inference call to a key, or raise what the API answers instead."""
         with self.lock:
@@ -667,7 +675,7 @@ def api_route(store: Store, request: Request) -> Response:
     """Answer one `/api/v1` request, or raise the `ApiError` the real API answers."""
     route = request.path[len(API_PREFIX) :].rstrip("/") or "/"
     parts = route.strip("/").split("/")
-    known = route in ("/key", "/auth/key", "/chat/completions", "/keys") or (
+    known = route in ("/key", "/auth/key", "/chat/completions", "/keys", "/credits") or (
         len(parts) == 2 and parts[0] == "keys" and parts[1]
     )
     if not known:
@@ -683,6 +691,11 @@ def api_route(store: Store, request: Request) -> Response:
         return chat_completion(store, caller, request.body)
     if caller.kind != "management":
         raise ApiError(403, MSG_MANAGEMENT_ONLY)
+    if route == "/credits":
+        if request.method != "GET":
+            raise ApiError(405, "Method Not Allowed")
+        return Response(200, {"data": {"total_credits": ACCOUNT_CREDITS,
+                                       "total_usage": store.total_usage()}})
     key_hash = parts[1] if len(parts) == 2 else None
     return keys_route(store, request, caller, key_hash)
 

@@ -102,3 +102,21 @@ def test_key_over_its_limit_is_refused_on_chat(emulator, client_for):
 
     assert response.status_code == 402
     assert emulator.key(seeded.hash)["usage"] == 1
+
+
+def test_old_auth_key_alias_answers_like_key(api):
+    assert api.get("/auth/key").json() == api.get("/key").json()
+
+
+def test_credits_totals_for_a_management_key_and_403_for_a_regular_one(api, emulator, client_for):
+    emulator.seed_key("a", usage=1.5)
+    regular = emulator.seed_key("b", usage=2)
+
+    response = api.get("/credits")
+
+    assert response.status_code == 200
+    assert response.json()["data"]["total_usage"] == 3.5
+    assert response.json()["data"]["total_credits"] >= 3.5
+    assert error_of(client_for(regular.secret).get("/credits")) == (
+        403, "Only management keys can perform this operation"
+    )

@@ -353,7 +353,7 @@ def test_unknown_key_is_401_user_not_found(emulator, client_for, sentinel):
     assert sentinel not in response.text
 
 
-def test_deleted_management_slot_key_is_401(emulator, client_for):
+def test_deleted_key_on_keys_routes_is_401_not_403(emulator, client_for):
     regular = emulator.seed_key("gone")
     emulator.delete_key(regular.hash)
 
