@@ -286,6 +286,9 @@ class Store:
         self._management: dict[str, ManagementKey] = {}
         self._log: list[RequestRecord] = []
         self._sequence = 0
+        # Bumped by reset: a request that started before a reset (say, sleeping in an injected
+        # latency) must not write into the next test's world.
+        self.generation = 0
 
     # management keys
 
@@ -436,6 +439,7 @@ class Store:
 
     def reset(self, *, keep_management_keys: bool = True) -> None:
         with self.lock:
+            self.generation += 1
             self._keys.clear()
             self._log.clear()
             if not keep_management_keys:
@@ -886,6 +890,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send(self.answer(lambda: admin_route(store, faults, request)))
             return
         query = request.raw_query
+        generation = store.generation
         auth = store.identify(request.authorization)
         fault = faults.take(request.method, request.path)
 
@@ -904,9 +909,13 @@ class Handler(BaseHTTPRequestHandler):
             log(fault.status, fault_kind(fault))
             self.send(fault_response(fault))
             return
-        response = self.answer(lambda: api_route(store, request))
-        # A dropped response still logs the status the server decided on: what really happened.
-        log(response.status, None if fault is None else fault_kind(fault))
+        with store.lock:
+            if store.generation != generation:
+                self.drop()
+                return
+            response = self.answer(lambda: api_route(store, request))
+            # A dropped response still logs the status the server decided on: what happened.
+            log(response.status, None if fault is None else fault_kind(fault))
         if fault is not None and fault.latency_after_commit:
             time.sleep(fault.latency_after_commit)
         if fault is not None and fault.drop == "after_commit":

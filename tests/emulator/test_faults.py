@@ -176,3 +176,22 @@ def test_admin_routes_are_never_faulted(emulator, admin):
 
     assert response.status_code == 200
     assert len(emulator.pending_faults()) == 1
+
+
+def test_a_request_still_sleeping_at_reset_never_writes_into_the_next_test(
+    emulator, management_key, new_client
+):
+    emulator.inject(Fault(path=KEYS, method="POST", latency=0.3))
+    client = new_client(
+        base_url=emulator.api_base_url,
+        headers={"Authorization": f"Bearer {management_key}"},
+        timeout=httpx.Timeout(5.0, read=0.05),
+    )
+    with pytest.raises(httpx.ReadTimeout):
+        client.post("/keys", json={"name": "from-the-previous-test"})
+
+    emulator.reset()
+    time.sleep(0.5)
+
+    assert emulator.keys() == []
+    assert emulator.requests() == []
