@@ -56,9 +56,12 @@ class Fault:
             self.remaining = self.times
 
     def matches(self, method: str, path: str) -> bool:
+        """Method and path match; a trailing slash does not matter (the API accepts both)."""
         if self.method is not None and self.method != method.upper():
             return False
-        return path.startswith(self.path) if self.prefix else path == self.path
+        if self.prefix:
+            return path.startswith(self.path)
+        return path.rstrip("/") == self.path.rstrip("/")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -60,6 +60,12 @@ def test_fault_matches_method_and_exact_path_only(api, emulator):
     assert api.post("/keys", json={"name": "x"}).status_code == 500
 
 
+def test_exact_fault_matches_the_same_path_with_a_trailing_slash(api, emulator):
+    emulator.inject(Fault(path=KEYS, method="POST", status=500))
+
+    assert api.post("/keys/", json={"name": "x"}).status_code == 500
+
+
 def test_prefix_fault_matches_every_key_path(api, emulator):
     seeded = emulator.seed_key("k")
     emulator.inject(Fault(path=f"{KEYS}/", prefix=True, status=500, times=2))

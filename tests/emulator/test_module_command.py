@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -11,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from emulator import SANDBOX_MANAGEMENT_KEY
 
@@ -46,7 +49,8 @@ def emulator_process(
                 stream.close()
 
 
-def test_module_serves_the_sandbox_key_and_stops_cleanly_on_sigterm():
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_module_serves_the_sandbox_key_and_stops_cleanly_on_a_signal(stop_signal):
     with emulator_process() as (process, api_base_url):
         response = httpx.get(
             f"{api_base_url}/key",
@@ -55,7 +59,7 @@ def test_module_serves_the_sandbox_key_and_stops_cleanly_on_sigterm():
         )
         assert response.status_code == 200
         assert response.json()["data"]["is_management_key"] is True
-        process.terminate()
+        process.send_signal(stop_signal)
         assert process.wait(timeout=10) == 0
 
 
@@ -82,6 +86,21 @@ def test_module_refuses_a_non_loopback_host():
     assert EVERY_INTERFACE in completed.stderr
     assert "loopback" in completed.stderr
     assert completed.stdout == ""
+
+
+def test_module_says_when_its_port_is_taken():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        completed = subprocess.run(
+            [sys.executable, "-m", "emulator", "--port", str(port)],
+            cwd=REPO, capture_output=True, text=True, timeout=30, check=False,
+        )
+
+    assert completed.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in completed.stderr
+    assert "Traceback" not in completed.stderr
 
 
 def test_module_refuses_an_unset_key_variable():
