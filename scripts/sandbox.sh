@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The sandbox: OpenRouter keys as code against the local emulator, no account and no network.
+#
+#   scripts/sandbox.sh emulator        start the emulator on 127.0.0.1:8787 (foreground), seeded with
+#                                      the sandbox management key that stacks/Pulumi.sandbox.yaml holds
+#   scripts/sandbox.sh up              pulumi up --refresh on the sandbox stack (created on first
+#                                      use); --refresh because the emulator forgets its keys when
+#                                      it stops, and refresh shows that drift before acting on it
+#   scripts/sandbox.sh demo            the whole job in one command, leaving nothing behind: the
+#                                      emulator in the background and a throwaway backend, up, a
+#                                      preview that shows no changes, the keys the emulator holds
+#   scripts/sandbox.sh pulumi ARGS...  any pulumi command on the sandbox stack (preview --diff,
+#                                      refresh, destroy, stack export, config set ...)
+#
+# Backend: a local file backend in .pulumi/ (git-ignored) unless PULUMI_BACKEND_URL is set.
+# Secrets: the passphrase provider with the throwaway passphrase "sandbox" unless
+# PULUMI_CONFIG_PASSPHRASE is set. The Pulumi CLI is bin/pulumi (scripts/build-engine.sh) when
+# built, else `pulumi` on PATH.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PORT=8787
+STACK=sandbox
+PYTHON=$ROOT/.venv/bin/python
+
+die() { echo "sandbox: $*" >&2; exit 1; }
+
+[[ -x $PYTHON ]] || die "no .venv: run 'python3 -m venv .venv && .venv/bin/pip install -r requirements.txt' first"
+
+export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$ROOT/.pulumi}
+export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE:-sandbox}
+export PULUMI_SKIP_UPDATE_CHECK=1
+# The sandbox declares no GitHub or Vercel consumers: never try to download their plugins.
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=1
+if [[ -x $ROOT/bin/pulumi ]]; then
+  # The language host and the dynamic-provider launcher sit beside the CLI; bin/ must come first.
+  export PATH=$ROOT/bin:$PATH
+fi
+
+pulumi_cli() {
+  command -v pulumi >/dev/null 2>&1 ||
+    die "no Pulumi CLI: run scripts/build-engine.sh (builds bin/pulumi) or install the Pulumi CLI"
+  pulumi "$@"
+}
+
+select_stack() {
+  [[ $PULUMI_BACKEND_URL == file://* ]] && mkdir -p "${PULUMI_BACKEND_URL#file://}"
+  pulumi_cli stack select --create "$STACK" --non-interactive >/dev/null
+}
+
+emulator_up() { "$PYTHON" -c "import sys, urllib.request
+try:
+    urllib.request.urlopen('http://127.0.0.1:$PORT/_emulator/keys', timeout=1)
+except Exception:
+    sys.exit(1)"; }
+
+case ${1:-} in
+  emulator)
+    shift
+    exec "$PYTHON" -m emulator --port "$PORT" "$@"
+    ;;
+  up)
+    shift
+    emulator_up || die "the emulator is not answering on 127.0.0.1:$PORT: start it with 'scripts/sandbox.sh emulator'"
+    select_stack
+    pulumi_cli up --stack "$STACK" --refresh --yes "$@"
+    ;;
+  pulumi)
+    shift
+    select_stack
+    pulumi_cli "$@" --stack "$STACK"
+    ;;
+  demo)
+    emulator_up && die "an emulator already answers on 127.0.0.1:$PORT: stop it, or use 'scripts/sandbox.sh up'"
+    DEMO_DIR=$(mktemp -d)
+    export PULUMI_BACKEND_URL=file://$DEMO_DIR
+    "$PYTHON" -m emulator --port "$PORT" &
+    EMULATOR_PID=$!
+    trap 'kill "$EMULATOR_PID" 2>/dev/null || true; rm -rf "$DEMO_DIR"' EXIT
+    for _ in $(seq 100); do emulator_up && break; sleep 0.1; done
+    emulator_up || die "the emulator did not start on 127.0.0.1:$PORT"
+    select_stack
+    echo "== pulumi up (the emulator starts empty: every key is created)"
+    pulumi_cli up --stack "$STACK" --yes
+    echo "== pulumi preview right after up: no changes"
+    pulumi_cli preview --stack "$STACK" --expect-no-changes
+    echo "== the keys the emulator now holds (name, limit, reset)"
+    "$PYTHON" -c "import json, urllib.request
+keys = json.load(urllib.request.urlopen('http://127.0.0.1:$PORT/_emulator/keys', timeout=5))['data']
+for key in keys:
+    print(f\"  {key['name']:32} limit={key['limit']} reset={key['limit_reset']}\")"
+    ;;
+  *)
+    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+    [[ -z ${1:-} ]] || exit 2
+    ;;
+esac
