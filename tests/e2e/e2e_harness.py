@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import urllib.error
@@ -43,14 +44,29 @@ COMMAND_TIMEOUT = 180.0
 EMULATOR_START_TIMEOUT = 15.0
 
 
+def cli_on_path() -> Path | None:
+    """A `pulumi` installed the usual way (a release, e.g. by pulumi/actions in GitHub)."""
+    found = shutil.which("pulumi")
+    return Path(found) if found else None
+
+
+def find_engine() -> Path | None:
+    """The CLI the tests drive: bin/pulumi when scripts/build-engine.sh built it, else PATH's."""
+    if all(os.access(BIN / name, os.X_OK) for name in ENGINE_FILES):
+        return BIN / "pulumi"
+    return cli_on_path()
+
+
 def engine_skip_reason() -> str | None:
-    """Why the e2e tests cannot run here, or None when the engine and the project's .venv exist."""
-    if ENGINE_UNAVAILABLE.exists():
-        return ENGINE_UNAVAILABLE.read_text(encoding="utf-8").strip()
-    missing = [name for name in ENGINE_FILES if not os.access(BIN / name, os.X_OK)]
-    if missing:
-        listed = ", ".join(f"bin/{name}" for name in missing)
-        return f"the Pulumi engine is not built (missing {listed}): run scripts/build-engine.sh"
+    """Why the e2e tests cannot run here, or None when a CLI, the program and .venv exist."""
+    if find_engine() is None:
+        if ENGINE_UNAVAILABLE.exists():
+            built = ENGINE_UNAVAILABLE.read_text(encoding="utf-8").strip()
+        else:
+            missing = [name for name in ENGINE_FILES if not os.access(BIN / name, os.X_OK)]
+            listed = ", ".join(f"bin/{name}" for name in missing)
+            built = f"the engine is not built (missing {listed}): run scripts/build-engine.sh"
+        return f"{built}; and no `pulumi` CLI is on PATH"
     absent = [name for name in (*PROJECT_FILES, *PROJECT_PACKAGES) if not (REPO / name).exists()]
     if absent:
         return f"the Pulumi program is not in the repository yet (missing {', '.join(absent)})"
@@ -142,6 +158,10 @@ class PulumiProject:
     """A copy of the project with its own backend, PULUMI_HOME and stack config."""
 
     def __init__(self, root: Path, workdir: Path) -> None:
+        cli = find_engine()
+        if cli is None:
+            pytest.skip(engine_skip_reason() or "no Pulumi CLI")
+        self.cli = cli
         self.root = root
         self.stack_file = root / "stacks" / f"Pulumi.{STACK}.yaml"
         home = workdir / "pulumi-home"
@@ -149,7 +169,8 @@ class PulumiProject:
         home.mkdir()
         state.mkdir()
         self.env = {
-            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+            # The language host and the dynamic-provider launcher sit beside the CLI.
+            "PATH": f"{self.cli.parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
             "HOME": str(workdir),
             "LANG": "C.UTF-8",
             "PULUMI_HOME": str(home),
@@ -166,7 +187,7 @@ class PulumiProject:
     ) -> Result:
         """Run `pulumi ARGS` in the project copy; with check, a non-zero exit fails the test."""
         completed = subprocess.run(
-            [str(BIN / "pulumi"), *args, "--non-interactive", "--color", "never"],
+            [str(self.cli), *args, "--non-interactive", "--color", "never"],
             cwd=self.root,
             env={**self.env, **(env or {})},
             capture_output=True,

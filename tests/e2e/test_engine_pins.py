@@ -44,14 +44,20 @@ def test_engine_repeats_the_clipboard_replace_of_pulumis_own_go_mod() -> None:
     )
 
 
-def test_skip_reason_is_the_one_the_build_script_recorded(
+def test_skip_reason_is_the_one_the_build_script_recorded_when_no_cli_is_on_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     recorded = tmp_path / "ENGINE-UNAVAILABLE.txt"
     recorded.write_text("The Pulumi engine could not be built by scripts/build-engine.sh: no Go\n")
     monkeypatch.setattr(e2e_harness, "ENGINE_UNAVAILABLE", recorded)
+    monkeypatch.setattr(e2e_harness, "BIN", tmp_path)
+    monkeypatch.setattr(e2e_harness, "cli_on_path", lambda: None)
 
-    assert engine_skip_reason() == recorded.read_text().strip()
+    reason = engine_skip_reason()
+
+    assert reason is not None
+    assert reason.startswith(recorded.read_text().strip())
+    assert "no `pulumi` CLI is on PATH" in reason
 
 
 def test_skip_reason_names_the_missing_binaries_and_the_command_that_builds_them(
@@ -59,9 +65,20 @@ def test_skip_reason_names_the_missing_binaries_and_the_command_that_builds_them
 ) -> None:
     monkeypatch.setattr(e2e_harness, "ENGINE_UNAVAILABLE", tmp_path / "absent.txt")
     monkeypatch.setattr(e2e_harness, "BIN", tmp_path)
+    monkeypatch.setattr(e2e_harness, "cli_on_path", lambda: None)
 
     reason = engine_skip_reason()
 
     assert reason is not None
     assert "bin/pulumi" in reason
     assert "scripts/build-engine.sh" in reason
+
+
+def test_a_release_cli_on_path_is_used_when_bin_is_not_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = tmp_path / "release" / "pulumi"
+    monkeypatch.setattr(e2e_harness, "BIN", tmp_path / "not-built")
+    monkeypatch.setattr(e2e_harness, "cli_on_path", lambda: release)
+
+    assert e2e_harness.find_engine() == release

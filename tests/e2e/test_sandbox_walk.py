@@ -3,7 +3,8 @@
 What only the engine proves: Pulumi.yaml and `stackConfigDir` parsed by the CLI, the secret
 config decrypted, the provider launched in the project's virtualenv, in-place updates, protection,
 refresh and destroy reading the pickled provider back from state, and secrets encrypted in state.
-Skipped, with the reason, when `scripts/build-engine.sh` has not built the engine.
+The CLI is bin/pulumi when `scripts/build-engine.sh` built it, else a `pulumi` on PATH (a release,
+as in the GitHub workflow); with neither, the tests skip and say why.
 """
 
 from __future__ import annotations
