@@ -20,9 +20,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -38,6 +41,9 @@ import (
 // The exec script prints the user's error itself and exits with this code; the engine must then
 // not print a second, generic error ("bail").
 const userActionableExitCode = 32
+
+// How often the host checks that the engine that started it is still there.
+const engineHealthInterval = 10 * time.Second
 
 func main() {
 	// Flags older engines pass; accepted so that no engine version fails to start the host.
@@ -55,11 +61,27 @@ func main() {
 	}
 	host := &pythonHost{engineAddress: flag.Arg(0), tracing: *tracing, execScript: execScript}
 
+	// Stop on SIGINT/SIGTERM, and when the engine is gone: a CLI that exits early (a config
+	// error, a refused destroy) must not leave this process behind.
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	if host.engineAddress != "" {
+		if err := rpcutil.Healthcheck(ctx, host.engineAddress, engineHealthInterval, cancel); err != nil {
+			cmdutil.Exit(fmt.Errorf("could not start the engine health check: %w", err))
+		}
+	}
+	stop := make(chan bool)
+	go func() {
+		<-ctx.Done()
+		close(stop)
+	}()
+
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
 		Init: func(srv *grpc.Server) error {
 			pulumirpc.RegisterLanguageRuntimeServer(srv, host)
 			return nil
 		},
+		Cancel: stop,
 	})
 	if err != nil {
 		cmdutil.Exit(fmt.Errorf("could not start the language host gRPC server: %w", err))
