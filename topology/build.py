@@ -1,0 +1,257 @@
+"""Register the plan: one component per key id, its `ApiKey` generations, and their sinks.
+
+Everything decided about names, aliases and protection is decided in `plan.py`; this module only
+turns it into resources (docs/adr/0003-consumer-ordering.md):
+
+- every sink gets `delete_before_replace=True` (a create-before-delete replacement of a same-named
+  secret deletes the new GitHub secret and fails on Vercel, reference/sinks.md §6.1);
+- every sink value is `pulumi.Output.secret(<key>.key)`, passed as `value` (never the deprecated
+  `plaintext_value`), so each sink depends on its key and updates after it;
+- Vercel variables are always `sensitive`;
+- nothing from `pulumi_github` or `pulumiverse_vercel` is registered or invoked unless a sink of
+  that kind is planned, so a stack without consumers needs neither plugin.
+
+No resource is created inside an `apply`: previews show everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_github as github
+import pulumiverse_vercel as vercel
+
+from providers.key import ApiKey, ApiKeyArgs
+from topology.load import Secret, Topology
+from topology.plan import (
+    COMPONENT_TYPE,
+    KeyPlan,
+    SinkKind,
+    SinkPlan,
+    TopologyPlan,
+    is_project_id,
+    same_owner,
+)
+
+
+class KeyTopology(pulumi.ComponentResource):
+    """One key id: its generations and the sinks that hold the wired one.
+
+    Type token `openrouter-keys:index:KeyTopology`, named by the key id: it is part of every child's
+    URN, so neither may change.
+    """
+
+    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+
+
+@dataclass(frozen=True)
+class BuiltKey:
+    """One registered generation and the plan it came from."""
+
+    plan: KeyPlan
+    resource: ApiKey
+
+
+@dataclass(frozen=True)
+class Built:
+    """What `build()` registered, for the outputs and the tests."""
+
+    topology: Topology
+    keys: Mapping[str, tuple[BuiltKey, ...]]
+    components: Mapping[str, KeyTopology]
+    sinks: tuple[pulumi.CustomResource, ...]
+
+
+@dataclass
+class _GitHubProviders:
+    """The default provider for `github:owner`, one explicit provider per other owner."""
+
+    default_owner: str | None
+    token: Secret | None
+    base_url: str | None
+    providers: dict[str, github.Provider] = field(default_factory=dict)
+    repository_ids: dict[tuple[str, str], pulumi.Output[int]] = field(default_factory=dict)
+
+    def provider_for(self, owner: str | None) -> github.Provider | None:
+        if owner is None or same_owner(owner, self.default_owner):
+            return None
+        key = owner.casefold()
+        if key not in self.providers:
+            self.providers[key] = github.Provider(
+                f"github-{key}",
+                owner=key,
+                token=pulumi.Output.secret(self.token.reveal()) if self.token else None,
+                base_url=self.base_url,
+            )
+        return self.providers[key]
+
+    def repository_id(self, owner: str, name: str) -> pulumi.Output[int]:
+        """Organization allow-lists take numeric ids; one lookup per repository per run."""
+        key = (owner.casefold(), name.casefold())
+        if key not in self.repository_ids:
+            found = github.get_repository_output(
+                full_name=f"{owner}/{name}",
+                opts=pulumi.InvokeOutputOptions(provider=self.provider_for(owner)),
+            )
+            self.repository_ids[key] = found.repo_id
+        return self.repository_ids[key]
+
+
+@dataclass
+class _VercelProjects:
+    """A `prj_` id is used as is; a name is resolved once per run with `get_project`."""
+
+    ids: dict[str, pulumi.Output[str]] = field(default_factory=dict)
+
+    def project_id(self, project: str) -> pulumi.Input[str]:
+        if is_project_id(project):
+            return project
+        if project not in self.ids:
+            self.ids[project] = vercel.get_project_output(name=project).id
+        return self.ids[project]
+
+
+def _api_key(plan: KeyPlan, parent: KeyTopology, topology: Topology) -> ApiKey:
+    secret = topology.adopted_secrets.get(plan.key_id) if plan.takes_adopted_secret else None
+    return ApiKey(
+        plan.resource_name,
+        ApiKeyArgs(
+            name=plan.name,
+            limit=plan.limit,
+            limit_reset=plan.limit_reset,
+            include_byok_in_limit=plan.include_byok_in_limit,
+            expires_at=plan.expires_at,
+            disabled=plan.disabled,
+            workspace_id=plan.workspace_id,
+            adopt=plan.adopt,
+            adopt_secret=pulumi.Output.secret(secret.reveal()) if secret else None,
+        ),
+        pulumi.ResourceOptions(
+            parent=parent,
+            protect=plan.protect,
+            aliases=[pulumi.Alias(name=alias) for alias in plan.aliases] or None,
+            ignore_changes=list(plan.ignore_changes) or None,
+        ),
+    )
+
+
+def _github_sink(
+    sink: SinkPlan, value: pulumi.Output[str], opts: pulumi.ResourceOptions,
+    providers: _GitHubProviders,
+) -> list[pulumi.CustomResource]:
+    opts = pulumi.ResourceOptions.merge(
+        opts, pulumi.ResourceOptions(provider=providers.provider_for(sink.owner))
+    )
+    name, secret_name = sink.resource_name, sink.secret_name or ""
+    if sink.kind is SinkKind.ACTIONS_REPOSITORY:
+        return [github.ActionsSecret(
+            name, repository=sink.repository, secret_name=secret_name, value=value, opts=opts
+        )]
+    if sink.kind is SinkKind.DEPENDABOT_REPOSITORY:
+        return [github.DependabotSecret(
+            name, repository=sink.repository, secret_name=secret_name, value=value, opts=opts
+        )]
+    if sink.kind is SinkKind.ACTIONS_ENVIRONMENT:
+        return [github.ActionsEnvironmentSecret(
+            name,
+            repository=sink.repository,
+            environment=sink.environment,
+            secret_name=secret_name,
+            value=value,
+            opts=opts,
+        )]
+    secret_class, list_class = (
+        (github.DependabotOrganizationSecret, github.DependabotOrganizationSecretRepositories)
+        if sink.kind is SinkKind.DEPENDABOT_ORGANIZATION
+        else (github.ActionsOrganizationSecret, github.ActionsOrganizationSecretRepositories)
+    )
+    secret = secret_class(
+        name, secret_name=secret_name, visibility=sink.visibility, value=value, opts=opts
+    )
+    if sink.visibility != "selected":
+        return [secret]
+    # The allow-list resource, not the deprecated `selected_repository_ids`, which Pulumi turns
+    # into a replacement of the secret itself (reference/sinks.md §1.5).
+    owner = sink.owner or ""
+    allowed = list_class(
+        name,
+        secret_name=secret.secret_name,
+        selected_repository_ids=[providers.repository_id(owner, r) for r in sink.repositories],
+        opts=opts,
+    )
+    return [secret, allowed]
+
+
+def _vercel_sink(
+    sink: SinkPlan, value: pulumi.Output[str], opts: pulumi.ResourceOptions,
+    projects: _VercelProjects,
+) -> list[pulumi.CustomResource]:
+    if sink.kind is SinkKind.VERCEL_SHARED:
+        return [vercel.SharedEnvironmentVariable(
+            sink.resource_name,
+            key=sink.variable or "",
+            value=value,
+            sensitive=True,
+            targets=[sink.target or ""],
+            project_ids=[projects.project_id(p) for p in sink.projects],
+            opts=opts,
+        )]
+    return [vercel.ProjectEnvironmentVariable(
+        sink.resource_name,
+        project_id=projects.project_id(sink.project or ""),
+        key=sink.variable or "",
+        value=value,
+        sensitive=True,
+        targets=[sink.target or ""],
+        git_branch=sink.git_branch,
+        opts=opts,
+    )]
+
+
+@dataclass
+class _Builder:
+    topology: Topology
+    github_providers: _GitHubProviders
+    vercel_projects: _VercelProjects = field(default_factory=_VercelProjects)
+    sinks: list[pulumi.CustomResource] = field(default_factory=list)
+
+    def sinks_of(
+        self, plan: TopologyPlan, value: pulumi.Output[str], parent: KeyTopology
+    ) -> None:
+        opts = pulumi.ResourceOptions(parent=parent, delete_before_replace=True)
+        for sink in plan.sinks:
+            if sink.kind.is_github:
+                self.sinks += _github_sink(sink, value, opts, self.github_providers)
+            else:
+                self.sinks += _vercel_sink(sink, value, opts, self.vercel_projects)
+
+
+def build(topology: Topology) -> Built:
+    """Register every resource of a validated topology (from `load()`)."""
+    builder = _Builder(
+        topology,
+        _GitHubProviders(
+            topology.plan.github_owner, topology.github_token, topology.github_base_url
+        ),
+    )
+    keys: dict[str, tuple[BuiltKey, ...]] = {}
+    components: dict[str, KeyTopology] = {}
+    for plan in topology.plan.topologies:
+        component = KeyTopology(plan.component)
+        generations = tuple(BuiltKey(kp, _api_key(kp, component, topology)) for kp in plan.keys)
+        wired = next(built.resource for built in generations if built.plan.wired)
+        builder.sinks_of(plan, pulumi.Output.secret(wired.key), component)
+        component.register_outputs({})
+        keys[plan.component] = generations
+        components[plan.component] = component
+    management = topology.plan.management
+    if management is not None and topology.management_key is not None:
+        component = KeyTopology(management.component)
+        value = pulumi.Output.secret(topology.management_key.reveal())
+        builder.sinks_of(management, value, component)
+        component.register_outputs({})
+        components[management.component] = component
+    return Built(topology, keys, components, tuple(builder.sinks))

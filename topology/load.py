@@ -1,0 +1,484 @@
+"""Read the stack config, validate all of it, and plan it; or raise every problem at once.
+
+`read_raw_config()` is the only function that touches `pulumi.Config`; `validate()` is pure, so
+the tests call it with a `RawConfig` and no Pulumi runtime. Nothing here registers a resource:
+`TopologyConfigError` is raised before `build()` could run (the issue's "validation first").
+
+Secrets read here (the management key, the secrets of adopted keys) are wrapped in `Secret` at
+once: its repr is masked, rules only ever see fingerprints, and `build()` hands the value to
+Pulumi as a Pulumi secret. Values are never quoted in an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from typing import Any, get_args, get_origin
+
+import pulumi
+import pulumi.runtime.config
+from pydantic import BaseModel, ValidationError
+
+from providers.inputs import shown
+from providers.key import ENV_MANAGEMENT_KEY, ENV_PROVISIONING_KEY
+from providers.redaction import mask
+from topology.model import (
+    LIMIT_RESETS_WORDS,
+    SETTING_NAMES,
+    VERCEL_TARGETS,
+    VISIBILITIES,
+    KeySpec,
+    ManagementKeyTargets,
+)
+from topology.plan import Plan, make_plan
+from topology.rules import Facts, Problem, TopologyConfigError, all_problems
+
+NAMESPACE = "openrouter-keys"
+GITHUB_NAMESPACE = "github"
+CONFIG_SOURCE = "config"
+_URL = re.compile(r"^https?://[^\s/]+\S*$")
+
+
+class Secret:
+    """A secret value that cannot leak through repr, str or an f-string."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    @property
+    def masked(self) -> str:
+        return mask(self._value)
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self._value.strip().encode("utf-8")).hexdigest()
+
+    def __repr__(self) -> str:
+        return f"Secret({self.masked})"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class RawConfig:
+    """The config values as Pulumi hands them to the program: text, objects as JSON text."""
+
+    keys: str | None = None
+    management_key_targets: str | None = None
+    protect_keys: str | None = None
+    api_base_url: str | None = None
+    adopted_secrets: str | None = field(default=None, repr=False)
+    adopted_secrets_is_secret: bool = False
+    management_key: str | None = field(default=None, repr=False)
+    management_key_is_secret: bool = False
+    github_owner: str | None = None
+    github_token: str | None = field(default=None, repr=False)
+    github_base_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Topology:
+    """A validated stack: the plan `build()` registers, plus the secrets it needs."""
+
+    plan: Plan
+    keys: Mapping[str, KeySpec]
+    management_key: Secret | None
+    management_key_source: str | None
+    adopted_secrets: Mapping[str, Secret]
+    github_token: Secret | None = None
+    github_base_url: str | None = None
+
+
+def read_raw_config() -> RawConfig:
+    """The only read of `pulumi.Config`: plain values, and whether each secret is encrypted."""
+    config = pulumi.Config(NAMESPACE)
+    github = pulumi.Config(GITHUB_NAMESPACE)
+
+    def is_secret(key: str) -> bool:
+        return pulumi.runtime.config.is_config_secret(config.full_key(key))
+
+    return RawConfig(
+        keys=config.get("keys"),
+        management_key_targets=config.get("managementKeyTargets"),
+        protect_keys=config.get("protectKeys"),
+        api_base_url=config.get("apiBaseUrl"),
+        adopted_secrets=config.get("adoptedSecrets"),
+        adopted_secrets_is_secret=is_secret("adoptedSecrets"),
+        management_key=config.get("managementKey"),
+        management_key_is_secret=is_secret("managementKey"),
+        github_owner=github.get("owner"),
+        github_token=github.get("token"),
+        github_base_url=github.get("baseUrl"),
+    )
+
+
+def load() -> Topology:
+    """Validate this stack's config and plan it; TopologyConfigError lists every problem."""
+    return validate(read_raw_config(), pulumi.get_stack(), os.environ)
+
+
+# --- pydantic errors -> problems ---------------------------------------------------------------
+
+_EXPECTED: Mapping[str, tuple[str, str]] = {
+    "name": (
+        "a non-empty string",
+        "write the OpenRouter display name, or remove `name` for '<stack>-<id>'.",
+    ),
+    "limit": (
+        "a number of US dollars >= 0, e.g. 250",
+        "write the limit as a number, or remove `limit` for no spending limit.",
+    ),
+    "limitReset": (
+        ", ".join(LIMIT_RESETS_WORDS),
+        "write one of the allowed words, or remove `limitReset` for a limit that never resets.",
+    ),
+    "expiresAt": (
+        "an RFC 3339 UTC timestamp with seconds, e.g. '2027-06-30T00:00:00Z'",
+        "write the instant in UTC ending in Z, in quotes, or remove `expiresAt` for a key that"
+        " never expires.",
+    ),
+    "workspaceId": (
+        "a workspace UUID, e.g. '3f2b0c4e-8a1d-4e5f-9b6a-7c8d9e0f1a2b'",
+        "copy the workspace id from OpenRouter, or remove `workspaceId` for the default"
+        " workspace.",
+    ),
+    "adopt": (
+        "the hash of an existing key, 64 lowercase hex characters",
+        "copy the key's hash from the OpenRouter key list (the hash, never the key itself).",
+    ),
+    "rotations": (
+        "a list of generation labels, oldest first, e.g. ['2025-10-28', '2025-11-28']",
+        "write the generations as a list of quoted labels.",
+    ),
+    "github": (
+        "a list of GitHub entries",
+        "write one `- repository: ...` or `- organization: ...` item per secret.",
+    ),
+    "vercel": (
+        "a list of Vercel entries",
+        "write one `- project: ...` or `- projects: [...]` item per variable.",
+    ),
+    "visibility": (", ".join(VISIBILITIES), "write one of the allowed words."),
+    "targets": (
+        ", ".join(VERCEL_TARGETS),
+        "write one of the allowed targets, or remove `targets` for all three.",
+    ),
+    "repositories": (
+        "a list of repository names, e.g. [agents, web]",
+        "write the repositories as a list of names.",
+    ),
+    "projects": (
+        "a list of project names or prj_ ids",
+        "write the projects as a list of names or ids.",
+    ),
+}
+_FLAG = ("true or false", "write true or false, without quotes.")
+_TEXT = ("a string", "write the value as a string.")
+_ITEM: Mapping[str, tuple[str, str]] = {
+    "github": (
+        "a GitHub entry, a map such as {repository: owner/name}",
+        "write the entry as a map with `repository` or `organization`.",
+    ),
+    "vercel": (
+        "a Vercel entry, a map such as {project: my-app}",
+        "write the entry as a map with `project` or `projects`.",
+    ),
+    "rotations": ("a generation label, e.g. '2025-11-28'", "write the label in quotes."),
+    "repositories": ("a repository name", "write the repository's name."),
+    "projects": ("a project name or prj_ id", "write the project's name or id."),
+    "targets": _EXPECTED["targets"],
+}
+_FLAGS = frozenset({"includeByokInLimit", "disabled", "protect", "dependabot"})
+
+
+def config_path(prefix: str, loc: tuple[int | str, ...]) -> str:
+    """('vercel', 1, 'targets', 0) under keys.production -> keys.production.vercel[1].targets[0]."""
+    path = prefix
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel]:
+    """The model that holds the last element of `loc` (for the "allowed settings" list)."""
+    current = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        found = next(
+            (f for n, f in current.model_fields.items() if (f.alias or n) == part), None
+        )
+        if found is None:
+            break
+        inner = _model_in(found.annotation)
+        if inner is None:
+            break
+        current = inner
+    return current
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) is not None or get_args(annotation):
+        for arg in get_args(annotation):
+            inner = _model_in(arg)
+            if inner is not None:
+                return inner
+    return None
+
+
+def _guide(loc: tuple[int | str, ...]) -> tuple[str, str]:
+    names = [part for part in loc if isinstance(part, str)]
+    name = names[-1] if names else ""
+    if loc and isinstance(loc[-1], int) and name in _ITEM:
+        return _ITEM[name]
+    if name in _FLAGS:
+        return _FLAG
+    return _EXPECTED.get(name, _TEXT)
+
+
+def pydantic_problems(
+    prefix: str, model: type[BaseModel], error: ValidationError
+) -> list[Problem]:
+    problems = []
+    for detail in error.errors(include_url=False):
+        loc = tuple(detail["loc"])
+        path = config_path(prefix, loc)
+        if detail["type"] == "extra_forbidden":
+            unknown = str(loc[-1])
+            allowed = SETTING_NAMES.get(_model_at(model, loc[:-1]), ())
+            close = get_close_matches(unknown, allowed, n=1)
+            spelled = f", or correct it to `{close[0]}`" if close else ""
+            problems.append(
+                Problem(
+                    path,
+                    f"unknown setting `{unknown}`; allowed: {', '.join(allowed)}.",
+                    f"remove `{unknown}`{spelled}.",
+                )
+            )
+            continue
+        expected, fix = _guide(loc)
+        problems.append(
+            Problem(path, f"{shown(detail.get('input'))} is not allowed; allowed: {expected}.", fix)
+        )
+    return problems
+
+
+# --- scalars and objects -----------------------------------------------------------------------
+
+
+def _json(text: str | None) -> object:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "a map"
+
+
+def parse_keys(text: str | None) -> tuple[dict[str, KeySpec], set[str], list[Problem]]:
+    """(parsed specs, ids that failed, problems); one bad key never hides another's problems."""
+    value = _json(text)
+    if value is None:
+        return {}, set(), []
+    if not isinstance(value, dict):
+        return {}, set(), [
+            Problem(
+                "keys",
+                f"is {_kind(value)}, not a map of key id to key spec; allowed: a map such as"
+                " {production: {limit: 250}}.",
+                "write `keys:` as a map under `openrouter-keys:keys` in the stack file"
+                " (docs/config.md).",
+            )
+        ]
+    parsed: dict[str, KeySpec] = {}
+    failed: set[str] = set()
+    problems: list[Problem] = []
+    for key_id, written in value.items():
+        path = f"keys.{key_id}"
+        spec = {} if written is None else written  # `production:` with nothing under it
+        if not isinstance(spec, dict):
+            failed.add(key_id)
+            problems.append(
+                Problem(
+                    path,
+                    f"{shown(spec)} is not a key spec; allowed: a map of settings such as"
+                    " {limit: 250}, or {} for all defaults.",
+                    "write the key's settings as a map.",
+                )
+            )
+            continue
+        try:
+            parsed[key_id] = KeySpec.model_validate(spec)
+        except ValidationError as error:
+            failed.add(key_id)
+            problems.extend(pydantic_problems(path, KeySpec, error))
+    return parsed, failed, problems
+
+
+def parse_management_targets(text: str | None) -> tuple[ManagementKeyTargets | None, list[Problem]]:
+    value = _json(text)
+    if value is None:
+        return ManagementKeyTargets(), []
+    if not isinstance(value, dict):
+        return None, [
+            Problem(
+                "managementKeyTargets",
+                f"is {_kind(value)}, not a map; allowed: {{github: [...]}}.",
+                "write managementKeyTargets as a map with a `github` list.",
+            )
+        ]
+    try:
+        return ManagementKeyTargets.model_validate(value), []
+    except ValidationError as error:
+        return None, pydantic_problems("managementKeyTargets", ManagementKeyTargets, error)
+
+
+def parse_protect_keys(text: str | None) -> tuple[bool, list[Problem]]:
+    value = _json(text)
+    if value is None:
+        return True, []
+    if isinstance(value, bool):
+        return value, []
+    return True, [
+        Problem(
+            "protectKeys",
+            f"{shown(value)} is not allowed; allowed: true, false.",
+            "run `pulumi config set protectKeys true` (or false).",
+        )
+    ]
+
+
+def parse_api_base_url(text: str | None) -> list[Problem]:
+    if text is None or not text.strip() or _URL.match(text.strip()):
+        return []
+    return [
+        Problem(
+            "apiBaseUrl",
+            f"{shown(text)} is not a URL; allowed: an http(s) base URL such as"
+            " 'https://openrouter.ai/api/v1', or empty for the default.",
+            "run `pulumi config set apiBaseUrl <url>`, or `pulumi config rm apiBaseUrl`.",
+        )
+    ]
+
+
+def parse_adopted_secrets(raw: RawConfig) -> tuple[dict[str, Secret], list[Problem]]:
+    """Key id -> secret. Problems name ids only: an adopted secret is never quoted."""
+    value = _json(raw.adopted_secrets)
+    if value is None or value == {}:
+        return {}, []
+    set_it = "pulumi config set --secret --path 'adoptedSecrets.<id>' <the key's secret>"
+    if not isinstance(value, dict):
+        return {}, [
+            Problem(
+                "adoptedSecrets",
+                f"is {_kind(value)}, not a map of key id to secret; allowed: a secret map such as"
+                " {legacy: <secret>}.",
+                f"remove it (`pulumi config rm adoptedSecrets`) and run `{set_it}`.",
+            )
+        ]
+    problems = []
+    if not raw.adopted_secrets_is_secret:
+        problems.append(
+            Problem(
+                "adoptedSecrets",
+                "is stored in plain text in the stack file; allowed: encrypted (secure:)"
+                " values only.",
+                "delete it from the stack file, rotate the keys it held (they are exposed"
+                f" wherever the file went), and run `{set_it}`.",
+            )
+        )
+    secrets: dict[str, Secret] = {}
+    for key_id, secret in value.items():
+        if not isinstance(secret, str) or not secret.strip():
+            problems.append(
+                Problem(
+                    f"adoptedSecrets.{key_id}",
+                    "is not a non-empty string (the value is not shown); allowed: the adopted"
+                    " key's secret as text.",
+                    f"run `pulumi config set --secret --path 'adoptedSecrets.{key_id}' <the key's"
+                    " secret>`.",
+                )
+            )
+            continue
+        secrets[str(key_id)] = Secret(secret.strip())
+    return secrets, problems
+
+
+def management_key_from(
+    raw: RawConfig, environ: Mapping[str, str]
+) -> tuple[Secret | None, str | None]:
+    """Stack config first, then OPENROUTER_MANAGEMENT_KEY, then OPENROUTER_PROVISIONING_KEY."""
+    if raw.management_key and raw.management_key.strip():
+        return Secret(raw.management_key.strip()), CONFIG_SOURCE
+    for variable in (ENV_MANAGEMENT_KEY, ENV_PROVISIONING_KEY):
+        value = environ.get(variable, "").strip()
+        if value:
+            return Secret(value), variable
+    return None, None
+
+
+def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> Topology:
+    """Parse and check everything; raise TopologyConfigError with every problem, or plan it."""
+    keys, failed, problems = parse_keys(raw.keys)
+    targets, target_problems = parse_management_targets(raw.management_key_targets)
+    protect_keys, protect_problems = parse_protect_keys(raw.protect_keys)
+    adopted, adopted_problems = parse_adopted_secrets(raw)
+    management_key, source = management_key_from(raw, environ)
+    problems += target_problems + protect_problems + parse_api_base_url(raw.api_base_url)
+    problems += adopted_problems
+    github_owner = (raw.github_owner or "").strip() or None
+    facts = Facts(
+        stack=stack,
+        github_owner=github_owner,
+        management_key_source=source,
+        management_key_fingerprint=management_key.fingerprint if management_key else None,
+        management_key_in_plain_text=source == CONFIG_SOURCE and not raw.management_key_is_secret,
+        adopted_secret_fingerprints={
+            key_id: secret.fingerprint for key_id, secret in adopted.items() if key_id not in failed
+        },
+    )
+    problems += all_problems(keys, targets, facts)
+    if problems or targets is None:
+        raise TopologyConfigError(problems)
+    plan = make_plan(
+        stack,
+        keys=keys,
+        management_targets=targets,
+        protect_keys=protect_keys,
+        github_owner=github_owner,
+        adopted_secret_ids=frozenset(adopted),
+    )
+    token = (raw.github_token or "").strip()
+    return Topology(
+        plan=plan,
+        keys=keys,
+        management_key=management_key,
+        management_key_source=source,
+        adopted_secrets=adopted,
+        github_token=Secret(token) if token else None,
+        github_base_url=(raw.github_base_url or "").strip() or None,
+    )

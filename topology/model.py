@@ -1,0 +1,132 @@
+"""The stack config as pydantic models: shapes and single-value rules, camelCase as in YAML.
+
+Only what one value can get wrong lives here (types, allowed words, formats); rules that look at
+two values or at two keys live in `topology/rules.py`. Every model forbids unknown settings, so a
+misspelt `limt:` is an error instead of a silently ignored line. `load.py` turns pydantic's errors
+into messages that name the config path and the fix.
+
+Usage::
+
+    spec = KeySpec.model_validate({"limit": 250, "limitReset": "monthly"})
+    spec.limit_reset  # 'monthly'
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+VERCEL_TARGETS: tuple[str, ...] = ("production", "preview", "development")
+VISIBILITIES: tuple[str, ...] = ("all", "private", "selected")
+DEFAULT_SECRET = "OPENROUTER_API_KEY"  # noqa: S105 - a variable name, not a secret
+DEFAULT_MANAGEMENT_SECRET = "OPENROUTER_MANAGEMENT_KEY"  # noqa: S105 - a variable name
+
+KEY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+"""Key ids are resource names: no `@` (the generation separator) and no `.` (the path separator)."""
+GENERATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+GITHUB_SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+"""GitHub's rule, which the provider also enforces client side; `GITHUB_` is refused separately."""
+VERCEL_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+GITHUB_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|\+00:00)$")
+UUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+KEY_HASH = re.compile(r"^[0-9a-f]{64}$")
+
+LimitReset = Literal["daily", "weekly", "monthly"]
+LIMIT_RESETS_WORDS: tuple[str, ...] = get_args(LimitReset)
+"""The same words as `providers.inputs.LIMIT_RESETS` (a test pins them together)."""
+VercelTarget = Literal["production", "preview", "development"]
+Visibility = Literal["all", "private", "selected"]
+
+
+class _ConfigModel(BaseModel):
+    """Strict: YAML gives real types, so "true" or "250" in quotes is a mistake worth naming."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        alias_generator=to_camel,
+        hide_input_in_errors=True,
+    )
+
+
+class GitHubConsumer(_ConfigModel):
+    """One entry of `github:`: a repository, environment, organization or Dependabot secret.
+
+    Exactly one of `repository` and `organization` is required (checked in rules.py, where the
+    message can name both).
+    """
+
+    repository: str | None = None
+    """`owner/name`, or `name` with `github:owner` set."""
+    organization: str | None = None
+    environment: str | None = None
+    secret: str | None = None
+    dependabot: bool = False
+    visibility: Visibility | None = None
+    repositories: list[str] | None = None
+
+
+class VercelConsumer(_ConfigModel):
+    """One entry of `vercel:`: a variable on one project, or one shared variable on many."""
+
+    project: str | None = None
+    """A project name or a `prj_` id."""
+    projects: list[str] | None = None
+    variable: str | None = None
+    targets: list[VercelTarget] | None = None
+    git_branch: str | None = None
+
+
+class KeySpec(_ConfigModel):
+    """One entry of `keys:`: a regular key, its settings, its rotation and its consumers."""
+
+    name: str | None = Field(default=None, min_length=1)
+    limit: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    limit_reset: LimitReset | None = None
+    include_byok_in_limit: bool | None = None
+    expires_at: str | None = Field(default=None, pattern=RFC3339_UTC.pattern)
+    disabled: bool | None = None
+    workspace_id: str | None = Field(default=None, pattern=UUID.pattern)
+    adopt: str | None = Field(default=None, pattern=KEY_HASH.pattern)
+    protect: bool | None = None
+    rotations: list[str] | None = None
+    github: list[GitHubConsumer] = Field(default_factory=list)
+    vercel: list[VercelConsumer] = Field(default_factory=list)
+
+    @field_validator("rotations", mode="before")
+    @classmethod
+    def _numbers_are_labels(cls, value: Any) -> Any:
+        """`rotations: [1, 2]` is a natural way to number generations; keep it."""
+        if isinstance(value, list):
+            return [
+                str(item) if isinstance(item, int) and not isinstance(item, bool) else item
+                for item in value
+            ]
+        return value
+
+    @property
+    def consumer_count(self) -> int:
+        return len(self.github) + len(self.vercel)
+
+
+class ManagementKeyTargets(_ConfigModel):
+    """`managementKeyTargets`: where the management key itself is published (GitHub only).
+
+    `vercel` is accepted by the model only so that rules.py can refuse it with the explanation of
+    the two key types, instead of a bare "unknown setting".
+    """
+
+    github: list[GitHubConsumer] = Field(default_factory=list)
+    vercel: Any = None
+
+
+SETTING_NAMES: dict[type[BaseModel], tuple[str, ...]] = {
+    model: tuple(field.alias or name for name, field in model.model_fields.items())
+    for model in (GitHubConsumer, VercelConsumer, KeySpec, ManagementKeyTargets)
+}
+"""The config names each model accepts, in declaration order: the "allowed" list of messages."""

@@ -1,0 +1,399 @@
+"""The validated config as a resource plan: names, aliases, options and values, no Pulumi calls.
+
+`build.py` registers exactly what this module plans, and the rotation walks in
+`tests/topology/test_rules.py` replay the same plans through a model of Pulumi's step semantics,
+so the names below are the identity of every resource (docs/adr/0003-consumer-ordering.md):
+
+- each key id is one component `openrouter-keys:index:KeyTopology` named by the id; the
+  management key's targets hang off one more, named `@management-key` (outside the key id
+  alphabet, so no key can take the name);
+- a key without `rotations` is the `ApiKey` named by its id; with `rotations`, generation `g` is
+  `<id>@<g>`, and the first listed generation carries the alias `<id>`, so adding `rotations` to a
+  plain key renames nothing in OpenRouter's eyes: the key stays, only its display name changes;
+- a sink is named by the slot it writes (owner/repo/SECRET, project/VARIABLE/target), never by
+  the key feeding it, so moving a consumer to another key or generation is an in-place update of
+  the same secret, never a delete of it after a create.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from topology.model import (
+    DEFAULT_MANAGEMENT_SECRET,
+    DEFAULT_SECRET,
+    VERCEL_TARGETS,
+    GitHubConsumer,
+    KeySpec,
+    ManagementKeyTargets,
+    VercelConsumer,
+)
+
+COMPONENT_TYPE = "openrouter-keys:index:KeyTopology"
+MANAGEMENT_COMPONENT = "@management-key"
+MANAGEMENT_SOURCE = "managementKey"
+GENERATION_SEPARATOR = "@"
+ADOPT_INPUT = "adopt"
+PROJECT_ID_PREFIX = "prj_"
+
+
+class SinkKind(Enum):
+    """Where a value is written; the value is the resource class `build.py` registers."""
+
+    ACTIONS_REPOSITORY = "ActionsSecret"
+    ACTIONS_ENVIRONMENT = "ActionsEnvironmentSecret"
+    ACTIONS_ORGANIZATION = "ActionsOrganizationSecret"
+    DEPENDABOT_REPOSITORY = "DependabotSecret"
+    DEPENDABOT_ORGANIZATION = "DependabotOrganizationSecret"
+    VERCEL_PROJECT = "ProjectEnvironmentVariable"
+    VERCEL_SHARED = "SharedEnvironmentVariable"
+
+    @property
+    def is_github(self) -> bool:
+        return not self.name.startswith("VERCEL")
+
+    @property
+    def is_organization(self) -> bool:
+        return self in (SinkKind.ACTIONS_ORGANIZATION, SinkKind.DEPENDABOT_ORGANIZATION)
+
+
+@dataclass(frozen=True)
+class KeyPlan:
+    """One `ApiKey`: a key, or one generation of a rotated key."""
+
+    resource_name: str
+    key_id: str
+    generation: str | None
+    position: int
+    """1-based place among the live generations (1 for a key without rotations)."""
+    name: str
+    limit: float | None
+    limit_reset: str | None
+    include_byok_in_limit: bool | None
+    expires_at: str | None
+    disabled: bool | None
+    workspace_id: str | None
+    adopt: str | None
+    takes_adopted_secret: bool
+    wired: bool
+    protect: bool
+    aliases: tuple[str, ...] = ()
+    ignore_changes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SinkPlan:
+    """One GitHub secret or Vercel variable holding a key; `resource_name` is its slot."""
+
+    kind: SinkKind
+    resource_name: str
+    source: str
+    """The key id whose wired generation it holds, or MANAGEMENT_SOURCE."""
+    consumer: str
+    """The config entry it comes from, as the `consumers` output spells it."""
+    owner: str | None = None
+    """GitHub owner (user or organization) whose provider writes it."""
+    repository: str | None = None
+    environment: str | None = None
+    secret_name: str | None = None
+    visibility: str | None = None
+    repositories: tuple[str, ...] = ()
+    project: str | None = None
+    projects: tuple[str, ...] = ()
+    variable: str | None = None
+    target: str | None = None
+    git_branch: str | None = None
+
+
+@dataclass(frozen=True)
+class TopologyPlan:
+    """What hangs under one component: a key id's generations and sinks, or the management key's."""
+
+    component: str
+    keys: tuple[KeyPlan, ...]
+    sinks: tuple[SinkPlan, ...]
+    consumers: tuple[str, ...]
+
+    @property
+    def wired(self) -> KeyPlan | None:
+        return next((key for key in self.keys if key.wired), None)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The whole stack: one TopologyPlan per key id, then the management key's targets."""
+
+    stack: str
+    github_owner: str | None
+    topologies: tuple[TopologyPlan, ...]
+    management: TopologyPlan | None = None
+    owners: tuple[str, ...] = field(default=())
+    """GitHub owners that need an explicit provider (not `github:owner`), lowercase, sorted."""
+
+    def all_topologies(self) -> tuple[TopologyPlan, ...]:
+        return self.topologies + ((self.management,) if self.management else ())
+
+
+# --- small pure helpers shared with rules.py --------------------------------------------------
+
+
+def split_repository(text: str, default_owner: str | None) -> tuple[str | None, str]:
+    """`owner/name` -> (owner, name); `name` -> (github:owner or None, name)."""
+    owner, slash, name = text.partition("/")
+    if slash:
+        return owner, name
+    return default_owner, text
+
+
+def same_owner(left: str | None, right: str | None) -> bool:
+    return left is not None and right is not None and left.casefold() == right.casefold()
+
+
+def github_secret_name(entry: GitHubConsumer, default: str) -> str:
+    """GitHub stores names upper-cased; using that form everywhere makes case edits no-ops."""
+    return (entry.secret or default).upper()
+
+
+def vercel_variable(entry: VercelConsumer, default: str = DEFAULT_SECRET) -> str:
+    return entry.variable or default
+
+
+def vercel_targets(entry: VercelConsumer) -> tuple[str, ...]:
+    """The entry's targets in the canonical order; all three when omitted."""
+    chosen = set(entry.targets) if entry.targets is not None else set(VERCEL_TARGETS)
+    return tuple(target for target in VERCEL_TARGETS if target in chosen)
+
+
+def is_project_id(project: str) -> bool:
+    """A `prj_` id is used as is; any other text is a project name, resolved through the API."""
+    return project.startswith(PROJECT_ID_PREFIX)
+
+
+def generation_resource_name(key_id: str, generation: str) -> str:
+    return f"{key_id}{GENERATION_SEPARATOR}{generation}"
+
+
+def github_sinks(
+    entry: GitHubConsumer, source: str, default_owner: str | None, default_secret: str
+) -> tuple[SinkPlan, ...]:
+    """The one sink a valid GitHub entry writes (a tuple to match the Vercel fan-out)."""
+    name = github_secret_name(entry, default_secret)
+    if entry.organization is not None:
+        org = entry.organization
+        kind = (
+            SinkKind.DEPENDABOT_ORGANIZATION if entry.dependabot else SinkKind.ACTIONS_ORGANIZATION
+        )
+        visibility = entry.visibility or "private"  # rules.py requires one; this is for the type
+        repositories = tuple(
+            split_repository(repo, org)[1] for repo in (entry.repositories or ())
+        )
+        listed = f": {', '.join(repositories)}" if repositories else ""
+        prefix = "dependabot" if entry.dependabot else "github"
+        consumer = f"{prefix}:{org}:{name} (organization, {visibility}{listed})"
+        return (
+            SinkPlan(
+                kind=kind,
+                resource_name=f"{org.casefold()}/{name}",
+                source=source,
+                consumer=consumer,
+                owner=org,
+                secret_name=name,
+                visibility=visibility,
+                repositories=repositories,
+            ),
+        )
+    owner, repo = split_repository(entry.repository or "", default_owner)
+    owner = owner or ""
+    slot = f"{owner.casefold()}/{repo.casefold()}"
+    if entry.environment is not None:
+        return (
+            SinkPlan(
+                kind=SinkKind.ACTIONS_ENVIRONMENT,
+                resource_name=f"{slot}/{entry.environment.casefold()}/{name}",
+                source=source,
+                consumer=f"github:{owner}/{repo}@{entry.environment}:{name}",
+                owner=owner,
+                repository=repo,
+                environment=entry.environment,
+                secret_name=name,
+            ),
+        )
+    kind = SinkKind.DEPENDABOT_REPOSITORY if entry.dependabot else SinkKind.ACTIONS_REPOSITORY
+    prefix = "dependabot" if entry.dependabot else "github"
+    return (
+        SinkPlan(
+            kind=kind,
+            resource_name=f"{slot}/{name}",
+            source=source,
+            consumer=f"{prefix}:{owner}/{repo}:{name}",
+            owner=owner,
+            repository=repo,
+            secret_name=name,
+        ),
+    )
+
+
+def vercel_sinks(entry: VercelConsumer, source: str) -> tuple[SinkPlan, ...]:
+    """One sink per target: the slot Vercel keeps unique is (project, variable, target, branch).
+
+    A variable with three targets is three resources, so narrowing the targets or moving one target
+    to another key updates or deletes exactly that slot, and never creates a variable Vercel would
+    refuse as a duplicate of one that is only deleted at the end of the update.
+    """
+    variable = vercel_variable(entry)
+    targets = vercel_targets(entry)
+    shown_targets = ", ".join(targets)
+    if entry.projects is not None:
+        projects = tuple(entry.projects)
+        consumer = f"vercel:{variable} (shared; {shown_targets}) -> {', '.join(projects)}"
+        return tuple(
+            SinkPlan(
+                kind=SinkKind.VERCEL_SHARED,
+                resource_name=f"{variable}/{target}",
+                source=source,
+                consumer=consumer,
+                projects=projects,
+                variable=variable,
+                target=target,
+            )
+            for target in targets
+        )
+    project = entry.project or ""
+    shown_targets = ", ".join(
+        f"{t} on branch {entry.git_branch}" if t == "preview" and entry.git_branch else t
+        for t in targets
+    )
+    consumer = f"vercel:{project}:{variable} ({shown_targets})"
+    sinks = []
+    for target in targets:
+        git_branch = entry.git_branch if target == "preview" else None
+        suffix = f"@{git_branch}" if git_branch else ""
+        sinks.append(
+            SinkPlan(
+                kind=SinkKind.VERCEL_PROJECT,
+                resource_name=f"{project}/{variable}/{target}{suffix}",
+                source=source,
+                consumer=consumer,
+                project=project,
+                variable=variable,
+                target=target,
+                git_branch=git_branch,
+            )
+        )
+    return tuple(sinks)
+
+
+# --- the plan ----------------------------------------------------------------------------------
+
+
+def key_plans(
+    key_id: str, spec: KeySpec, stack: str, protect_keys: bool, has_adopted_secret: bool
+) -> tuple[KeyPlan, ...]:
+    """The generations of one key id, oldest first; the newest is the wired one."""
+    name = spec.name or f"{stack}-{key_id}"
+    protect = spec.protect if spec.protect is not None else protect_keys
+    settings = {
+        "limit": spec.limit,
+        "limit_reset": spec.limit_reset,
+        "include_byok_in_limit": spec.include_byok_in_limit,
+        "expires_at": spec.expires_at,
+        "disabled": spec.disabled,
+        "workspace_id": spec.workspace_id,
+    }
+    if spec.rotations is None:
+        return (
+            KeyPlan(
+                resource_name=key_id,
+                key_id=key_id,
+                generation=None,
+                position=1,
+                name=name,
+                adopt=spec.adopt,
+                takes_adopted_secret=spec.adopt is not None and has_adopted_secret,
+                wired=True,
+                protect=protect,
+                **settings,
+            ),
+        )
+    last = len(spec.rotations)
+    plans = []
+    for position, generation in enumerate(spec.rotations, start=1):
+        first = position == 1
+        plans.append(
+            KeyPlan(
+                resource_name=generation_resource_name(key_id, generation),
+                key_id=key_id,
+                generation=generation,
+                position=position,
+                name=f"{name}-{generation}",
+                # The adopted key is the oldest generation. `adopt` only counts when that resource
+                # is created: a stale `adopt` left behind after the adopted generation was retired
+                # must not make the next generation adopt (and later delete) a key it never owned.
+                adopt=spec.adopt if first else None,
+                takes_adopted_secret=first and spec.adopt is not None and has_adopted_secret,
+                wired=position == last,
+                protect=protect and position == last,
+                aliases=(key_id,) if first else (),
+                ignore_changes=(ADOPT_INPUT,),
+                **settings,
+            )
+        )
+    return tuple(plans)
+
+
+def consumer_plans(
+    entries_github: Sequence[GitHubConsumer],
+    entries_vercel: Sequence[VercelConsumer],
+    source: str,
+    default_owner: str | None,
+    default_secret: str,
+) -> tuple[tuple[SinkPlan, ...], tuple[str, ...]]:
+    sinks: list[SinkPlan] = []
+    consumers: list[str] = []
+    for github_entry in entries_github:
+        planned = github_sinks(github_entry, source, default_owner, default_secret)
+        sinks.extend(planned)
+        consumers.append(planned[0].consumer)
+    for vercel_entry in entries_vercel:
+        planned = vercel_sinks(vercel_entry, source)
+        sinks.extend(planned)
+        if planned:
+            consumers.append(planned[0].consumer)
+    return tuple(sinks), tuple(consumers)
+
+
+def make_plan(
+    stack: str,
+    *,
+    keys: Mapping[str, KeySpec],
+    management_targets: ManagementKeyTargets,
+    protect_keys: bool,
+    github_owner: str | None,
+    adopted_secret_ids: frozenset[str] = frozenset(),
+) -> Plan:
+    """Plan a config that passed every rule (rules.py); the result is deterministic."""
+    topologies = []
+    for key_id, spec in keys.items():
+        generations = key_plans(key_id, spec, stack, protect_keys, key_id in adopted_secret_ids)
+        sinks, consumers = consumer_plans(
+            spec.github, spec.vercel, key_id, github_owner, DEFAULT_SECRET
+        )
+        topologies.append(TopologyPlan(key_id, generations, sinks, consumers))
+    management = None
+    if management_targets.github:
+        sinks, consumers = consumer_plans(
+            management_targets.github, (), MANAGEMENT_SOURCE, github_owner,
+            DEFAULT_MANAGEMENT_SECRET,
+        )
+        management = TopologyPlan(MANAGEMENT_COMPONENT, (), sinks, consumers)
+    owners = sorted(
+        {
+            sink.owner.casefold()
+            for topology in [*topologies, *([management] if management else [])]
+            for sink in topology.sinks
+            if sink.owner and not same_owner(sink.owner, github_owner)
+        }
+    )
+    return Plan(stack, github_owner, tuple(topologies), management, tuple(owners))
