@@ -1,0 +1,324 @@
+"""Run the real program (`__main__.py`) under Pulumi mocks and record what it registered.
+
+- `RecordingMonitor` keeps every `RegisterResourceRequest` field the tests assert on (protect,
+  delete-before-replace, aliases, parent, dependencies, ignore-changes, provider, which inputs
+  arrive as secrets) and every invoke: the mock monitor ignores resource options, so asserting
+  them on the request is the only honest way.
+- `TopologyMocks` answers like the engine would: an `ApiKey` gets a hash, a masked label and its
+  key as a wrapped secret (the mock monitor ignores `additional_secret_outputs`).
+- `stack_file_config()` turns `stacks/Pulumi.<stack>.yaml` into what Pulumi hands the program:
+  namespaced keys, objects as JSON text, and each `secure:` value replaced by a key-shaped dummy
+  generated at run time (the dummies are returned, so tests can prove they never leak).
+
+Also used by `bench/bench_topology.py`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import runpy
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from tests.support.sentinel import make_sentinel, masked
+
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAM = ROOT / "__main__.py"
+STACKS = ROOT / "stacks"
+PROJECT = "openrouter-keys"
+API_KEY_TYPE = "pulumi-python:dynamic/openrouter:ApiKey"
+COMPONENT_TYPE = "openrouter-keys:index:KeyTopology"
+SECRET_SIG = rpc._special_sig_key
+GET_REPOSITORY = "github:index/getRepository:getRepository"
+GET_PROJECT = "vercel:index/getProject:getProject"
+
+
+def _is_wire_secret(value: object) -> bool:
+    return isinstance(value, dict) and value.get(SECRET_SIG) == rpc._special_secret_sig
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One `RegisterResource` call, as the engine would receive it."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    protect: bool | None
+    delete_before_replace: bool
+    aliases: tuple[dict[str, Any], ...]
+    dependencies: tuple[str, ...]
+    property_dependencies: Mapping[str, tuple[str, ...]]
+    ignore_changes: tuple[str, ...]
+    provider: str
+    inputs: Mapping[str, Any]
+    """Inputs as sent on the wire: secrets are still wrapped (`secret_inputs` names them)."""
+    secret_inputs: frozenset[str]
+
+    @property
+    def parent_name(self) -> str:
+        return self.parent.rsplit("::", 1)[-1] if self.parent else ""
+
+    @property
+    def alias_names(self) -> tuple[str, ...]:
+        return tuple(alias.get("spec", {}).get("name", "") for alias in self.aliases)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    token: str
+    args: Mapping[str, Any]
+    provider: str
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, plus a record of every registration and invoke."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+        self.invocations: list[Invocation] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        wire = json_format.MessageToDict(request.object) if request.HasField("object") else {}
+        self.registrations.append(
+            Registration(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=request.custom,
+                parent=request.parent,
+                protect=request.protect if request.HasField("protect") else None,
+                delete_before_replace=request.deleteBeforeReplace,
+                aliases=tuple(json_format.MessageToDict(alias) for alias in request.aliases),
+                dependencies=tuple(request.dependencies),
+                property_dependencies={
+                    key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()
+                },
+                ignore_changes=tuple(request.ignoreChanges),
+                provider=request.provider,
+                inputs=wire,
+                secret_inputs=frozenset(k for k, v in wire.items() if _is_wire_secret(v)),
+            )
+        )
+        return response
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        self.invocations.append(
+            Invocation(
+                request.tok, json_format.MessageToDict(request.args), request.provider
+            )
+        )
+        return super().Invoke(request)
+
+
+class TopologyMocks(pulumi.runtime.Mocks):
+    """Engine stand-in: keys get generated secrets; lookups answer with stable fake ids."""
+
+    def __init__(self) -> None:
+        self.secrets: dict[str, str] = {}
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        inputs = {k: v for k, v in args.inputs.items() if k != "__provider"}
+        if args.typ == API_KEY_TYPE:
+            adopted = inputs.get("adopt_secret")
+            secret = rpc.unwrap_rpc_secret(adopted) if adopted else make_sentinel()
+            self.secrets[args.name] = secret
+            key_hash = inputs.get("adopt") or hashlib.sha256(secret.encode()).hexdigest()
+            return key_hash, {
+                **inputs,
+                "hash": key_hash,
+                "label": masked(secret),
+                "key": rpc.wrap_rpc_secret(secret),
+            }
+        if not args.custom:
+            return None, {}
+        return f"{args.name}-id", inputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        if args.token == GET_REPOSITORY:
+            full_name = args.args["fullName"]
+            number = int(hashlib.sha256(full_name.casefold().encode()).hexdigest()[:8], 16)
+            return {"repoId": number, "fullName": full_name}
+        if args.token == GET_PROJECT:
+            name = args.args["name"]
+            return {"id": "prj_" + hashlib.sha256(name.encode()).hexdigest()[:16], "name": name}
+        raise AssertionError(f"unexpected invoke {args.token}")
+
+
+@dataclass
+class ProgramRun:
+    """What one run of the program registered and exported."""
+
+    registrations: list[Registration]
+    invocations: list[Invocation]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    output_secret: dict[str, bool] = field(default_factory=dict)
+    error: BaseException | None = None
+    key_secrets: dict[str, str] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_]
+
+    def named(self, type_: str, name: str) -> Registration:
+        found = [r for r in self.of_type(type_) if r.name == name]
+        assert len(found) == 1, f"{type_} {name}: {len(found)} registrations"
+        return found[0]
+
+    def by_urn(self) -> dict[str, Registration]:
+        return {r.urn: r for r in self.registrations}
+
+    @property
+    def sinks(self) -> list[Registration]:
+        return [
+            r for r in self.registrations
+            if r.custom and r.type != API_KEY_TYPE and not r.type.startswith("pulumi:providers:")
+        ]
+
+
+@contextmanager
+def mocked_runtime(
+    config: Mapping[str, str], secret_keys: Sequence[str], stack: str
+) -> Iterator[tuple[TopologyMocks, RecordingMonitor]]:
+    """Mocks and config for one run; every global is put back afterwards."""
+    mocks = TopologyMocks()
+    monitor = RecordingMonitor(mocks)
+    settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(config), list(secret_keys))
+    try:
+        yield mocks, monitor
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+        settings.reset_options()
+
+
+def run_callable(
+    program: Callable[[], object],
+    config: Mapping[str, str],
+    secret_keys: Sequence[str] = (),
+    stack: str = "dev",
+) -> ProgramRun:
+    with mocked_runtime(config, secret_keys, stack) as (mocks, monitor):
+        error: BaseException | None = None
+        try:
+            _sync_await(run_pulumi_func(program))
+        except Exception as caught:
+            error = caught
+        root = settings.get_root_resource()
+        exported = dict(root.outputs) if root is not None and error is None else {}
+        outputs: dict[str, Any] = {}
+        secret: dict[str, bool] = {}
+        for name, value in exported.items():
+            output = pulumi.Output.from_input(value)
+            outputs[name] = _sync_await(output.future())
+            secret[name] = _sync_await(output.is_secret())
+        return ProgramRun(
+            registrations=list(monitor.registrations),
+            invocations=list(monitor.invocations),
+            outputs=outputs,
+            output_secret=secret,
+            error=error,
+            key_secrets=dict(mocks.secrets),
+        )
+
+
+def run_program(
+    config: Mapping[str, str], secret_keys: Sequence[str] = (), stack: str = "dev"
+) -> ProgramRun:
+    """Run `__main__.py` itself, as `pulumi up` would."""
+    return run_callable(
+        lambda: runpy.run_path(str(PROGRAM), run_name="__main__"), config, secret_keys, stack
+    )
+
+
+# --- config as Pulumi hands it to the program --------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """What Go's YAML decoder gives: dates stay text (PyYAML would make them `date`s)."""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def config_text(value: Any) -> str:
+    """A config value as the program receives it: text, objects and lists as JSON."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def _replace_secure(value: Any, dummies: list[str]) -> tuple[Any, bool]:
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            dummy = make_sentinel()
+            dummies.append(dummy)
+            return dummy, True
+        out, any_secret = {}, False
+        for key, item in value.items():
+            out[key], was = _replace_secure(item, dummies)
+            any_secret = any_secret or was
+        return out, any_secret
+    if isinstance(value, list):
+        pairs = [_replace_secure(item, dummies) for item in value]
+        return [p[0] for p in pairs], any(p[1] for p in pairs)
+    return value, False
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    config: dict[str, str]
+    secret_keys: tuple[str, ...]
+    dummies: tuple[str, ...]
+    """The run-time secrets standing in for `secure:` values."""
+
+
+def config_from(document: Mapping[str, Any]) -> StackConfig:
+    """A stack file's `config:` map as Pulumi would pass it, `secure:` replaced by dummies."""
+    dummies: list[str] = []
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, raw in (document.get("config") or {}).items():
+        value, secret = _replace_secure(_plain(raw), dummies)
+        config[key] = config_text(value)
+        if secret:
+            secret_keys.append(key)
+    return StackConfig(config, tuple(secret_keys), tuple(dummies))
+
+
+def stack_document(stack: str) -> dict[str, Any]:
+    return yaml.safe_load((STACKS / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))
+
+
+def stack_file_config(stack: str) -> StackConfig:
+    return config_from(stack_document(stack))
+
+
+def namespaced(values: Mapping[str, Any], namespace: str = PROJECT) -> dict[str, Any]:
+    """{'keys': {...}} -> {'openrouter-keys:keys': {...}} (keys already namespaced are kept)."""
+    return {k if ":" in k else f"{namespace}:{k}": v for k, v in values.items()}
