@@ -1,0 +1,621 @@
+"""`KeyProvider` against the emulator over real loopback HTTP: every lifecycle rule of issue 2."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pulumi.dynamic import Config, ConfigureRequest
+
+from emulator import Fault
+from providers import key as key_module
+from providers.inputs import DECLARED, LIMIT_RESETS
+from providers.key import (
+    CONFIG_API_BASE_URL,
+    CONFIG_MANAGEMENT_KEY,
+    DEFAULT_API_BASE_URL,
+    ENV_API_BASE_URL,
+    ENV_MANAGEMENT_KEY,
+    ENV_PROVISIONING_KEY,
+    GUARD_PROPERTY,
+    KeyProvider,
+    KeyProviderError,
+)
+from tests.support.sentinel import assert_absent
+
+USAGE_OUTPUTS = ("limit_remaining", "usage", "usage_daily", "usage_weekly", "usage_monthly")
+EVERY_OUTPUT = {
+    "hash", "key", "label", "name", "limit", "limit_reset", "include_byok_in_limit", "expires_at",
+    "disabled", "workspace_id", "created_at", *USAGE_OUTPUTS, "adopt", DECLARED,
+}
+FUTURE = "2099-06-30T00:00:00Z"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_memory():
+    key_module.reset_process_memory()
+    yield
+    key_module.reset_process_memory()
+
+
+def configure(provider: KeyProvider, management_key: str | None, base_url: str | None) -> None:
+    raw = {CONFIG_MANAGEMENT_KEY: management_key, CONFIG_API_BASE_URL: base_url}
+    provider.configure(ConfigureRequest(Config(
+        {k: v for k, v in raw.items() if v is not None}, "openrouter-keys"
+    )))
+
+
+@pytest.fixture
+def provider(emulator, management_key) -> KeyProvider:
+    provider = KeyProvider()
+    configure(provider, management_key, emulator.api_base_url)
+    return provider
+
+
+class RequestLog:
+    """The emulator's request log from a mark on: what a step really sent."""
+
+    def __init__(self, emulator: Any) -> None:
+        self.emulator = emulator
+        self.start = len(emulator.requests())
+
+    def mark(self) -> None:
+        self.start = len(self.emulator.requests())
+
+    def calls(self) -> list[tuple[str, str]]:
+        return [(r["method"], r["path"]) for r in self.emulator.requests()[self.start :]]
+
+    def writes(self) -> list[tuple[str, str]]:
+        return [call for call in self.calls() if call[0] != "GET"]
+
+
+def warm_guard(provider: KeyProvider) -> None:
+    """Pay the once-per-process `GET /key` up front, so counts below are per operation."""
+    credentials = provider._credentials()
+    with key_module._client(credentials) as client:
+        key_module.ensure_management_key(client, credentials)
+
+
+def hashes(emulator: Any) -> set[str]:
+    stored = emulator.keys()
+    return {record["hash"] for record in stored}
+
+
+# --- lifecycle ---------------------------------------------------------------------------------
+
+
+def test_lifecycle_create_read_update_replace_delete(provider, emulator):
+    news = {"name": "ci-deploy", "limit": 5, "limit_reset": "monthly"}
+    assert provider.check({}, news).failures == []
+    created = provider.create(news)
+    outs = created.outs
+    assert created.id == outs["hash"]
+    assert set(outs) == EVERY_OUTPUT
+    assert (outs["name"], outs["limit"], outs["limit_reset"]) == ("ci-deploy", 5, "monthly")
+    assert isinstance(outs["key"], str)
+    assert outs["key"]
+    assert outs["label"] != outs["key"]
+    assert hashes(emulator) == {created.id}
+
+    read = provider.read(created.id, {**outs, "__provider": "x"})
+    assert (read.id, read.outs["key"], read.outs["limit"]) == (created.id, outs["key"], 5)
+
+    raised = {**news, "limit": 10}
+    diff = provider.diff(created.id, read.outs, raised)
+    assert (diff.changes, diff.replaces) == (True, [])
+    updated = provider.update(created.id, read.outs, raised).outs
+    assert (updated["hash"], updated["key"], updated["limit"]) == (created.id, outs["key"], 10)
+
+    expiring = {**raised, "expires_at": FUTURE}
+    replace = provider.diff(created.id, updated, expiring)
+    assert (replace.changes, replace.replaces, replace.delete_before_replace) == (
+        True, ["expires_at"], False
+    )
+    # The engine's create-before-delete: the successor exists before the old key goes.
+    successor = provider.create(expiring)
+    assert hashes(emulator) == {created.id, successor.id}
+    provider.delete(created.id, updated)
+    assert hashes(emulator) == {successor.id}
+    assert provider.diff(successor.id, successor.outs, expiring).changes is False
+    provider.delete(successor.id, successor.outs)
+    assert hashes(emulator) == set()
+
+
+def test_no_diff_right_after_create(provider):
+    news = {
+        "name": "ci", "limit": 2.5, "limit_reset": "daily", "include_byok_in_limit": True,
+        "expires_at": FUTURE, "disabled": False,
+    }
+    created = provider.create(news)
+    diff = provider.diff(created.id, created.outs, news)
+    assert (diff.changes, diff.replaces) == (False, [])
+    read = provider.read(created.id, created.outs)
+    assert provider.diff(created.id, read.outs, news).changes is False
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    name=st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=20)
+    .filter(str.strip),
+    optional=st.fixed_dictionaries({}, optional={
+        "limit": st.one_of(st.integers(0, 1000), st.floats(0, 1000).map(lambda v: round(v, 2))),
+        "limit_reset": st.sampled_from(LIMIT_RESETS),
+        "include_byok_in_limit": st.booleans(),
+        "disabled": st.booleans(),
+        "expires_at": st.sampled_from(
+            [FUTURE, "2098-01-02T03:04:05.678Z", "2097-12-31T23:59:59+00:00"]
+        ),
+    }),
+)
+def test_no_perpetual_diff_for_any_valid_inputs(provider, name, optional):
+    news = {"name": name, **optional}
+    assert provider.check({}, news).failures == []
+    created = provider.create(news)
+    diff = provider.diff(created.id, created.outs, news)
+    assert (diff.changes, diff.replaces) == (False, [])
+    provider.delete(created.id, created.outs)
+
+
+def test_create_is_one_post(provider, emulator):
+    warm_guard(provider)
+    log = RequestLog(emulator)
+    provider.create({"name": "ci"})
+    assert log.calls() == [("POST", "/api/v1/keys")]
+
+
+def test_disabled_create_is_post_then_patch(provider, emulator):
+    warm_guard(provider)
+    log = RequestLog(emulator)
+    created = provider.create({"name": "ci", "disabled": True})
+    assert log.calls() == [("POST", "/api/v1/keys"), ("PATCH", f"/api/v1/keys/{created.id}")]
+    assert created.outs["disabled"] is True
+
+
+def test_read_reports_gone_on_404(provider, emulator):
+    created = provider.create({"name": "ci"})
+    emulator.delete_key(created.id)
+    read = provider.read(created.id, created.outs)
+    assert (read.id, read.outs) == (None, {})
+
+
+def test_delete_of_a_missing_key_succeeds(provider, emulator):
+    created = provider.create({"name": "ci"})
+    provider.delete(created.id, created.outs)
+    provider.delete(created.id, created.outs)
+    assert hashes(emulator) == set()
+
+
+def test_read_is_one_get_and_carries_key_and_declared(provider, emulator):
+    created = provider.create({"name": "ci", "limit": 3})
+    log = RequestLog(emulator)
+    read = provider.read(created.id, created.outs)
+    assert log.calls() == [("GET", f"/api/v1/keys/{created.id}")]
+    assert read.outs["key"] == created.outs["key"]
+    assert read.outs[DECLARED] == ["limit", "name"]
+    assert read.inputs == {"name": "ci", "limit": 3}
+
+
+def test_update_returns_every_output_and_keeps_the_secret(provider, emulator):
+    created = provider.create({"name": "ci", "limit": 3})
+    warm_guard(provider)
+    log = RequestLog(emulator)
+    updated = provider.update(created.id, created.outs, {"name": "ci-2", "limit": 3}).outs
+    assert log.calls() == [("PATCH", f"/api/v1/keys/{created.id}")]
+    assert set(updated) == EVERY_OUTPUT
+    assert (updated["name"], updated["key"]) == ("ci-2", created.outs["key"])
+
+
+def test_update_patches_only_the_changed_fields(provider, emulator):
+    created = provider.create({"name": "ci", "limit": 3, "limit_reset": "daily"})
+    warm_guard(provider)
+    log = RequestLog(emulator)
+    provider.update(created.id, created.outs, {"name": "ci", "limit": 4, "limit_reset": "daily"})
+    patches = [r for r in emulator.requests()[log.start :] if r["method"] == "PATCH"]
+    assert [r["body"] for r in patches] == [{"limit": 4}]
+
+
+def test_removed_limit_makes_the_key_unlimited(provider, emulator):
+    news = {"name": "ci", "limit": 3, "limit_reset": "weekly"}
+    created = provider.create(news)
+    diff = provider.diff(created.id, created.outs, {"name": "ci"})
+    assert (diff.changes, diff.replaces) == (True, [])
+    updated = provider.update(created.id, created.outs, {"name": "ci"}).outs
+    assert (updated["limit"], updated["limit_reset"], updated[DECLARED]) == (None, None, ["name"])
+    assert provider.diff(created.id, updated, {"name": "ci"}).changes is False
+
+
+def test_drift_after_refresh_is_put_back_by_the_next_update(provider, emulator):
+    news = {"name": "ci", "disabled": False}
+    created = provider.create(news)
+    emulator.update_key(created.id, disabled=True)
+    refreshed = provider.read(created.id, created.outs)
+    assert refreshed.outs["disabled"] is True
+    assert refreshed.inputs == {"name": "ci", "disabled": True}
+    assert provider.diff(created.id, refreshed.outs, news).changes is True
+    restored = provider.update(created.id, refreshed.outs, news).outs
+    assert restored["disabled"] is False
+
+
+def test_undeclared_server_change_is_left_alone(provider, emulator):
+    created = provider.create({"name": "ci"})
+    emulator.update_key(created.id, disabled=True)
+    refreshed = provider.read(created.id, created.outs)
+    assert provider.diff(created.id, refreshed.outs, {"name": "ci"}).changes is False
+
+
+def test_outputs_are_json_like(provider):
+    outs = provider.create({"name": "ci", "expires_at": FUTURE}).outs
+    allowed = (str, int, float, bool, type(None), list)
+    assert all(isinstance(value, allowed) for value in outs.values())
+    assert outs["expires_at"].endswith("Z") or outs["expires_at"].endswith("+00:00")
+
+
+# --- check -------------------------------------------------------------------------------------
+
+
+def test_check_lists_all_failures_together(provider):
+    failures = provider.check({}, {"name": "", "limit": -2, "workspace_id": "nope"}).failures
+    assert [(f.property, "`" + f.property + "`" in f.reason) for f in failures] == [
+        ("name", True), ("limit", True), ("workspace_id", True)
+    ]
+
+
+def test_check_without_credentials_makes_no_request(emulator, monkeypatch):
+    monkeypatch.setenv(ENV_API_BASE_URL, emulator.api_base_url)
+    log = RequestLog(emulator)
+    assert KeyProvider().check({}, {"name": "ci"}).failures == []
+    assert log.calls() == []
+
+
+def test_check_reports_a_regular_key_during_preview(emulator):
+    regular = emulator.seed_key(name="app").secret
+    provider = KeyProvider()
+    configure(provider, regular, emulator.api_base_url)
+    failures = provider.check({}, {"name": "ci"}).failures
+    assert [f.property for f in failures] == [GUARD_PROPERTY]
+    assert "regular key, not a management key" in failures[0].reason
+
+
+# --- the key-type guard and where the key comes from -------------------------------------------
+
+
+def test_regular_key_in_management_slot_is_refused_before_any_write(emulator):
+    regular = emulator.seed_key(name="app").secret
+    provider = KeyProvider()
+    configure(provider, regular, emulator.api_base_url)
+    log = RequestLog(emulator)
+    with pytest.raises(KeyProviderError) as raised:
+        provider.create({"name": "ci"})
+    message = str(raised.value)
+    assert "is a regular key, not a management key" in message
+    assert "A management key creates, lists, updates and deletes other keys" in message
+    assert "A regular key calls models and cannot manage keys." in message
+    assert "https://openrouter.ai/settings/management-keys" in message
+    assert "stack config openrouter-keys:managementKey" in message
+    assert_absent(regular, message)
+    assert log.writes() == []
+
+
+def test_invalid_management_key_says_invalid_disabled_or_deleted(emulator, management_key):
+    provider = KeyProvider()
+    configure(provider, management_key + "0", emulator.api_base_url)
+    with pytest.raises(KeyProviderError) as raised:
+        provider.delete("a" * 64, {})
+    assert "invalid, disabled or deleted" in str(raised.value)
+    assert_absent(management_key, str(raised.value))
+
+
+def test_missing_management_key_names_both_fixes(monkeypatch):
+    monkeypatch.delenv(ENV_MANAGEMENT_KEY, raising=False)
+    monkeypatch.delenv(ENV_PROVISIONING_KEY, raising=False)
+    with pytest.raises(KeyProviderError) as raised:
+        KeyProvider().create({"name": "ci"})
+    assert "pulumi config set --secret managementKey" in str(raised.value)
+    assert ENV_MANAGEMENT_KEY in str(raised.value)
+    assert raised.value.kind == "management-key-missing"
+
+
+def test_guard_asks_once_per_process_even_under_concurrency(provider, emulator):
+    log = RequestLog(emulator)
+    errors: list[BaseException] = []
+
+    def create(index: int) -> None:
+        try:
+            provider.create({"name": f"ci-{index}"})
+        except BaseException as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    counts = Counter(log.calls())
+    assert counts[("GET", "/api/v1/key")] == 1
+    assert counts[("POST", "/api/v1/keys")] == 4
+    provider.delete("b" * 64, {})
+    assert Counter(log.calls())[("GET", "/api/v1/key")] == 1
+
+
+def test_stack_config_wins_over_environment(emulator, management_key, monkeypatch):
+    monkeypatch.setenv(ENV_MANAGEMENT_KEY, "not-the-key")
+    monkeypatch.setenv(ENV_API_BASE_URL, "http://127.0.0.1:9/api/v1")
+    provider = KeyProvider()
+    configure(provider, management_key, emulator.api_base_url)
+    credentials = provider._credentials()
+    assert (credentials.management_key, credentials.base_url) == (
+        management_key, emulator.api_base_url.rstrip("/")
+    )
+    assert provider.create({"name": "ci"}).id in hashes(emulator)
+
+
+def test_environment_is_read_when_configure_never_ran(emulator, management_key, monkeypatch):
+    monkeypatch.setenv(ENV_MANAGEMENT_KEY, management_key)
+    monkeypatch.setenv(ENV_API_BASE_URL, emulator.api_base_url)
+    created = KeyProvider().create({"name": "ci"})
+    assert created.id in hashes(emulator)
+
+
+def test_provisioning_key_variable_is_the_last_fallback(monkeypatch):
+    monkeypatch.delenv(ENV_MANAGEMENT_KEY, raising=False)
+    monkeypatch.setenv(ENV_PROVISIONING_KEY, "old-name")
+    credentials = KeyProvider()._credentials()
+    assert (credentials.management_key, credentials.source, credentials.base_url) == (
+        "old-name", f"environment {ENV_PROVISIONING_KEY}", DEFAULT_API_BASE_URL
+    )
+    monkeypatch.setenv(ENV_MANAGEMENT_KEY, "new-name")
+    assert KeyProvider()._credentials().management_key == "new-name"
+
+
+def test_configure_without_the_key_falls_back_to_the_environment(
+    emulator, management_key, monkeypatch
+):
+    monkeypatch.setenv(ENV_MANAGEMENT_KEY, management_key)
+    provider = KeyProvider()
+    configure(provider, None, emulator.api_base_url)
+    assert provider.create({"name": "ci"}).id in hashes(emulator)
+
+
+# --- adoption ----------------------------------------------------------------------------------
+
+
+def test_adopt_takes_over_without_minting(provider, emulator):
+    seeded = emulator.seed_key(name="legacy", limit=1)
+    warm_guard(provider)
+    log = RequestLog(emulator)
+    news = {"name": "legacy-backend", "limit": 1, "adopt": seeded.hash}
+    created = provider.create(news)
+    assert created.id == seeded.hash
+    assert log.calls() == [
+        ("GET", f"/api/v1/keys/{seeded.hash}"), ("PATCH", f"/api/v1/keys/{seeded.hash}")
+    ]
+    assert [r["body"] for r in emulator.requests()[log.start :] if r["method"] == "PATCH"] == [
+        {"name": "legacy-backend"}
+    ]
+    assert created.outs["key"] is None
+    assert created.outs["adopt"] == seeded.hash
+    assert hashes(emulator) == {seeded.hash}
+    assert provider.diff(created.id, created.outs, news).changes is False
+
+
+def test_adopt_with_nothing_to_change_makes_no_write(provider, emulator):
+    seeded = emulator.seed_key(name="legacy")
+    warm_guard(provider)
+    log = RequestLog(emulator)
+    provider.create({"name": "legacy", "adopt": seeded.hash})
+    assert log.writes() == []
+
+
+def test_adopt_with_its_secret_exposes_it(provider, emulator):
+    seeded = emulator.seed_key(name="legacy")
+    news = {"name": "legacy", "adopt": seeded.hash, "adopt_secret": seeded.secret}
+    created = provider.create(news)
+    assert created.outs["key"] == seeded.secret
+    assert provider.diff(created.id, created.outs, news).changes is False
+
+
+def test_adopt_with_another_keys_secret_fails_and_changes_nothing(provider, emulator):
+    seeded = emulator.seed_key(name="legacy", limit=1)
+    other = emulator.seed_key(name="other")
+    log = RequestLog(emulator)
+    news = {"name": "renamed", "limit": 2, "adopt": seeded.hash, "adopt_secret": other.secret}
+    with pytest.raises(KeyProviderError) as raised:
+        provider.create(news)
+    assert raised.value.kind == "adopt-secret-mismatch"
+    assert "belongs to another key" in str(raised.value)
+    assert_absent(other.secret, str(raised.value))
+    assert log.writes() == []
+
+
+def test_adopt_with_a_management_key_as_secret_fails(provider, emulator, management_key):
+    seeded = emulator.seed_key(name="legacy")
+    with pytest.raises(KeyProviderError) as raised:
+        provider.create({"name": "legacy", "adopt": seeded.hash, "adopt_secret": management_key})
+    assert raised.value.kind == "adopt-secret-is-management"
+    assert_absent(management_key, str(raised.value))
+
+
+def test_adopt_with_a_revoked_secret_fails(provider, emulator):
+    seeded = emulator.seed_key(name="legacy")
+    with pytest.raises(KeyProviderError) as raised:
+        provider.create(
+            {"name": "legacy", "adopt": seeded.hash, "adopt_secret": seeded.secret + "0"}
+        )
+    assert raised.value.kind == "adopt-secret-invalid"
+
+
+def test_adopt_of_an_unknown_hash_names_it(provider, emulator):
+    log = RequestLog(emulator)
+    with pytest.raises(KeyProviderError) as raised:
+        provider.create({"name": "legacy", "adopt": "c" * 64})
+    assert "c" * 64 in str(raised.value)
+    assert raised.value.kind == "adopt-not-found"
+    assert log.writes() == []
+
+
+def test_adopt_refuses_a_different_expiry_before_changing_anything(provider, emulator):
+    seeded = emulator.seed_key(name="legacy", expires_at=FUTURE)
+    log = RequestLog(emulator)
+    with pytest.raises(KeyProviderError) as raised:
+        provider.create(
+            {"name": "renamed", "adopt": seeded.hash, "expires_at": "2098-01-01T00:00:00Z"}
+        )
+    assert raised.value.kind == "adopt-fixed-field"
+    assert "`expires_at`" in str(raised.value)
+    assert log.writes() == []
+
+
+def test_adopt_secret_added_later_is_verified_without_a_patch(provider, emulator):
+    seeded = emulator.seed_key(name="legacy")
+    first = {"name": "legacy", "adopt": seeded.hash}
+    created = provider.create(first)
+    later = {**first, "adopt_secret": seeded.secret}
+    assert provider.diff(created.id, created.outs, later).changes is True
+    log = RequestLog(emulator)
+    updated = provider.update(created.id, created.outs, later).outs
+    assert log.writes() == []
+    assert updated["key"] == seeded.secret
+    assert provider.diff(created.id, updated, later).changes is False
+
+
+def test_removing_adopt_after_adoption_keeps_the_key(provider, emulator):
+    seeded = emulator.seed_key(name="legacy")
+    created = provider.create({"name": "legacy", "adopt": seeded.hash})
+    diff = provider.diff(created.id, created.outs, {"name": "legacy"})
+    assert (diff.changes, diff.replaces) == (False, [])
+
+
+# --- faults: after each, exactly the right keys are left -----------------------------------------
+
+KEYS = "/api/v1/keys"
+
+
+def _create(provider: KeyProvider, news: dict[str, Any]) -> str | None:
+    """The hash created, or None when the create failed (its error text is checked elsewhere)."""
+    try:
+        return provider.create(news).id
+    except KeyProviderError:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("faults", "created", "left"),
+    [
+        pytest.param([Fault(KEYS, "POST", drop="after_commit")], True, 1, id="create-lost"),
+        pytest.param([Fault(KEYS, "POST", status=503)], True, 1, id="create-503"),
+        pytest.param([Fault(KEYS, "POST", status=429, retry_after=0)], True, 1, id="create-429"),
+        pytest.param([Fault(KEYS, "POST", drop="before")], True, 1, id="create-refused"),
+        pytest.param(
+            [Fault(KEYS, "POST", drop="after_commit", times=2)], False, 0, id="create-lost-twice"
+        ),
+        pytest.param([Fault(KEYS, "POST", status=400)], False, 0, id="create-400"),
+        pytest.param(
+            [Fault("/api/v1/key", "GET", status=503, retry_after=0, times=10)], False, 0,
+            id="guard-unreachable",
+        ),
+    ],
+)
+def test_create_faults_leave_exactly_the_right_keys(provider, emulator, faults, created, left):
+    emulator.inject(*faults)
+    hash_ = _create(provider, {"name": "ci", "limit": 1})
+    assert (hash_ is not None) == created
+    assert len(emulator.keys()) == left
+    if hash_ is not None:
+        assert hashes(emulator) == {hash_}
+        # The one key left is the one asked for, with the settings asked for.
+        read = provider.read(hash_, {})
+        assert provider.diff(hash_, read.outs, {"name": "ci", "limit": 1}).changes is False
+
+
+def test_disabled_create_whose_patch_fails_leaves_no_key(provider, emulator):
+    emulator.inject(Fault(f"{KEYS}/", "PATCH", prefix=True, status=503, retry_after=0, times=10))
+    with pytest.raises(KeyProviderError) as raised:
+        provider.create({"name": "ci", "disabled": True})
+    assert raised.value.kind == "create-disable-failed"
+    assert "nothing is left behind" in str(raised.value)
+    assert emulator.keys() == []
+
+
+def test_disabled_create_whose_cleanup_fails_names_the_orphan(provider, emulator):
+    emulator.inject(
+        Fault(f"{KEYS}/", "PATCH", prefix=True, status=400),
+        Fault(f"{KEYS}/", "DELETE", prefix=True, status=503, retry_after=0, times=10),
+    )
+    with pytest.raises(KeyProviderError) as raised:
+        provider.create({"name": "ci", "disabled": True})
+    (orphan,) = hashes(emulator)
+    assert raised.value.kind == "create-disable-orphan"
+    assert orphan in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param({"drop": "after_commit"}, id="patch-response-lost"),
+        pytest.param({"status": 503, "retry_after": 0}, id="patch-503"),
+    ],
+)
+def test_update_survives_a_transient_fault_on_the_same_key(provider, emulator, fault):
+    created = provider.create({"name": "ci", "limit": 1})
+    emulator.inject(Fault(f"{KEYS}/{created.id}", "PATCH", **fault))
+    updated = provider.update(created.id, created.outs, {"name": "ci", "limit": 2}).outs
+    assert (updated["limit"], hashes(emulator)) == (2, {created.id})
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param({"drop": "after_commit"}, id="delete-response-lost"),
+        pytest.param({"status": 503, "retry_after": 0}, id="delete-503"),
+    ],
+)
+def test_delete_survives_a_transient_fault(provider, emulator, fault):
+    created = provider.create({"name": "ci"})
+    emulator.inject(Fault(f"{KEYS}/{created.id}", "DELETE", **fault))
+    provider.delete(created.id, created.outs)
+    assert emulator.keys() == []
+
+
+def test_read_that_keeps_failing_is_an_error_not_gone(provider, emulator):
+    created = provider.create({"name": "ci"})
+    emulator.inject(Fault(f"{KEYS}/{created.id}", "GET", status=500, retry_after=0, times=10))
+    with pytest.raises(KeyProviderError):
+        provider.read(created.id, created.outs)
+    assert hashes(emulator) == {created.id}
+
+
+# --- secrets -----------------------------------------------------------------------------------
+
+
+def test_no_secret_in_outputs_logs_or_errors(emulator, management_key, caplog):
+    caplog.set_level(logging.DEBUG)
+    provider = KeyProvider()
+    configure(provider, management_key, emulator.api_base_url)
+    created = provider.create({"name": "ci", "limit": 1, "disabled": True})
+    minted = created.outs["key"]
+    provider.read(created.id, created.outs)
+    provider.update(created.id, created.outs, {"name": "ci-2"})
+    errors: list[str] = []
+    failing = (
+        {"name": "x", "adopt": "d" * 64},
+        {"name": "x", "adopt": created.id, "adopt_secret": management_key},
+    )
+    for bad in failing:
+        with pytest.raises(KeyProviderError) as raised:
+            provider.create(bad)
+        errors.append(str(raised.value))
+    provider.delete(created.id, created.outs)
+    visible = {k: v for k, v in created.outs.items() if k != "key"}
+    for text in (repr(visible), caplog.text, *errors):
+        assert_absent(management_key, text)
+        assert_absent(minted, text)
