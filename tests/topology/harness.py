@@ -196,11 +196,14 @@ class ProgramRun:
 
 @contextmanager
 def mocked_runtime(
-    config: Mapping[str, str], secret_keys: Sequence[str], stack: str
-) -> Iterator[tuple[TopologyMocks, RecordingMonitor]]:
-    """Mocks and config for one run; every global is put back afterwards."""
+    config: Mapping[str, str], secret_keys: Sequence[str], stack: str, record: bool = True
+) -> Iterator[tuple[TopologyMocks, RecordingMonitor | pulumi_mocks.MockMonitor]]:
+    """Mocks and config for one run; every global is put back afterwards.
+
+    `record=False` uses the SDK's own mock monitor (the benchmark: no recording overhead).
+    """
     mocks = TopologyMocks()
-    monitor = RecordingMonitor(mocks)
+    monitor = RecordingMonitor(mocks) if record else pulumi_mocks.MockMonitor(mocks)
     settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
@@ -216,8 +219,9 @@ def run_callable(
     config: Mapping[str, str],
     secret_keys: Sequence[str] = (),
     stack: str = "dev",
+    record: bool = True,
 ) -> ProgramRun:
-    with mocked_runtime(config, secret_keys, stack) as (mocks, monitor):
+    with mocked_runtime(config, secret_keys, stack, record) as (mocks, monitor):
         error: BaseException | None = None
         try:
             _sync_await(run_pulumi_func(program))
@@ -231,9 +235,10 @@ def run_callable(
             output = pulumi.Output.from_input(value)
             outputs[name] = _sync_await(output.future())
             secret[name] = _sync_await(output.is_secret())
+        recorded = monitor if isinstance(monitor, RecordingMonitor) else RecordingMonitor(mocks)
         return ProgramRun(
-            registrations=list(monitor.registrations),
-            invocations=list(monitor.invocations),
+            registrations=list(recorded.registrations),
+            invocations=list(recorded.invocations),
             outputs=outputs,
             output_secret=secret,
             error=error,
@@ -242,11 +247,18 @@ def run_callable(
 
 
 def run_program(
-    config: Mapping[str, str], secret_keys: Sequence[str] = (), stack: str = "dev"
+    config: Mapping[str, str],
+    secret_keys: Sequence[str] = (),
+    stack: str = "dev",
+    record: bool = True,
 ) -> ProgramRun:
     """Run `__main__.py` itself, as `pulumi up` would."""
     return run_callable(
-        lambda: runpy.run_path(str(PROGRAM), run_name="__main__"), config, secret_keys, stack
+        lambda: runpy.run_path(str(PROGRAM), run_name="__main__"),
+        config,
+        secret_keys,
+        stack,
+        record,
     )
 
 

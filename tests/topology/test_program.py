@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 from collections import Counter
 from typing import Any
 
 import pytest
+from pulumi.dynamic.dynamic import serialize_provider
 
 from cli.audit import parse_stack_outputs
+from providers.key import KeyProvider
 from tests.support.sentinel import assert_absent, assert_present, make_sentinel, masked
 from tests.topology.harness import (
     API_KEY_TYPE,
@@ -30,6 +33,7 @@ from tests.topology.harness import (
     stack_document,
     stack_file_config,
 )
+from topology.build import _stdlib_batch_setitems
 from topology.outputs import INVENTORY_OUTPUT, KEYS_OUTPUT
 
 ACTIONS_SECRET = "github:index/actionsSecret:ActionsSecret"
@@ -353,3 +357,20 @@ def test_key_outputs_are_what_cli_audit_reads():
     assert managed.label == masked(run.key_secrets["production"])
     assert managed.consumers == ("github:f8ai/agents:OPENROUTER_API_KEY",)
 
+
+
+
+def test_build_undoes_the_sdk_pickler_patch_after_every_key():
+    """pulumi 3.272 wraps pickle once per dynamic resource and never unwraps it (see build.py)."""
+    serialize_provider(KeyProvider())  # leaves one wrapper behind, as the SDK does
+    assert pickle._Pickler._batch_setitems.__qualname__ != "_Pickler._batch_setitems"
+    run = run_program(scenario_config([], make_sentinel()), [MANAGEMENT_KEY], stack="prod")
+    assert run.error is None, run.error
+    assert pickle._Pickler._batch_setitems.__qualname__ == "_Pickler._batch_setitems"
+
+
+def test_with_the_guard_serialising_stays_flat_and_deterministic_past_the_recursion_limit():
+    first = serialize_provider(KeyProvider())
+    for _ in range(1500):  # without the guard: RecursionError near 950
+        assert serialize_provider(KeyProvider()) == first
+        pickle._Pickler._batch_setitems = _stdlib_batch_setitems()
