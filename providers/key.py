@@ -274,6 +274,12 @@ def resolve_credentials(stack: StackSettings | None, environ: Mapping[str, str])
 # --- the key-type guard ------------------------------------------------------------------------
 
 
+def is_verified_management_key(credentials: Credentials) -> bool:
+    """Whether the guard already accepted this credential in this process."""
+    with _MEMORY.lock:
+        return credentials.fingerprint() in _MEMORY.verified_management_keys
+
+
 def ensure_management_key(client: OpenRouterClient, credentials: Credentials) -> None:
     """One `GET /key` per process per credential: the slot must hold a management key.
 
@@ -393,6 +399,9 @@ class KeyProvider(ResourceProvider):
         try:
             credentials = self._credentials()
         except KeyProviderError:
+            return None
+        if is_verified_management_key(credentials):
+            # Not even a client: building one costs an SSL context (tens of ms) per resource.
             return None
         try:
             with _client(credentials) as client:
