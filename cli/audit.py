@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from cli import diagnostics
 from cli.diagnostics import Diagnostic
@@ -42,6 +42,9 @@ class ManagedKey:
     name: str
     generation: int
     consumers: tuple[str, ...]
+    rotation: str | None = None
+    retiring: bool = False
+    """An older generation still alive during a rotation: managed, but wired to nothing."""
 
 
 class ObservedKey(Protocol):
@@ -273,7 +276,7 @@ def _context(row: KeyRow) -> dict[str, str]:
     context = {"key": row.label, "name": row.name, "hash": row.hash}
     if row.owners:
         context["stacks"] = ", ".join(sorted({o.stack for o in row.owners}))
-        context["key_ids"] = ", ".join(f"{o.stack}/{o.key_id}" for o in row.owners)
+        context["key_ids"] = ", ".join(owner_text(o) for o in row.owners)
     consumers = consumers_of(row)
     if consumers:
         context["consumers"] = ", ".join(consumers)
@@ -284,8 +287,20 @@ def consumers_of(row: KeyRow) -> tuple[str, ...]:
     return tuple(dict.fromkeys(c for o in row.owners for c in o.consumers))
 
 
+def owner_text(owner: ManagedKey) -> str:
+    """`prod/shop`, with the rotation when there is one: `prod/shop@2` (retiring)."""
+    where = f"{owner.stack}/{owner.key_id}"
+    if owner.rotation is not None:
+        where = f"{where}@{owner.rotation}"
+    return f"{where} (retiring)" if owner.retiring else where
+
+
 def _where(row: KeyRow) -> str:
-    return " and ".join(f"{o.stack}/{o.key_id}" for o in row.owners)
+    return " and ".join(owner_text(o) for o in row.owners)
+
+
+def _retiring(row: KeyRow) -> bool:
+    return bool(row.owners) and all(o.retiring for o in row.owners)
 
 
 def _up(row: KeyRow) -> str:
@@ -304,8 +319,9 @@ def _unmanaged(row: KeyRow) -> Diagnostic:
         kind="unmanaged-key",
         message=f"{row.label} ({row.name}){state} is in the account but no stack manages it.",
         hint=(
-            f"if something uses it, adopt it into a stack by its hash ({row.hash}); otherwise "
-            "delete it at https://openrouter.ai/settings/keys."
+            "if something uses it, adopt it: add an entry with `adopt: "
+            f"{row.hash}` under `keys` in a stack's config (docs/config.md); otherwise delete it "
+            "at https://openrouter.ai/settings/keys."
         ),
         context=_context(row),
     )
@@ -317,7 +333,12 @@ def _missing(row: KeyRow) -> Diagnostic:
     return Diagnostic(
         kind="managed-key-missing",
         message=f"{row.label} ({_where(row)}) is managed but no longer exists in the account{who}.",
-        hint=f"run {_up(row)} to create it again and re-point its consumers.",
+        hint=(
+            f"it was an older generation: drop it from `rotations` in {_config_files(row)} and "
+            f"run {_up(row)}."
+            if _retiring(row)
+            else f"run {_up(row)} to create it again and re-point its consumers."
+        ),
         context=_context(row),
     )
 
@@ -357,12 +378,12 @@ def span(delta: timedelta) -> str:
     return f"{hours} hour{'s' if hours != 1 else ''}"
 
 
-
 def _rotate_hint(row: KeyRow) -> str:
     if row.owners:
         return (
-            f"rotate it: set a later expiry on it in {_config_files(row)} (a new key replaces it "
-            f"and its consumers move over) and run {_up(row)}."
+            f"rotate it in {_config_files(row)}: add a generation under `rotations` with a later "
+            "`expires_at`, or move `expires_at` (a new key replaces it and its consumers move "
+            f"over), then run {_up(row)}."
         )
     return "make a replacement for whatever uses it, then delete this key in the dashboard."
 
@@ -412,11 +433,15 @@ _PERIOD = {"daily": "day", "weekly": "week", "monthly": "month"}
 
 
 def _unused(row: KeyRow, thresholds: Thresholds) -> Diagnostic:
-    fix = (
-        f"if nothing uses it any more, remove it from {_config_files(row)} and run {_up(row)}"
-        if row.owners
-        else "if nothing uses it any more, delete it at https://openrouter.ai/settings/keys"
-    )
+    if _retiring(row):
+        fix = (
+            "it is an older generation, wired to nothing: retire it by dropping it from "
+            f"`rotations` in {_config_files(row)} and running {_up(row)}"
+        )
+    elif row.owners:
+        fix = f"if nothing uses it any more, remove it from {_config_files(row)} and run {_up(row)}"
+    else:
+        fix = "if nothing uses it any more, delete it at https://openrouter.ai/settings/keys"
     return Diagnostic(
         kind="key-unused-this-month",
         message=f"{row.label} ({row.name}) has no usage this month.",
@@ -487,55 +512,99 @@ def parse_stack_outputs(document: object, source: str, stack: str) -> list[Manag
         raise diagnostics.outputs_invalid(
             source, f"output `{KEYS_OUTPUT}`", f"is {_json_type(keys)}, not an object"
         )
-    return [
-        _managed_entry(entry, f"{KEYS_OUTPUT}.{key_id}", source, stack, key_id)
-        for key_id, entry in keys.items()
-    ]
+    managed: list[ManagedKey] = []
+    for key_id, entry in keys.items():
+        managed.extend(_managed_entries(entry, f"{KEYS_OUTPUT}.{key_id}", source, stack, key_id))
+    return managed
 
 
-def _managed_entry(entry: object, path: str, source: str, stack: str, key_id: str) -> ManagedKey:
+def _field(entry: dict[str, Any], name: str, path: str, source: str) -> str:
+    """A string field; `hash` must also be non-empty."""
+    value = entry.get(name)
+    if isinstance(value, str) and (value or name != "hash"):
+        return value
+    want = "a non-empty string" if name == "hash" else "a string"
+    if isinstance(value, str):
+        problem = "is empty"
+    elif name not in entry:
+        problem = "is missing"
+    else:
+        problem = f"is {_json_type(value)}"
+    raise diagnostics.outputs_invalid(source, f"{path}.{name}", f"{problem}, not {want}")
+
+
+def _strings(entry: dict[str, Any], name: str, path: str, source: str) -> list[str]:
+    value = entry.get(name)
+    if not isinstance(value, list):
+        problem = "is missing" if name not in entry else f"is {_json_type(value)}"
+        raise diagnostics.outputs_invalid(
+            source, f"{path}.{name}", f"{problem}, not an array of strings"
+        )
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise diagnostics.outputs_invalid(
+                source, f"{path}.{name}[{index}]", f"is {_json_type(item)}, not a string"
+            )
+    return value
+
+
+def _rotation(entry: dict[str, Any], path: str, source: str) -> str | None:
+    value = entry.get("rotation")
+    if value is None or isinstance(value, str):
+        return value
+    raise diagnostics.outputs_invalid(
+        source, f"{path}.rotation", f"is {_json_type(value)}, not a string or null"
+    )
+
+
+def _managed_entries(
+    entry: object, path: str, source: str, stack: str, key_id: str
+) -> list[ManagedKey]:
+    """The wired key of one entry, then its `retiring` generations (older keys still alive)."""
     if not isinstance(entry, dict):
         raise diagnostics.outputs_invalid(source, path, f"is {_json_type(entry)}, not an object")
-
-    def text(name: str, *, required_non_empty: bool = False) -> str:
-        value = entry.get(name)
-        if not isinstance(value, str) or (required_non_empty and not value):
-            problem = "is missing" if name not in entry else f"is {_json_type(value)}"
-            want = "a non-empty string" if required_non_empty else "a string"
-            if isinstance(value, str):
-                problem = "is empty"
-            raise diagnostics.outputs_invalid(source, f"{path}.{name}", f"{problem}, not {want}")
-        return value
-
-    key_hash = text("hash", required_non_empty=True)
-    label = text("label")
-    name = text("name")
     generation = entry.get("generation")
     if isinstance(generation, bool) or not isinstance(generation, int):
         problem = "is missing" if "generation" not in entry else f"is {_json_type(generation)}"
         raise diagnostics.outputs_invalid(
             source, f"{path}.generation", f"{problem}, not an integer"
         )
-    consumers = entry.get("consumers")
-    if not isinstance(consumers, list):
-        problem = "is missing" if "consumers" not in entry else f"is {_json_type(consumers)}"
-        raise diagnostics.outputs_invalid(
-            source, f"{path}.consumers", f"{problem}, not an array of strings"
-        )
-    for index, consumer in enumerate(consumers):
-        if not isinstance(consumer, str):
-            raise diagnostics.outputs_invalid(
-                source, f"{path}.consumers[{index}]", f"is {_json_type(consumer)}, not a string"
-            )
-    return ManagedKey(
+    wired = ManagedKey(
         stack=stack,
         key_id=key_id,
-        hash=key_hash,
-        label=label,
-        name=name,
+        hash=_field(entry, "hash", path, source),
+        label=_field(entry, "label", path, source),
+        name=_field(entry, "name", path, source),
         generation=generation,
-        consumers=tuple(consumers),
+        consumers=tuple(_strings(entry, "consumers", path, source)),
+        rotation=_rotation(entry, path, source),
     )
+    retiring = entry.get("retiring", [])
+    if not isinstance(retiring, list):
+        raise diagnostics.outputs_invalid(
+            source, f"{path}.retiring", f"is {_json_type(retiring)}, not an array"
+        )
+    older: list[ManagedKey] = []
+    for index, item in enumerate(retiring):
+        item_path = f"{path}.retiring[{index}]"
+        if not isinstance(item, dict):
+            raise diagnostics.outputs_invalid(
+                source, item_path, f"is {_json_type(item)}, not an object"
+            )
+        older.append(
+            ManagedKey(
+                stack=stack,
+                key_id=key_id,
+                hash=_field(item, "hash", item_path, source),
+                label=_field(item, "label", item_path, source),
+                name=_field(item, "name", item_path, source),
+                generation=generation,
+                consumers=(),
+                rotation=_rotation(item, item_path, source),
+                retiring=True,
+            )
+        )
+    return [wired, *older]
 
 
 # --- stack outputs: read (I/O) -----------------------------------------------------------------

@@ -13,7 +13,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TextIO
 
-from cli.audit import AuditReport, KeyRow, consumers_of, iso, limit_percent, money, span
+from cli.audit import (
+    AuditReport,
+    KeyRow,
+    consumers_of,
+    iso,
+    limit_percent,
+    money,
+    owner_text,
+    span,
+)
 from cli.diagnostics import Diagnostic
 from cli.doctor import DoctorReport
 from providers.redaction import redact
@@ -204,7 +213,10 @@ def audit_markdown(report: AuditReport) -> str:
 
 def _table_row(row: KeyRow) -> str:
     owners = (
-        ", ".join(cell(f"{o.stack}/{o.key_id} (gen {o.generation})") for o in row.owners)
+        ", ".join(
+            cell(owner_text(o) if o.retiring else f"{owner_text(o)} (gen {o.generation})")
+            for o in row.owners
+        )
         or "— (unmanaged)"
     )
     consumers = ", ".join(cell(c) for c in consumers_of(row)) or "—"
@@ -257,6 +269,8 @@ def _row_json(row: KeyRow) -> dict[str, object]:
                 "stack": o.stack,
                 "key_id": o.key_id,
                 "generation": o.generation,
+                "rotation": o.rotation,
+                "retiring": o.retiring,
                 "consumers": list(o.consumers),
             }
             for o in row.owners

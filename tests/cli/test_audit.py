@@ -302,7 +302,10 @@ def test_unreachable_api_is_an_error(
         ("", "the document is empty."),
         ("[]", "the document is an array, not an object of stack outputs."),
         ('{"inventory": "x"}', "output `keys` is missing (outputs present: inventory)"),
-        ('{"keys": {"web": {"hash": 7}}}', "keys.web.hash is a number, not a non-empty string."),
+        (
+            '{"keys": {"web": {"hash": 7, "generation": 1}}}',
+            "keys.web.hash is a number, not a non-empty string.",
+        ),
     ],
 )
 def test_bad_outputs_file_fails_before_any_request(

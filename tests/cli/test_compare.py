@@ -242,3 +242,14 @@ def test_every_key_gets_one_row_and_managed_iff_some_stack_claims_it(observed, m
     missing = {f.context["hash"] for f in report.findings if f.kind == "managed-key-missing"}
     assert missing == managed_hashes - {k.hash for k in observed}
     assert report.exit_code == (1 if any(f.severity == "error" for f in report.findings) else 0)
+
+
+def test_a_retiring_generation_is_managed_and_its_idle_hint_says_retire_it():
+    current, older = key(20, name="shop-2"), key(21, name="shop-1", usage_monthly=0.0)
+    entries = [
+        managed(current),
+        replace(managed(older), key_id="shop-2", consumers=(), rotation="1", retiring=True),
+    ]
+    report = compare(entries, [current, older], NOW, DEFAULTS)
+    assert kinds(report) == [("key-unused-this-month", "shop-1")]
+    assert "dropping it from `rotations` in stacks/Pulumi.prod.yaml" in report.findings[0].hint

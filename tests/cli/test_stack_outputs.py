@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -139,3 +142,73 @@ def test_stack_argument_reads_pulumi():
     source = audit.stack_source("prod", from_file=False)
     assert source == StackSource("prod")
     assert source.description == "`pulumi stack output --json --stack prod`"
+
+
+def test_retiring_generations_are_managed_keys_wired_to_nothing():
+    older = {"hash": "d" * 64, "label": "sk-or-v1-ddd...ddd", "name": "shop-1", "rotation": "1"}
+    document = {"keys": {"shop": good_entry(rotation="2", retiring=[older])}}
+
+    wired, retiring = parse_stack_outputs(document, "prod.json", "prod")
+
+    assert (wired.hash, wired.rotation, wired.retiring) == (HASH, "2", False)
+    assert (retiring.hash, retiring.name, retiring.rotation) == ("d" * 64, "shop-1", "1")
+    assert retiring.retiring
+    assert retiring.consumers == ()
+    assert audit.owner_text(retiring) == "prod/shop@1 (retiring)"
+
+
+@pytest.mark.parametrize(
+    ("retiring", "path", "problem"),
+    [
+        ("x", "keys.shop.retiring", "is a string, not an array"),
+        ([3], "keys.shop.retiring[0]", "is a number, not an object"),
+        ([{"label": "", "name": "n"}], "keys.shop.retiring[0].hash", "is missing"),
+        (
+            [{"hash": "d", "label": "", "name": "n", "rotation": 1}],
+            "keys.shop.retiring[0].rotation",
+            "is a number, not a string or null",
+        ),
+    ],
+)
+def test_malformed_retiring_generations_name_their_path(retiring, path, problem):
+    diagnostic = error_of({"keys": {"shop": good_entry(retiring=retiring)}}).diagnostic
+    assert diagnostic.message.startswith(f"prod.json: {path} {problem}")
+
+
+def test_output_name_and_entry_shape_match_the_topology_that_writes_them():
+    """topology/outputs.py writes the entries; the audit must read exactly what it writes."""
+    topology_outputs = importlib.import_module("topology.outputs")  # heavy: only here
+    assert topology_outputs.KEYS_OUTPUT == audit.KEYS_OUTPUT
+
+    def generation(name: str, rotation: str, position: int, wired: bool) -> SimpleNamespace:
+        plan = SimpleNamespace(
+            resource_name=name, generation=rotation, position=position, wired=wired
+        )
+        return SimpleNamespace(plan=plan)
+
+    observed = {
+        "shop@1": {"hash": "1" * 64, "label": "sk-or-v1-111...111", "name": "shop-1"},
+        "shop@2": {"hash": "2" * 64, "label": "sk-or-v1-222...222", "name": "shop-2"},
+    }
+    entry = topology_outputs.key_entry(
+        [generation("shop@1", "1", 1, False), generation("shop@2", "2", 2, True)],
+        ["github:acme/shop:OPENROUTER_API_KEY"],
+        observed,
+    )
+    document = json.loads(json.dumps({topology_outputs.KEYS_OUTPUT: {"shop": entry}}))
+
+    wired, older = parse_stack_outputs(document, "prod.json", "prod")
+
+    assert (wired.hash, wired.generation, wired.rotation, wired.retiring) == (
+        "2" * 64,
+        2,
+        "2",
+        False,
+    )
+    assert wired.consumers == ("github:acme/shop:OPENROUTER_API_KEY",)
+    assert (older.hash, older.name, older.rotation, older.retiring) == (
+        "1" * 64,
+        "shop-1",
+        "1",
+        True,
+    )
