@@ -12,7 +12,6 @@ import dill
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
-from tests.support.sentinel import assert_absent
 
 from providers import key as key_module
 from providers.key import (
@@ -22,6 +21,7 @@ from providers.key import (
     ApiKey,
     KeyProvider,
 )
+from tests.support.sentinel import assert_absent
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
