@@ -181,12 +181,6 @@ def test_state_holds_no_plaintext_key_and_no_plaintext_management_key(
     assert resources_holding(revealed, management_key) == {"pulumi:providers:pulumi-python"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Pulumi.yaml declares managementKey (secret, no default), so the CLI refuses to run "
-    "without it in stack config ('missing configuration value'), and a secret cannot have a "
-    "default: the environment route of the decision log does not work through the real CLI yet",
-)
 def test_management_key_from_the_environment_never_reaches_state(
     project: PulumiProject, emulator: Emulator
 ) -> None:
