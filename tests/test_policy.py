@@ -5,7 +5,9 @@
   to it on purpose, to check bytes our client would never send;
 - `follow_redirects` is never switched on, and the one client says `False` explicitly;
 - no transport retries (`retries=` on an `HTTPTransport`);
-- nothing outside `cli/`, `emulator/__main__.py` and `bench/` calls `print`.
+- nothing outside `cli/`, `emulator/__main__.py` and `bench/` calls `print`;
+- what ships (`providers/`, `topology/`, `cli/`, `__main__.py`) never imports `emulator` or
+  `tests`: the emulator's only contract with the code it stands in front of is HTTP (ADR 0005).
 
 Each rule is a pure function over one parsed module, proven on a bad snippet first, then run
 over every Python file of the project.
@@ -24,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SKIPPED_DIRS = {".venv", "venv", ".git", "bin", "node_modules", "__pycache__", "build", "dist"}
 CLIENT_MODULE = "providers/client.py"
 PRINT_ALLOWED = ("cli/", "bench/", "emulator/__main__.py")
+SHIPPED = ("providers/", "topology/", "cli/", "__main__.py")
+TEST_ONLY_PACKAGES = {"emulator", "tests"}
 CLIENT_CLASSES = {"Client", "AsyncClient"}
 TRANSPORT_CLASSES = {"HTTPTransport", "AsyncHTTPTransport"}
 
@@ -131,6 +135,21 @@ def print_calls(tree: ast.Module) -> list[int]:
     ]
 
 
+def emulator_or_test_imports(tree: ast.Module) -> list[int]:
+    """Imports of the emulator or the test suite (which only tests, bench and scripts may use)."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots = {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            roots = {(node.module or "").split(".")[0]}
+        else:
+            continue
+        if roots & TEST_ONLY_PACKAGES:
+            lines.append(node.lineno)
+    return lines
+
+
 # --- the rules catch what they should -----------------------------------------------------------
 
 BAD_SNIPPETS = {
@@ -142,6 +161,8 @@ BAD_SNIPPETS = {
     "redirects-variable": (redirect_violations, "flag = False\nf(follow_redirects=flag)\n"),
     "retries": (transport_retry_violations, "import httpx\nhttpx.HTTPTransport(retries=3)\n"),
     "print": (print_calls, "def f():\n    print('x')\n"),
+    "emulator": (emulator_or_test_imports, "from emulator.app import Store\n"),
+    "tests": (emulator_or_test_imports, "import tests.support.sentinel as s\n"),
 }
 
 
@@ -164,6 +185,8 @@ def test_rules_leave_harmless_code_alone():
     assert redirect_violations(tree) == []
     assert transport_retry_violations(tree) == []
     assert print_calls(tree) == []
+    lookalikes = ast.parse("from providers import emulation\nimport emulators\n")
+    assert emulator_or_test_imports(lookalikes) == []
 
 
 # --- the tree obeys them ------------------------------------------------------------------------
@@ -221,5 +244,14 @@ def test_nothing_prints_outside_the_cli_bench_and_emulator_entry_point():
         f: lines
         for f in project_files()
         if not f.startswith(PRINT_ALLOWED) and (lines := print_calls(parse(f)))
+    }
+    assert offenders == {}
+
+
+def test_shipped_code_never_imports_the_emulator_or_the_tests():
+    offenders = {
+        f: lines
+        for f in project_files()
+        if f.startswith(SHIPPED) and (lines := emulator_or_test_imports(parse(f)))
     }
     assert offenders == {}
