@@ -842,6 +842,9 @@ class Handler(BaseHTTPRequestHandler):
     """Turns HTTP into `Request`, applies faults, logs, and writes the `Response`."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, a keep-alive client waits ~40 ms
+    # for the delayed ACK on every response, which dominated every test and benchmark.
+    disable_nagle_algorithm = True
     server_version = "openrouter-emulator"
     sys_version = ""
     server: EmulatorServer
