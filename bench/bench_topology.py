@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import pickle
 import statistics
 import subprocess
 import sys
@@ -36,7 +35,6 @@ import pulumiverse_vercel as vercel
 from providers.key import ApiKey, ApiKeyArgs
 from tests.support.sentinel import make_sentinel
 from tests.topology.harness import namespaced, run_callable, run_program
-from topology.build import _stdlib_batch_setitems
 from topology.load import RawConfig, validate
 from topology.plan import COMPONENT_TYPE
 
@@ -99,8 +97,6 @@ def baseline_program(size: int, consumers: int, stack: str) -> Callable[[], None
                 ApiKeyArgs(name=f"{stack}-{name}", limit=25, limit_reset="monthly"),
                 pulumi.ResourceOptions(parent=component, protect=True),
             )
-            # The same work-around for the SDK's pickle patch as build.py (not topology logic).
-            pickle._Pickler._batch_setitems = _stdlib_batch_setitems()
             value = pulumi.Output.secret(key.key)
             opts = pulumi.ResourceOptions(parent=component, delete_before_replace=True)
             for repo in repositories(i, github_count):

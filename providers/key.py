@@ -15,6 +15,7 @@ import functools
 import hashlib
 import logging
 import os
+import pickle
 import threading
 import weakref
 from collections.abc import Callable, Mapping
@@ -565,6 +566,32 @@ def _verify_adopt_secret(
 # --- the resource ------------------------------------------------------------------------------
 
 
+def _stdlib_batch_setitems() -> Callable[..., Any]:
+    """`pickle._Pickler._batch_setitems` as the standard library defines it.
+
+    pulumi 3.272 `serialize_provider` wraps this method in a sorting wrapper on every dynamic
+    resource and never puts it back, so each `ApiKey` adds one more layer: serialising slows down
+    linearly, and past ~950 keys in one process it fails with RecursionError (the likely cause of
+    pulumi/pulumi#17803). The original is found under the wrappers, through their closures.
+    """
+    method: Any = pickle._Pickler._batch_setitems
+    while getattr(method, "__qualname__", "") != "_Pickler._batch_setitems":
+        cells = [c.cell_contents for c in getattr(method, "__closure__", None) or ()]
+        method = next((c for c in cells if callable(c)), None)
+        if method is None:  # pragma: no cover - a future SDK that no longer wraps it
+            return pickle._Pickler._batch_setitems
+    return method
+
+
+def undo_sdk_pickle_wrapper() -> None:
+    """Put the standard pickler back after the SDK serialised a provider (see above).
+
+    The SDK's next call re-wraps the original once, so serialisation stays sorted and
+    deterministic. `ApiKey` calls this after every registration, so no caller has to.
+    """
+    pickle._Pickler._batch_setitems = _stdlib_batch_setitems()
+
+
 @dataclass
 class ApiKeyArgs:
     """Inputs of an OpenRouter regular key; see docs/resources/api-key.md."""
@@ -619,9 +646,12 @@ class ApiKey(Resource, module="openrouter", name="ApiKey"):
             # Stored inputs hold it: make sure state encrypts it even if passed as plain text.
             props["adopt_secret"] = pulumi.Output.secret(args.adopt_secret)
         secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["key"])
-        super().__init__(
-            KeyProvider(),
-            resource_name,
-            props,
-            pulumi.ResourceOptions.merge(secret_opts, opts),
-        )
+        try:
+            super().__init__(
+                KeyProvider(),
+                resource_name,
+                props,
+                pulumi.ResourceOptions.merge(secret_opts, opts),
+            )
+        finally:
+            undo_sdk_pickle_wrapper()

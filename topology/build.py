@@ -16,10 +16,8 @@ No resource is created inside an `apply`: previews show everything.
 
 from __future__ import annotations
 
-import pickle
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 import pulumi_github as github
@@ -116,34 +114,8 @@ class _VercelProjects:
         return self.ids[project]
 
 
-def _stdlib_batch_setitems() -> Callable[..., Any]:
-    """`pickle._Pickler._batch_setitems` as the standard library defines it.
-
-    pulumi 3.272 `serialize_provider` wraps this method in a sorting wrapper on every dynamic
-    resource and never puts it back, so each `ApiKey` adds one more layer: serialising slows down
-    linearly, and past ~950 keys in one process it fails with RecursionError (the likely cause of
-    pulumi/pulumi#17803). The original is found under the wrappers, through their closures.
-    """
-    method: Any = pickle._Pickler._batch_setitems
-    while getattr(method, "__qualname__", "") != "_Pickler._batch_setitems":
-        cells = [c.cell_contents for c in getattr(method, "__closure__", None) or ()]
-        method = next((c for c in cells if callable(c)), None)
-        if method is None:  # pragma: no cover - a future SDK that no longer wraps it
-            return pickle._Pickler._batch_setitems
-    return method
-
-
 def _api_key(plan: KeyPlan, parent: KeyTopology, topology: Topology) -> ApiKey:
     secret = topology.adopted_secrets.get(plan.key_id) if plan.takes_adopted_secret else None
-    try:
-        return _register_api_key(plan, parent, secret)
-    finally:
-        # Undo the SDK's leftover wrapper (see _stdlib_batch_setitems); its next call re-wraps
-        # the original once, so serialisation stays sorted and deterministic.
-        pickle._Pickler._batch_setitems = _stdlib_batch_setitems()
-
-
-def _register_api_key(plan: KeyPlan, parent: KeyTopology, secret: Secret | None) -> ApiKey:
     return ApiKey(
         plan.resource_name,
         ApiKeyArgs(

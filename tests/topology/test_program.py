@@ -19,7 +19,7 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from cli.audit import parse_stack_outputs
-from providers.key import KeyProvider
+from providers.key import KeyProvider, undo_sdk_pickle_wrapper
 from tests.support.sentinel import assert_absent, assert_present, make_sentinel, masked
 from tests.topology.harness import (
     API_KEY_TYPE,
@@ -33,7 +33,6 @@ from tests.topology.harness import (
     stack_document,
     stack_file_config,
 )
-from topology.build import _stdlib_batch_setitems
 from topology.outputs import INVENTORY_OUTPUT, KEYS_OUTPUT
 
 ACTIONS_SECRET = "github:index/actionsSecret:ActionsSecret"
@@ -360,8 +359,9 @@ def test_key_outputs_are_what_cli_audit_reads():
 
 
 
-def test_build_undoes_the_sdk_pickler_patch_after_every_key():
-    """pulumi 3.272 wraps pickle once per dynamic resource and never unwraps it (see build.py)."""
+def test_the_program_leaves_the_standard_pickler_in_place():
+    """pulumi 3.272 wraps pickle once per dynamic resource and never unwraps it; ApiKey undoes it
+    (providers/key.py, undo_sdk_pickle_wrapper)."""
     serialize_provider(KeyProvider())  # leaves one wrapper behind, as the SDK does
     assert pickle._Pickler._batch_setitems.__qualname__ != "_Pickler._batch_setitems"
     run = run_program(scenario_config([], make_sentinel()), [MANAGEMENT_KEY], stack="prod")
@@ -373,4 +373,4 @@ def test_with_the_guard_serialising_stays_flat_and_deterministic_past_the_recurs
     first = serialize_provider(KeyProvider())
     for _ in range(1500):  # without the guard: RecursionError near 950
         assert serialize_provider(KeyProvider()) == first
-        pickle._Pickler._batch_setitems = _stdlib_batch_setitems()
+        undo_sdk_pickle_wrapper()
