@@ -288,11 +288,28 @@ def vercel_sinks(entry: VercelConsumer, source: str) -> tuple[SinkPlan, ...]:
 # --- the plan ----------------------------------------------------------------------------------
 
 
+def display_name(key_id: str, spec: KeySpec, stack: str) -> str:
+    """The OpenRouter name of a key id: `name`, else `<stack>-<id>`."""
+    return spec.name or f"{stack}-{key_id}"
+
+
+def generation_display_name(name: str, generation: str) -> str:
+    return f"{name}-{generation}"
+
+
+def display_names(key_id: str, spec: KeySpec, stack: str) -> tuple[str, ...]:
+    """Every OpenRouter name one key id uses: one per generation, or the plain name."""
+    name = display_name(key_id, spec, stack)
+    if spec.rotations is None:
+        return (name,)
+    return tuple(generation_display_name(name, generation) for generation in spec.rotations)
+
+
 def key_plans(
     key_id: str, spec: KeySpec, stack: str, protect_keys: bool, has_adopted_secret: bool
 ) -> tuple[KeyPlan, ...]:
     """The generations of one key id, oldest first; the newest is the wired one."""
-    name = spec.name or f"{stack}-{key_id}"
+    name = display_name(key_id, spec, stack)
     protect = spec.protect if spec.protect is not None else protect_keys
     settings = {
         "limit": spec.limit,
@@ -327,7 +344,7 @@ def key_plans(
                 key_id=key_id,
                 generation=generation,
                 position=position,
-                name=f"{name}-{generation}",
+                name=generation_display_name(name, generation),
                 # The adopted key is the oldest generation. `adopt` only counts when that resource
                 # is created: a stale `adopt` left behind after the adopted generation was retired
                 # must not make the next generation adopt (and later delete) a key it never owned.

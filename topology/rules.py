@@ -31,6 +31,7 @@ from topology.model import (
 from topology.plan import (
     MANAGEMENT_SOURCE,
     SinkKind,
+    display_names,
     github_sinks,
     split_repository,
     vercel_sinks,
@@ -671,6 +672,31 @@ def adoption_problems(keys: Mapping[str, KeySpec], facts: Facts) -> list[Problem
     return problems
 
 
+def display_name_problems(keys: Mapping[str, KeySpec], stack: str) -> list[Problem]:
+    """Two keys (or generations) with one OpenRouter name in a stack.
+
+    An ambiguous create is cleaned up by name (ADR 0002): a fresh, unused key with the same name
+    would look like the orphan and be deleted while another resource holds it.
+    """
+    owner: dict[str, str] = {}
+    problems = []
+    for key_id, spec in keys.items():
+        for name in display_names(key_id, spec, stack):
+            other = owner.setdefault(name, key_id)
+            if other == key_id:
+                continue
+            problems.append(
+                Problem(
+                    f"keys.{key_id}.name",
+                    f"OpenRouter name {shown(name)} is already the name of keys.{other} in this"
+                    " stack; an interrupted create is cleaned up by name, so one key could delete"
+                    " the other's; allowed: a name used by one key (or generation) only.",
+                    f"give keys.{key_id} a `name` of its own.",
+                )
+            )
+    return problems
+
+
 def disabled_problems(keys: Mapping[str, KeySpec]) -> list[Problem]:
     return [
         Problem(
@@ -774,6 +800,7 @@ def all_problems(
     problems.extend(github_duplicate_problems(github, facts.github_owner))
     problems.extend(vercel_duplicate_problems(vercel))
     problems.extend(adoption_problems(keys, facts))
+    problems.extend(display_name_problems(keys, facts.stack))
     problems.extend(disabled_problems(keys))
     problems.extend(management_key_problems(facts))
     return problems

@@ -12,6 +12,8 @@ from typing import Any, get_args
 
 import pulumi
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from providers.inputs import LIMIT_RESETS
 from tests.support.sentinel import assert_absent, make_sentinel, masked
@@ -738,3 +740,57 @@ def test_an_invalid_config_registers_nothing(management_key):
 
 def test_the_error_is_a_clean_pulumi_run_error():
     assert issubclass(TopologyConfigError, pulumi.RunError)
+
+
+def test_two_keys_with_one_openrouter_name_are_refused(management_key):
+    # An explicit name equal to another key's default (`<stack>-<id>`), and a generation name
+    # (`<name>-<generation>`) equal to a plain name: each would let an interrupted create's
+    # cleanup (by name, ADR 0002) delete the other key.
+    keys = {
+        "ci": {},
+        "bots": {"name": "dev-ci"},
+        "web": {"name": "web-2025-11"},
+        "app": {"name": "web", "rotations": ["2025-10", "2025-11"]},
+    }
+    assert problems(raw_config(management_key, keys)) == [
+        "keys.bots.name: OpenRouter name 'dev-ci' is already the name of keys.ci in this stack;"
+        " an interrupted create is cleaned up by name, so one key could delete the other's;"
+        " allowed: a name used by one key (or generation) only. Fix: give keys.bots a `name` of"
+        " its own.",
+        "keys.app.name: OpenRouter name 'web-2025-11' is already the name of keys.web in this"
+        " stack; an interrupted create is cleaned up by name, so one key could delete the"
+        " other's; allowed: a name used by one key (or generation) only. Fix: give keys.app a"
+        " `name` of its own.",
+    ]
+
+
+_labels = st.sampled_from(["a", "b", "web", "dev-a", "web-1", "1", "2"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["a", "b", "web", "c"]),
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "name": _labels,
+                "rotations": st.lists(st.sampled_from(["1", "2", "a"]), min_size=1, max_size=3,
+                                      unique=True),
+            },
+        ),
+        max_size=4,
+    )
+)
+def test_every_validated_stack_gives_each_key_its_own_openrouter_name(keys):
+    raw = raw_config(make_sentinel(), keys)
+    refused: tuple = ()
+    try:
+        topology = validate(raw, "dev", {})
+    except TopologyConfigError as error:
+        refused = error.problems
+    if refused:  # only a name clash can make this config invalid
+        assert {p.path.rsplit(".", 1)[-1] for p in refused} == {"name"}, refused
+        return
+    names = [key.name for plan in topology.plan.topologies for key in plan.keys]
+    assert len(names) == len(set(names)), names
