@@ -14,7 +14,9 @@ made are found by name and creation time, deleted, and the create is tried once 
 
 from __future__ import annotations
 
+import functools
 import logging
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -171,6 +173,16 @@ class ClientSettings:
         )
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One verified TLS context per process (CA bundle, `SSL_CERT_FILE`, as httpx's default).
+
+    Loading the CA bundle is most of the cost of a new client (~20 ms), and the provider builds
+    one client per operation; an `SSLContext` is safe to share between threads.
+    """
+    return httpx.create_ssl_context()
+
+
 class OpenRouterClient:
     """One connection pool to the key-management API; use it as a context manager."""
 
@@ -190,6 +202,7 @@ class OpenRouterClient:
                 },
                 timeout=settings.timeout(),
                 follow_redirects=False,
+                verify=_tls_context(),
                 transport=transport,
             )
         except _HTTPX_ERRORS as error:

@@ -15,6 +15,7 @@ import pytest
 
 from emulator import Emulator, Fault
 from providers import _retry
+from providers import client as client_module
 from providers.client import (
     DEFAULT_BASE_URL,
     PAGE_SIZE,
@@ -888,3 +889,23 @@ def test_an_unusable_key_is_an_openrouter_error_callers_already_handle():
         ClientSettings(api_key="   ")
     assert caught.value.kind == "invalid-request"
     assert caught.value.definite is True
+
+
+def test_clients_share_one_tls_context_per_process(monkeypatch):
+    # The provider builds a client per operation; loading the CA bundle each time cost ~20 ms.
+    built: list[object] = []
+    real = httpx.create_ssl_context
+
+    def counting(*args, **kwargs):
+        built.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counting)
+    client_module._tls_context.cache_clear()
+    try:
+        settings = ClientSettings(api_key=f"k-{secrets.token_hex(8)}", base_url="https://h.invalid")
+        for _ in range(3):
+            OpenRouterClient(settings).close()
+    finally:
+        client_module._tls_context.cache_clear()
+    assert len(built) == 1
