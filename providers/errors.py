@@ -180,10 +180,6 @@ class CreateSweepFailedError(AmbiguousCreateError):
     kind = "create-sweep-failed"
 
 
-Unauthorized = UnauthorizedError
-"""Short name kept for callers that catch a rejected key (`cli/api.py`)."""
-
-
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
