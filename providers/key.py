@@ -393,6 +393,10 @@ class KeyProvider(ResourceProvider):
         guard_failure = self._preview_guard()
         if guard_failure is not None:
             failures.append(CheckFailure(GUARD_PROPERTY, guard_failure))
+        elif not failures and _adopts_anew(olds, news):
+            adopt_failure = self._preview_adopt(news["adopt"])
+            if adopt_failure is not None:
+                failures.append(CheckFailure("adopt", adopt_failure))
         return CheckResult(dict(news), failures)
 
     def _preview_guard(self) -> str | None:
@@ -413,6 +417,25 @@ class KeyProvider(ResourceProvider):
             # Unreachable or throttled: not a verdict on the key. The guard runs again before
             # the first write, and fails there if it must.
             _log.debug("key-type guard skipped during check: %s", redact(str(err)))
+        return None
+
+    def _preview_adopt(self, hash_: str) -> str | None:
+        """A key to adopt must exist, and `check` is where the engine can still refuse the whole
+        update: found at `create`, the update would stop half done, after replacements whose old
+        keys the next update deletes first (ADR 0003)."""
+        try:
+            credentials = self._credentials()
+        except KeyProviderError:
+            return None
+        if not is_verified_management_key(credentials):
+            return None  # the guard could not run: no verdict without a trusted key
+        try:
+            with _client(credentials) as client:
+                client.get_key(hash_)
+        except KeyNotFound:
+            return str(provider_error("adopt-not-found", hash=hash_))
+        except OpenRouterError as err:
+            _log.debug("adopt check skipped during check: %s", redact(str(err)))
         return None
 
     @_redacted_errors("diff")
@@ -491,6 +514,12 @@ class KeyProvider(ResourceProvider):
 
 
 # --- create and adopt --------------------------------------------------------------------------
+
+
+def _adopts_anew(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+    """This check precedes a create or a replace that takes over a key (`adopt` is new)."""
+    adopt = news.get("adopt")
+    return isinstance(adopt, str) and olds.get("adopt") != adopt
 
 
 def _mint(client: OpenRouterClient, news: Mapping[str, Any]) -> tuple[KeyRecord, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from collections import Counter
 from typing import Any
@@ -461,6 +462,40 @@ def test_adopt_of_an_unknown_hash_names_it(provider, emulator):
     assert "c" * 64 in str(raised.value)
     assert raised.value.kind == "adopt-not-found"
     assert log.writes() == []
+
+
+def test_preview_refuses_adopting_a_missing_key_so_the_update_never_starts(provider, emulator):
+    # Found only at create, the update would stop half done, after replacements whose old keys
+    # the next update deletes first (ADR 0003); a check failure stops it before any step.
+    missing = secrets.token_hex(32)
+    log = RequestLog(emulator)
+    failures = provider.check({}, {"name": "legacy", "adopt": missing}).failures
+    assert [f.property for f in failures] == ["adopt"]
+    assert f"no key with hash {missing} exists" in failures[0].reason
+    assert ("GET", f"/api/v1/keys/{missing}") in log.calls()
+    assert log.writes() == []
+
+
+def test_preview_of_an_adoption_reads_the_key_once_and_only_when_adopt_is_new(provider, emulator):
+    seeded = emulator.seed_key(name="legacy")
+    warm_guard(provider)
+    log = RequestLog(emulator)
+    assert provider.check({}, {"name": "legacy", "adopt": seeded.hash}).failures == []
+    assert log.calls() == [("GET", f"/api/v1/keys/{seeded.hash}")]
+    log.mark()
+    # Already adopted (old inputs hold the same hash), even if the key is gone since: no request;
+    # refresh is what notices a deleted key.
+    emulator.delete_key(seeded.hash)
+    olds = {"name": "legacy", "adopt": seeded.hash}
+    assert provider.check(olds, dict(olds)).failures == []
+    assert log.calls() == []
+
+
+def test_preview_adopt_check_without_credentials_or_api_is_silent(emulator, monkeypatch):
+    monkeypatch.setenv(ENV_API_BASE_URL, emulator.api_base_url)
+    log = RequestLog(emulator)
+    assert KeyProvider().check({}, {"name": "x", "adopt": "d" * 64}).failures == []
+    assert log.calls() == []
 
 
 def test_adopt_refuses_a_different_expiry_before_changing_anything(provider, emulator):
