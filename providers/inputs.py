@@ -269,7 +269,8 @@ def check_inputs(
 ) -> list[Failure]:
     """Every invalid input at once, in table order; unknown (preview) values are skipped.
 
-    `olds` are the old inputs (empty for a new key); they only matter for a past `expires_at`.
+    `olds` are the old inputs (empty for a new key): a past `expires_at` kept as it was is
+    allowed, and a replace that keeps `adopt` is refused (`readoption_failure`).
     """
     failures: list[Failure] = []
     for spec in INPUTS:
@@ -295,7 +296,32 @@ def check_inputs(
                 " the key the secret belongs to, or remove `adopt_secret`.",
             )
         )
+    if not failures and (readoption := readoption_failure(olds, news)) is not None:
+        failures.append(readoption)
     return failures
+
+
+def readoption_failure(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Failure | None:
+    """A replace of an adopted key that keeps `adopt` would adopt the same key again, then
+    delete it as the replaced one: refuse it in `check`, so the preview stops the whole update.
+
+    `olds` are the old inputs; what they declared stands in for the `declared` output.
+    """
+    adopt = news.get("adopt")
+    if not isinstance(adopt, str) or olds.get("adopt") != adopt:
+        return None
+    before = {**olds, DECLARED: [name for name in INPUTS_BY_NAME if present(olds, name)]}
+    replaced = [name for name in diff_inputs(before, news).replaces if name != "adopt"]
+    if not replaced:
+        return None
+    name = replaced[0]
+    return Failure(
+        name,
+        f"`{name}`: changing it replaces the key, and this key was adopted (`adopt` {adopt}),"
+        " so the replacement would take over the same key and then delete it. Nothing was"
+        " changed. Remove `adopt` in the same change (a new key is minted, consumers move to"
+        f" it, then the adopted key is deleted), or keep `{name}` as it was.",
+    )
 
 
 # --- diff --------------------------------------------------------------------------------------

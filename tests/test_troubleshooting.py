@@ -98,18 +98,17 @@ def config_problem_fragments() -> list[str]:
 
 
 def input_check_fragments() -> list[str]:
-    """What `check` can say about an `ApiKey` input: every `_check_*` return and Failure reason."""
+    """What `check` can say about an `ApiKey` input: every `_check_*` return, every Failure."""
     tree = ast.parse(inspect.getsource(inputs))
     fragments = set()
     for function in ast.walk(tree):
         if not isinstance(function, ast.FunctionDef):
             continue
-        if not (function.name.startswith("_check") or function.name == "check_inputs"):
-            continue
+        checker = function.name.startswith("_check") or function.name == "check_inputs"
         for node in ast.walk(function):
             message: ast.AST | None = None
             is_reason = isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "reason"
-            if isinstance(node, ast.Return) or is_reason:
+            if checker and (isinstance(node, ast.Return) or is_reason):
                 message = node.value  # type: ignore[union-attr]
             elif isinstance(node, ast.Call) and ast.unparse(node.func) == "Failure":
                 message = node.args[1]

@@ -194,6 +194,40 @@ def test_adopt_secret_without_adopt_is_rejected():
     assert "together with `adopt`" in failures[0].reason
 
 
+ADOPTED = {"name": "legacy", "limit": 5, "expires_at": FUTURE, "adopt": HASH_A}
+
+
+@pytest.mark.parametrize(
+    ("change", "prop"),
+    [
+        ({"expires_at": "2028-01-01T00:00:00Z"}, "expires_at"),
+        ({"expires_at": None}, "expires_at"),  # removed: a replace with a never-expiring key
+        ({"workspace_id": OTHER_WORKSPACE}, "workspace_id"),
+    ],
+)
+def test_a_replace_that_keeps_adopt_is_refused(change, prop):
+    # The new resource would take over the same key, then the old one's delete would delete it.
+    news = {k: v for k, v in {**ADOPTED, **change}.items() if v is not None}
+    failures = check_inputs(ADOPTED, news, NOW)
+    assert [f.property for f in failures] == [prop]
+    assert "take over the same key and then delete it" in failures[0].reason
+    assert HASH_A in failures[0].reason
+
+
+@pytest.mark.parametrize(
+    "news",
+    [
+        {"name": "legacy", "limit": 5, "expires_at": "2028-01-01T00:00:00Z"},
+        {**ADOPTED, "adopt": HASH_B, "expires_at": "2028-01-01T00:00:00Z"},  # another key
+        {**ADOPTED, "limit": 50, "name": "renamed"},  # in place
+        ADOPTED,
+    ],
+    ids=["adopt-dropped", "adopt-changed", "in-place", "unchanged"],
+)
+def test_changes_that_do_not_readopt_the_same_key_pass(news):
+    assert check_inputs(ADOPTED, news, NOW) == []
+
+
 def test_a_key_pasted_into_the_limit_is_redacted_in_the_failure(sentinel):
     failures = check_inputs({}, {"name": "ci", "limit": sentinel}, NOW)
     assert len(failures) == 1
