@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -214,3 +215,39 @@ def test_regular_key_as_management_key_fails_preview_and_creates_nothing(
     assert "management key" in preview.output.lower()
     assert regular_key not in preview.output
     assert emulator.list_keys() == before
+
+
+
+def _protected_replace(entries: dict[str, Any]) -> None:
+    entries["production"]["expiresAt"] = "2031-01-01T00:00:00Z"  # replace; production is protected
+
+
+def _missing_adoption(entries: dict[str, Any]) -> None:
+    entries["preview"]["adopt"] = secrets.token_hex(32)  # no such key
+
+
+@pytest.mark.parametrize(
+    ("refusal", "said"),
+    [(_protected_replace, "marked for protection"), (_missing_adoption, "nothing to adopt")],
+    ids=["protected-replace", "missing-adoption"],
+)
+def test_an_update_the_preview_refuses_takes_no_step_at_all(
+    project: PulumiProject, emulator: Emulator, refusal: Callable[[dict[str, Any]], None], said: str
+) -> None:
+    """`pulumi up` previews first: a protected replace or an `adopt` of a missing key refuses the
+    whole update, so no earlier step (here a PATCH of another key) runs. The consumer-ordering
+    model (tests/topology/step_model.py) relies on this, and deploy-stack.yml previews before its
+    Automation-API `up`, which would skip the preview."""
+    start_sandbox(project, emulator)
+    project.pulumi("up", "--yes")
+    entries = project.project_config()["openrouter-keys:keys"]
+    entries["ci"]["limit"] = entries["ci"].get("limit", 1) + 3  # ci is registered first
+    refusal(entries)
+    project.edit_config("keys", entries)
+    emulator.clear_requests()
+
+    refused = project.pulumi("up", "--yes", check=False)
+
+    assert refused.returncode != 0
+    assert said in refused.output
+    assert [r["method"] for r in emulator.requests() if r["method"] != "GET"] == []

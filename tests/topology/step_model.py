@@ -9,10 +9,15 @@ step generator):
 - a replacement is create-then-delete, the delete deferred to the end of the update, unless
   delete-before-replace (sinks only here; their slots never change under one URN anyway);
 - resources the program no longer registers are deleted at the end, sinks before keys;
-- a protected resource cannot be deleted or replaced: the update stops there;
+- a protected resource cannot be deleted, or replaced while the program still protects it
+  (`new.Protect && old.Protect` in the step generator): `pulumi up` previews first, so the
+  update is refused before any step (`Refused`); so is an `adopt` of a missing key, and a
+  replace that keeps `adopt` (it would adopt the same key, then delete it), which the provider's
+  `check` reports during that preview;
 - `ignore_changes` puts the old value back before the diff;
-- an update that stops early keeps what it did; a replaced resource stays *pending delete* and is
-  deleted first thing in the next update (`GeneratePendingDeletes`).
+- an update that stops early (a fault: an API error part way) keeps what it did; a replaced
+  resource stays *pending delete* and is deleted first thing in the next update
+  (`GeneratePendingDeletes`).
 
 The world: OpenRouter's live keys, and what every consumer slot (a GitHub secret, a Vercel
 variable) holds. Deleting a key that a slot still holds is the violation we look for.
@@ -151,7 +156,11 @@ class Stack:
 
 
 class Stopped(Exception):  # noqa: N818 - it is what happened to the update, not an error
-    """The update stopped: a protected delete, an adoption of a missing key, or a fault."""
+    """The update stopped part way: a fault."""
+
+
+class Refused(Stopped):
+    """The preview failed (protection, an adoption of a missing key): no step was taken."""
 
 
 @dataclass
@@ -173,7 +182,7 @@ class Update:
         if adopt is None:
             return self.world.mint()
         if adopt not in self.world.live:
-            raise Stopped(f"adopt: no key with hash {adopt}")
+            raise Refused(f"adopt: no key with hash {adopt}")
         return str(adopt)
 
     def _key(self, want: Desired, old_urn: str | None) -> None:
@@ -187,9 +196,13 @@ class Update:
         for name in want.ignore_changes:
             inputs[name] = old.inputs.get(name)
         if needs_replace(old.inputs, inputs):
-            if old.protect:
+            if old.protect and want.protect:
                 self.stack.resources[old_urn] = old
-                raise Stopped(f"{old_urn} is protected: cannot replace")
+                raise Refused(f"{old_urn} is protected: cannot replace")
+            if inputs.get("adopt") is not None and inputs["adopt"] == old.inputs.get("adopt"):
+                # The provider's check refuses it (providers/inputs.py, readoption_failure).
+                self.stack.resources[old_urn] = old
+                raise Refused(f"{old_urn}: a replace would adopt {inputs['adopt']} again")
             self._step("replace", want.urn)
             key_hash = self._new_key_hash(inputs)
             self.stack.resources[want.urn] = Held(True, inputs, key_hash, want.protect)
@@ -215,7 +228,7 @@ class Update:
     def _delete(self, urn: str) -> None:
         held = self.stack.resources[urn]
         if held.protect:
-            raise Stopped(f"{urn} is protected: cannot delete")
+            raise Refused(f"{urn} is protected: cannot delete")
         self._step("delete", urn)
         del self.stack.resources[urn]
         if held.is_key:
@@ -278,7 +291,18 @@ def needs_replace(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
 def apply(
     stack: Stack, world: World, plan: Plan, fail_after: int | None = None
 ) -> tuple[list[tuple[str, str]], str | None]:
-    """Run one update of `plan`; returns its steps and why it stopped (None: it completed)."""
+    """Run one `pulumi up` of `plan`; returns its steps and why it stopped (None: it completed).
+
+    The preview runs first on copies; if it is refused, nothing happens (no steps).
+    """
+    rehearsal = Update(
+        Stack(dict(stack.resources), list(stack.pending_deletes)),
+        World(live=set(world.live), slots=dict(world.slots)),
+    )
+    try:
+        rehearsal.run(desired_from_plan(plan))
+    except Refused as refused:
+        return [], str(refused)
     update = Update(stack, world, fail_after)
     try:
         update.run(desired_from_plan(plan))
