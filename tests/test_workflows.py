@@ -87,9 +87,12 @@ def test_each_deploy_runs_up_in_the_environment_named_after_its_stack() -> None:
     job = load_workflow("deploy-stack.yml")["jobs"]["up"]
     assert job["environment"] == "${{ inputs.stack }}"
     assert job["concurrency"]["cancel-in-progress"] is False
-    [step] = steps_using(job, "pulumi/actions")
-    assert step["with"]["command"] == "up"
-    assert step["with"]["stack-name"] == "${{ inputs.stack }}"
+    steps = steps_using(job, "pulumi/actions")
+    # The Automation API's `up` skips the preview; a preview step first makes a protection or
+    # missing-adoption refusal stop the job before any step is taken.
+    assert [step["with"]["command"] for step in steps] == ["preview", "up"]
+    assert {step["with"]["stack-name"] for step in steps} == {"${{ inputs.stack }}"}
+    assert all(step["with"].get("refresh") is True for step in steps)
 
 
 @pytest.mark.parametrize("name", ["preview.yml", "deploy-stack.yml"])
