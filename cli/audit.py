@@ -351,7 +351,8 @@ def _managed_disabled(row: KeyRow) -> Diagnostic:
         message=f"{row.label} ({_where(row)}) is managed but disabled{who}.",
         hint=(
             f"if it was disabled on purpose (a leak), rotate it in {_config_files(row)}; "
-            f"otherwise run {_up(row)} to enable it again."
+            f"otherwise set `disabled: false` on it in {_config_files(row)} and run {_up(row)}"
+            " (a spec without `disabled` leaves a key disabled in the dashboard as it is)."
         ),
         context=_context(row),
     )

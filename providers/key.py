@@ -88,7 +88,8 @@ _KEY_TYPES = (
     " A regular key calls models and cannot manage keys."
 )
 _SET_KEY = (
-    "set it with `pulumi config set --secret managementKey <key>` or export"
+    "set it with `pulumi config set --secret managementKey` (it prompts, so the key stays out of"
+    " your shell history) or export"
     f" {ENV_MANAGEMENT_KEY}"
 )
 _MESSAGES: Mapping[str, str] = {

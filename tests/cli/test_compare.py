@@ -98,6 +98,8 @@ def test_managed_disabled_key_fails_and_is_not_also_judged_for_usage():
     report = compare([managed(off)], [off], NOW, DEFAULTS)
     assert kinds(report) == [("managed-key-disabled", "key-5")]
     assert report.disabled_count == 1
+    # `up` alone leaves it disabled: an omitted `disabled` never diffs against the server.
+    assert "set `disabled: false`" in report.findings[0].hint
 
 
 def test_same_key_in_two_stacks_is_managed_twice():
