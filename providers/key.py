@@ -391,53 +391,18 @@ class KeyProvider(ResourceProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         now = datetime.now(UTC)
         failures = [CheckFailure(f.property, f.reason) for f in check_inputs(olds, news, now)]
-        guard_failure = self._preview_guard()
+        try:
+            credentials = self._credentials()
+        except KeyProviderError:
+            return CheckResult(dict(news), failures)  # no key yet: nothing to ask the API
+        guard_failure = _preview_guard(credentials)
         if guard_failure is not None:
             failures.append(CheckFailure(GUARD_PROPERTY, guard_failure))
         elif not failures and _adopts_anew(olds, news):
-            adopt_failure = self._preview_adopt(news["adopt"])
+            adopt_failure = _preview_adopt(credentials, news["adopt"])
             if adopt_failure is not None:
                 failures.append(CheckFailure("adopt", adopt_failure))
         return CheckResult(dict(news), failures)
-
-    def _preview_guard(self) -> str | None:
-        """During preview, report a wrong key type early; stay quiet if there is no key yet."""
-        try:
-            credentials = self._credentials()
-        except KeyProviderError:
-            return None
-        if is_verified_management_key(credentials):
-            # Not even a client: building one costs an SSL context (tens of ms) per resource.
-            return None
-        try:
-            with _client(credentials) as client:
-                ensure_management_key(client, credentials)
-        except KeyProviderError as err:
-            return str(err)
-        except OpenRouterError as err:
-            # Unreachable or throttled: not a verdict on the key. The guard runs again before
-            # the first write, and fails there if it must.
-            _log.debug("key-type guard skipped during check: %s", redact(str(err)))
-        return None
-
-    def _preview_adopt(self, hash_: str) -> str | None:
-        """A key to adopt must exist, and `check` is where the engine can still refuse the whole
-        update: found at `create`, the update would stop half done, after replacements whose old
-        keys the next update deletes first (ADR 0003)."""
-        try:
-            credentials = self._credentials()
-        except KeyProviderError:
-            return None
-        if not is_verified_management_key(credentials):
-            return None  # the guard could not run: no verdict without a trusted key
-        try:
-            with _client(credentials) as client:
-                client.get_key(hash_)
-        except KeyNotFound:
-            return str(provider_error("adopt-not-found", hash=hash_))
-        except OpenRouterError as err:
-            _log.debug("adopt check skipped during check: %s", redact(str(err)))
-        return None
 
     @_redacted_errors("diff")
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -515,6 +480,38 @@ class KeyProvider(ResourceProvider):
 
 
 # --- create and adopt --------------------------------------------------------------------------
+
+
+def _preview_guard(credentials: Credentials) -> str | None:
+    """During preview, report a wrong key type early; an unreachable API is no verdict."""
+    if is_verified_management_key(credentials):
+        return None  # asked once per process already
+    try:
+        with _client(credentials) as client:
+            ensure_management_key(client, credentials)
+    except KeyProviderError as err:
+        return str(err)
+    except OpenRouterError as err:
+        # Unreachable or throttled: not a verdict on the key. The guard runs again before
+        # the first write, and fails there if it must.
+        _log.debug("key-type guard skipped during check: %s", redact(str(err)))
+    return None
+
+
+def _preview_adopt(credentials: Credentials, hash_: str) -> str | None:
+    """A key to adopt must exist, and `check` is where the engine can still refuse the whole
+    update: found at `create`, the update would stop half done, after replacements whose old
+    keys the next update deletes first (ADR 0003)."""
+    if not is_verified_management_key(credentials):
+        return None  # the guard could not run: no verdict without a trusted key
+    try:
+        with _client(credentials) as client:
+            client.get_key(hash_)
+    except KeyNotFound:
+        return str(provider_error("adopt-not-found", hash=hash_))
+    except OpenRouterError as err:
+        _log.debug("adopt check skipped during check: %s", redact(str(err)))
+    return None
 
 
 def _adopts_anew(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:

@@ -160,7 +160,8 @@ class Stopped(Exception):  # noqa: N818 - it is what happened to the update, not
 
 
 class Refused(Stopped):
-    """The preview failed (protection, an adoption of a missing key): no step was taken."""
+    """The preview failed (protection, `adopt` of a missing key or of the same key again): no
+    step was taken."""
 
 
 @dataclass
@@ -295,17 +296,18 @@ def apply(
 
     The preview runs first on copies; if it is refused, nothing happens (no steps).
     """
+    desired = desired_from_plan(plan)
     rehearsal = Update(
         Stack(dict(stack.resources), list(stack.pending_deletes)),
         World(live=set(world.live), slots=dict(world.slots)),
     )
     try:
-        rehearsal.run(desired_from_plan(plan))
+        rehearsal.run(desired)
     except Refused as refused:
         return [], str(refused)
     update = Update(stack, world, fail_after)
     try:
-        update.run(desired_from_plan(plan))
+        update.run(desired)
     except Stopped as stopped:
         return update.steps, str(stopped)
     return update.steps, None
