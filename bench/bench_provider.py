@@ -33,9 +33,10 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from emulator import run_emulator
-from providers import key as key_module
+from providers import session
 from providers.client import ClientSettings, CreateKeyRequest, OpenRouterClient
-from providers.key import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY, KeyProvider
+from providers.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
+from providers.key import KeyProvider
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 URN = "urn:pulumi:bench::openrouter-keys::pulumi-python:dynamic/openrouter:ApiKey::bench"
@@ -60,7 +61,7 @@ def _configured(api_base_url: str, management_key: str) -> KeyProvider:
 
 def count_calls(emulator: Any, management_key: str) -> dict[str, int]:
     """HTTP requests each provider operation sends, from a fresh process memory."""
-    key_module.reset_process_memory()
+    session.reset_process_memory()
     provider = _configured(emulator.api_base_url, management_key)
     counts: dict[str, int] = {}
 
@@ -85,7 +86,7 @@ def count_calls(emulator: Any, management_key: str) -> dict[str, int]:
         r for r in emulator.requests() if r["method"] == "GET" and r["path"].endswith("/key")
     ]
     counts["guard GET /key in the whole process"] = len(guard_gets)
-    key_module.reset_process_memory()
+    session.reset_process_memory()
     return counts
 
 

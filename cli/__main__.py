@@ -16,10 +16,11 @@ from typing import NoReturn
 
 from cli import api, audit, diagnostics, keysource, render
 from cli.diagnostics import CliError
+from providers import DEFAULT_BASE_URL, ENV_API_BASE_URL, MANAGEMENT_KEY_VARIABLES
 
 PROG = "python -m cli"
-DOCTOR_KEY_VARIABLE = "OPENROUTER_API_KEY"
-AUDIT_KEY_VARIABLES = ("OPENROUTER_MANAGEMENT_KEY", "OPENROUTER_PROVISIONING_KEY")
+DOCTOR_KEY_VARIABLE = keysource.REGULAR_KEY_VARIABLE
+AUDIT_KEY_VARIABLES = MANAGEMENT_KEY_VARIABLES
 SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
 DEBUG_VARIABLE = "OPENROUTER_KEYS_DEBUG"
 
@@ -68,8 +69,7 @@ def _add_common(parser: argparse.ArgumentParser, default_variables: tuple[str, .
     parser.add_argument(
         "--api-base-url",
         metavar="URL",
-        help=f"OpenRouter API root (default: ${api.BASE_URL_VARIABLE}, "
-        f"then {api.DEFAULT_BASE_URL})",
+        help=f"OpenRouter API root (default: ${ENV_API_BASE_URL}, then {DEFAULT_BASE_URL})",
     )
     parser.add_argument(
         "--json", action="store_true", help="print one JSON document instead of text"

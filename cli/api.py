@@ -9,39 +9,39 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from cli import audit, diagnostics
 from cli.diagnostics import CliError
 from cli.doctor import DoctorReport, ExpectedType, KeyFacts, verdict
 from cli.keysource import KeyInput
-from providers.client import DEFAULT_BASE_URL, ClientSettings, CurrentKey, OpenRouterClient
-from providers.errors import ApiError, KeyNotFound, NetworkError, OpenRouterError, UnauthorizedError
-from providers.redaction import mask, redact
+from providers import (
+    ApiError,
+    ClientSettings,
+    CurrentKey,
+    KeyNotFound,
+    NetworkError,
+    OpenRouterClient,
+    OpenRouterError,
+    UnauthorizedError,
+    base_url_problem,
+    find_api_base_url,
+    mask,
+    normal_base_url,
+    redact,
+)
 
-BASE_URL_VARIABLE = "OPENROUTER_API_BASE_URL"
-_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-
-__all__ = ["BASE_URL_VARIABLE", "DEFAULT_BASE_URL", "base_url", "doctor", "observe"]
+__all__ = ["base_url", "doctor", "observe"]
 
 
 def base_url(flag: str | None, env: Mapping[str, str]) -> str:
     """`--api-base-url`, else $OPENROUTER_API_BASE_URL, else the real API; keys never go over
-    plain http except to loopback (the emulator)."""
-    if flag:
-        source, value = "--api-base-url", flag
-    elif env.get(BASE_URL_VARIABLE):
-        source, value = f"${BASE_URL_VARIABLE}", env[BASE_URL_VARIABLE]
-    else:
-        return DEFAULT_BASE_URL
-    parts = urlsplit(value.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise diagnostics.api_base_url_invalid(source, value)
-    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
-        raise diagnostics.api_base_url_invalid(
-            source, f"{value} (plain http is only for 127.0.0.1; use https)"
-        )
-    return value.strip().rstrip("/")
+    plain http except to loopback (the emulator): the rule of providers/credentials.py."""
+    found = find_api_base_url(None, env, flag=flag)
+    problem = base_url_problem(found.value)
+    if problem is not None:
+        source = found.setting if found.setting.startswith("--") else f"${found.setting}"
+        raise diagnostics.api_base_url_invalid(source, found.value, problem)
+    return normal_base_url(found.value)
 
 
 def _settings(key: KeyInput, url: str) -> ClientSettings:

@@ -21,11 +21,13 @@ from typing import Any, Protocol
 
 from cli import diagnostics
 from cli.diagnostics import Diagnostic
+from cli.keysource import REGULAR_KEY_VARIABLE
+from providers import MANAGEMENT_KEY_VARIABLES
 
 KEYS_OUTPUT = "keys"
 PULUMI_TIMEOUT_SECONDS = 120
 # Never handed to `pulumi stack output`, which needs none of them.
-KEY_VARIABLES = ("OPENROUTER_MANAGEMENT_KEY", "OPENROUTER_PROVISIONING_KEY", "OPENROUTER_API_KEY")
+KEY_VARIABLES = (*MANAGEMENT_KEY_VARIABLES, REGULAR_KEY_VARIABLE)
 
 
 # --- inputs of the compare ---------------------------------------------------------------------

@@ -13,13 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from providers import BASE_URL_FIX, MANAGEMENT_KEYS_PAGE
+
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 
 Severity = Literal["error", "warning"]
 
-CREATE_MANAGEMENT_KEY_URL = "https://openrouter.ai/settings/management-keys"
+CREATE_MANAGEMENT_KEY_URL = MANAGEMENT_KEYS_PAGE
 
 
 @dataclass(frozen=True)
@@ -81,12 +83,11 @@ def stack_named_twice(stack: str) -> CliError:
     )
 
 
-def api_base_url_invalid(source: str, value: str) -> CliError:
+def api_base_url_invalid(source: str, value: str, problem: str) -> CliError:
     return _error(
         "api-base-url-invalid",
-        f"{source} is not an http(s) URL: {value!r}.",
-        "use the API root, e.g. https://openrouter.ai/api/v1 or http://127.0.0.1:PORT/api/v1 "
-        "for the local emulator.",
+        f"{source} cannot be used as the API root ({value!r}): {problem}. Nothing was sent.",
+        f"{BASE_URL_FIX}.",
         source=source,
     )
 

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from cli import diagnostics
+from providers import KEY_PREFIX
 
-KEY_PREFIX = "sk-or-"
+REGULAR_KEY_VARIABLE = "OPENROUTER_API_KEY"
+"""Where `doctor` reads the key it is asked about, by default."""
 # Far above any real key (73 characters); stops a pasted file from being sent as a header.
 MAX_KEY_LENGTH = 512
 

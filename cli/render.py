@@ -25,7 +25,7 @@ from cli.audit import (
 )
 from cli.diagnostics import Diagnostic
 from cli.doctor import DoctorReport
-from providers.redaction import redact
+from providers import redact
 
 
 class Output:

@@ -1,10 +1,12 @@
-"""The OpenRouter dynamic provider and its HTTP client.
+"""The OpenRouter dynamic provider and its HTTP client: the one door `topology` and `cli` use.
 
 Module paths under this package are stored in Pulumi state (the provider is pickled by
-reference), so they are a compatibility surface: never move or rename them.
+reference), so `providers.key.KeyProvider` is a compatibility surface: never move or rename it.
 
 The names below are the package's public surface, imported lazily so that `cli` (which needs only
-the HTTP client) does not load the Pulumi SDK, and importing the package stays side-effect free.
+the HTTP client and the shared constants) does not load the Pulumi SDK, and importing the package
+stays side-effect free. tests/test_public_surface.py pins the list; topology/ and cli/ import
+nothing else from this package (tests/test_policy.py).
 """
 
 from __future__ import annotations
@@ -13,35 +15,127 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from providers.client import ClientSettings, OpenRouterClient
-    from providers.errors import AmbiguousCreateError, OpenRouterError
-    from providers.key import ApiKey, ApiKeyArgs, KeyProvider, KeyProviderError
-    from providers.redaction import mask, redact
+    from providers.client import (
+        ClientSettings,
+        CreateKeyRequest,
+        CurrentKey,
+        KeyRecord,
+        OpenRouterClient,
+    )
+    from providers.credentials import (
+        API_BASE_URL_SETTING,
+        BASE_URL_FIX,
+        CONFIG_NAMESPACE,
+        DEFAULT_BASE_URL,
+        ENV_API_BASE_URL,
+        ENV_MANAGEMENT_KEY,
+        ENV_PROVISIONING_KEY,
+        KEYS_PAGE,
+        MANAGEMENT_KEY_SETTING,
+        MANAGEMENT_KEY_VARIABLES,
+        MANAGEMENT_KEYS_PAGE,
+        Found,
+        base_url_problem,
+        find_api_base_url,
+        find_management_key,
+        normal_base_url,
+    )
+    from providers.errors import (
+        AmbiguousCreateError,
+        ApiError,
+        KeyNotFound,
+        NetworkError,
+        OpenRouterError,
+        UnauthorizedError,
+    )
+    from providers.inputs import LIMIT_RESETS, shown
+    from providers.key import ApiKey, ApiKeyArgs, KeyProvider
+    from providers.messages import KEY_TYPES, ProviderError
+    from providers.redaction import KEY_PREFIX, contains_key, mask, redact
+    from providers.sdk_pickle import undo_sdk_pickle_wrapper
 
 _HOMES: dict[str, str] = {
+    "API_BASE_URL_SETTING": "providers.credentials",
+    "AmbiguousCreateError": "providers.errors",
+    "ApiError": "providers.errors",
     "ApiKey": "providers.key",
     "ApiKeyArgs": "providers.key",
-    "KeyProvider": "providers.key",
-    "KeyProviderError": "providers.key",
+    "BASE_URL_FIX": "providers.credentials",
+    "CONFIG_NAMESPACE": "providers.credentials",
     "ClientSettings": "providers.client",
+    "CreateKeyRequest": "providers.client",
+    "CurrentKey": "providers.client",
+    "DEFAULT_BASE_URL": "providers.credentials",
+    "ENV_API_BASE_URL": "providers.credentials",
+    "ENV_MANAGEMENT_KEY": "providers.credentials",
+    "ENV_PROVISIONING_KEY": "providers.credentials",
+    "Found": "providers.credentials",
+    "KEYS_PAGE": "providers.credentials",
+    "KEY_PREFIX": "providers.redaction",
+    "KEY_TYPES": "providers.messages",
+    "KeyNotFound": "providers.errors",
+    "KeyProvider": "providers.key",
+    "KeyRecord": "providers.client",
+    "LIMIT_RESETS": "providers.inputs",
+    "MANAGEMENT_KEYS_PAGE": "providers.credentials",
+    "MANAGEMENT_KEY_SETTING": "providers.credentials",
+    "MANAGEMENT_KEY_VARIABLES": "providers.credentials",
+    "NetworkError": "providers.errors",
     "OpenRouterClient": "providers.client",
     "OpenRouterError": "providers.errors",
-    "AmbiguousCreateError": "providers.errors",
+    "ProviderError": "providers.messages",
+    "UnauthorizedError": "providers.errors",
+    "base_url_problem": "providers.credentials",
+    "contains_key": "providers.redaction",
+    "find_api_base_url": "providers.credentials",
+    "find_management_key": "providers.credentials",
     "mask": "providers.redaction",
+    "normal_base_url": "providers.credentials",
     "redact": "providers.redaction",
+    "shown": "providers.inputs",
+    "undo_sdk_pickle_wrapper": "providers.sdk_pickle",
 }
 
 __all__ = [
+    "API_BASE_URL_SETTING",
+    "BASE_URL_FIX",
+    "CONFIG_NAMESPACE",
+    "DEFAULT_BASE_URL",
+    "ENV_API_BASE_URL",
+    "ENV_MANAGEMENT_KEY",
+    "ENV_PROVISIONING_KEY",
+    "KEYS_PAGE",
+    "KEY_PREFIX",
+    "KEY_TYPES",
+    "LIMIT_RESETS",
+    "MANAGEMENT_KEYS_PAGE",
+    "MANAGEMENT_KEY_SETTING",
+    "MANAGEMENT_KEY_VARIABLES",
     "AmbiguousCreateError",
+    "ApiError",
     "ApiKey",
     "ApiKeyArgs",
     "ClientSettings",
+    "CreateKeyRequest",
+    "CurrentKey",
+    "Found",
+    "KeyNotFound",
     "KeyProvider",
-    "KeyProviderError",
+    "KeyRecord",
+    "NetworkError",
     "OpenRouterClient",
     "OpenRouterError",
+    "ProviderError",
+    "UnauthorizedError",
+    "base_url_problem",
+    "contains_key",
+    "find_api_base_url",
+    "find_management_key",
     "mask",
+    "normal_base_url",
     "redact",
+    "shown",
+    "undo_sdk_pickle_wrapper",
 ]
 
 

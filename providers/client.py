@@ -48,6 +48,7 @@ from providers._wire import (
     parse_key,
     parse_key_page,
 )
+from providers.credentials import BASE_URL_FIX, DEFAULT_BASE_URL, base_url_problem
 from providers.errors import (
     AUDIT_COMMAND,
     AmbiguousCreateError,
@@ -88,7 +89,6 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL: Final = "https://openrouter.ai/api/v1"
 DEFAULT_CONNECT_TIMEOUT: Final = 5.0
 DEFAULT_READ_TIMEOUT: Final = 30.0
 DEFAULT_MAX_ATTEMPTS: Final = 4
@@ -147,6 +147,15 @@ class ClientSettings:
             raise InvalidRequestError(
                 "ClientSettings.api_key holds characters an HTTP header cannot carry (spaces,"
                 " control characters or non-ASCII); copy the key again, without extra characters.",
+                method="",
+                path="",
+            )
+        problem = base_url_problem(self.base_url)
+        if problem is not None:
+            # Enforced here so that no request can bypass the rule (providers/credentials.py).
+            raise InvalidRequestError(
+                f"ClientSettings.base_url {self.base_url!r} cannot be used: {problem}. Nothing"
+                f" was sent. Fix: {BASE_URL_FIX}.",
                 method="",
                 path="",
             )

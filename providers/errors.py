@@ -31,9 +31,9 @@ through `redaction.redact`: status, OpenRouter's `error.message`, and what to do
 
 from __future__ import annotations
 
+from providers.credentials import MANAGEMENT_KEYS_PAGE
 from providers.redaction import redact
 
-MANAGEMENT_KEYS_PAGE = "https://openrouter.ai/settings/management-keys"
 AUDIT_COMMAND = "python -m cli audit"
 
 

@@ -7,7 +7,9 @@
 - no transport retries (`retries=` on an `HTTPTransport`);
 - nothing outside `cli/`, `emulator/__main__.py` and `bench/` calls `print`;
 - what ships (`providers/`, `topology/`, `cli/`, `__main__.py`) never imports `emulator` or
-  `tests`: the emulator's only contract with the code it stands in front of is HTTP (ADR 0005).
+  `tests`: the emulator's only contract with the code it stands in front of is HTTP (ADR 0005);
+- `topology/` and `cli/` import `providers` only through its front door (`from providers import
+  ...`, pinned in tests/test_public_surface.py), never a module of it.
 
 Each rule is a pure function over one parsed module, proven on a bad snippet first, then run
 over every Python file of the project.
@@ -21,6 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+import providers
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIPPED_DIRS = {".venv", "venv", ".git", "bin", "node_modules", "__pycache__", "build", "dist"}
@@ -150,6 +154,24 @@ def emulator_or_test_imports(tree: ast.Module) -> list[int]:
     return lines
 
 
+def providers_submodule_imports(tree: ast.Module) -> list[int]:
+    """Imports of a module inside `providers` rather than of the package's public names."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names = [node.module or ""]
+            if node.module == "providers":
+                public = set(providers.__all__)
+                names += [f"providers.{a.name}" for a in node.names if a.name not in public]
+        else:
+            continue
+        if any(name.startswith("providers.") for name in names):
+            lines.append(node.lineno)
+    return lines
+
+
 # --- the rules catch what they should -----------------------------------------------------------
 
 BAD_SNIPPETS = {
@@ -163,6 +185,9 @@ BAD_SNIPPETS = {
     "print": (print_calls, "def f():\n    print('x')\n"),
     "emulator": (emulator_or_test_imports, "from emulator.app import Store\n"),
     "tests": (emulator_or_test_imports, "import tests.support.sentinel as s\n"),
+    "providers-module": (providers_submodule_imports, "from providers.client import KeyRecord\n"),
+    "providers-import": (providers_submodule_imports, "import providers.key\n"),
+    "providers-from": (providers_submodule_imports, "from providers import client\n"),
 }
 
 
@@ -187,6 +212,8 @@ def test_rules_leave_harmless_code_alone():
     assert print_calls(tree) == []
     lookalikes = ast.parse("from providers import emulation\nimport emulators\n")
     assert emulator_or_test_imports(lookalikes) == []
+    front_door = ast.parse("from providers import ApiKey, redact\nimport providers\n")
+    assert providers_submodule_imports(front_door) == []
 
 
 # --- the tree obeys them ------------------------------------------------------------------------
@@ -253,5 +280,14 @@ def test_shipped_code_never_imports_the_emulator_or_the_tests():
         f: lines
         for f in project_files()
         if f.startswith(SHIPPED) and (lines := emulator_or_test_imports(parse(f)))
+    }
+    assert offenders == {}
+
+
+def test_topology_and_cli_use_only_the_front_door_of_providers():
+    offenders = {
+        f: lines
+        for f in project_files()
+        if f.startswith(("topology/", "cli/")) and (lines := providers_submodule_imports(parse(f)))
     }
     assert offenders == {}

@@ -18,7 +18,7 @@ import yaml
 
 import emulator
 from cli import __main__ as cli_entry
-from providers import key as provider_key
+from providers import credentials as provider_key
 from providers.redaction import contains_key
 from tests.support.sentinel import make_sentinel
 from tests.topology.harness import ROOT, config_from
@@ -68,7 +68,7 @@ def _provider_settings() -> set[str]:
     """The provider's stack-config keys (without the namespace) and environment variables."""
     names = set()
     for attribute, value in vars(provider_key).items():
-        if attribute.startswith("CONFIG_") and isinstance(value, str):
+        if attribute.startswith("CONFIG_") and isinstance(value, str) and ":" in value:
             names.add(value.split(":", 1)[1])
         if attribute.startswith("ENV_") and isinstance(value, str):
             names.add(value)
@@ -103,7 +103,7 @@ def test_the_management_key_decision_is_documented():
     assert "stack config wins" in text
     order = [text.index(v) for v in ("OPENROUTER_MANAGEMENT_KEY", "OPENROUTER_PROVISIONING_KEY")]
     assert order == sorted(order)
-    assert provider_key.DEFAULT_API_BASE_URL in text
+    assert provider_key.DEFAULT_BASE_URL in text
 
 
 # --- the example stack -------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import pytest
 
 import cli
 from providers import errors, inputs
-from providers import key as provider_key
+from providers import messages as provider_messages
 from tests.topology.harness import ROOT
 from topology.rules import Problem, TopologyConfigError
 
@@ -39,7 +39,7 @@ def subclasses(cls: type) -> list[type]:
 
 
 def provider_kinds() -> list[str]:
-    return sorted(provider_key._MESSAGES)
+    return sorted(provider_messages.MESSAGES)
 
 
 def client_error_kinds() -> list[str]:
@@ -162,5 +162,5 @@ def test_the_readme_carries_the_common_ones_and_links_the_rest():
     for kind in ("management-key-not-management", "management-key-invalid", "not-management-key"):
         assert f"`{kind}`" in text
     # The regular-key-in-the-management-slot message is quoted word for word.
-    wanted = provider_key._MESSAGES["management-key-not-management"].split("{label}) ", 1)[1]
+    wanted = provider_messages.MESSAGES["management-key-not-management"].split("{label}) ", 1)[1]
     assert wanted.format() in text

@@ -23,7 +23,7 @@ import pulumi
 import pulumi_github as github
 import pulumiverse_vercel as vercel
 
-from providers.key import ApiKey, ApiKeyArgs
+from providers import ApiKey, ApiKeyArgs
 from topology.load import Secret, Topology
 from topology.plan import (
     COMPONENT_TYPE,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from difflib import get_close_matches
@@ -24,9 +23,15 @@ import pulumi
 import pulumi.runtime.config
 from pydantic import BaseModel, ValidationError
 
-from providers.inputs import shown
-from providers.key import ENV_MANAGEMENT_KEY, ENV_PROVISIONING_KEY
-from providers.redaction import mask
+from providers import (
+    API_BASE_URL_SETTING,
+    BASE_URL_FIX,
+    base_url_problem,
+    find_api_base_url,
+    find_management_key,
+    mask,
+    shown,
+)
 from topology.model import (
     LIMIT_RESETS_WORDS,
     SETTING_NAMES,
@@ -41,7 +46,6 @@ from topology.rules import Facts, Problem, TopologyConfigError, all_problems
 NAMESPACE = "openrouter-keys"
 GITHUB_NAMESPACE = "github"
 CONFIG_SOURCE = "config"
-_URL = re.compile(r"^https?://[^\s/]+\S*$")
 
 
 class Secret:
@@ -372,15 +376,27 @@ def parse_protect_keys(text: str | None) -> tuple[bool, list[Problem]]:
     ]
 
 
-def parse_api_base_url(text: str | None) -> list[Problem]:
-    if text is None or not text.strip() or _URL.match(text.strip()):
+def api_base_url_problems(text: str | None, environ: Mapping[str, str]) -> list[Problem]:
+    """The URL the provider will send the management key to, checked by the one rule
+    (providers/credentials.py) before anything is registered or sent."""
+    found = find_api_base_url(text, environ)
+    problem = base_url_problem(found.value)
+    if problem is None:
         return []
+    from_stack = found.setting.endswith(API_BASE_URL_SETTING)
+    path = API_BASE_URL_SETTING if from_stack else found.setting
+    change = (
+        f"run `pulumi config set {API_BASE_URL_SETTING} <url>`, or `pulumi config rm"
+        f" {API_BASE_URL_SETTING}` for the real API"
+        if from_stack
+        else f"set {found.setting} to a safe URL, or unset it for the real API"
+    )
     return [
         Problem(
-            "apiBaseUrl",
-            f"{shown(text)} is not a URL; allowed: an http(s) base URL such as"
-            " 'https://openrouter.ai/api/v1', or empty for the default.",
-            "run `pulumi config set apiBaseUrl <url>`, or `pulumi config rm apiBaseUrl`.",
+            path,
+            f"{shown(found.value)} cannot carry the management key: {problem}; allowed: an"
+            " https base URL, or plain http to loopback only.",
+            f"{BASE_URL_FIX}: {change}.",
         )
     ]
 
@@ -431,14 +447,13 @@ def parse_adopted_secrets(raw: RawConfig) -> tuple[dict[str, Secret], list[Probl
 def management_key_from(
     raw: RawConfig, environ: Mapping[str, str]
 ) -> tuple[Secret | None, str | None]:
-    """Stack config first, then OPENROUTER_MANAGEMENT_KEY, then OPENROUTER_PROVISIONING_KEY."""
-    if raw.management_key and raw.management_key.strip():
-        return Secret(raw.management_key.strip()), CONFIG_SOURCE
-    for variable in (ENV_MANAGEMENT_KEY, ENV_PROVISIONING_KEY):
-        value = environ.get(variable, "").strip()
-        if value:
-            return Secret(value), variable
-    return None, None
+    """The key the provider will use (providers/credentials.py decides which), and its source:
+    `config` or the environment variable's name."""
+    found = find_management_key(raw.management_key, environ)
+    if found is None:
+        return None, None
+    from_stack = raw.management_key is not None and raw.management_key.strip() == found.value
+    return Secret(found.value), CONFIG_SOURCE if from_stack else found.setting
 
 
 def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> Topology:
@@ -448,7 +463,8 @@ def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> Topology
     protect_keys, protect_problems = parse_protect_keys(raw.protect_keys)
     adopted, adopted_problems = parse_adopted_secrets(raw)
     management_key, source = management_key_from(raw, environ)
-    problems += target_problems + protect_problems + parse_api_base_url(raw.api_base_url)
+    problems += target_problems + protect_problems
+    problems += api_base_url_problems(raw.api_base_url, environ)
     problems += adopted_problems
     github_owner = (raw.github_owner or "").strip() or None
     facts = Facts(

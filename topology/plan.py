@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
+from providers import MANAGEMENT_KEY_SETTING
 from topology.model import (
     DEFAULT_MANAGEMENT_SECRET,
     DEFAULT_SECRET,
@@ -33,7 +34,7 @@ from topology.model import (
 
 COMPONENT_TYPE = "openrouter-keys:index:KeyTopology"
 MANAGEMENT_COMPONENT = "@management-key"
-MANAGEMENT_SOURCE = "managementKey"
+MANAGEMENT_SOURCE = MANAGEMENT_KEY_SETTING
 GENERATION_SEPARATOR = "@"
 ADOPT_INPUT = "adopt"
 PROJECT_ID_PREFIX = "prj_"

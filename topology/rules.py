@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from providers.inputs import shown
+from providers import KEY_TYPES, MANAGEMENT_KEYS_PAGE, shown
 from topology.model import (
     DEFAULT_MANAGEMENT_SECRET,
     DEFAULT_SECRET,
@@ -36,12 +36,6 @@ from topology.plan import (
     split_repository,
     vercel_sinks,
 )
-
-KEY_TYPES = (
-    "OpenRouter has two key types: the management key creates, lists, updates and deletes keys"
-    " and cannot call models; a regular key calls models and cannot manage keys."
-)
-MANAGEMENT_KEY_PAGE = "https://openrouter.ai/settings/management-keys"
 
 
 @dataclass(frozen=True)
@@ -719,7 +713,7 @@ def management_key_problems(facts: Facts) -> list[Problem]:
                 MANAGEMENT_SOURCE,
                 "no management key: it is not in the stack config, and neither"
                 " OPENROUTER_MANAGEMENT_KEY nor OPENROUTER_PROVISIONING_KEY is set; allowed: a"
-                f" management key ({MANAGEMENT_KEY_PAGE}).",
+                f" management key ({MANAGEMENT_KEYS_PAGE}).",
                 "run `pulumi config set --secret managementKey` with a management key, or export"
                 " OPENROUTER_MANAGEMENT_KEY in the environment that runs pulumi.",
             )

@@ -247,7 +247,7 @@ def test_server_error_is_an_error_not_a_verdict(
     ("url", "problem"),
     [
         ("openrouter.ai/api/v1", "is not an http(s) URL"),
-        ("http://openrouter.ai/api/v1", "plain http is only for 127.0.0.1"),
+        ("http://openrouter.ai/api/v1", "plain http is only for loopback"),
     ],
 )
 def test_bad_api_base_url_is_refused_before_the_key_travels(

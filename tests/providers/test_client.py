@@ -39,7 +39,7 @@ from providers.errors import (
 )
 from tests.support.sentinel import assert_absent
 
-BASE = "http://openrouter.test/api/v1"
+BASE = "https://openrouter.test/api/v1"
 Handler = Callable[[httpx.Request], httpx.Response]
 
 

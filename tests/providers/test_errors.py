@@ -66,7 +66,7 @@ def httpx_exception_classes() -> list[type[Exception]]:
 
 
 def build(cls: type[Exception], message: str) -> Exception:
-    request = httpx.Request("GET", "http://openrouter.test/api/v1/key")
+    request = httpx.Request("GET", "https://openrouter.test/api/v1/key")
     if cls is httpx.HTTPStatusError:
         response = httpx.Response(404, request=request)
         return cls(message, request=request, response=response)
@@ -88,7 +88,7 @@ def raising(error: Exception) -> OpenRouterClient:
 
     settings = ClientSettings(
         api_key=new_secret(),
-        base_url="http://openrouter.test/api/v1",
+        base_url="https://openrouter.test/api/v1",
         max_attempts=1,
         sleep=lambda _seconds: None,
     )
@@ -123,7 +123,7 @@ def test_httpx_exception_maps_to_our_class_and_certainty(cls):
 
 
 def test_http_status_error_is_judged_by_its_response():
-    request = httpx.Request("GET", "http://openrouter.test/api/v1/key")
+    request = httpx.Request("GET", "https://openrouter.test/api/v1/key")
     for status, expected in [(404, errors.KeyNotFound), (503, errors.ServerError)]:
         failure = httpx.HTTPStatusError(
             "x", request=request, response=httpx.Response(status, request=request)
@@ -153,7 +153,7 @@ def test_status_maps_to_class_kind_and_certainty(status, expected, kind, definit
         return httpx.Response(status, json={"error": {"code": status, "message": "said so"}})
 
     settings = ClientSettings(
-        api_key=new_secret(), base_url="http://t/api/v1", max_attempts=1, sleep=lambda _s: None
+        api_key=new_secret(), base_url="https://t/api/v1", max_attempts=1, sleep=lambda _s: None
     )
     client = OpenRouterClient(settings, transport=httpx.MockTransport(handler))
     with client, pytest.raises(expected) as caught:
@@ -170,18 +170,37 @@ def test_older_provisioning_wording_still_means_not_a_management_key():
         body = {"error": {"code": 403, "message": "Only provisioning keys can perform this"}}
         return httpx.Response(403, json=body)
 
-    settings = ClientSettings(api_key=new_secret(), base_url="http://t/api/v1")
+    settings = ClientSettings(api_key=new_secret(), base_url="https://t/api/v1")
     client = OpenRouterClient(settings, transport=httpx.MockTransport(handler))
     with client, pytest.raises(errors.NotManagementKeyError):
         client.list_keys()
 
 
-def test_unusable_base_url_is_a_definite_invalid_request():
-    settings = ClientSettings(api_key=new_secret(), base_url="ftp://openrouter.test/api/v1")
-    with OpenRouterClient(settings) as client, pytest.raises(InvalidRequestError) as caught:
-        client.current_key()
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("ftp://openrouter.test/api/v1", "not an http(s) URL"),
+        ("http://proxy.example/api/v1", "plain http to proxy.example"),
+        ("http://10.0.0.8:8787/api/v1", "plain http to 10.0.0.8"),
+    ],
+)
+def test_an_unusable_or_plain_http_base_url_is_refused_before_any_client_exists(url, why):
+    # Regression (issue 10): the management key travels in every request's Authorization
+    # header, so no client may even be built for a URL that would carry it in clear text.
+    with pytest.raises(InvalidRequestError) as caught:
+        ClientSettings(api_key=new_secret(), base_url=url)
     assert caught.value.definite is True
-    assert "ftp://openrouter.test/api/v1" in str(caught.value)
+    assert url in str(caught.value)
+    assert why in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:8787/api/v1", "http://127.3.2.1/api/v1", "http://localhost:9/api/v1",
+     "http://[::1]:9/api/v1", "https://openrouter.ai/api/v1"],
+)
+def test_https_anywhere_and_plain_http_to_loopback_are_allowed(url):
+    assert ClientSettings(api_key=new_secret(), base_url=url).base_url == url
 
 
 def test_every_kind_is_a_distinct_stable_string():
@@ -232,7 +251,7 @@ def test_create_with_an_ambiguous_failure_then_a_broken_sweep_is_not_a_raw_httpx
         raise httpx.ReadTimeout("slow")
 
     settings = ClientSettings(
-        api_key=new_secret(), base_url="http://t/api/v1", max_attempts=2, sleep=lambda _s: None
+        api_key=new_secret(), base_url="https://t/api/v1", max_attempts=2, sleep=lambda _s: None
     )
     client = OpenRouterClient(settings, transport=httpx.MockTransport(handler))
     with client, pytest.raises(errors.CreateSweepFailedError):

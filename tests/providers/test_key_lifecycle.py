@@ -14,19 +14,18 @@ from hypothesis import strategies as st
 from pulumi.dynamic import Config, ConfigureRequest
 
 from emulator import Fault
-from providers import key as key_module
-from providers.inputs import DECLARED, LIMIT_RESETS
-from providers.key import (
+from providers import session
+from providers.credentials import (
     CONFIG_API_BASE_URL,
     CONFIG_MANAGEMENT_KEY,
-    DEFAULT_API_BASE_URL,
+    DEFAULT_BASE_URL,
     ENV_API_BASE_URL,
     ENV_MANAGEMENT_KEY,
     ENV_PROVISIONING_KEY,
-    GUARD_PROPERTY,
-    KeyProvider,
-    KeyProviderError,
 )
+from providers.inputs import DECLARED, LIMIT_RESETS
+from providers.key import GUARD_PROPERTY, KeyProvider
+from providers.messages import ProviderError
 from tests.support.sentinel import assert_absent
 
 USAGE_OUTPUTS = ("limit_remaining", "usage", "usage_daily", "usage_weekly", "usage_monthly")
@@ -39,9 +38,9 @@ FUTURE = "2099-06-30T00:00:00Z"
 
 @pytest.fixture(autouse=True)
 def _fresh_process_memory():
-    key_module.reset_process_memory()
+    session.reset_process_memory()
     yield
-    key_module.reset_process_memory()
+    session.reset_process_memory()
 
 
 def configure(provider: KeyProvider, management_key: str | None, base_url: str | None) -> None:
@@ -77,9 +76,9 @@ class RequestLog:
 
 def warm_guard(provider: KeyProvider) -> None:
     """Pay the once-per-process `GET /key` up front, so counts below are per operation."""
-    credentials = provider._credentials()
-    with key_module._client(credentials) as client:
-        key_module.ensure_management_key(client, credentials)
+    credentials = session.credentials_of(provider)
+    with session.open_client(credentials) as client:
+        session.ensure_management_key(client, credentials)
 
 
 def hashes(emulator: Any) -> set[str]:
@@ -277,6 +276,30 @@ def test_check_without_credentials_makes_no_request(emulator, monkeypatch):
     assert log.calls() == []
 
 
+@pytest.mark.parametrize("where", ["stack", "environment"])
+def test_a_plain_http_api_base_url_is_refused_before_the_management_key_travels(
+    management_key, monkeypatch, where
+):
+    # Regression (issue 10): `apiBaseUrl: http://proxy.example/api/v1` (or the same in
+    # OPENROUTER_API_BASE_URL) sent `Authorization: Bearer <management key>` in clear text.
+    url = "http://proxy.example/api/v1"
+    provider = KeyProvider()
+    if where == "stack":
+        configure(provider, management_key, url)
+        setting = "stack config openrouter-keys:apiBaseUrl"
+    else:
+        monkeypatch.setenv(ENV_API_BASE_URL, url)
+        configure(provider, management_key, None)
+        setting = ENV_API_BASE_URL
+    failures = provider.check({}, {"name": "ci"}).failures
+    assert [f.property for f in failures] == ["apiBaseUrl"]
+    assert failures[0].reason.startswith(f"{setting} is {url!r}, which cannot carry")
+    with pytest.raises(ProviderError) as raised:
+        provider.create({"name": "ci"})
+    assert raised.value.kind == "api-base-url-unsafe"  # refused before any connection attempt
+    assert_absent(management_key, str(raised.value), failures[0].reason)
+
+
 def test_check_reports_a_regular_key_during_preview(emulator):
     regular = emulator.seed_key(name="app").secret
     provider = KeyProvider()
@@ -294,7 +317,7 @@ def test_regular_key_in_management_slot_is_refused_before_any_write(emulator):
     provider = KeyProvider()
     configure(provider, regular, emulator.api_base_url)
     log = RequestLog(emulator)
-    with pytest.raises(KeyProviderError) as raised:
+    with pytest.raises(ProviderError) as raised:
         provider.create({"name": "ci"})
     message = str(raised.value)
     assert "is a regular key, not a management key" in message
@@ -309,7 +332,7 @@ def test_regular_key_in_management_slot_is_refused_before_any_write(emulator):
 def test_invalid_management_key_says_invalid_disabled_or_deleted(emulator, management_key):
     provider = KeyProvider()
     configure(provider, management_key + "0", emulator.api_base_url)
-    with pytest.raises(KeyProviderError) as raised:
+    with pytest.raises(ProviderError) as raised:
         provider.delete("a" * 64, {})
     assert "invalid, disabled or deleted" in str(raised.value)
     assert_absent(management_key, str(raised.value))
@@ -318,7 +341,7 @@ def test_invalid_management_key_says_invalid_disabled_or_deleted(emulator, manag
 def test_missing_management_key_names_both_fixes(monkeypatch):
     monkeypatch.delenv(ENV_MANAGEMENT_KEY, raising=False)
     monkeypatch.delenv(ENV_PROVISIONING_KEY, raising=False)
-    with pytest.raises(KeyProviderError) as raised:
+    with pytest.raises(ProviderError) as raised:
         KeyProvider().create({"name": "ci"})
     assert "pulumi config set --secret managementKey" in str(raised.value)
     assert ENV_MANAGEMENT_KEY in str(raised.value)
@@ -353,7 +376,7 @@ def test_stack_config_wins_over_environment(emulator, management_key, monkeypatc
     monkeypatch.setenv(ENV_API_BASE_URL, "http://127.0.0.1:9/api/v1")
     provider = KeyProvider()
     configure(provider, management_key, emulator.api_base_url)
-    credentials = provider._credentials()
+    credentials = session.credentials_of(provider)
     assert (credentials.management_key, credentials.base_url) == (
         management_key, emulator.api_base_url.rstrip("/")
     )
@@ -370,12 +393,12 @@ def test_environment_is_read_when_configure_never_ran(emulator, management_key, 
 def test_provisioning_key_variable_is_the_last_fallback(monkeypatch):
     monkeypatch.delenv(ENV_MANAGEMENT_KEY, raising=False)
     monkeypatch.setenv(ENV_PROVISIONING_KEY, "old-name")
-    credentials = KeyProvider()._credentials()
+    credentials = session.credentials_of(KeyProvider())
     assert (credentials.management_key, credentials.source, credentials.base_url) == (
-        "old-name", f"environment {ENV_PROVISIONING_KEY}", DEFAULT_API_BASE_URL
+        "old-name", f"environment {ENV_PROVISIONING_KEY}", DEFAULT_BASE_URL
     )
     monkeypatch.setenv(ENV_MANAGEMENT_KEY, "new-name")
-    assert KeyProvider()._credentials().management_key == "new-name"
+    assert session.credentials_of(KeyProvider()).management_key == "new-name"
 
 
 def test_configure_without_the_key_falls_back_to_the_environment(
@@ -430,7 +453,7 @@ def test_adopt_with_another_keys_secret_fails_and_changes_nothing(provider, emul
     other = emulator.seed_key(name="other")
     log = RequestLog(emulator)
     news = {"name": "renamed", "limit": 2, "adopt": seeded.hash, "adopt_secret": other.secret}
-    with pytest.raises(KeyProviderError) as raised:
+    with pytest.raises(ProviderError) as raised:
         provider.create(news)
     assert raised.value.kind == "adopt-secret-mismatch"
     assert "belongs to another key" in str(raised.value)
@@ -440,7 +463,7 @@ def test_adopt_with_another_keys_secret_fails_and_changes_nothing(provider, emul
 
 def test_adopt_with_a_management_key_as_secret_fails(provider, emulator, management_key):
     seeded = emulator.seed_key(name="legacy")
-    with pytest.raises(KeyProviderError) as raised:
+    with pytest.raises(ProviderError) as raised:
         provider.create({"name": "legacy", "adopt": seeded.hash, "adopt_secret": management_key})
     assert raised.value.kind == "adopt-secret-is-management"
     assert_absent(management_key, str(raised.value))
@@ -448,7 +471,7 @@ def test_adopt_with_a_management_key_as_secret_fails(provider, emulator, managem
 
 def test_adopt_with_a_revoked_secret_fails(provider, emulator):
     seeded = emulator.seed_key(name="legacy")
-    with pytest.raises(KeyProviderError) as raised:
+    with pytest.raises(ProviderError) as raised:
         provider.create(
             {"name": "legacy", "adopt": seeded.hash, "adopt_secret": seeded.secret + "0"}
         )
@@ -457,7 +480,7 @@ def test_adopt_with_a_revoked_secret_fails(provider, emulator):
 
 def test_adopt_of_an_unknown_hash_names_it(provider, emulator):
     log = RequestLog(emulator)
-    with pytest.raises(KeyProviderError) as raised:
+    with pytest.raises(ProviderError) as raised:
         provider.create({"name": "legacy", "adopt": "c" * 64})
     assert "c" * 64 in str(raised.value)
     assert raised.value.kind == "adopt-not-found"
@@ -501,7 +524,7 @@ def test_preview_adopt_check_without_credentials_or_api_is_silent(emulator, monk
 def test_adopt_refuses_a_different_expiry_before_changing_anything(provider, emulator):
     seeded = emulator.seed_key(name="legacy", expires_at=FUTURE)
     log = RequestLog(emulator)
-    with pytest.raises(KeyProviderError) as raised:
+    with pytest.raises(ProviderError) as raised:
         provider.create(
             {"name": "renamed", "adopt": seeded.hash, "expires_at": "2098-01-01T00:00:00Z"}
         )
@@ -539,7 +562,7 @@ def _create(provider: KeyProvider, news: dict[str, Any]) -> str | None:
     """The hash created, or None when the create failed (its error text is checked elsewhere)."""
     try:
         return provider.create(news).id
-    except KeyProviderError:
+    except ProviderError:
         return None
 
 
@@ -574,7 +597,7 @@ def test_create_faults_leave_exactly_the_right_keys(provider, emulator, faults, 
 
 def test_disabled_create_whose_patch_fails_leaves_no_key(provider, emulator):
     emulator.inject(Fault(f"{KEYS}/", "PATCH", prefix=True, status=503, retry_after=0, times=10))
-    with pytest.raises(KeyProviderError) as raised:
+    with pytest.raises(ProviderError) as raised:
         provider.create({"name": "ci", "disabled": True})
     assert raised.value.kind == "create-disable-failed"
     assert "nothing is left behind" in str(raised.value)
@@ -586,7 +609,7 @@ def test_disabled_create_whose_cleanup_fails_names_the_orphan(provider, emulator
         Fault(f"{KEYS}/", "PATCH", prefix=True, status=400),
         Fault(f"{KEYS}/", "DELETE", prefix=True, status=503, retry_after=0, times=10),
     )
-    with pytest.raises(KeyProviderError) as raised:
+    with pytest.raises(ProviderError) as raised:
         provider.create({"name": "ci", "disabled": True})
     (orphan,) = hashes(emulator)
     assert raised.value.kind == "create-disable-orphan"
@@ -624,7 +647,7 @@ def test_delete_survives_a_transient_fault(provider, emulator, fault):
 def test_read_that_keeps_failing_is_an_error_not_gone(provider, emulator):
     created = provider.create({"name": "ci"})
     emulator.inject(Fault(f"{KEYS}/{created.id}", "GET", status=500, retry_after=0, times=10))
-    with pytest.raises(KeyProviderError):
+    with pytest.raises(ProviderError):
         provider.read(created.id, created.outs)
     assert hashes(emulator) == {created.id}
 
@@ -646,7 +669,7 @@ def test_no_secret_in_outputs_logs_or_errors(emulator, management_key, caplog):
         {"name": "x", "adopt": created.id, "adopt_secret": management_key},
     )
     for bad in failing:
-        with pytest.raises(KeyProviderError) as raised:
+        with pytest.raises(ProviderError) as raised:
             provider.create(bad)
         errors.append(str(raised.value))
     provider.delete(created.id, created.outs)

@@ -13,14 +13,9 @@ import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from providers import key as key_module
-from providers.key import (
-    CONFIG_API_BASE_URL,
-    CONFIG_MANAGEMENT_KEY,
-    ENV_MANAGEMENT_KEY,
-    ApiKey,
-    KeyProvider,
-)
+from providers import session
+from providers.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY, ENV_MANAGEMENT_KEY
+from providers.key import ApiKey, KeyProvider
 from tests.support.sentinel import assert_absent
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -28,9 +23,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(autouse=True)
 def _forget_configured_providers():
-    key_module.reset_process_memory()
+    session.reset_process_memory()
     yield
-    key_module.reset_process_memory()
+    session.reset_process_memory()
 
 
 def configured_provider(secret: str) -> KeyProvider:
@@ -60,8 +55,8 @@ def test_configured_provider_pickle_holds_no_secret(sentinel, monkeypatch):
     monkeypatch.setenv(ENV_MANAGEMENT_KEY, sentinel)
     provider = configured_provider(sentinel)
     # The provider must really be configured for this test to mean anything.
-    settings = key_module._MEMORY.stack_settings.get(provider)
-    assert key_module.resolve_credentials(settings, {}).management_key == sentinel
+    settings = session._MEMORY.stack_settings.get(provider)
+    assert session.resolve_credentials(settings, {}).management_key == sentinel
     blob = serialize_provider(provider)
     assert_absent(sentinel, blob)
     assert_absent(sentinel, base64.b64decode(blob))

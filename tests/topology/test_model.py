@@ -189,10 +189,36 @@ def test_protect_keys_must_be_a_boolean(management_key):
 
 def test_api_base_url_must_be_a_url(management_key):
     assert only_problem(raw_config(management_key, api_base_url="localhost:8787")) == (
-        "apiBaseUrl: 'localhost:8787' is not a URL; allowed: an http(s) base URL such as"
-        " 'https://openrouter.ai/api/v1', or empty for the default. Fix: run `pulumi config set"
-        " apiBaseUrl <url>`, or `pulumi config rm apiBaseUrl`."
+        "apiBaseUrl: 'localhost:8787' cannot carry the management key: it is not an http(s) URL"
+        " with a host; allowed: an https base URL, or plain http to loopback only. Fix: use an"
+        " https URL such as https://openrouter.ai/api/v1, or the emulator's"
+        " http://127.0.0.1:8787/api/v1: run `pulumi config set apiBaseUrl <url>`, or `pulumi"
+        " config rm apiBaseUrl` for the real API."
     )
+
+
+@pytest.mark.parametrize("url", ["http://proxy.example/api/v1", "http://10.1.2.3:8787/api/v1"])
+def test_a_plain_http_api_base_url_in_the_stack_is_refused_naming_the_setting(management_key, url):
+    # Regression (issue 10): the program accepted it and the provider sent the management key
+    # in clear text on its first request.
+    found = only_problem(raw_config(management_key, api_base_url=url))
+    assert found.startswith(f"apiBaseUrl: {url!r} cannot carry the management key: plain http to")
+    assert "Fix: use an https URL" in found
+
+
+def test_a_plain_http_api_base_url_in_the_environment_is_refused_naming_the_variable(
+    management_key,
+):
+    found = problems(raw_config(management_key), {"OPENROUTER_API_BASE_URL": "http://proxy.example"})
+    assert len(found) == 1
+    assert found[0].startswith("OPENROUTER_API_BASE_URL: 'http://proxy.example' cannot carry")
+    assert "unset it for the real API" in found[0]
+
+
+def test_the_stack_api_base_url_wins_over_the_environment(management_key):
+    environ = {"OPENROUTER_API_BASE_URL": "http://proxy.example"}
+    raw = raw_config(management_key, api_base_url="https://gw.example/v1")
+    assert validate(raw, "dev", environ).plan.stack == "dev"  # no problem raised
 
 
 def test_limit_reset_words_are_the_providers(management_key):
@@ -510,8 +536,8 @@ def test_the_management_key_never_goes_to_vercel(management_key):
         " under a regular key (keys.<id>.vercel)."
     )
     assert KEY_TYPES == (
-        "OpenRouter has two key types: the management key creates, lists, updates and deletes"
-        " keys and cannot call models; a regular key calls models and cannot manage keys."
+        "A management key creates, lists, updates and deletes other keys and cannot call models."
+        " A regular key calls models and cannot manage keys."
     )
 
 

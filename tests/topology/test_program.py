@@ -19,7 +19,8 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from cli.audit import parse_stack_outputs
-from providers.key import KeyProvider, undo_sdk_pickle_wrapper
+from providers.key import KeyProvider
+from providers.sdk_pickle import undo_sdk_pickle_wrapper
 from tests.support.sentinel import assert_absent, assert_present, make_sentinel, masked
 from tests.topology.harness import (
     API_KEY_TYPE,

@@ -1,0 +1,67 @@
+"""The outputs of `ApiKey`, from the server's record and what only state remembers.
+
+Kept apart from the lifecycle (providers/key.py) because create, read, update and adoption all
+build outputs the same way, and refresh turns them back into inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from providers.client import KeyRecord
+from providers.inputs import DECLARED
+from providers.redaction import redact
+
+OUTPUT_ONLY: Final = (
+    "hash",
+    "key",
+    "label",
+    "created_at",
+    "limit_remaining",
+    "usage",
+    "usage_daily",
+    "usage_weekly",
+    "usage_monthly",
+    DECLARED,
+)
+"""Outputs the program never sets; declared on `ApiKey` so that they become attributes."""
+
+
+def key_outputs(
+    record: KeyRecord,
+    *,
+    key: str | None,
+    declared: list[str],
+    adopt: str | None,
+) -> dict[str, Any]:
+    """Every output of `ApiKey`: the record's fields, the secret (state only) and bookkeeping."""
+    return {
+        "hash": record.hash,
+        "key": key,
+        "label": redact(record.label) if record.label is not None else None,
+        "name": record.name,
+        "limit": record.limit,
+        "limit_reset": record.limit_reset,
+        "include_byok_in_limit": record.include_byok_in_limit,
+        "expires_at": record.expires_at,
+        "disabled": record.disabled,
+        "workspace_id": record.workspace_id,
+        "created_at": record.created_at,
+        "limit_remaining": record.limit_remaining,
+        "usage": record.usage,
+        "usage_daily": record.usage_daily,
+        "usage_weekly": record.usage_weekly,
+        "usage_monthly": record.usage_monthly,
+        "adopt": adopt,
+        DECLARED: declared,
+    }
+
+
+def inputs_after_refresh(outs: Mapping[str, Any]) -> dict[str, Any]:
+    """The declared inputs as the server now has them, so the next preview shows the drift."""
+    return {
+        name: outs.get(name)
+        for name in outs.get(DECLARED) or []
+        if name != "adopt_secret" and outs.get(name) is not None
+    }

@@ -1,0 +1,89 @@
+"""How a key comes to exist: minted with one POST, or adopted (taken over) by its hash.
+
+Each path verifies everything before its first write, and leaves nothing behind when a later
+step fails (a minted key that cannot be disabled is deleted again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from providers.client import CreateKeyRequest, KeyRecord, OpenRouterClient
+from providers.credentials import Credentials
+from providers.errors import KeyNotFound, OpenRouterError, UnauthorizedError
+from providers.inputs import REPLACE_FIELDS, create_fields, diff_inputs, patch_changes, present
+from providers.key_outputs import key_outputs
+from providers.messages import provider_error
+from providers.redaction import mask, redact
+from providers.session import open_client
+
+
+def mint_key(client: OpenRouterClient, news: Mapping[str, Any]) -> tuple[KeyRecord, str]:
+    """One POST (never retried blindly; see the client), and one PATCH if asked to be disabled."""
+    created = client.create_key(CreateKeyRequest(**create_fields(news)))
+    record = created.record
+    if news.get("disabled") is True:
+        try:
+            record = client.update_key(record.hash, {"disabled": True})
+        except OpenRouterError as err:
+            _discard_half_created(client, record.hash, err)
+    return record, created.secret
+
+
+def _discard_half_created(client: OpenRouterClient, hash_: str, err: OpenRouterError) -> None:
+    """A key that could not be disabled must not stay live and unmanaged: delete it, then fail."""
+    try:
+        client.delete_key(hash_)
+    except OpenRouterError as delete_err:
+        raise provider_error(
+            "create-disable-orphan", hash=hash_, cause=str(err), delete_cause=str(delete_err)
+        ) from None
+    raise provider_error("create-disable-failed", hash=hash_, cause=str(err)) from None
+
+
+def adopt_key(
+    client: OpenRouterClient, credentials: Credentials, news: Mapping[str, Any]
+) -> tuple[KeyRecord, str | None]:
+    """Take over an existing key: check everything first, then PATCH only what differs."""
+    hash_ = news["adopt"]
+    try:
+        record = client.get_key(hash_)
+    except KeyNotFound:
+        raise provider_error("adopt-not-found", hash=hash_) from None
+    current = key_outputs(record, key=None, declared=[], adopt=hash_)
+    fixed = sorted(set(diff_inputs(current, news).replaces) & (REPLACE_FIELDS - {"adopt"}))
+    if fixed:
+        name = fixed[0]
+        raise provider_error(
+            "adopt-fixed-field", property=name, hash=hash_, current=repr(current.get(name))
+        )
+    secret: str | None = None
+    if present(news, "adopt_secret"):
+        verify_adopt_secret(credentials, hash_, record.label, news["adopt_secret"])
+        secret = news["adopt_secret"]
+    changes = patch_changes(current, news)
+    if changes:
+        record = client.update_key(hash_, changes)
+    return record, secret
+
+
+def verify_adopt_secret(
+    credentials: Credentials, hash_: str, label: object, secret: str
+) -> None:
+    """The secret must be a regular key whose label is the adopted key's label."""
+    shown_label = redact(str(label)) if label is not None else "label unknown"
+    with open_client(credentials, api_key=secret) as client:
+        try:
+            current = client.current_key()
+        except UnauthorizedError:
+            raise provider_error("adopt-secret-invalid", hash=hash_, label=shown_label) from None
+    if current.is_management_key:
+        raise provider_error("adopt-secret-is-management", hash=hash_, label=shown_label)
+    if current.label != label and mask(secret) != label:
+        raise provider_error(
+            "adopt-secret-mismatch",
+            hash=hash_,
+            label=shown_label,
+            other_label=redact(str(current.label)),
+        )

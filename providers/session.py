@@ -1,0 +1,149 @@
+"""What one provider process knows: what `configure()` saw, the credentials each call uses, and
+which management keys the key-type guard has accepted.
+
+None of it may travel in a pickle (the provider instance is pickled into state), so it lives in
+a process-wide registry instead of on the instance (docs/adr/0001-management-key-at-run-time.md).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from providers.client import ClientSettings, OpenRouterClient
+from providers.credentials import (
+    CONFIG_API_BASE_URL,
+    CONFIG_MANAGEMENT_KEY,
+    Credentials,
+    base_url_problem,
+    find_api_base_url,
+    find_management_key,
+    normal_base_url,
+)
+from providers.errors import UnauthorizedError
+from providers.messages import provider_error
+from providers.redaction import redact
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """What `configure()` found in the stack config (values may be absent)."""
+
+    management_key: str | None = field(default=None, repr=False)
+    api_base_url: str | None = None
+
+
+def stack_settings_from(config: Mapping[str, Any] | Any) -> StackSettings:
+    """From the `pulumi.dynamic.Config` (or any mapping) `configure()` receives."""
+    management_key = config.get(CONFIG_MANAGEMENT_KEY)
+    api_base_url = config.get(CONFIG_API_BASE_URL)
+    return StackSettings(
+        management_key=management_key if isinstance(management_key, str) else None,
+        api_base_url=api_base_url if isinstance(api_base_url, str) else None,
+    )
+
+
+class _ProcessMemory:
+    """Process-local state that must never travel in a pickle.
+
+    It holds what `configure()` saw per provider instance (weakly, so it dies with the
+    instance) and the cache keys of credentials the guard has accepted. Up to four RPCs run at
+    once on one instance, hence the lock.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.stack_settings: weakref.WeakKeyDictionary[object, StackSettings] = (
+            weakref.WeakKeyDictionary()
+        )
+        self.verified_management_keys: set[str] = set()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.stack_settings.clear()
+            self.verified_management_keys.clear()
+
+
+_MEMORY = _ProcessMemory()
+
+
+def reset_process_memory() -> None:
+    """Forget configure() results and guard verdicts (a test switch; a process starts empty)."""
+    _MEMORY.reset()
+
+
+def remember_stack_settings(provider: object, settings: StackSettings) -> None:
+    with _MEMORY.lock:
+        _MEMORY.stack_settings[provider] = settings
+
+
+def resolve_credentials(
+    stack: StackSettings | None, environ: Mapping[str, str] | None = None
+) -> Credentials:
+    """The management key and a URL it may travel to, or a `ProviderError` naming the setting.
+
+    Read at call time, so a rotated management key needs no `pulumi up`.
+    """
+    stack = stack or StackSettings()
+    environ = os.environ if environ is None else environ
+    key = find_management_key(stack.management_key, environ)
+    if key is None:
+        raise provider_error("management-key-missing")
+    url = find_api_base_url(stack.api_base_url, environ)
+    problem = base_url_problem(url.value)
+    if problem is not None:
+        raise provider_error(
+            "api-base-url-unsafe", setting=url.setting, url=url.value, problem=problem
+        )
+    from_stack = key.setting.startswith("stack config")
+    source = key.setting if from_stack else f"environment {key.setting}"
+    return Credentials(key.value, normal_base_url(url.value), source)
+
+
+def credentials_of(provider: object) -> Credentials:
+    """The credentials for a call on `provider`, from what its `configure()` saw."""
+    with _MEMORY.lock:
+        stack = _MEMORY.stack_settings.get(provider)
+    return resolve_credentials(stack)
+
+
+def open_client(credentials: Credentials, api_key: str | None = None) -> OpenRouterClient:
+    """A client on the credentials' URL, authenticated with the management key (or `api_key`)."""
+    return OpenRouterClient(
+        ClientSettings(api_key=api_key or credentials.management_key, base_url=credentials.base_url)
+    )
+
+
+def is_verified_management_key(credentials: Credentials) -> bool:
+    """Whether the guard already accepted this credential in this process."""
+    with _MEMORY.lock:
+        return credentials.guard_cache_key() in _MEMORY.verified_management_keys
+
+
+def ensure_management_key(client: OpenRouterClient, credentials: Credentials) -> None:
+    """One `GET /key` per process per credential: the slot must hold a management key.
+
+    Only the cache key of an accepted credential is kept, never the key; a rejected key is asked
+    about again next time (it may have been fixed in the meantime).
+    """
+    cache_key = credentials.guard_cache_key()
+    with _MEMORY.lock:
+        if cache_key in _MEMORY.verified_management_keys:
+            return
+        # Held across the request on purpose: four parallel first calls make one GET, not four.
+        try:
+            current = client.current_key()
+        except UnauthorizedError:
+            raise provider_error("management-key-invalid", source=credentials.source) from None
+        if not current.is_management_key:
+            raise provider_error(
+                "management-key-not-management",
+                source=credentials.source,
+                label=redact(current.label or "label unknown"),
+            )
+        _MEMORY.verified_management_keys.add(cache_key)
+
