@@ -21,11 +21,13 @@ from typing import Any, get_args, get_origin
 
 import pulumi
 import pulumi.runtime.config
+from pulumi.runtime.config import get_config_env
 from pydantic import BaseModel, ValidationError
 
 from providers import (
     API_BASE_URL_SETTING,
     BASE_URL_FIX,
+    CONFIG_NAMESPACE,
     base_url_problem,
     find_api_base_url,
     find_management_key,
@@ -42,8 +44,9 @@ from topology.model import (
 )
 from topology.plan import Plan, make_plan
 from topology.rules import Facts, Problem, TopologyConfigError, all_problems
+from topology.settings import setting_problems
 
-NAMESPACE = "openrouter-keys"
+NAMESPACE = CONFIG_NAMESPACE
 GITHUB_NAMESPACE = "github"
 CONFIG_SOURCE = "config"
 
@@ -88,6 +91,8 @@ class RawConfig:
     github_owner: str | None = None
     github_token: str | None = field(default=None, repr=False)
     github_base_url: str | None = None
+    config_keys: tuple[str, ...] = ()
+    """Every config key of the stack (`namespace:setting`), to refuse the unknown ones."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,7 @@ def read_raw_config() -> RawConfig:
         github_owner=github.get("owner"),
         github_token=github.get("token"),
         github_base_url=github.get("baseUrl"),
+        config_keys=tuple(sorted({*pulumi.runtime.config.CONFIG.get(), *get_config_env()})),
     )
 
 
@@ -458,7 +464,9 @@ def management_key_from(
 
 def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> Topology:
     """Parse and check everything; raise TopologyConfigError with every problem, or plan it."""
-    keys, failed, problems = parse_keys(raw.keys)
+    problems = setting_problems(raw.config_keys)
+    keys, failed, key_problems = parse_keys(raw.keys)
+    problems += key_problems
     targets, target_problems = parse_management_targets(raw.management_key_targets)
     protect_keys, protect_problems = parse_protect_keys(raw.protect_keys)
     adopted, adopted_problems = parse_adopted_secrets(raw)
