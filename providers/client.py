@@ -48,7 +48,12 @@ from providers._wire import (
     parse_key,
     parse_key_page,
 )
-from providers.credentials import BASE_URL_FIX, DEFAULT_BASE_URL, base_url_problem
+from providers.credentials import (
+    BASE_URL_FIX,
+    DEFAULT_BASE_URL,
+    base_url_problem,
+    is_header_safe,
+)
 from providers.errors import (
     AUDIT_COMMAND,
     AmbiguousCreateError,
@@ -118,11 +123,6 @@ _BODY_SNIPPET_CHARS: Final = 120
 _HTTPX_ERRORS: Final = (httpx.HTTPError, httpx.InvalidURL, httpx.CookieConflict, httpx.StreamError)
 
 
-def _is_header_safe(value: str) -> bool:
-    """Visible ASCII only: what a bearer token can be, and nothing httpx would refuse."""
-    return all("!" <= character <= "~" for character in value)
-
-
 @dataclass(frozen=True)
 class ClientSettings:
     """Where and how to talk to OpenRouter. `sleep` is the test switch for no-wait retries."""
@@ -142,7 +142,7 @@ class ClientSettings:
                 method="",
                 path="",
             )
-        if not _is_header_safe(self.api_key.strip()):
+        if not is_header_safe(self.api_key.strip()):
             # Said without the value: httpx and h11 would echo it in their own error text.
             raise InvalidRequestError(
                 "ClientSettings.api_key holds characters an HTTP header cannot carry (spaces,"

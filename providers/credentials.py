@@ -90,6 +90,11 @@ def find_api_base_url(
     return Found(DEFAULT_BASE_URL, "the default")
 
 
+def is_header_safe(value: str) -> bool:
+    """Visible ASCII only: what a bearer token can be, and nothing httpx would refuse."""
+    return all("!" <= character <= "~" for character in value)
+
+
 def is_loopback(host: str) -> bool:
     """127.0.0.0/8, ::1 or `localhost`: traffic that never leaves this machine."""
     if host.lower() in _LOOPBACK_NAMES:

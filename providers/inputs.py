@@ -23,6 +23,9 @@ from providers.redaction import redact
 LIMIT_RESETS: tuple[str, ...] = ("daily", "weekly", "monthly")
 DECLARED = "declared"
 """Output holding the names of the inputs the program declared, so removal can be diffed."""
+CONFIG_PATH = "config_path"
+"""Input naming the key in the stack file (`keys.<id>`), so messages speak its language. It is
+bookkeeping: never sent to OpenRouter, never diffed."""
 
 _RFC3339_UTC = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?P<zone>Z|[+-]\d{2}:\d{2})$"
@@ -63,6 +66,8 @@ class InputSpec:
     on_change: OnChange
     api_field: str | None
     """Field of `POST /keys` / `PATCH /keys/{hash}` carrying it; None when it is not sent."""
+    setting: str
+    """Its name in a stack file (`keys.<id>.<setting>`), which messages use."""
     required: bool = False
     default: object = None
     """The value an omitted input stands for, once it had been declared before."""
@@ -73,21 +78,39 @@ class InputSpec:
 
 
 INPUTS: tuple[InputSpec, ...] = (
-    InputSpec("name", Kind.TEXT, OnChange.UPDATE, "name", required=True),
-    InputSpec("limit", Kind.USD, OnChange.UPDATE, "limit"),
-    InputSpec("limit_reset", Kind.LIMIT_RESET, OnChange.UPDATE, "limit_reset"),
+    InputSpec("name", Kind.TEXT, OnChange.UPDATE, "name", "name", required=True),
+    InputSpec("limit", Kind.USD, OnChange.UPDATE, "limit", "limit"),
+    InputSpec("limit_reset", Kind.LIMIT_RESET, OnChange.UPDATE, "limit_reset", "limitReset"),
     InputSpec(
-        "include_byok_in_limit", Kind.FLAG, OnChange.UPDATE, "include_byok_in_limit", default=False
+        "include_byok_in_limit",
+        Kind.FLAG,
+        OnChange.UPDATE,
+        "include_byok_in_limit",
+        "includeByokInLimit",
+        default=False,
     ),
-    InputSpec("disabled", Kind.FLAG, OnChange.UPDATE, "disabled", default=False),
-    InputSpec("expires_at", Kind.TIMESTAMP, OnChange.REPLACE, "expires_at"),
+    InputSpec("disabled", Kind.FLAG, OnChange.UPDATE, "disabled", "disabled", default=False),
+    InputSpec("expires_at", Kind.TIMESTAMP, OnChange.REPLACE, "expires_at", "expiresAt"),
     # The server puts every key in a workspace; an omitted workspace_id must never diff against it.
-    InputSpec("workspace_id", Kind.UUID, OnChange.REPLACE, "workspace_id", removal_diffs=False),
+    InputSpec(
+        "workspace_id",
+        Kind.UUID,
+        OnChange.REPLACE,
+        "workspace_id",
+        "workspaceId",
+        removal_diffs=False,
+    ),
     # Dropping `adopt` after the adoption is bookkeeping: the key stays the same key.
-    InputSpec("adopt", Kind.KEY_HASH, OnChange.REPLACE, None, removal_diffs=False),
+    InputSpec("adopt", Kind.KEY_HASH, OnChange.REPLACE, None, "adopt", removal_diffs=False),
     # The secret of an adopted key is compared with the `key` output, never stored elsewhere.
     InputSpec(
-        "adopt_secret", Kind.SECRET, OnChange.UPDATE, None, removal_diffs=False, compare_with="key"
+        "adopt_secret",
+        Kind.SECRET,
+        OnChange.UPDATE,
+        None,
+        "adoptedSecrets",
+        removal_diffs=False,
+        compare_with="key",
     ),
 )
 INPUTS_BY_NAME: Mapping[str, InputSpec] = {spec.name: spec for spec in INPUTS}
@@ -111,6 +134,7 @@ class Failure:
 
     property: str
     reason: str
+    kind: str = "invalid-input"
 
 
 @dataclass(frozen=True)
@@ -162,7 +186,7 @@ def _check_usd(value: object) -> str | None:
     if not is_number or not math.isfinite(value) or value < 0:
         return (
             f"{shown(value)} is not allowed: expected a number of US dollars >= 0, e.g. 25 or 2.5;"
-            " omit `limit` for no spending limit."
+            " omit it for no spending limit."
         )
     return None
 
@@ -172,7 +196,7 @@ def _check_limit_reset(value: object) -> str | None:
         allowed = ", ".join(repr(reset) for reset in LIMIT_RESETS)
         return (
             f"{shown(value)} is not allowed: expected one of {allowed};"
-            " omit `limit_reset` for a limit that never resets."
+            " omit it for a limit that never resets."
         )
     return None
 
@@ -220,7 +244,7 @@ def _check_timestamp(value: object, now: datetime, was: object) -> str | None:
     if parsed <= now and not unchanged:
         return (
             f"{shown(value)} is in the past (now is {now.strftime('%Y-%m-%dT%H:%M:%SZ')}):"
-            " expected a future UTC timestamp; omit `expires_at` for a key that never expires."
+            " expected a future UTC timestamp; omit it for a key that never expires."
         )
     return None
 
@@ -264,22 +288,36 @@ _SIMPLE_CHECKS: Mapping[Kind, Callable[[object], str | None]] = {
 }
 
 
+def setting_path(spec: InputSpec, news: Mapping[str, Any]) -> str:
+    """Where the input is written in the stack file: `keys.ci.expiresAt`, `adoptedSecrets.ci`.
+
+    Without a `config_path` (an `ApiKey` registered by a program of one's own), the input name.
+    """
+    path = news.get(CONFIG_PATH)
+    if not isinstance(path, str) or not path:
+        return spec.name
+    if spec.name == "adopt_secret":
+        return f"{spec.setting}.{path.rpartition('.')[2]}"
+    return f"{path}.{spec.setting}"
+
+
 def check_inputs(
     olds: Mapping[str, Any], news: Mapping[str, Any], now: datetime
 ) -> list[Failure]:
     """Every invalid input at once, in table order; unknown (preview) values are skipped.
 
     `olds` are the old inputs (empty for a new key): a past `expires_at` kept as it was is
-    allowed, and a replace that keeps `adopt` is refused (`readoption_failure`).
+    allowed, and any change that would replace the key is refused (`replace_failure`).
     """
     failures: list[Failure] = []
     for spec in INPUTS:
         value = news.get(spec.name)
         if is_unknown(value):
             continue
+        where = setting_path(spec, news)
         if value is None:
             if spec.required:
-                reason = f"`{spec.name}` is required: give the key a name, e.g. 'ci-deploy'."
+                reason = f"`{where}` is required: give the key a name, e.g. 'ci-deploy'."
                 failures.append(Failure(spec.name, reason))
             continue
         if spec.kind is Kind.TIMESTAMP:
@@ -287,40 +325,63 @@ def check_inputs(
         else:
             reason = _SIMPLE_CHECKS[spec.kind](value)
         if reason is not None:
-            failures.append(Failure(spec.name, f"`{spec.name}`: {reason}"))
+            failures.append(Failure(spec.name, f"`{where}`: {reason}"))
     if present(news, "adopt_secret") and not present(news, "adopt"):
+        secret_at = setting_path(INPUTS_BY_NAME["adopt_secret"], news)
+        adopt_at = setting_path(INPUTS_BY_NAME["adopt"], news)
         failures.append(
             Failure(
                 "adopt_secret",
-                "`adopt_secret` is only allowed together with `adopt`: set `adopt` to the hash of"
-                " the key the secret belongs to, or remove `adopt_secret`.",
+                f"`{secret_at}` is only allowed for an adopted key: set `{adopt_at}` to the hash"
+                f" of the key the secret belongs to, or remove `{secret_at}`.",
             )
         )
-    if not failures and (readoption := readoption_failure(olds, news)) is not None:
-        failures.append(readoption)
+    if not failures and (refused := replace_failure(olds, news)) is not None:
+        failures.append(refused)
     return failures
 
 
-def readoption_failure(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Failure | None:
-    """A replace of an adopted key that keeps `adopt` would adopt the same key again, then
-    delete it as the replaced one: refuse it in `check`, so the preview stops the whole update.
+def replaced_inputs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> tuple[str, ...]:
+    """The inputs whose change would replace an existing key, judged from its old inputs.
 
-    `olds` are the old inputs; what they declared stands in for the `declared` output.
+    `olds` are the old inputs (what `check` gets); what they declared stands in for the
+    `declared` output that `diff` compares against.
     """
-    adopt = news.get("adopt")
-    if not isinstance(adopt, str) or olds.get("adopt") != adopt:
-        return None
+    if not olds:
+        return ()
     before = {**olds, DECLARED: [name for name in INPUTS_BY_NAME if present(olds, name)]}
-    replaced = [name for name in diff_inputs(before, news).replaces if name != "adopt"]
+    return diff_inputs(before, news).replaces
+
+
+def replace_failure(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Failure | None:
+    """An `ApiKey` is never replaced: the old key would be deleted at the end of the update
+    while deployments may still hold it. A new value of a setting OpenRouter cannot change in
+    place belongs to a new generation (docs/adr/0008-topology-guard.md); this refusal in `check`
+    stops the whole update at preview."""
+    replaced = replaced_inputs(olds, news)
     if not replaced:
         return None
-    name = replaced[0]
+    spec = INPUTS_BY_NAME[replaced[0]]
+    where = setting_path(spec, news)
+    name = news.get("name") if isinstance(news.get("name"), str) else "this key"
+    if spec.name == "adopt":
+        fix = (
+            "declare the key to adopt under a new key id, and retire this one in two steps"
+            " (docs/runbooks.md#retire-a-key)"
+        )
+    else:
+        fix = (
+            "keep the old value here and give the new one to a new generation: add `rotations`"
+            " with the current generation first and a new one last (docs/config.md#rotation);"
+            " the new key is created, consumers move to it, and the old one stays until you"
+            " retire it"
+        )
     return Failure(
-        name,
-        f"`{name}`: changing it replaces the key, and this key was adopted (`adopt` {adopt}),"
-        " so the replacement would take over the same key and then delete it. Nothing was"
-        " changed. Remove `adopt` in the same change (a new key is minted, consumers move to"
-        f" it, then the adopted key is deleted), or keep `{name}` as it was.",
+        spec.name,
+        f"`{where}`: OpenRouter cannot change it in place, so the change would replace key"
+        f" {name!r}: a new key created and this one deleted at the end of the update, while"
+        f" deployments may still hold it. Nothing was changed. Fix: {fix}.",
+        kind="key-replace-refused",
     )
 
 

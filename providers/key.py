@@ -33,16 +33,19 @@ from providers.credentials import API_BASE_URL_SETTING, MANAGEMENT_KEY_SETTING
 from providers.errors import KeyNotFound
 from providers.inputs import (
     DECLARED,
+    INPUTS_BY_NAME,
     check_inputs,
     declared_inputs,
     diff_inputs,
     patch_changes,
     present,
+    setting_path,
 )
 from providers.key_outputs import OUTPUT_ONLY, inputs_after_refresh, key_outputs
-from providers.key_preview import adopts_anew, preview_adopt, preview_guard
-from providers.key_writes import adopt_key, mint_key, verify_adopt_secret
-from providers.messages import ProviderError, redacted_errors
+from providers.key_preview import preview_write, write_follows
+from providers.key_writes import adopt_key, discard_undeliverable, mint_key, verify_adopt_secret
+from providers.messages import ProviderError, one_line
+from providers.provider_process import engine_listening, install, redacted_errors
 from providers.sdk_pickle import undo_sdk_pickle_wrapper
 from providers.session import (
     credentials_of,
@@ -54,6 +57,12 @@ from providers.session import (
 
 GUARD_PROPERTY = MANAGEMENT_KEY_SETTING
 """The property a failed key-type guard is reported on in `check` (it is config, not an input)."""
+_CONFIG_OF_KIND = {
+    "management-key-missing": MANAGEMENT_KEY_SETTING,
+    "management-key-unsendable": MANAGEMENT_KEY_SETTING,
+    "api-base-url-unsafe": API_BASE_URL_SETTING,
+}
+"""The stack setting a credentials problem is reported on in `check`."""
 
 
 class KeyProvider(ResourceProvider):
@@ -69,26 +78,27 @@ class KeyProvider(ResourceProvider):
         """Nothing to restore: settings are read in the provider process, at call time."""
 
     def configure(self, req: ConfigureRequest) -> None:
+        install()  # one-line errors, exit with the engine (providers/provider_process.py)
         remember_stack_settings(self, stack_settings_from(req.config))
 
     @redacted_errors("check")
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         now = datetime.now(UTC)
-        failures = [CheckFailure(f.property, f.reason) for f in check_inputs(olds, news, now)]
+        failures = [
+            CheckFailure(f.property, one_line(f.reason, f.kind))
+            for f in check_inputs(olds, news, now)
+        ]
+        if failures or not write_follows(olds, news):
+            return CheckResult(dict(news), failures)
         try:
             credentials = credentials_of(self)
         except ProviderError as err:
-            if err.kind == "api-base-url-unsafe":
-                failures.append(CheckFailure(API_BASE_URL_SETTING, str(err)))
-            # No management key yet: the program reports it (topology/load.py).
+            failures.append(CheckFailure(_CONFIG_OF_KIND[err.kind], one_line(str(err), err.kind)))
             return CheckResult(dict(news), failures)
-        guard_failure = preview_guard(credentials)
-        if guard_failure is not None:
-            failures.append(CheckFailure(GUARD_PROPERTY, guard_failure))
-        elif not failures and adopts_anew(olds, news):
-            adopt_failure = preview_adopt(credentials, news["adopt"])
-            if adopt_failure is not None:
-                failures.append(CheckFailure("adopt", adopt_failure))
+        failures += [
+            CheckFailure(f.property, one_line(f.reason, f.kind))
+            for f in preview_write(credentials, olds, news)
+        ]
         return CheckResult(dict(news), failures)
 
     @redacted_errors("diff")
@@ -111,6 +121,9 @@ class KeyProvider(ResourceProvider):
                 record, secret = adopt_key(client, credentials, props)
             else:
                 record, secret = mint_key(client, props)
+                if not engine_listening():
+                    # Killed `pulumi up`: nothing can record this key, so nobody would hold it.
+                    discard_undeliverable(client, record.hash)
         outs = key_outputs(
             record, key=secret, declared=declared_inputs(props), adopt=props.get("adopt")
         )
@@ -145,7 +158,8 @@ class KeyProvider(ResourceProvider):
             ensure_management_key(client, credentials)
             if secret_changed:
                 label = olds.get("label")
-                verify_adopt_secret(credentials, id_, label, news["adopt_secret"])
+                where = setting_path(INPUTS_BY_NAME["adopt_secret"], news)
+                verify_adopt_secret(credentials, id_, label, news["adopt_secret"], where=where)
                 key = news["adopt_secret"]
             record = client.update_key(id_, changes) if changes else None
         declared = declared_inputs(news)
@@ -182,6 +196,8 @@ class ApiKeyArgs:
     workspace_id: pulumi.Input[str] | None = None
     adopt: pulumi.Input[str] | None = None
     adopt_secret: pulumi.Input[str] | None = None
+    config_path: pulumi.Input[str] | None = None
+    """Where the key is declared in the stack file (`keys.<id>`), for messages only."""
 
 
 class ApiKey(Resource, module="openrouter", name="ApiKey"):

@@ -1,55 +1,155 @@
-"""What `check` asks OpenRouter during a preview, so that the engine can refuse a whole update
-before any step runs instead of stopping it half done (docs/adr/0003-consumer-ordering.md §9).
+"""What `check` asks OpenRouter before a key is written, so that the preview fails whenever the
+`up` would fail for a reason knowable before any write (docs/adr/0008-topology-guard.md).
+
+`pulumi up` previews first and refuses the whole update when a `check` fails, so a rejected
+management key, an unreachable API, a missing key to adopt or an adopted secret that belongs to
+another key stop the update before its first step, not half way. A `check` that precedes no write
+(nothing changed) asks nothing: a no-change preview makes no request.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from providers.credentials import Credentials
+from providers.client import KeyRecord
+from providers.credentials import API_BASE_URL_SETTING, MANAGEMENT_KEY_SETTING, Credentials
 from providers.errors import KeyNotFound, OpenRouterError
+from providers.inputs import (
+    CONFIG_PATH,
+    DECLARED,
+    INPUTS_BY_NAME,
+    diff_inputs,
+    present,
+    setting_path,
+)
+from providers.key_writes import verify_adopt_secret
 from providers.messages import ProviderError, provider_error
-from providers.redaction import redact
-from providers.session import ensure_management_key, is_verified_management_key, open_client
+from providers.session import (
+    account_keys,
+    ensure_management_key,
+    open_client,
+    remember_unavailable,
+    unavailable_cause,
+)
 
-_log = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class PreviewFailure:
+    """A `check` failure: the input the engine names, the message, and its stable kind."""
+
+    property: str
+    reason: str
+    kind: str
 
 
-def preview_guard(credentials: Credentials) -> str | None:
-    """During preview, report a wrong key type early; an unreachable API is no verdict."""
-    if is_verified_management_key(credentials):
-        return None  # asked once per process already
+def write_follows(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+    """Whether this `check` precedes a create or an update (judged from the old inputs)."""
+    if _is_new(olds):
+        return True
+    before = {**olds, DECLARED: [name for name in INPUTS_BY_NAME if present(olds, name)]}
+    return diff_inputs(before, news).has_changes
+
+
+def _failure(property_: str, err: ProviderError) -> PreviewFailure:
+    return PreviewFailure(property_, str(err), err.kind)
+
+
+def _unavailable(credentials: Credentials, err: OpenRouterError) -> ProviderError:
+    remember_unavailable(credentials, str(err))
+    return provider_error("api-unavailable", cause=str(err), url=credentials.base_url)
+
+
+def preview_write(
+    credentials: Credentials, olds: Mapping[str, Any], news: Mapping[str, Any]
+) -> list[PreviewFailure]:
+    """Ask what the write will need: a management key that OpenRouter accepts, a reachable API,
+    the key to adopt, and the adopted secret's identity. Reports the first failure."""
+    try:
+        _ask_before_write(credentials, olds, news)
+    except ProviderError as err:
+        return [PreviewFailure(_property_of(err.kind), str(err), err.kind)]
+    return []
+
+
+def _property_of(kind: str) -> str:
+    """The input (or config) the engine names beside a failure of this kind."""
+    if kind.startswith("management-key"):
+        return MANAGEMENT_KEY_SETTING
+    if kind.startswith("adopt-secret"):
+        return "adopt_secret"
+    if kind.startswith("adopt"):
+        return "adopt"
+    if kind == "key-name-taken":
+        return "name"
+    return API_BASE_URL_SETTING
+
+
+def _ask_before_write(
+    credentials: Credentials, olds: Mapping[str, Any], news: Mapping[str, Any]
+) -> None:
+    known_down = unavailable_cause(credentials)
+    if known_down is not None:
+        raise provider_error("api-unavailable", cause=known_down, url=credentials.base_url)
     try:
         with open_client(credentials) as client:
             ensure_management_key(client, credentials)
-    except ProviderError as err:
-        return str(err)
+            record = _adopted_record(client, olds, news)
+            if record is None and _is_new(olds):
+                _refuse_a_taken_name(client, credentials, news)
+        if record is not None and _secret_changes(olds, news):
+            where = setting_path(INPUTS_BY_NAME["adopt_secret"], news)
+            verify_adopt_secret(
+                credentials, record.hash, record.label, news["adopt_secret"], where=where
+            )
     except OpenRouterError as err:
-        # Unreachable or throttled: not a verdict on the key. The guard runs again before
-        # the first write, and fails there if it must.
-        _log.debug("key-type guard skipped during check: %s", redact(str(err)))
-    return None
+        raise _unavailable(credentials, err) from None
 
 
-def preview_adopt(credentials: Credentials, hash_: str) -> str | None:
-    """A key to adopt must exist, and `check` is where the engine can still refuse the whole
-    update: found at `create`, the update would stop half done, after replacements whose old
-    keys the next update deletes first (ADR 0003)."""
-    if not is_verified_management_key(credentials):
-        return None  # the guard could not run: no verdict without a trusted key
-    try:
-        with open_client(credentials) as client:
-            client.get_key(hash_)
-    except KeyNotFound:
-        return str(provider_error("adopt-not-found", hash=hash_))
-    except OpenRouterError as err:
-        _log.debug("adopt check skipped during check: %s", redact(str(err)))
-    return None
-
-
-def adopts_anew(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
-    """This check precedes a create or a replace that takes over a key (`adopt` is new)."""
+def _adopted_record(
+    client: Any, olds: Mapping[str, Any], news: Mapping[str, Any]
+) -> KeyRecord | None:
+    """The key an `adopt` names, when this write takes it over or verifies its secret."""
     adopt = news.get("adopt")
-    return isinstance(adopt, str) and olds.get("adopt") != adopt
+    unchanged = olds.get("adopt") == adopt and not _secret_changes(olds, news)
+    if not isinstance(adopt, str) or unchanged:
+        return None
+    try:
+        record: KeyRecord = client.get_key(adopt)
+    except KeyNotFound:
+        where = setting_path(INPUTS_BY_NAME["adopt"], news)
+        raise provider_error("adopt-not-found", hash=adopt, where=where) from None
+    return record
+
+
+def _is_new(olds: Mapping[str, Any]) -> bool:
+    return not {name for name in olds if not name.startswith("__")}
+
+
+def _refuse_a_taken_name(
+    client: Any, credentials: Credentials, news: Mapping[str, Any]
+) -> None:
+    """A new key's OpenRouter name must be free: a key already named so is most often the
+    leftover of an interrupted `pulumi up` (minted, never recorded), and two keys of one name
+    would let the ambiguous-create sweep take one for the other (ADR 0002)."""
+    name = news.get("name")
+    taken = [k for k in account_keys(client, credentials) if k.name == name]
+    if not taken:
+        return
+    key = taken[0]
+    used = "never used" if not (key.usage or key.byok_usage) else "used"
+    where = news.get(CONFIG_PATH) or "this key"
+    raise provider_error(
+        "key-name-taken",
+        where=where,
+        name=name,
+        hash=key.hash,
+        created=key.created_at,
+        used=used,
+    )
+
+
+def _secret_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+    secret = news.get("adopt_secret")
+    return isinstance(secret, str) and olds.get("adopt_secret") != secret

@@ -11,8 +11,21 @@ from typing import Any
 
 from providers.client import CreateKeyRequest, KeyRecord, OpenRouterClient
 from providers.credentials import Credentials
-from providers.errors import KeyNotFound, OpenRouterError, UnauthorizedError
-from providers.inputs import REPLACE_FIELDS, create_fields, diff_inputs, patch_changes, present
+from providers.errors import (
+    InvalidRequestError,
+    KeyNotFound,
+    OpenRouterError,
+    UnauthorizedError,
+)
+from providers.inputs import (
+    INPUTS_BY_NAME,
+    REPLACE_FIELDS,
+    create_fields,
+    diff_inputs,
+    patch_changes,
+    present,
+    setting_path,
+)
 from providers.key_outputs import key_outputs
 from providers.messages import provider_error
 from providers.redaction import mask, redact
@@ -42,6 +55,15 @@ def _discard_half_created(client: OpenRouterClient, hash_: str, err: OpenRouterE
     raise provider_error("create-disable-failed", hash=hash_, cause=str(err)) from None
 
 
+def discard_undeliverable(client: OpenRouterClient, hash_: str) -> None:
+    """The engine went away while this key was minted: delete it, then fail the call."""
+    try:
+        client.delete_key(hash_)
+    except OpenRouterError as err:
+        raise provider_error("create-undeliverable-orphan", hash=hash_, cause=str(err)) from None
+    raise provider_error("create-undeliverable", hash=hash_)
+
+
 def adopt_key(
     client: OpenRouterClient, credentials: Credentials, news: Mapping[str, Any]
 ) -> tuple[KeyRecord, str | None]:
@@ -50,17 +72,19 @@ def adopt_key(
     try:
         record = client.get_key(hash_)
     except KeyNotFound:
-        raise provider_error("adopt-not-found", hash=hash_) from None
+        where = setting_path(INPUTS_BY_NAME["adopt"], news)
+        raise provider_error("adopt-not-found", hash=hash_, where=where) from None
     current = key_outputs(record, key=None, declared=[], adopt=hash_)
     fixed = sorted(set(diff_inputs(current, news).replaces) & (REPLACE_FIELDS - {"adopt"}))
     if fixed:
-        name = fixed[0]
-        raise provider_error(
-            "adopt-fixed-field", property=name, hash=hash_, current=repr(current.get(name))
-        )
+        spec = INPUTS_BY_NAME[fixed[0]]
+        where = setting_path(spec, news)
+        shown_current = f"{spec.setting} {current.get(spec.name)!r}"
+        raise provider_error("adopt-fixed-field", where=where, hash=hash_, current=shown_current)
     secret: str | None = None
     if present(news, "adopt_secret"):
-        verify_adopt_secret(credentials, hash_, record.label, news["adopt_secret"])
+        where = setting_path(INPUTS_BY_NAME["adopt_secret"], news)
+        verify_adopt_secret(credentials, hash_, record.label, news["adopt_secret"], where=where)
         secret = news["adopt_secret"]
     changes = patch_changes(current, news)
     if changes:
@@ -69,21 +93,35 @@ def adopt_key(
 
 
 def verify_adopt_secret(
-    credentials: Credentials, hash_: str, label: object, secret: str
+    credentials: Credentials, hash_: str, label: object, secret: str, *, where: str
 ) -> None:
-    """The secret must be a regular key whose label is the adopted key's label."""
+    """The secret must be a regular key whose label is the adopted key's label.
+
+    `where` names the secret as the stack file does (`adoptedSecrets.<id>`).
+    """
     shown_label = redact(str(label)) if label is not None else "label unknown"
-    with open_client(credentials, api_key=secret) as client:
+    try:
+        client = open_client(credentials, api_key=secret)
+    except InvalidRequestError:  # not sendable as a header: it is no key at all
+        raise provider_error(
+            "adopt-secret-invalid", hash=hash_, label=shown_label, where=where
+        ) from None
+    with client:
         try:
             current = client.current_key()
         except UnauthorizedError:
-            raise provider_error("adopt-secret-invalid", hash=hash_, label=shown_label) from None
+            raise provider_error(
+                "adopt-secret-invalid", hash=hash_, label=shown_label, where=where
+            ) from None
     if current.is_management_key:
-        raise provider_error("adopt-secret-is-management", hash=hash_, label=shown_label)
+        raise provider_error(
+            "adopt-secret-is-management", hash=hash_, label=shown_label, where=where
+        )
     if current.label != label and mask(secret) != label:
         raise provider_error(
             "adopt-secret-mismatch",
             hash=hash_,
             label=shown_label,
             other_label=redact(str(current.label)),
+            where=where,
         )

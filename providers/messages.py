@@ -7,9 +7,7 @@ file, what is wrong, and the fix. They are built only here (`provider_error`), a
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping
-from typing import ParamSpec, TypeVar
+from collections.abc import Mapping
 
 from providers.credentials import (
     BASE_URL_FIX,
@@ -20,7 +18,6 @@ from providers.credentials import (
     MANAGEMENT_KEYS_PAGE,
     config_key,
 )
-from providers.errors import OpenRouterError
 from providers.redaction import redact
 
 KEY_TYPES = (
@@ -46,32 +43,42 @@ MESSAGES: Mapping[str, str] = {
         "OpenRouter rejected the management key ({source}) with 401: it is invalid, disabled or"
         f" deleted. Check it at {MANAGEMENT_KEYS_PAGE} (or create a new one), then {_SET_KEY}."
     ),
+    "management-key-unsendable": (
+        "The management key ({source}) holds characters an HTTP header cannot carry (spaces, line"
+        " breaks, control characters or non-ASCII), so no request could send it; the value is not"
+        f" shown. Nothing was sent. Copy the key again, one line, then {_SET_KEY}."
+    ),
+    "api-unavailable": (
+        "OpenRouter could not be asked before the first write ({cause}), so the update would"
+        " fail part way. Nothing was changed. Check the network, the API base URL ({url}) and"
+        " https://status.openrouter.ai, then run the preview again."
+    ),
     "api-base-url-unsafe": (
         "{setting} is {url!r}, which cannot carry the management key: {problem}. Nothing was sent."
         f" Fix: {BASE_URL_FIX}."
     ),
     "adopt-not-found": (
-        "`adopt`: no key with hash {hash} exists (GET /keys/{hash} answered 404), so there is"
-        " nothing to adopt. Copy the hash from the OpenRouter key list, or remove `adopt` to"
-        " mint a new key."
+        "`{where}`: no key with hash {hash} exists (GET /keys/{hash} answered 404), so there is"
+        " nothing to adopt. Nothing was changed. Copy the hash from the OpenRouter key list, or"
+        " remove `{where}` to mint a new key."
     ),
     "adopt-fixed-field": (
-        "`{property}`: the adopted key {hash} has {property} {current}, which OpenRouter cannot"
-        " change in place; declare {current}, or remove `{property}`. Nothing was changed."
+        "`{where}`: the adopted key {hash} has {current}, which OpenRouter cannot change in"
+        " place; declare {current}, or remove `{where}`. Nothing was changed."
     ),
     "adopt-secret-invalid": (
-        "`adopt_secret`: OpenRouter rejected the secret with 401 (invalid, disabled or deleted),"
-        " so it cannot belong to key {hash}. Nothing was changed. Pass the secret of key"
-        " {label}, or remove `adopt_secret` (the `key` output then stays empty)."
+        "`{where}`: OpenRouter rejected the secret with 401 (invalid, disabled or deleted), so it"
+        " cannot belong to key {hash}. Nothing was changed. Set the secret of key {label}, or"
+        " remove `{where}` (the key's secret then stays unknown to Pulumi)."
     ),
     "adopt-secret-is-management": (
-        "`adopt_secret`: the secret given is a management key, not the regular key {hash}."
-        " Nothing was changed. Pass the secret of key {label}, or remove `adopt_secret`."
+        "`{where}`: the secret given is a management key, not the regular key {hash}."
+        " Nothing was changed. Set the secret of key {label}, or remove `{where}`."
     ),
     "adopt-secret-mismatch": (
-        "`adopt_secret`: the secret given belongs to another key ({other_label}), not to the"
-        " adopted key {hash} ({label}). Nothing was changed. Pass the secret of key {label}, or"
-        " remove `adopt_secret` (the `key` output then stays empty)."
+        "`{where}`: the secret given belongs to another key ({other_label}), not to the adopted"
+        " key {hash} ({label}). Nothing was changed. Set the secret of key {label}, or remove"
+        " `{where}` (the key's secret then stays unknown to Pulumi)."
     ),
     "create-disable-failed": (
         "Created key {hash} but could not disable it ({cause}); the new key was deleted again,"
@@ -81,6 +88,24 @@ MESSAGES: Mapping[str, str] = {
         "Created key {hash} but could not disable it ({cause}), and deleting it failed too"
         " ({delete_cause}). The key is live and not in state: delete it at"
         f" {KEYS_PAGE} (hash {{hash}}), then run `pulumi up` again."
+    ),
+    "create-undeliverable": (
+        "Created key {hash}, but the engine that asked for it was gone (the CLI was killed or"
+        " cancelled), so nothing could record it: the key was deleted again and nothing is left"
+        " behind. Run `pulumi up` again (docs/runbooks.md#an-interrupted-update)."
+    ),
+    "create-undeliverable-orphan": (
+        "Created key {hash}, but the engine that asked for it was gone, and deleting the key"
+        " failed ({cause}). It is live and in no state: run `python -m cli recover` for the"
+        f" stack, or delete it at {KEYS_PAGE} (docs/runbooks.md#an-interrupted-update)."
+    ),
+    "key-name-taken": (
+        "`{where}`: OpenRouter already has a key named {name!r} that no resource of this stack"
+        " holds (hash {hash}, created {created}, {used}), so a new one would be its twin. A"
+        " `pulumi up` interrupted while creating keys leaves exactly this behind. Nothing was"
+        " changed. Fix: if it is such a leftover, run `python -m cli recover --stack <stack>`"
+        " (docs/runbooks.md#an-interrupted-update); if it is a key of yours, adopt it (`adopt:"
+        " {hash}`) or give this key another `name`."
     ),
     "api": "{operation}: {cause}",
     "internal": "{operation} failed unexpectedly: {cause}",
@@ -98,35 +123,11 @@ class ProviderError(Exception):
         super().__init__(redact(message))
 
 
+def one_line(message: str, kind: str) -> str:
+    """How a provider message reaches the person running pulumi: one line, its kind last."""
+    return f"{' '.join(message.split())} [{kind}]"
+
+
 def provider_error(kind: str, **fields: object) -> ProviderError:
     """The one place provider messages are built, from `MESSAGES`."""
     return ProviderError(kind, MESSAGES[kind].format(**fields))
-
-
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def redacted_errors(operation: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
-    """Turn any failure of a provider method into a redacted `ProviderError` with no chain.
-
-    The servicer aborts with `traceback.format_exc()`, which would print a chained exception's
-    text too: `from None` keeps only our redacted message.
-    """
-
-    def decorate(method: Callable[_P, _R]) -> Callable[_P, _R]:
-        @functools.wraps(method)
-        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-            try:
-                return method(*args, **kwargs)
-            except ProviderError as err:
-                raise ProviderError(err.kind, str(err)) from None
-            except OpenRouterError as err:
-                raise provider_error("api", operation=operation, cause=str(err)) from None
-            except Exception as err:
-                cause = f"{type(err).__name__}: {err}"
-                raise provider_error("internal", operation=operation, cause=cause) from None
-
-        return wrapper
-
-    return decorate

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from providers.client import ClientSettings, OpenRouterClient
+from providers.client import ClientSettings, KeyRecord, OpenRouterClient
 from providers.credentials import (
     CONFIG_API_BASE_URL,
     CONFIG_MANAGEMENT_KEY,
@@ -22,6 +22,7 @@ from providers.credentials import (
     base_url_problem,
     find_api_base_url,
     find_management_key,
+    is_header_safe,
     normal_base_url,
 )
 from providers.errors import UnauthorizedError
@@ -61,11 +62,18 @@ class _ProcessMemory:
             weakref.WeakKeyDictionary()
         )
         self.verified_management_keys: set[str] = set()
+        self.unavailable: dict[str, str] = {}
+        self.listings: dict[str, tuple[KeyRecord, ...]] = {}
+        """Credential cache key -> the account's keys as first listed in this process."""
+        """Credential cache key -> why the API could not be reached, so that one preview does
+        not wait out the retries again for every key once it knows the API is down."""
 
     def reset(self) -> None:
         with self.lock:
             self.stack_settings.clear()
             self.verified_management_keys.clear()
+            self.unavailable.clear()
+            self.listings.clear()
 
 
 _MEMORY = _ProcessMemory()
@@ -93,14 +101,16 @@ def resolve_credentials(
     key = find_management_key(stack.management_key, environ)
     if key is None:
         raise provider_error("management-key-missing")
+    from_stack = key.setting.startswith("stack config")
+    source = key.setting if from_stack else f"environment {key.setting}"
+    if not is_header_safe(key.value):
+        raise provider_error("management-key-unsendable", source=source)
     url = find_api_base_url(stack.api_base_url, environ)
     problem = base_url_problem(url.value)
     if problem is not None:
         raise provider_error(
             "api-base-url-unsafe", setting=url.setting, url=url.value, problem=problem
         )
-    from_stack = key.setting.startswith("stack config")
-    source = key.setting if from_stack else f"environment {key.setting}"
     return Credentials(key.value, normal_base_url(url.value), source)
 
 
@@ -118,10 +128,31 @@ def open_client(credentials: Credentials, api_key: str | None = None) -> OpenRou
     )
 
 
-def is_verified_management_key(credentials: Credentials) -> bool:
-    """Whether the guard already accepted this credential in this process."""
+def account_keys(client: OpenRouterClient, credentials: Credentials) -> tuple[KeyRecord, ...]:
+    """Every key of the account, listed once per process (a preview, or an update).
+
+    Only keys that existed before this process created any are needed (a new key's name must
+    not be taken already), so the first listing serves every later `check`.
+    """
+    cache_key = credentials.guard_cache_key()
     with _MEMORY.lock:
-        return credentials.guard_cache_key() in _MEMORY.verified_management_keys
+        listed = _MEMORY.listings.get(cache_key)
+        if listed is None:
+            # Held across the request on purpose: four parallel checks make one listing.
+            listed = tuple(client.list_keys())
+            _MEMORY.listings[cache_key] = listed
+    return listed
+
+
+def remember_unavailable(credentials: Credentials, cause: str) -> None:
+    with _MEMORY.lock:
+        _MEMORY.unavailable.setdefault(credentials.guard_cache_key(), cause)
+
+
+def unavailable_cause(credentials: Credentials) -> str | None:
+    """Why the API was found unreachable with these credentials in this process, if it was."""
+    with _MEMORY.lock:
+        return _MEMORY.unavailable.get(credentials.guard_cache_key())
 
 
 def ensure_management_key(client: OpenRouterClient, credentials: Credentials) -> None:

@@ -13,6 +13,7 @@ from pulumi.output import Unknown
 
 from providers import inputs
 from providers.inputs import (
+    CONFIG_PATH,
     DECLARED,
     INPUTS,
     PATCH_FIELDS,
@@ -76,7 +77,8 @@ def test_table_puts_each_input_in_place_or_replace_as_the_api_allows():
 
 
 def test_table_covers_every_field_of_the_resource_arguments():
-    assert {spec.name for spec in INPUTS} == set(ApiKeyArgs.__dataclass_fields__)
+    # `config_path` is bookkeeping for messages: never sent, never diffed.
+    assert {spec.name for spec in INPUTS} | {CONFIG_PATH} == set(ApiKeyArgs.__dataclass_fields__)
 
 
 # --- check -------------------------------------------------------------------------------------
@@ -188,44 +190,59 @@ def test_adopt_secret_value_is_never_quoted():
     assert all("12345" not in f.reason for f in failures)
 
 
-def test_adopt_secret_without_adopt_is_rejected():
-    failures = check_inputs({}, {"name": "ci", "adopt_secret": "s3cret-value"}, NOW)
+def test_adopt_secret_without_adopt_is_rejected_in_the_stack_files_words():
+    news = {"name": "ci", "adopt_secret": "s3cret-value", "config_path": "keys.ci"}
+    failures = check_inputs({}, news, NOW)
     assert [f.property for f in failures] == ["adopt_secret"]
-    assert "together with `adopt`" in failures[0].reason
+    assert failures[0].reason.startswith(
+        "`adoptedSecrets.ci` is only allowed for an adopted key: set `keys.ci.adopt` to the hash"
+    )
 
 
 ADOPTED = {"name": "legacy", "limit": 5, "expires_at": FUTURE, "adopt": HASH_A}
+PLAIN = {"name": "ci", "limit": 5, "expires_at": FUTURE, "workspace_id": WORKSPACE}
 
 
 @pytest.mark.parametrize(
-    ("change", "prop"),
+    ("olds", "change", "prop"),
     [
-        ({"expires_at": "2028-01-01T00:00:00Z"}, "expires_at"),
-        ({"expires_at": None}, "expires_at"),  # removed: a replace with a never-expiring key
-        ({"workspace_id": OTHER_WORKSPACE}, "workspace_id"),
+        (PLAIN, {"expires_at": "2028-01-01T00:00:00Z"}, "expires_at"),
+        (PLAIN, {"expires_at": None}, "expires_at"),  # removed: a never-expiring new key
+        (PLAIN, {"workspace_id": OTHER_WORKSPACE}, "workspace_id"),
+        (PLAIN, {"adopt": HASH_B}, "adopt"),  # adopting another key under the same id
+        (ADOPTED, {"expires_at": "2028-01-01T00:00:00Z"}, "expires_at"),
+        (ADOPTED, {"adopt": HASH_B}, "adopt"),
+        # Regression: dropping `adopt` in the same change let the replace mint a new key and
+        # delete the adopted one at the end of the update.
+        ({**ADOPTED}, {"adopt": None, "expires_at": "2028-01-01T00:00:00Z"}, "expires_at"),
     ],
 )
-def test_a_replace_that_keeps_adopt_is_refused(change, prop):
-    # The new resource would take over the same key, then the old one's delete would delete it.
-    news = {k: v for k, v in {**ADOPTED, **change}.items() if v is not None}
-    failures = check_inputs(ADOPTED, news, NOW)
-    assert [f.property for f in failures] == [prop]
-    assert "take over the same key and then delete it" in failures[0].reason
-    assert HASH_A in failures[0].reason
+def test_a_change_that_would_replace_an_existing_key_is_refused(olds, change, prop):
+    # Issue 9: the old key would be deleted at the end of the update while deployments still
+    # hold it; a replace-forcing value belongs to a new generation.
+    news = {k: v for k, v in {**olds, **change, "config_path": "keys.ci"}.items() if v is not None}
+    failures = check_inputs(olds, news, NOW)
+    assert [(f.property, f.kind) for f in failures] == [(prop, "key-replace-refused")]
+    setting = {"expires_at": "expiresAt", "workspace_id": "workspaceId", "adopt": "adopt"}[prop]
+    assert failures[0].reason.startswith(f"`keys.ci.{setting}`: OpenRouter cannot change it")
+    assert "Nothing was changed. Fix: " in failures[0].reason
 
 
 @pytest.mark.parametrize(
     "news",
     [
-        {"name": "legacy", "limit": 5, "expires_at": "2028-01-01T00:00:00Z"},
-        {**ADOPTED, "adopt": HASH_B, "expires_at": "2028-01-01T00:00:00Z"},  # another key
         {**ADOPTED, "limit": 50, "name": "renamed"},  # in place
+        {k: v for k, v in ADOPTED.items() if k != "adopt"},  # bookkeeping: the same key
         ADOPTED,
     ],
-    ids=["adopt-dropped", "adopt-changed", "in-place", "unchanged"],
+    ids=["in-place", "adopt-dropped", "unchanged"],
 )
-def test_changes_that_do_not_readopt_the_same_key_pass(news):
+def test_changes_that_keep_the_key_pass(news):
     assert check_inputs(ADOPTED, news, NOW) == []
+
+
+def test_a_new_key_may_carry_any_replace_forcing_value():
+    assert check_inputs({}, {**PLAIN, "adopt": HASH_B}, NOW) == []
 
 
 def test_a_key_pasted_into_the_limit_is_redacted_in_the_failure(sentinel):

@@ -269,10 +269,16 @@ def test_check_lists_all_failures_together(provider):
     ]
 
 
-def test_check_without_credentials_makes_no_request(emulator, monkeypatch):
+@pytest.mark.parametrize("news", [{"name": "ci"}, {"name": "x", "adopt": "d" * 64}])
+def test_check_without_a_management_key_fails_the_preview_without_a_request(
+    emulator, monkeypatch, news
+):
+    # A create follows this check, and it could not run: the preview says so (issue 9).
     monkeypatch.setenv(ENV_API_BASE_URL, emulator.api_base_url)
     log = RequestLog(emulator)
-    assert KeyProvider().check({}, {"name": "ci"}).failures == []
+    failures = KeyProvider().check({}, news).failures
+    assert [f.property for f in failures] == [GUARD_PROPERTY]
+    assert failures[0].reason.endswith("[management-key-missing]")
     assert log.calls() == []
 
 
@@ -514,13 +520,6 @@ def test_preview_of_an_adoption_reads_the_key_once_and_only_when_adopt_is_new(pr
     assert log.calls() == []
 
 
-def test_preview_adopt_check_without_credentials_or_api_is_silent(emulator, monkeypatch):
-    monkeypatch.setenv(ENV_API_BASE_URL, emulator.api_base_url)
-    log = RequestLog(emulator)
-    assert KeyProvider().check({}, {"name": "x", "adopt": "d" * 64}).failures == []
-    assert log.calls() == []
-
-
 def test_adopt_refuses_a_different_expiry_before_changing_anything(provider, emulator):
     seeded = emulator.seed_key(name="legacy", expires_at=FUTURE)
     log = RequestLog(emulator)
@@ -529,7 +528,8 @@ def test_adopt_refuses_a_different_expiry_before_changing_anything(provider, emu
             {"name": "renamed", "adopt": seeded.hash, "expires_at": "2098-01-01T00:00:00Z"}
         )
     assert raised.value.kind == "adopt-fixed-field"
-    assert "`expires_at`" in str(raised.value)
+    assert "`expires_at`: the adopted key" in str(raised.value)
+    assert "expiresAt '2099-06-30T00:00:00Z'" in str(raised.value)
     assert log.writes() == []
 
 
