@@ -1,9 +1,9 @@
-"""`python -m cli doctor` and `python -m cli audit`: parse, run, render, map errors to exit codes.
+"""`python -m cli doctor`, `audit` and `recover`: parse, run, render, map errors to exit codes.
 
 Exit status: 0 all good; 1 the answer is "no" (doctor: not the expected key type, or a rejected
-key; audit: a finding failed it); 2 the command could not answer (bad input, unreachable API,
-unreadable stack outputs). Errors are one line on stderr, never a traceback, unless
-OPENROUTER_KEYS_DEBUG=1 asks for one.
+key; audit: a finding failed it; recover: leftovers found and not deleted); 2 the command could
+not answer (bad input, unreachable API, unreadable stack outputs). Errors are one line on stderr,
+never a traceback, unless OPENROUTER_KEYS_DEBUG=1 asks for one.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import NoReturn
 
 from cli import api, audit, diagnostics, keysource, render
+from cli import recover as recovery
 from cli.diagnostics import CliError
 from providers import DEFAULT_BASE_URL, ENV_API_BASE_URL, MANAGEMENT_KEY_VARIABLES
 
@@ -79,7 +80,8 @@ def _add_common(parser: argparse.ArgumentParser, default_variables: tuple[str, .
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
-        description="Read-only checks of OpenRouter keys. Keys are never taken from the command "
+        description="Checks of OpenRouter keys (doctor and audit only read; recover deletes only "
+        "with --yes). Keys are never taken from the command "
         "line: use an environment variable or standard input. See docs/cli.md.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -151,6 +153,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="make keys with no usage this month fail the audit (default: a warning)",
     )
+    recover_parser = commands.add_parser(
+        "recover",
+        help="find (and with --yes delete) the keys an interrupted pulumi up left behind",
+        description="After a `pulumi up` killed while creating keys: read the stack's pending "
+        "creates (`pulumi stack export`), list the account's keys with the management key, and "
+        "report every key a pending create named that the state does not hold and that was "
+        "never used. With --yes, delete them. Exit 0 when nothing is left, 1 when leftovers "
+        "were found but not deleted, 2 on errors (docs/runbooks.md#an-interrupted-update).",
+    )
+    _add_common(recover_parser, AUDIT_KEY_VARIABLES)
+    recover_parser.add_argument(
+        "--stack", required=True, metavar="NAME", help="the stack of the interrupted update"
+    )
+    recover_parser.add_argument(
+        "--yes", action="store_true", help="delete the leftovers found (default: only list them)"
+    )
     return parser
 
 
@@ -206,6 +224,25 @@ def run_audit(args: argparse.Namespace, out: render.Output, env: Mapping[str, st
     return report.exit_code
 
 
+def run_recover(args: argparse.Namespace, out: render.Output, env: Mapping[str, str]) -> int:
+    export = audit.pulumi_stack_json(("stack", "export"), args.stack, env)
+    interrupted = recovery.interrupted_creates(export, args.stack)
+    pending = len(interrupted.pending_names)
+    found: list[recovery.Leftover] = []
+    if pending:
+        key = _key(args, env, AUDIT_KEY_VARIABLES)
+        base_url = api.base_url(args.api_base_url, env)
+        found, problems = api.recover(key, base_url, interrupted, delete=args.yes)
+        if problems:
+            raise diagnostics.recover_incomplete(args.stack, problems)
+    deleted = bool(args.yes and found)
+    if out.json_mode:
+        out.document(render.recover_json(args.stack, found, deleted=deleted, pending=pending))
+    else:
+        out.result(render.recover_text(args.stack, found, deleted=deleted, pending=pending))
+    return 1 if found and not args.yes else 0
+
+
 def _append_summary(path: str | None, markdown: str, out: render.Output) -> None:
     """GitHub shows this file on the run's page; a failure to write it is only a warning."""
     if not path:
@@ -227,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as done:  # --help and --version print and exit 0
             return int(done.code or 0)
         out.json_mode = args.json
-        handler = run_doctor if args.command == "doctor" else run_audit
+        handler = {"doctor": run_doctor, "audit": run_audit, "recover": run_recover}[args.command]
         return handler(args, out, env)
     except CliError as error:
         out.diagnostic(error.diagnostic)

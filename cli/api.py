@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from cli import audit, diagnostics
+from cli import recover as recovery
 from cli.diagnostics import CliError
 from cli.doctor import DoctorReport, ExpectedType, KeyFacts, verdict
 from cli.keysource import KeyInput
@@ -30,7 +31,7 @@ from providers import (
     redact,
 )
 
-__all__ = ["base_url", "doctor", "observe"]
+__all__ = ["base_url", "doctor", "observe", "recover"]
 
 
 def base_url(flag: str | None, env: Mapping[str, str]) -> str:
@@ -106,6 +107,24 @@ def doctor(key: KeyInput, url: str, expected: ExpectedType | None, now: datetime
 # --- audit -------------------------------------------------------------------------------------
 
 
+def _management_client(key: KeyInput, url: str) -> OpenRouterClient:
+    """A client whose key OpenRouter has just confirmed to be a management key."""
+    label = mask(key.value)
+    client = OpenRouterClient(_settings(key, url))
+    try:
+        current = client.current_key()
+    except UnauthorizedError:
+        client.close()
+        raise diagnostics.management_key_rejected(label, key.source) from None
+    except OpenRouterError as error:
+        client.close()
+        raise _translate(error, url, "checking the management key (GET /key)") from None
+    if not current.is_management_key:
+        client.close()
+        raise diagnostics.not_a_management_key(label, key.source)
+    return client
+
+
 def observe(
     key: KeyInput,
     url: str,
@@ -117,17 +136,7 @@ def observe(
     A managed key missing from the listed workspaces is looked up by hash before it is called
     missing: it may live in a workspace the run did not list.
     """
-    label = mask(key.value)
-    with OpenRouterClient(_settings(key, url)) as client:
-        try:
-            current = client.current_key()
-        except UnauthorizedError:
-            raise diagnostics.management_key_rejected(label, key.source) from None
-        except OpenRouterError as error:
-            raise _translate(error, url, "checking the management key (GET /key)") from None
-        if not current.is_management_key:
-            raise diagnostics.not_a_management_key(label, key.source)
-
+    with _management_client(key, url) as client:
         found: dict[str, audit.ObservedKey] = {}
         try:
             for workspace in workspaces or (None,):
@@ -146,3 +155,20 @@ def observe(
             except OpenRouterError as error:
                 raise _translate(error, url, f"looking up managed key {key_hash}") from None
     return list(found.values())
+
+
+# --- recover -----------------------------------------------------------------------------------
+
+
+def recover(
+    key: KeyInput, url: str, interrupted: recovery.Interrupted, *, delete: bool
+) -> tuple[list[recovery.Leftover], list[str]]:
+    """The leftovers of an interrupted update, deleted when `delete`; and what failed."""
+    with _management_client(key, url) as client:
+        try:
+            observed = client.list_keys()
+        except OpenRouterError as error:
+            raise diagnostics.key_list_incomplete(url, _cause(error)) from None
+        found = recovery.leftovers(interrupted, observed)
+        problems = recovery.delete_all(client, found) if delete else []
+    return found, problems

@@ -384,9 +384,9 @@ def span(delta: timedelta) -> str:
 def _rotate_hint(row: KeyRow) -> str:
     if row.owners:
         return (
-            f"rotate it in {_config_files(row)}: add a generation under `rotations` with a later "
-            "`expires_at`, or move `expires_at` (a new key replaces it and its consumers move "
-            f"over), then run {_up(row)}."
+            f"rotate it in {_config_files(row)}: add a generation under `rotations` and give the "
+            "key a later `expiresAt` (the new generation is created with it, and the consumers "
+            f"move over; docs/runbooks.md#rotate-a-key), then run {_up(row)}."
         )
     return "make a replacement for whatever uses it, then delete this key in the dashboard."
 
@@ -656,12 +656,18 @@ def _decode(text: str, source: str) -> object:
 
 def pulumi_stack_outputs(stack: str, env: Mapping[str, str]) -> object:
     """Run `pulumi stack output --json` for one stack; no key variable reaches the child."""
+    return pulumi_stack_json(("stack", "output", "--json"), stack, env)
+
+
+def pulumi_stack_json(words: Sequence[str], stack: str, env: Mapping[str, str]) -> object:
+    """Run `pulumi <words> --stack <stack>` and decode its JSON; no key variable reaches it."""
     executable = shutil.which("pulumi", path=env.get("PATH", os.defpath))
     if executable is None:
         raise diagnostics.pulumi_not_found(stack)
     child_env = {name: value for name, value in env.items() if name not in KEY_VARIABLES}
     child_env.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
-    command = [executable, "stack", "output", "--json", "--non-interactive", "--stack", stack]
+    command = [executable, *words, "--non-interactive", "--stack", stack]
+    shown = f"`pulumi {' '.join(words)} --stack {stack}`"
     try:
         finished = subprocess.run(  # noqa: S603 -- fixed argv, no shell, resolved executable
             command,
@@ -674,15 +680,16 @@ def pulumi_stack_outputs(stack: str, env: Mapping[str, str]) -> object:
         )
     except subprocess.TimeoutExpired:
         raise diagnostics.stack_output_failed(
-            stack, f"no answer within {PULUMI_TIMEOUT_SECONDS} s"
+            stack, f"no answer within {PULUMI_TIMEOUT_SECONDS} s", shown
         ) from None
     except OSError as error:
-        raise diagnostics.stack_output_failed(stack, str(error.strerror or error).lower()) from None
+        cause = str(error.strerror or error).lower()
+        raise diagnostics.stack_output_failed(stack, cause, shown) from None
     if finished.returncode != 0:
         raise diagnostics.stack_output_failed(
-            stack, f"exit status {finished.returncode}: {_first_line(finished.stderr)}"
+            stack, f"exit status {finished.returncode}: {_first_line(finished.stderr)}", shown
         )
-    return _decode(finished.stdout, StackSource(stack).description)
+    return _decode(finished.stdout, shown)
 
 
 def _first_line(text: str, limit: int = 300) -> str:

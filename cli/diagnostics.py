@@ -233,10 +233,11 @@ def pulumi_not_found(stack: str) -> CliError:
     )
 
 
-def stack_output_failed(stack: str, cause: str) -> CliError:
+def stack_output_failed(stack: str, cause: str, command: str | None = None) -> CliError:
+    shown = command or f"`pulumi stack output --json --stack {stack}`"
     return _error(
         "stack-output-failed",
-        f"`pulumi stack output --json --stack {stack}` failed: {cause}.",
+        f"{shown} failed: {cause}.",
         "check the stack name (`pulumi stack ls`) and that you are logged in to its backend "
         "(`pulumi login`), in the project directory.",
         stack=stack,
@@ -253,6 +254,18 @@ def summary_not_written(path: str, cause: str) -> Diagnostic:
         hint="the report is still on standard output; check the runner's step summary file.",
         context={"file": path},
         severity="warning",
+    )
+
+
+def recover_incomplete(stack: str, problems: list[str]) -> CliError:
+    return _error(
+        "recover-incomplete",
+        f"{len(problems)} leftover key(s) of stack {stack} could not be deleted: "
+        + "; ".join(problems)
+        + ".",
+        "run `python -m cli recover --stack STACK --yes` again; if it persists, delete them at "
+        "https://openrouter.ai/settings/keys by hash.",
+        stack=stack,
     )
 
 

@@ -9,7 +9,7 @@ because a key name is free text that anyone with dashboard access can set.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TextIO
 
@@ -25,6 +25,7 @@ from cli.audit import (
 )
 from cli.diagnostics import Diagnostic
 from cli.doctor import DoctorReport
+from cli.recover import Leftover
 from providers import redact
 
 
@@ -179,6 +180,34 @@ def _verdict(report: AuditReport) -> str:
     if warnings:
         parts.append(_count(warnings, "warning"))
     return "**" + ", ".join(parts) + ".**"
+
+
+def recover_text(stack: str, found: Sequence[Leftover], *, deleted: bool, pending: int) -> str:
+    if not pending:
+        return f"Stack {stack} has no interrupted key creates: nothing to recover.\n"
+    done = "deleted" if deleted else "found (not deleted: run again with --yes)"
+    lines = [
+        f"Stack {stack}: {pending} interrupted key create(s) in state; {len(found)} leftover"
+        f" key(s) {done}:",
+        *(f"  {one_line(k.name)}  {k.label}  created {k.created_at}  hash {k.hash}" for k in found),
+        "Next: `pulumi refresh --clear-pending-creates --yes --stack "
+        f"{stack}`, then `pulumi up` (docs/runbooks.md#an-interrupted-update).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def recover_json(
+    stack: str, found: Sequence[Leftover], *, deleted: bool, pending: int
+) -> dict[str, object]:
+    return {
+        "stack": stack,
+        "interrupted_creates": pending,
+        "deleted": deleted,
+        "leftovers": [
+            {"hash": k.hash, "name": k.name, "label": k.label, "created_at": k.created_at}
+            for k in found
+        ],
+    }
 
 
 def audit_markdown(report: AuditReport) -> str:

@@ -344,12 +344,17 @@ def check_inputs(
 def replaced_inputs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> tuple[str, ...]:
     """The inputs whose change would replace an existing key, judged from its old inputs.
 
-    `olds` are the old inputs (what `check` gets); what they declared stands in for the
-    `declared` output that `diff` compares against.
+    `olds` are the old inputs (what `check` gets; empty for a key not created yet); what they
+    declared stands in for the `declared` output that `diff` compares against.
     """
-    if not olds:
+    if not {name for name in olds if not name.startswith("__")}:
         return ()
-    before = {**olds, DECLARED: [name for name in INPUTS_BY_NAME if present(olds, name)]}
+    return replacing_changes(olds, news)
+
+
+def replacing_changes(declared: Mapping[str, Any], news: Mapping[str, Any]) -> tuple[str, ...]:
+    """The inputs that would replace an existing key that declared exactly `declared`."""
+    before = {**declared, DECLARED: [name for name in INPUTS_BY_NAME if present(declared, name)]}
     return diff_inputs(before, news).replaces
 
 

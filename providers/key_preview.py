@@ -25,7 +25,7 @@ from providers.inputs import (
     setting_path,
 )
 from providers.key_writes import verify_adopt_secret
-from providers.messages import ProviderError, provider_error
+from providers.messages import ProviderError, one_line, provider_error
 from providers.session import (
     account_keys,
     ensure_management_key,
@@ -73,6 +73,19 @@ def preview_write(
     return []
 
 
+def management_key_problem(credentials: Credentials) -> str | None:
+    """Whether the management key may write at all (GET /key), as one line with its kind.
+
+    For the program's own use before an update that only deletes: no `check` runs for a deleted
+    resource, so nothing else would find a rejected key or an unreachable API before it fails.
+    """
+    try:
+        _ask_before_write(credentials, {}, {"name": ""}, new_key=False)
+    except ProviderError as err:
+        return one_line(str(err), err.kind)
+    return None
+
+
 def _property_of(kind: str) -> str:
     """The input (or config) the engine names beside a failure of this kind."""
     if kind.startswith("management-key"):
@@ -87,7 +100,11 @@ def _property_of(kind: str) -> str:
 
 
 def _ask_before_write(
-    credentials: Credentials, olds: Mapping[str, Any], news: Mapping[str, Any]
+    credentials: Credentials,
+    olds: Mapping[str, Any],
+    news: Mapping[str, Any],
+    *,
+    new_key: bool = True,
 ) -> None:
     known_down = unavailable_cause(credentials)
     if known_down is not None:
@@ -96,7 +113,7 @@ def _ask_before_write(
         with open_client(credentials) as client:
             ensure_management_key(client, credentials)
             record = _adopted_record(client, olds, news)
-            if record is None and _is_new(olds):
+            if record is None and new_key and _is_new(olds):
                 _refuse_a_taken_name(client, credentials, news)
         if record is not None and _secret_changes(olds, news):
             where = setting_path(INPUTS_BY_NAME["adopt_secret"], news)

@@ -63,15 +63,22 @@ def engine_address(argv: list[str]) -> tuple[str, int] | None:
 
 
 def engine_listening(address: tuple[str, int] | None = None) -> bool:
-    """Whether the engine still accepts connections; True when its address is unknown."""
+    """Whether the engine is still there; True when its address is unknown.
+
+    Only a refused connection means gone: on loopback it is answered at once when nothing
+    listens. A slow or timed-out connect (a busy machine) is no verdict, so a live engine is
+    never taken for a dead one.
+    """
     target = address or _STATE.engine
     if target is None:
         return True
     try:
         with socket.create_connection(target, timeout=_PROBE_TIMEOUT):
             return True
-    except OSError:
+    except ConnectionRefusedError:
         return False
+    except OSError:
+        return True
 
 
 @contextlib.contextmanager
@@ -153,8 +160,11 @@ def install() -> None:
 
 
 def _watch_engine() -> None:
-    """Exit the process once the engine is gone and the calls in flight are done."""
-    while engine_listening():
+    """Exit the process once the engine is gone (twice in a row) and the calls in flight are
+    done."""
+    gone = 0
+    while gone < 2:
+        gone = 0 if engine_listening() else gone + 1
         time.sleep(POLL_SECONDS)
     _log.debug("the engine is gone; exiting after %d call(s) in flight", _STATE.in_flight)
     deadline = time.monotonic() + DRAIN_SECONDS

@@ -114,9 +114,14 @@ class _VercelProjects:
         return self.ids[project]
 
 
-def _api_key(plan: KeyPlan, parent: KeyTopology, topology: Topology) -> ApiKey:
+def _api_key(
+    plan: KeyPlan,
+    parent: KeyTopology,
+    topology: Topology,
+    depends_on: list[pulumi.Resource] | None = None,
+) -> ApiKey:
     secret = topology.adopted_secrets.get(plan.key_id) if plan.takes_adopted_secret else None
-    return ApiKey(
+    key = ApiKey(
         plan.resource_name,
         ApiKeyArgs(
             name=plan.name,
@@ -128,13 +133,32 @@ def _api_key(plan: KeyPlan, parent: KeyTopology, topology: Topology) -> ApiKey:
             workspace_id=plan.workspace_id,
             adopt=plan.adopt,
             adopt_secret=pulumi.Output.secret(secret.reveal()) if secret else None,
+            config_path=plan.config_path or None,
         ),
         pulumi.ResourceOptions(
             parent=parent,
             protect=plan.protect,
             aliases=[pulumi.Alias(name=alias) for alias in plan.aliases] or None,
             ignore_changes=list(plan.ignore_changes) or None,
+            depends_on=depends_on,
         ),
+    )
+    if plan.disabled is None:
+        key.disabled.apply(lambda disabled: _warn_if_disabled(plan, disabled))
+    return key
+
+
+def _warn_if_disabled(plan: KeyPlan, disabled: bool | None) -> None:
+    """One rule for a key disabled in the dashboard (docs/config.md#disabled-keys): it stays
+    disabled until its spec says otherwise; `preview --refresh` says so for every such key."""
+    if not disabled:
+        return
+    generation = f" (generation {plan.generation})" if plan.generation else ""
+    pulumi.log.warn(
+        f"{plan.config_path}{generation}: OpenRouter key {plan.name!r} is disabled, and its spec"
+        " does not say so. It stays disabled: a key disabled in the dashboard is usually a leak"
+        " response, so `pulumi up` never enables it on its own. To enable it, set `disabled:"
+        " false`; to keep it off, set `disabled: true` and move its consumers to another key."
     )
 
 
@@ -241,11 +265,21 @@ def build(topology: Topology) -> Built:
     components: dict[str, KeyTopology] = {}
     for plan in topology.plan.topologies:
         component = KeyTopology(plan.component)
-        generations = tuple(BuiltKey(kp, _api_key(kp, component, topology)) for kp in plan.keys)
-        wired = next(built.resource for built in generations if built.plan.wired)
+        wired_plan = next(kp for kp in plan.keys if kp.wired)
+        wired = _api_key(wired_plan, component, topology)
+        sinks_before = len(builder.sinks)
         builder.sinks_of(plan, pulumi.Output.secret(wired.key), component)
+        # An older generation is registered only once the wired one exists and every sink holds
+        # it: whatever fails before that, it keeps its protection (ADR 0008).
+        holders: list[pulumi.Resource] = [wired, *builder.sinks[sinks_before:]]
+        built_keys = {
+            kp.resource_name: (
+                wired if kp.wired else _api_key(kp, component, topology, depends_on=holders)
+            )
+            for kp in plan.keys
+        }
         component.register_outputs({})
-        keys[plan.component] = generations
+        keys[plan.component] = tuple(BuiltKey(kp, built_keys[kp.resource_name]) for kp in plan.keys)
         components[plan.component] = component
     management = topology.plan.management
     if management is not None and topology.management_key is not None:

@@ -14,9 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from difflib import get_close_matches
+from pathlib import Path
 from typing import Any, get_args, get_origin
 
 import pulumi
@@ -28,12 +29,27 @@ from providers import (
     API_BASE_URL_SETTING,
     BASE_URL_FIX,
     CONFIG_NAMESPACE,
+    DEFAULT_BASE_URL,
+    Credentials,
     base_url_problem,
     find_api_base_url,
     find_management_key,
+    management_key_problem,
     mask,
+    normal_base_url,
     shown,
 )
+from topology.deployed import (
+    Deployment,
+    DeploymentUnreadableError,
+    OutputsReader,
+    deployment_of,
+    other_deployments,
+    read_outputs,
+    stack_names,
+    unreadable_problem,
+)
+from topology.guard import TopologyGuardError, deletions, guard_problems, new_adoptions
 from topology.model import (
     LIMIT_RESETS_WORDS,
     SETTING_NAMES,
@@ -42,11 +58,13 @@ from topology.model import (
     KeySpec,
     ManagementKeyTargets,
 )
-from topology.plan import Plan, make_plan
+from topology.plan import MANAGEMENT_SOURCE, Plan, make_plan
 from topology.rules import Facts, Problem, TopologyConfigError, all_problems
 from topology.settings import setting_problems
 
 NAMESPACE = CONFIG_NAMESPACE
+STACK_DIR = Path("stacks")
+"""Where Pulumi.yaml's `stackConfigDir` keeps the stack files, relative to the project."""
 GITHUB_NAMESPACE = "github"
 CONFIG_SOURCE = "config"
 
@@ -106,6 +124,8 @@ class Topology:
     adopted_secrets: Mapping[str, Secret]
     github_token: Secret | None = None
     github_base_url: str | None = None
+    api_base_url: str = DEFAULT_BASE_URL
+    """Where the provider sends the management key (checked by the URL rule)."""
 
 
 def read_raw_config() -> RawConfig:
@@ -133,8 +153,58 @@ def read_raw_config() -> RawConfig:
 
 
 def load() -> Topology:
-    """Validate this stack's config and plan it; TopologyConfigError lists every problem."""
-    return validate(read_raw_config(), pulumi.get_stack(), os.environ)
+    """Validate this stack's config, plan it, and compare the plan with what the stack last
+    deployed; `TopologyConfigError` or `TopologyGuardError` lists every problem, and nothing
+    is registered."""
+    topology = validate(read_raw_config(), pulumi.get_stack(), os.environ)
+    guard(topology)
+    return topology
+
+
+def guard(
+    topology: Topology,
+    read: OutputsReader = read_outputs,
+    stack_dir: Path = STACK_DIR,
+    ask_api: Callable[[Topology], str | None] | None = None,
+) -> None:
+    """Refuse a change that would delete a live key by mistake (topology/guard.py).
+
+    Reads this stack's record, and the other stacks' only when the plan adopts a key anew. When
+    the change deletes a key, asks OpenRouter whether the management key may (no provider
+    `check` runs for a deletion), so the preview fails where the update would.
+    """
+    plan = topology.plan
+    try:
+        previous = deployment_of(plan.stack, read).keys
+    except DeploymentUnreadableError as error:
+        raise TopologyGuardError([unreadable_problem(plan.stack, str(error))]) from None
+    others: list[Deployment] = []
+    if new_adoptions(previous, plan):
+        names = [name for name in stack_names(stack_dir) if name != plan.stack]
+        others = other_deployments(names, read)
+    problems = guard_problems(previous, plan, others)
+    if not problems and deletions(previous, plan):
+        refused = (ask_api or management_key_refusal)(topology)
+        if refused is not None:
+            problems.append(
+                Problem(
+                    MANAGEMENT_SOURCE,
+                    f"the change deletes a key, and the management key cannot: {refused}",
+                    "fix the management key or the API as the message says, then run the"
+                    " preview again.",
+                )
+            )
+    if problems:
+        raise TopologyGuardError(problems)
+
+
+def management_key_refusal(topology: Topology) -> str | None:
+    """What OpenRouter says of the management key before a delete, as one line, or None."""
+    if topology.management_key is None:
+        return None  # reported by validation already
+    source = topology.management_key_source or ""
+    credentials = Credentials(topology.management_key.reveal(), topology.api_base_url, source)
+    return management_key_problem(credentials)
 
 
 # --- pydantic errors -> problems ---------------------------------------------------------------
@@ -497,6 +567,7 @@ def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> Topology
         adopted_secret_ids=frozenset(adopted),
     )
     token = (raw.github_token or "").strip()
+    api_base_url = normal_base_url(find_api_base_url(raw.api_base_url, environ).value)
     return Topology(
         plan=plan,
         keys=keys,
@@ -505,4 +576,5 @@ def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> Topology
         adopted_secrets=adopted,
         github_token=Secret(token) if token else None,
         github_base_url=(raw.github_base_url or "").strip() or None,
+        api_base_url=api_base_url,
     )

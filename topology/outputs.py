@@ -17,11 +17,12 @@ from typing import Any
 
 import pulumi
 
+from providers import INPUTS_BY_NAME, REPLACE_FIELDS
 from topology.build import Built, BuiltKey
+from topology.keys_output import KEYS_OUTPUT, DeployedGeneration, DeployedKey, keys_output
 from topology.load import CONFIG_SOURCE
 from topology.plan import MANAGEMENT_SOURCE
 
-KEYS_OUTPUT = "keys"
 INVENTORY_OUTPUT = "inventory"
 INVENTORY_HEADER = ("key", "masked value", "type", "consumers")
 REGULAR = "regular"
@@ -63,32 +64,48 @@ def _generation_key(built: BuiltKey) -> str:
     return f"{built.plan.key_id} @ {built.plan.generation}"
 
 
+def _generation(built: BuiltKey, seen: Mapping[str, Any]) -> DeployedGeneration:
+    declared = set(seen.get("declared") or ())
+    fixed = {
+        INPUTS_BY_NAME[name].setting: seen[name]
+        for name in sorted(REPLACE_FIELDS & declared)
+        if seen.get(name) is not None
+    }
+    return DeployedGeneration(
+        hash=seen["hash"],
+        label=seen["label"],
+        name=seen["name"],
+        rotation=built.plan.generation,
+        fixed=fixed,
+        disabled=bool(seen.get("disabled")),
+    )
+
+
 def key_entry(
     generations: Sequence[BuiltKey],
     consumers: Sequence[str],
     observed: Mapping[str, Mapping[str, Any]],
-) -> dict[str, Any]:
-    """One `keys` entry from the resolved `{hash, label, name}` of each generation."""
+) -> DeployedKey:
+    """One `keys` entry from what each generation's resource reported."""
     wired = next(g for g in generations if g.plan.wired)
-    seen = observed[wired.plan.resource_name]
-    return {
-        "hash": seen["hash"],
-        "label": seen["label"],
-        "name": seen["name"],
-        "generation": wired.plan.position,
-        "rotation": wired.plan.generation,
-        "consumers": list(consumers),
-        "retiring": [
-            {**observed[g.plan.resource_name], "rotation": g.plan.generation}
-            for g in generations
-            if not g.plan.wired
-        ],
-    }
+    return DeployedKey(
+        **_generation(wired, observed[wired.plan.resource_name]).model_dump(),
+        generation=wired.plan.position,
+        consumers=tuple(consumers),
+        protect=wired.plan.protect,
+        retiring=tuple(
+            _generation(g, observed[g.plan.resource_name]) for g in generations if not g.plan.wired
+        ),
+    )
+
+
+_OBSERVED = ("hash", "label", "name", "declared", "disabled", *sorted(REPLACE_FIELDS))
+"""The `ApiKey` outputs the `keys` entry is made of."""
 
 
 def _observed(built: BuiltKey) -> pulumi.Output[dict[str, Any]]:
     resource = built.resource
-    return pulumi.Output.all(hash=resource.hash, label=resource.label, name=resource.name)
+    return pulumi.Output.all(**{name: getattr(resource, name) for name in _OBSERVED})
 
 
 def stack_outputs(built: Built) -> dict[str, pulumi.Output[Any]]:
@@ -98,12 +115,18 @@ def stack_outputs(built: Built) -> dict[str, pulumi.Output[Any]]:
         g.plan.resource_name: _observed(g) for gens in built.keys.values() for g in gens
     }
     everything = pulumi.Output.all(**observed) if observed else pulumi.Output.from_input({})
+    # The record of what was deployed resolves only once every sink is written too, so a failed
+    # update never records a change it did not finish (topology/guard.py reads it back).
+    sinks_done = pulumi.Output.all(*(sink.urn for sink in built.sinks))
+    recorded = pulumi.Output.all(everything, sinks_done).apply(lambda done: done[0])
 
     def keys_value(seen: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-        return {
-            key_id: key_entry(gens, consumers[key_id], seen)
-            for key_id, gens in built.keys.items()
-        }
+        return keys_output(
+            {
+                key_id: key_entry(gens, consumers[key_id], seen)
+                for key_id, gens in built.keys.items()
+            }
+        )
 
     def inventory_value(seen: Mapping[str, Mapping[str, Any]]) -> str:
         rows = [
@@ -120,7 +143,7 @@ def stack_outputs(built: Built) -> dict[str, pulumi.Output[Any]]:
         return render_inventory(rows)
 
     return {
-        KEYS_OUTPUT: everything.apply(keys_value),
+        KEYS_OUTPUT: recorded.apply(keys_value),
         INVENTORY_OUTPUT: everything.apply(inventory_value),
     }
 

@@ -21,7 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from providers import MANAGEMENT_KEY_SETTING
+from providers import MANAGEMENT_KEY_SETTING, REPLACE_FIELDS
+from topology.keys_output import resource_name
 from topology.model import (
     DEFAULT_MANAGEMENT_SECRET,
     DEFAULT_SECRET,
@@ -35,8 +36,9 @@ from topology.model import (
 COMPONENT_TYPE = "openrouter-keys:index:KeyTopology"
 MANAGEMENT_COMPONENT = "@management-key"
 MANAGEMENT_SOURCE = MANAGEMENT_KEY_SETTING
-GENERATION_SEPARATOR = "@"
 ADOPT_INPUT = "adopt"
+FROZEN_WHEN_RETIRING: tuple[str, ...] = tuple(sorted(REPLACE_FIELDS))
+"""What an older generation never changes: every setting that would replace it."""
 PROJECT_ID_PREFIX = "prj_"
 
 
@@ -82,6 +84,8 @@ class KeyPlan:
     protect: bool
     aliases: tuple[str, ...] = ()
     ignore_changes: tuple[str, ...] = ()
+    config_path: str = ""
+    """Where the key is declared in the stack file (`keys.<id>`), for the provider's messages."""
 
 
 @dataclass(frozen=True)
@@ -172,8 +176,13 @@ def is_project_id(project: str) -> bool:
     return project.startswith(PROJECT_ID_PREFIX)
 
 
+def key_path(key_id: str) -> str:
+    """How the stack file and every message name a key: `keys.<id>`."""
+    return f"keys.{key_id}"
+
+
 def generation_resource_name(key_id: str, generation: str) -> str:
-    return f"{key_id}{GENERATION_SEPARATOR}{generation}"
+    return resource_name(key_id, generation)
 
 
 def github_sinks(
@@ -312,6 +321,7 @@ def key_plans(
     """The generations of one key id, oldest first; the newest is the wired one."""
     name = display_name(key_id, spec, stack)
     protect = spec.protect if spec.protect is not None else protect_keys
+    config_path = key_path(key_id)
     settings = {
         "limit": spec.limit,
         "limit_reset": spec.limit_reset,
@@ -332,6 +342,7 @@ def key_plans(
                 takes_adopted_secret=spec.adopt is not None and has_adopted_secret,
                 wired=True,
                 protect=protect,
+                config_path=config_path,
                 **settings,
             ),
         )
@@ -354,7 +365,11 @@ def key_plans(
                 wired=position == last,
                 protect=protect and position == last,
                 aliases=(key_id,) if first else (),
-                ignore_changes=(ADOPT_INPUT,),
+                # Replace-forcing settings belong to the generation being created: an older one
+                # keeps what it was created with until it is retired (ADR 0008), so an
+                # `expiresAt` edit never replaces the key deployments still hold.
+                ignore_changes=(ADOPT_INPUT,) if position == last else FROZEN_WHEN_RETIRING,
+                config_path=config_path,
                 **settings,
             )
         )

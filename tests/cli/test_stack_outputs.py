@@ -182,7 +182,7 @@ def test_output_name_and_entry_shape_match_the_topology_that_writes_them():
 
     def generation(name: str, rotation: str, position: int, wired: bool) -> SimpleNamespace:
         plan = SimpleNamespace(
-            resource_name=name, generation=rotation, position=position, wired=wired
+            resource_name=name, generation=rotation, position=position, wired=wired, protect=wired
         )
         return SimpleNamespace(plan=plan)
 
@@ -195,7 +195,8 @@ def test_output_name_and_entry_shape_match_the_topology_that_writes_them():
         ["github:acme/shop:OPENROUTER_API_KEY"],
         observed,
     )
-    document = json.loads(json.dumps({topology_outputs.KEYS_OUTPUT: {"shop": entry}}))
+    keys = topology_outputs.keys_output({"shop": entry})
+    document = json.loads(json.dumps({topology_outputs.KEYS_OUTPUT: keys}))
 
     wired, older = parse_stack_outputs(document, "prod.json", "prod")
 

@@ -223,19 +223,23 @@ def _protected_replace(entries: dict[str, Any]) -> None:
 
 
 def _missing_adoption(entries: dict[str, Any]) -> None:
-    entries["preview"]["adopt"] = secrets.token_hex(32)  # no such key
+    entries["legacy"] = {"adopt": secrets.token_hex(32)}  # no such key
 
 
 @pytest.mark.parametrize(
     ("refusal", "said"),
-    [(_protected_replace, "marked for protection"), (_missing_adoption, "nothing to adopt")],
+    [
+        (_protected_replace, "keys.production.expiresAt: OpenRouter cannot change expiresAt"),
+        (_missing_adoption, "nothing to adopt"),
+    ],
     ids=["protected-replace", "missing-adoption"],
 )
 def test_an_update_the_preview_refuses_takes_no_step_at_all(
     project: PulumiProject, emulator: Emulator, refusal: Callable[[dict[str, Any]], None], said: str
 ) -> None:
-    """`pulumi up` previews first: a protected replace or an `adopt` of a missing key refuses the
-    whole update, so no earlier step (here a PATCH of another key) runs. The consumer-ordering
+    """`pulumi up` previews first: a replace (refused by the program's guard, ADR 0008) or an
+    `adopt` of a missing key refuses the whole update, so no earlier step (here a PATCH of
+    another key) runs. The consumer-ordering
     model (tests/topology/step_model.py) relies on this, and deploy-stack.yml previews before its
     Automation-API `up`, which would skip the preview."""
     start_sandbox(project, emulator)

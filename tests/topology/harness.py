@@ -44,6 +44,7 @@ COMPONENT_TYPE = "openrouter-keys:index:KeyTopology"
 SECRET_SIG = rpc._special_sig_key
 GET_REPOSITORY = "github:index/getRepository:getRepository"
 GET_PROJECT = "vercel:index/getProject:getProject"
+READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 
 
 def _is_wire_secret(value: object) -> bool:
@@ -131,10 +132,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 
 class TopologyMocks(pulumi.runtime.Mocks):
-    """Engine stand-in: keys get generated secrets; lookups answer with stable fake ids."""
+    """Engine stand-in: keys get generated secrets; lookups answer with stable fake ids; a
+    stack's recorded outputs (what it last deployed) come from `stack_outputs`, by stack name."""
 
-    def __init__(self) -> None:
+    def __init__(self, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.secrets: dict[str, str] = {}
+        self.stack_outputs = dict(stack_outputs or {})
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         inputs = {k: v for k, v in args.inputs.items() if k != "__provider"}
@@ -154,6 +157,10 @@ class TopologyMocks(pulumi.runtime.Mocks):
         return f"{args.name}-id", inputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        if args.token == READ_STACK_OUTPUTS:
+            stack = args.args["name"].rsplit("/", 1)[-1]
+            outputs = self.stack_outputs.get(stack, {})  # none: a stack never deployed
+            return {"name": args.args["name"], "outputs": outputs, "secretOutputNames": []}
         if args.token == GET_REPOSITORY:
             full_name = args.args["fullName"]
             number = int(hashlib.sha256(full_name.casefold().encode()).hexdigest()[:8], 16)
@@ -196,13 +203,17 @@ class ProgramRun:
 
 @contextmanager
 def mocked_runtime(
-    config: Mapping[str, str], secret_keys: Sequence[str], stack: str, record: bool = True
+    config: Mapping[str, str],
+    secret_keys: Sequence[str],
+    stack: str,
+    record: bool = True,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Iterator[tuple[TopologyMocks, RecordingMonitor | pulumi_mocks.MockMonitor]]:
     """Mocks and config for one run; every global is put back afterwards.
 
     `record=False` uses the SDK's own mock monitor (the benchmark: no recording overhead).
     """
-    mocks = TopologyMocks()
+    mocks = TopologyMocks(stack_outputs)
     monitor = RecordingMonitor(mocks) if record else pulumi_mocks.MockMonitor(mocks)
     settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
@@ -214,14 +225,15 @@ def mocked_runtime(
         settings.reset_options()
 
 
-def run_callable(
+def run_callable(  # noqa: PLR0917 - the test harness's own call shape
     program: Callable[[], object],
     config: Mapping[str, str],
     secret_keys: Sequence[str] = (),
     stack: str = "dev",
     record: bool = True,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ProgramRun:
-    with mocked_runtime(config, secret_keys, stack, record) as (mocks, monitor):
+    with mocked_runtime(config, secret_keys, stack, record, stack_outputs) as (mocks, monitor):
         error: BaseException | None = None
         try:
             _sync_await(run_pulumi_func(program))
@@ -251,14 +263,17 @@ def run_program(
     secret_keys: Sequence[str] = (),
     stack: str = "dev",
     record: bool = True,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ProgramRun:
-    """Run `__main__.py` itself, as `pulumi up` would."""
+    """Run `__main__.py` itself, as `pulumi up` would; `stack_outputs` are what each stack
+    last deployed (by stack name; none: never deployed)."""
     return run_callable(
         lambda: runpy.run_path(str(PROGRAM), run_name="__main__"),
         config,
         secret_keys,
         stack,
         record,
+        stack_outputs,
     )
 
 

@@ -19,19 +19,27 @@ step generator):
   resource stays *pending delete* and is deleted first thing in the next update
   (`GeneratePendingDeletes`).
 
+And of the program: before registering anything, the topology guard (topology/guard.py) compares
+the plan with the stack's record (its `keys` output, written only when an update completes) and
+refuses the whole update; the provider's `check` refuses any replace of an existing key. Both can
+be switched off (`guarded=False`) to show what they prevent.
+
 The world: OpenRouter's live keys, and what every consumer slot (a GitHub secret, a Vercel
 variable) holds. Deleting a key that a slot still holds is the violation we look for.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from providers.inputs import INPUTS_BY_NAME, REPLACE_FIELDS, normal_value
-from topology.plan import COMPONENT_TYPE, Plan, SinkPlan
+from topology.guard import guard_problems
+from topology.keys_output import DeployedGeneration, DeployedKey
+from topology.plan import COMPONENT_TYPE, KeyPlan, Plan, SinkPlan
 
 API_KEY_TYPE = "pulumi-python:dynamic/openrouter:ApiKey"
 KEY_FIELDS = (
@@ -80,21 +88,23 @@ def physical_slot(sink: SinkPlan) -> tuple[str | None, ...]:
     )
 
 
+def _desired_key(key: KeyPlan) -> Desired:
+    return Desired(
+        urn=key_urn(key.resource_name),
+        is_key=True,
+        inputs={name: getattr(key, name) for name in KEY_FIELDS},
+        protect=key.protect,
+        aliases=tuple(key_urn(alias) for alias in key.aliases),
+        ignore_changes=key.ignore_changes,
+    )
+
+
 def desired_from_plan(plan: Plan) -> list[Desired]:
-    """What `build()` registers for this plan, in its order (the names are the plan's own)."""
+    """What `build()` registers for this plan, in its order (the names are the plan's own): the
+    wired generation, its sinks, then the older generations, which depend on both."""
     desired: list[Desired] = []
     for topology in plan.all_topologies():
-        for key in topology.keys:
-            desired.append(
-                Desired(
-                    urn=key_urn(key.resource_name),
-                    is_key=True,
-                    inputs={name: getattr(key, name) for name in KEY_FIELDS},
-                    protect=key.protect,
-                    aliases=tuple(key_urn(alias) for alias in key.aliases),
-                    ignore_changes=key.ignore_changes,
-                )
-            )
+        desired += [_desired_key(key) for key in topology.keys if key.wired]
         wired = topology.wired
         for sink in topology.sinks:
             desired.append(
@@ -107,6 +117,7 @@ def desired_from_plan(plan: Plan) -> list[Desired]:
                     refuses_duplicates=not sink.kind.is_github,
                 )
             )
+        desired += [_desired_key(key) for key in topology.keys if not key.wired]
     return desired
 
 
@@ -131,7 +142,7 @@ class World:
     minted: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def mint(self) -> str:
-        key_hash = f"minted-{next(self.minted)}"
+        key_hash = hashlib.sha256(f"minted-{next(self.minted)}".encode()).hexdigest()
         self.live.add(key_hash)
         return key_hash
 
@@ -149,10 +160,12 @@ class World:
 
 @dataclass
 class Stack:
-    """The state: resources by URN, and keys pending delete after an interrupted replace."""
+    """The state: resources by URN, keys pending delete after an interrupted replace, and the
+    stack's record (its `keys` output), rewritten only when an update completes."""
 
     resources: dict[str, Held] = field(default_factory=dict)
     pending_deletes: list[str] = field(default_factory=list)
+    record: dict[str, DeployedKey] = field(default_factory=dict)
 
 
 class Stopped(Exception):  # noqa: N818 - it is what happened to the update, not an error
@@ -171,6 +184,7 @@ class Update:
     stack: Stack
     world: World
     fail_after: int | None = None
+    guarded: bool = True
     steps: list[tuple[str, str]] = field(default_factory=list)
 
     def _step(self, operation: str, urn: str) -> None:
@@ -192,25 +206,27 @@ class Update:
             key_hash = self._new_key_hash(want.inputs)
             self.stack.resources[want.urn] = Held(True, want.inputs, key_hash, want.protect)
             return
-        old = self.stack.resources.pop(old_urn)
+        # The old state stays until the step is done: a stop before it keeps the resource as it
+        # was (the engine records a step's result only when it completes).
+        old = self.stack.resources[old_urn]
         inputs = dict(want.inputs)
         for name in want.ignore_changes:
             inputs[name] = old.inputs.get(name)
         if needs_replace(old.inputs, inputs):
             if old.protect and want.protect:
-                self.stack.resources[old_urn] = old
                 raise Refused(f"{old_urn} is protected: cannot replace")
-            if inputs.get("adopt") is not None and inputs["adopt"] == old.inputs.get("adopt"):
-                # The provider's check refuses it (providers/inputs.py, readoption_failure).
-                self.stack.resources[old_urn] = old
-                raise Refused(f"{old_urn}: a replace would adopt {inputs['adopt']} again")
+            if self.guarded:
+                # The provider's check refuses any replace (providers/inputs.py).
+                raise Refused(f"{old_urn}: check refuses a replace")
             self._step("replace", want.urn)
+            del self.stack.resources[old_urn]
             key_hash = self._new_key_hash(inputs)
             self.stack.resources[want.urn] = Held(True, inputs, key_hash, want.protect)
             self.stack.pending_deletes.append(old.hash or "")
             return
         changed = inputs != dict(old.inputs) or old.protect != want.protect
         self._step("update" if changed else "same", want.urn)
+        del self.stack.resources[old_urn]
         self.stack.resources[want.urn] = replace(old, inputs=inputs, protect=want.protect)
 
     def _sink(self, want: Desired, values: Mapping[str, str]) -> None:
@@ -290,27 +306,70 @@ def needs_replace(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
 
 
 def apply(
-    stack: Stack, world: World, plan: Plan, fail_after: int | None = None
+    stack: Stack,
+    world: World,
+    plan: Plan,
+    fail_after: int | None = None,
+    *,
+    guarded: bool = True,
 ) -> tuple[list[tuple[str, str]], str | None]:
     """Run one `pulumi up` of `plan`; returns its steps and why it stopped (None: it completed).
 
-    The preview runs first on copies; if it is refused, nothing happens (no steps).
+    The program's guard runs first, then the preview on copies; if either refuses, nothing
+    happens (no steps). A completed update rewrites the stack's record.
     """
+    if guarded:
+        problems = guard_problems(stack.record, plan)
+        if problems:
+            return [], "guard: " + " | ".join(problem.render() for problem in problems)
     desired = desired_from_plan(plan)
     rehearsal = Update(
         Stack(dict(stack.resources), list(stack.pending_deletes)),
         World(live=set(world.live), slots=dict(world.slots)),
+        guarded=guarded,
     )
     try:
         rehearsal.run(desired)
     except Refused as refused:
         return [], str(refused)
-    update = Update(stack, world, fail_after)
+    update = Update(stack, world, fail_after, guarded=guarded)
     try:
         update.run(desired)
     except Stopped as stopped:
         return update.steps, str(stopped)
+    stack.record = record_of(stack, plan)
     return update.steps, None
+
+
+def _recorded(held: Held, key: KeyPlan) -> DeployedGeneration:
+    fixed = {
+        INPUTS_BY_NAME[name].setting: held.inputs[name]
+        for name in sorted(REPLACE_FIELDS)
+        if held.inputs.get(name) is not None
+    }
+    return DeployedGeneration(
+        hash=held.hash or "", label="", name=key.name, rotation=key.generation, fixed=fixed
+    )
+
+
+def record_of(stack: Stack, plan: Plan) -> dict[str, DeployedKey]:
+    """What topology/outputs.py writes after a completed update of `plan`."""
+    record = {}
+    for topology in plan.topologies:
+        wired = next(key for key in topology.keys if key.wired)
+        retiring = tuple(
+            _recorded(stack.resources[key_urn(key.resource_name)], key)
+            for key in topology.keys
+            if not key.wired
+        )
+        record[topology.component] = DeployedKey(
+            **_recorded(stack.resources[key_urn(wired.resource_name)], wired).model_dump(),
+            generation=wired.position,
+            consumers=topology.consumers,
+            protect=wired.protect,
+            retiring=retiring,
+        )
+    return record
 
 
 def converged(stack: Stack, world: World, plan: Plan) -> list[str]:

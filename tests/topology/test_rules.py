@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.support.sentinel import make_sentinel
@@ -244,24 +244,66 @@ def starting_config(owners: list[int | None]) -> Config:
     return config
 
 
+def unretired_deletions(record: dict[str, Any], live_before: set[str], world: World) -> list[str]:
+    """Keys an update deleted that its record showed as wired and protected or held."""
+    found = []
+    for key_id, deployed in record.items():
+        if deployed.hash in live_before - world.live and (
+            deployed.consumers or deployed.protect is not False
+        ):
+            found.append(f"deleted keys.{key_id} ({deployed.hash}), wired and protected or held")
+    return found
+
+
+def unprotected_key_ids(stack: Stack, world: World, plan: Plan) -> list[str]:
+    """Key ids that stay protected (record and plan agree) with no live, protected generation
+    in state: a generation may lose protection only once its successor holds the consumers,
+    whatever failed in between (issue 9, case 2)."""
+    found = []
+    for topology in plan.topologies:
+        deployed = stack.record.get(topology.component)
+        wants = any(key.protect for key in topology.keys)
+        if deployed is None or not deployed.protect or not wants:
+            continue
+        guarded = [
+            held
+            for urn, held in stack.resources.items()
+            if held.is_key and held.protect and held.hash in world.live
+            and urn.rsplit("::", 1)[1].split("@")[0] == topology.component
+        ]
+        if not guarded:
+            found.append(f"keys.{topology.component} has no live, protected generation")
+    return found
+
+
 def walk(
     owners: list[int | None], edits: list[Edit], faults: list[int | None] | None = None
 ) -> tuple[World, list[str]]:
-    """Deploy the starting config, then apply each edit and one update.
+    """Deploy the starting config, then apply each edit and one update. An edit the program
+    refuses is taken back, as a user would after reading the refusal.
 
     Returns the world and what went wrong (empty: nothing).
     """
     config, stack, world = starting_config(owners), Stack(), fresh_world()
     found: list[str] = []
     for number, edit in enumerate([lambda c, s: None, *edits]):
+        accepted = copy.deepcopy(config)
         edit(config, stack)
         plan = config.plan()
         if plan is None:  # refused before any resource: the program registers nothing
+            config = accepted
             continue
         fault = faults[number - 1] if faults and 0 < number <= len(faults) else None
+        record, live_before = dict(stack.record), set(world.live)
         _, stopped = apply(stack, world, plan, fail_after=fault)
+        if stopped is not None and stopped.startswith("guard: "):
+            event("refused by the guard")
+            config = accepted
+            continue
         found += world.violations
         world.violations.clear()
+        found += unretired_deletions(record, live_before, world)
+        found += unprotected_key_ids(stack, world, plan)
         if stopped is None:
             found += converged(stack, world, plan)
     return world, found
@@ -333,10 +375,12 @@ def test_adding_a_generation_creates_one_key_and_updates_the_consumers_then_drop
     steps, stopped = apply(stack, world, planned(config))
     assert stopped is None
     assert [s for s in steps if s[0] != "same"] == [
-        ("update", key_urn("production@2025-10-28")),  # the same key, renamed ...-2025-10-28
         ("create", key_urn("production@2025-11-28")),
         ("update", GITHUB_SINK),
         ("update", VERCEL_SINK),
+        # The same key, renamed ...-2025-10-28 and unprotected only once its successor holds
+        # every consumer (issue 9, case 2).
+        ("update", key_urn("production@2025-10-28")),
     ]
     assert stack.resources[key_urn("production@2025-10-28")].hash == original
     newest = stack.resources[key_urn("production@2025-11-28")].hash
@@ -366,23 +410,49 @@ def test_the_wired_generation_is_protected_and_older_ones_are_not():
     assert [k.aliases for k in topology.keys] == [("production",), ()]
 
 
-def test_rotating_in_one_edit_is_refused_by_protection_before_any_step():
-    # `[a]` -> `[b]` would delete the protected, wired `a`: the preview fails, so `pulumi up`
-    # takes no step (checked against the real engine in tests/e2e).
+@pytest.mark.parametrize("guarded", [True, False])
+def test_rotating_in_one_edit_is_refused_before_any_step(guarded):
+    # `[a]` -> `[b]` would delete the wired `a` that every consumer holds: the program's guard
+    # refuses it in its own words; without it, the engine's protection does, generically
+    # (both checked against the real engine in tests/e2e).
     config, stack, world = Config(), Stack(), fresh_world()
     plain_production(config)
     config.keys["production"]["rotations"] = ["2025-10-28"]
     apply(stack, world, planned(config))
     before = (dict(stack.resources), dict(world.slots), set(world.live))
     config.keys["production"]["rotations"] = ["2025-11-28"]
-    steps, stopped = apply(stack, world, planned(config))
-    assert stopped == f"{key_urn('production@2025-10-28')} is protected: cannot delete"
+    steps, stopped = apply(stack, world, planned(config), guarded=guarded)
+    assert stopped is not None
+    if guarded:
+        assert stopped.startswith(
+            "guard: keys.production.rotations: the change deletes generation '2025-10-28' of"
+            " keys.production"
+        )
+        assert "rotations: ['2025-10-28', '2025-11-28']" in stopped
+    else:
+        assert stopped == f"{key_urn('production@2025-10-28')} is protected: cannot delete"
     assert steps == []
     assert (dict(stack.resources), dict(world.slots), set(world.live)) == before
     assert world.violations == []
 
 
-def test_a_replacement_updates_every_consumer_before_the_old_key_is_deleted():
+def test_a_replacement_is_refused_before_any_step_even_for_an_unprotected_key():
+    # Issue 9, case 3: a new `expiresAt` belongs to a new generation.
+    config, stack, world = Config(), Stack(), fresh_world()
+    plain_production(config)
+    config.protect_keys = False
+    apply(stack, world, planned(config))
+    config.keys["production"]["expiresAt"] = "2028-01-01T00:00:00Z"
+    steps, stopped = apply(stack, world, planned(config))
+    assert steps == []
+    assert stopped is not None
+    assert stopped.startswith("guard: keys.production.expiresAt: OpenRouter cannot change")
+    # The provider's own check refuses it too, for a stack the guard cannot judge.
+    steps, stopped = apply(Stack(dict(stack.resources)), world, planned(config))
+    assert (steps, stopped) == ([], f"{key_urn('production')}: check refuses a replace")
+
+
+def test_without_the_guard_the_engine_replaces_consumers_first_then_deletes_the_key():
     config, stack, world = Config(), Stack(), fresh_world()
     plain_production(config)
     config.protect_keys = False
@@ -390,7 +460,7 @@ def test_a_replacement_updates_every_consumer_before_the_old_key_is_deleted():
     old = stack.resources[key_urn("production")].hash
 
     config.keys["production"]["expiresAt"] = "2028-01-01T00:00:00Z"
-    steps, stopped = apply(stack, world, planned(config))
+    steps, stopped = apply(stack, world, planned(config), guarded=False)
     assert stopped is None
     assert steps == [
         ("replace", key_urn("production")),
@@ -435,9 +505,21 @@ def test_adding_rotations_keeps_the_existing_key_only_thanks_to_the_alias(aliase
     original = stack.resources[key_urn("production")].hash
     config.keys["production"]["rotations"] = ["2025-10-28", "2025-11-28"]
     plan = planned(config)
-    apply(stack, world, plan if aliased else without(plan, "aliases"))
+    apply(stack, world, plan if aliased else without(plan, "aliases"), guarded=False)
     assert (original in world.live) is aliased
     assert world.violations == []
+
+
+def test_without_the_alias_the_guard_refuses_what_would_delete_the_key():
+    config, stack, world = Config(), Stack(), fresh_world()
+    plain_production(config)
+    config.protect_keys = False
+    apply(stack, world, planned(config))
+    config.keys["production"]["rotations"] = ["2025-10-28", "2025-11-28"]
+    steps, stopped = apply(stack, world, without(planned(config), "aliases"))
+    assert steps == []
+    assert stopped is not None
+    assert "the change deletes keys.production" in stopped
 
 
 @pytest.mark.parametrize("ignored", [True, False])
@@ -453,7 +535,9 @@ def test_a_stale_adopt_left_after_retiring_the_adopted_generation(ignored):
     apply(stack, world, planned(config))
     config.keys["production"]["rotations"] = ["2026-01-05"]  # `adopt` forgotten in the file
     plan = planned(config)
-    _, stopped = apply(stack, world, plan if ignored else without(plan, "ignore_changes"))
+    _, stopped = apply(
+        stack, world, plan if ignored else without(plan, "ignore_changes"), guarded=False
+    )
     assert stopped is None
     assert UNMANAGED[0] not in world.live
     if ignored:
@@ -465,17 +549,21 @@ def test_a_stale_adopt_left_after_retiring_the_adopted_generation(ignored):
 
 
 def test_an_interrupted_replace_leaves_a_window_the_next_update_opens_first():
-    """A documented limit of the engine (ADR 0003): pending deletes run before anything else."""
+    """A limit of the engine (ADR 0003): pending deletes run before anything else. The guard
+    closes it by never replacing a key; without the guard, it opens."""
     config, stack, world = Config(), Stack(), fresh_world()
     plain_production(config)
     config.protect_keys = False
     apply(stack, world, planned(config))
     old = stack.resources[key_urn("production")].hash
     config.keys["production"]["expiresAt"] = "2028-01-01T00:00:00Z"
-    _, stopped = apply(stack, world, planned(config), fail_after=2)  # one sink updated
+    steps, stopped = apply(stack, world, planned(config), fail_after=2)
+    assert (steps, stack.pending_deletes) == ([], [])  # refused: nothing to interrupt
+    assert stopped is not None
+    _, stopped = apply(stack, world, planned(config), fail_after=2, guarded=False)
     assert stopped is not None
     assert stack.pending_deletes == [old]
-    apply(stack, world, planned(config))
+    apply(stack, world, planned(config), guarded=False)
     assert world.violations == [f"deleted {old} while {VERCEL_SLOT_NAME} held it"]
 
 

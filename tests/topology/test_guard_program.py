@@ -1,0 +1,169 @@
+"""The guard as the program runs it: before anything is registered, from the stack's own record
+(read through the engine's `readStackOutputs`, mocked here), and with one request to OpenRouter
+when the change deletes a key."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from typing import Any
+
+import pytest
+
+from tests.support.sentinel import assert_absent, make_sentinel
+from tests.topology.harness import namespaced, run_program
+from topology.deployed import READ_STACK_OUTPUTS, Deployment
+from topology.guard import TopologyGuardError
+from topology.load import RawConfig, guard, validate
+
+MANAGEMENT = "openrouter-keys:managementKey"
+load_module = importlib.import_module("topology.load")  # the package's `load` is the function
+
+
+def config_of(keys: dict[str, Any], management_key: str, **more: Any) -> dict[str, Any]:
+    values = {"keys": json.dumps(keys), "managementKey": management_key, "github:owner": "f8ai"}
+    values.update(more)
+    return namespaced(values)
+
+
+def deploy(keys: dict[str, Any], management_key: str) -> dict[str, Any]:
+    run = run_program(config_of(keys, management_key), [MANAGEMENT], stack="prod")
+    assert run.error is None, run.error
+    return run.outputs
+
+
+def test_removing_a_held_key_registers_nothing_and_says_why(monkeypatch):
+    management_key = make_sentinel()
+    keys = {"shop": {"github": [{"repository": "shop"}]}, "ci": {"limit": 1}}
+    recorded = deploy(keys, management_key)
+    asked: list[str] = []
+    monkeypatch.setattr(load_module, "management_key_refusal", lambda t: asked.append("x"))
+
+    run = run_program(
+        config_of({"ci": {"limit": 1}}, management_key),
+        [MANAGEMENT],
+        stack="prod",
+        stack_outputs={"prod": recorded},
+    )
+
+    assert isinstance(run.error, TopologyGuardError)
+    assert [p.path for p in run.error.problems] == ["keys.shop"]
+    assert run.registrations == []
+    assert [i.token for i in run.invocations] == [READ_STACK_OUTPUTS]
+    assert asked == []  # refused before asking OpenRouter anything
+    assert_absent(management_key, str(run.error))
+
+
+def test_an_allowed_deletion_asks_openrouter_once_and_a_refusal_stops_it(monkeypatch):
+    management_key = make_sentinel()
+    recorded = deploy({"ci": {"limit": 1}, "old": {"limit": 1, "protect": False}}, management_key)
+    said = "OpenRouter rejected the management key (...) with 401 [management-key-invalid]"
+    monkeypatch.setattr(load_module, "management_key_refusal", lambda topology: said)
+
+    run = run_program(
+        config_of({"ci": {"limit": 1}}, management_key),
+        [MANAGEMENT],
+        stack="prod",
+        stack_outputs={"prod": recorded},
+    )
+
+    assert isinstance(run.error, TopologyGuardError)
+    (problem,) = run.error.problems
+    assert problem.path == "managementKey"
+    assert problem.message == f"the change deletes a key, and the management key cannot: {said}"
+    assert run.registrations == []
+
+
+def test_a_change_without_deletions_asks_openrouter_nothing(monkeypatch):
+    management_key = make_sentinel()
+    recorded = deploy({"ci": {"limit": 1}}, management_key)
+    monkeypatch.setattr(load_module, "management_key_refusal", lambda t: pytest.fail("asked"))
+    run = run_program(
+        config_of({"ci": {"limit": 2}, "new": {}}, management_key),
+        [MANAGEMENT],
+        stack="prod",
+        stack_outputs={"prod": recorded},
+    )
+    assert run.error is None
+
+
+def raw(keys: dict[str, Any]) -> RawConfig:
+    return RawConfig(
+        keys=json.dumps(keys),
+        management_key="sk-or-v1-" + "0" * 8,
+        management_key_is_secret=True,
+    )
+
+
+def test_other_stacks_are_read_only_for_a_key_adopted_anew(tmp_path):
+    for stack in ("dev", "prod", "staging"):
+        (tmp_path / f"Pulumi.{stack}.yaml").write_text("config: {}\n")
+    read: list[str] = []
+
+    def reader(stack: str) -> dict[str, Any]:
+        read.append(stack)
+        return {}
+
+    guard(validate(raw({"ci": {}}), "prod", {}), reader, tmp_path)
+    assert read == ["prod"]
+    read.clear()
+    guard(validate(raw({"legacy": {"adopt": "a" * 64}}), "prod", {}), reader, tmp_path)
+    assert read == ["prod", "dev", "staging"]
+
+
+def test_a_key_another_stack_manages_cannot_be_adopted(tmp_path):
+    (tmp_path / "Pulumi.staging.yaml").write_text("config: {}\n")
+    management_key = make_sentinel()
+    staging = deploy({"agents": {"limit": 1}}, management_key)
+    theirs = staging["keys"]["agents"]["hash"]
+
+    def reader(stack: str) -> dict[str, Any]:
+        return staging if stack == "staging" else {}
+
+    with pytest.raises(TopologyGuardError) as refused:
+        guard(validate(raw({"legacy": {"adopt": theirs}}), "prod", {}), reader, tmp_path)
+    assert "already managed by stack 'staging' as keys.agents" in str(refused.value)
+
+
+def test_an_unreadable_record_refuses_the_whole_update():
+    def reader(_stack: str) -> dict[str, Any]:
+        raise RuntimeError("backend said no")
+
+    with pytest.raises(TopologyGuardError) as refused:
+        guard(validate(raw({"ci": {}}), "prod", {}), reader, ask_api=lambda t: None)
+    assert "what stack prod last deployed could not be read (RuntimeError: backend said no)" in (
+        str(refused.value)
+    )
+
+
+def test_a_malformed_record_names_its_json_path():
+    with pytest.raises(TopologyGuardError) as refused:
+        guard(
+            validate(raw({"ci": {}}), "prod", {}),
+            lambda _s: {"keys": {"ci": {"hash": "", "label": "x", "name": "n"}}},
+        )
+    assert "keys.ci.hash" in str(refused.value)
+
+
+def test_the_real_check_before_a_deletion_asks_get_key(emulator, management_key):
+    topology = validate(raw({"ci": {}}), "prod", {})
+    wrong = emulator.seed_key(name="not-a-management-key").secret
+    regular = load_module.Topology(
+        **{
+            **topology.__dict__,
+            "management_key": load_module.Secret(wrong),
+            "api_base_url": emulator.api_base_url,
+        }
+    )
+    said = load_module.management_key_refusal(regular)
+    assert said is not None
+    assert said.endswith("[management-key-not-management]")
+    assert_absent(wrong, said)
+    right = load_module.Topology(
+        **{**regular.__dict__, "management_key": load_module.Secret(management_key)}
+    )
+    assert load_module.management_key_refusal(right) is None
+
+
+def test_deployments_of_other_stacks_that_were_never_deployed_manage_nothing():
+    assert Deployment("x", {}).keys == {}

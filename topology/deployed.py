@@ -1,0 +1,104 @@
+"""What a stack last deployed, read back from its own `keys` output before anything is registered.
+
+The engine's builtin `pulumi:pulumi:readStackOutputs` invoke (what a `StackReference` uses)
+returns a stack's outputs as its last successful update recorded them. Outputs are written only
+when every key and sink of an update succeeded (topology/outputs.py), so this is what the stack
+is known to hold, even after an update that stopped part way (docs/adr/0008-topology-guard.md).
+This module is the program's only read of a stack's record; topology/guard.py judges it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import pulumi
+from pulumi.runtime import invoke
+
+from topology.keys_output import KEYS_OUTPUT, DeployedKey, KeysOutputError, parse_keys_output
+from topology.rules import Problem
+
+READ_STACK_OUTPUTS: Final = "pulumi:pulumi:readStackOutputs"
+STACK_FILE_PREFIX: Final = "Pulumi."
+STACK_FILE_SUFFIX: Final = ".yaml"
+DEFAULT_ORGANIZATION: Final = "organization"
+"""What a file backend calls the organization of every stack."""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What one stack deployed: its keys by id (empty for a stack never deployed)."""
+
+    stack: str
+    keys: Mapping[str, DeployedKey]
+
+
+OutputsReader = Callable[[str], Mapping[str, Any]]
+"""Stack name -> that stack's outputs, or raises; `read_outputs` is the real one."""
+
+
+class DeploymentUnreadableError(Exception):
+    """The stack's record could not be read or parsed; the text says why, without values."""
+
+
+def qualified_name(stack: str) -> str:
+    """`organization/openrouter-keys/<stack>`: how the engine names a stack to read."""
+    organization = pulumi.get_organization() or DEFAULT_ORGANIZATION
+    return f"{organization}/{pulumi.get_project()}/{stack}"
+
+
+def read_outputs(stack: str) -> Mapping[str, Any]:
+    """The last recorded outputs of `stack` in this backend (secret outputs decrypted)."""
+    result = invoke(READ_STACK_OUTPUTS, {"name": qualified_name(stack)})
+    value = result.value if isinstance(result.value, Mapping) else {}
+    outputs = value.get("outputs")
+    return outputs if isinstance(outputs, Mapping) else {}
+
+
+def deployment_of(stack: str, read: OutputsReader = read_outputs) -> Deployment:
+    """What `stack` deployed, or `DeploymentUnreadableError` (the guard then refuses to go on)."""
+    try:
+        outputs = read(stack)
+    except Exception as error:  # any backend or engine failure: the guard cannot judge
+        raise DeploymentUnreadableError(f"{type(error).__name__}: {error}") from None
+    try:
+        return Deployment(stack, parse_keys_output(outputs.get(KEYS_OUTPUT)))
+    except KeysOutputError as error:
+        raise DeploymentUnreadableError(str(error)) from None
+
+
+def unreadable_problem(stack: str, cause: str) -> Problem:
+    return Problem(
+        KEYS_OUTPUT,
+        f"what stack {stack} last deployed could not be read ({cause}), so the program cannot"
+        " tell which keys this change would delete; allowed: an update whose effect on live keys"
+        " is known.",
+        "run it again; if it persists, check the backend (`pulumi stack output --json`), and see"
+        " docs/troubleshooting.md#the-topology-guard.",
+    )
+
+
+def stack_names(stack_dir: Path) -> list[str]:
+    """The stacks of this project, from their files (`stacks/Pulumi.<stack>.yaml`)."""
+    if not stack_dir.is_dir():
+        return []
+    return sorted(
+        path.name[len(STACK_FILE_PREFIX) : -len(STACK_FILE_SUFFIX)]
+        for path in stack_dir.glob(f"{STACK_FILE_PREFIX}*{STACK_FILE_SUFFIX}")
+    )
+
+
+def other_deployments(
+    stacks: Iterable[str], read: OutputsReader = read_outputs
+) -> list[Deployment]:
+    """What the other stacks deployed; one that was never deployed, or cannot be read, manages
+    nothing this program could know of (its own guard protects it)."""
+    found = []
+    for stack in stacks:
+        try:
+            found.append(deployment_of(stack, read))
+        except DeploymentUnreadableError:
+            continue
+    return found

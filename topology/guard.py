@@ -1,0 +1,363 @@
+"""The topology guard: no change may delete a live key by mistake (docs/adr/0008-topology-guard.md).
+
+Before anything is registered, the desired plan is compared with what this stack last deployed
+(its own `keys` output, topology/deployed.py). A change is refused, in this project's own words,
+with the documented way to do it on purpose, when it would:
+
+- remove every key at once (a misspelt or emptied `keys`);
+- remove a key id that consumers hold or that is protected;
+- remove the generation that holds a key id's consumers, or its only protected one (a rotation
+  done in one edit);
+- replace a key (a new value of a setting OpenRouter cannot change in place);
+- give a new key the OpenRouter name another key of this stack still carries;
+- adopt a key that this stack or another stack of the project already manages.
+
+Every rule is a pure function of the previous record and the plan, so they are tested over edit
+sequences without an engine; the provider's own `check` refuses a replace too, for what the
+record cannot show (a stack recorded by an earlier version).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from providers import INPUTS_BY_NAME, REPLACE_FIELDS, replacing_changes, shown
+from topology.deployed import Deployment
+from topology.keys_output import DeployedGeneration, DeployedKey
+from topology.plan import KeyPlan, Plan, TopologyPlan, key_path
+from topology.rules import Problem, consumers_phrase
+
+RUNBOOK = "docs/runbooks.md"
+_SETTING_TO_INPUT = {INPUTS_BY_NAME[name].setting: name for name in REPLACE_FIELDS}
+
+
+class TopologyGuardError(pulumi.RunError):
+    """The change would delete a live key; raised before any resource is registered."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        noun = "change" if count == 1 else "changes"
+        lines = [
+            f"The stack config asks for {count} {noun} that would delete a live key; nothing was"
+            " created, changed or deleted:",
+            *(f"  {n}. {problem.render()}" for n, problem in enumerate(self.problems, start=1)),
+        ]
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """A live generation the change would delete at the end of the update."""
+
+    key_id: str
+    generation: DeployedGeneration
+    deployed: DeployedKey
+    """The key id's record (its consumers and protection)."""
+
+    @property
+    def is_wired(self) -> bool:
+        return self.generation.hash == self.deployed.hash
+
+
+# --- matching the record to the plan ----------------------------------------------------------
+
+
+def _claims(plan: TopologyPlan) -> dict[str, KeyPlan]:
+    """Resource name -> the generation that keeps it: by its own name or an alias of it."""
+    claimed: dict[str, KeyPlan] = {}
+    for key in plan.keys:
+        claimed[key.resource_name] = key
+        for alias in key.aliases:
+            claimed.setdefault(alias, key)
+    return claimed
+
+
+def deletions(previous: Mapping[str, DeployedKey], plan: Plan) -> list[Deletion]:
+    """Every live generation this plan no longer registers, in record order."""
+    desired = {topology.component: _claims(topology) for topology in plan.topologies}
+    found = []
+    for key_id, deployed in previous.items():
+        kept = desired.get(key_id, {})
+        for generation in deployed.generations:
+            if generation.resource_name(key_id) not in kept:
+                found.append(Deletion(key_id, generation, deployed))
+    return found
+
+
+def _short(hash_: str) -> str:
+    return hash_[:12]
+
+
+def _shown_key(deployed: DeployedGeneration) -> str:
+    return f"{deployed.name!r} (hash {_short(deployed.hash)}...)"
+
+
+def _held_by(deployed: DeployedKey) -> str:
+    return f"{consumers_phrase(len(deployed.consumers))} ({'; '.join(deployed.consumers)})"
+
+
+# --- the rules --------------------------------------------------------------------------------
+
+
+def all_keys_removed(previous: Mapping[str, DeployedKey], plan: Plan) -> list[Problem]:
+    if not previous or plan.topologies:
+        return []
+    listed = ", ".join(f"keys.{key_id} {_shown_key(key)}" for key_id, key in previous.items())
+    return [
+        Problem(
+            "openrouter-keys:keys",
+            f"the stack config declares no keys, but this stack manages {len(previous)}:"
+            f" {listed}; the change would delete every one of them; allowed: removing keys one"
+            " at a time, as the runbook says.",
+            "if `openrouter-keys:keys` is misspelt, moved or emptied by mistake, restore it; to"
+            " retire every key of this stack on purpose, run `pulumi destroy` (protected keys"
+            f" first need `protect: false` and a `pulumi up`; {RUNBOOK}#retire-every-key).",
+        )
+    ]
+
+
+def removed_key_problems(deletions_: Sequence[Deletion], plan: Plan) -> list[Problem]:
+    """A key id removed whole: its consumers must have moved off it, and it must be unprotected."""
+    declared = {topology.component for topology in plan.topologies}
+    problems = []
+    for deletion in deletions_:
+        key_id, deployed = deletion.key_id, deletion.deployed
+        if key_id in declared or not deletion.is_wired:
+            continue
+        why = _why_held(deployed)
+        if why is None:
+            continue
+        problems.append(
+            Problem(
+                key_path(key_id),
+                f"removing {key_path(key_id)} deletes key {_shown_key(deployed)}, which {why};"
+                " allowed: removing a key that nothing holds and nothing protects.",
+                f"retire it in two reviewed steps: first remove its `github` and `vercel` entries"
+                f" and set `protect: false` on it, and run `pulumi up` (the key stays, held by"
+                f" nothing); then remove {key_path(key_id)} and run `pulumi up` again"
+                f" ({RUNBOOK}#retire-a-key).",
+            )
+        )
+    return problems
+
+
+def _why_held(deployed: DeployedKey) -> str | None:
+    if deployed.consumers:
+        return f"{_held_by(deployed)} still hold"
+    if deployed.protect is None:
+        return (
+            "was deployed by an earlier version that did not record its protection (so it is"
+            " taken as protected)"
+        )
+    if deployed.protect:
+        return "is protected"
+    return None
+
+
+def wired_generation_problems(deletions_: Sequence[Deletion], plan: Plan) -> list[Problem]:
+    """A kept key id losing the generation its consumers hold (a rotation done in one edit)."""
+    by_id = {topology.component: topology for topology in plan.topologies}
+    problems = []
+    for deletion in deletions_:
+        topology = by_id.get(deletion.key_id)
+        if topology is None or not deletion.is_wired:
+            continue
+        why = _why_held(deletion.deployed)
+        if why is None:
+            continue
+        problems.append(_wired_removed(deletion, topology, why))
+    return problems
+
+
+def _wired_removed(deletion: Deletion, topology: TopologyPlan, why: str) -> Problem:
+    key_id, deployed = deletion.key_id, deletion.deployed
+    old = deployed.rotation
+    labels = [key.generation for key in topology.keys if key.generation is not None]
+    if old is not None and not labels:
+        fix = (
+            "keep `rotations`, listing the generations to keep: removing it mints a new key and"
+            f" deletes every generation ({RUNBOOK}#rotate-a-key)"
+        )
+    else:
+        new = labels[-1] if labels else "<new>"
+        first = old or "<the current key>"
+        fix = (
+            f"rotate in two reviewed steps: list both generations, oldest first (rotations:"
+            f" ['{first}', '{new}']) and run `pulumi up` (the new key is created and every"
+            f" consumer moves to it); once every deployment has the new key, remove '{first}'"
+            f" and run `pulumi up` again ({RUNBOOK}#rotate-a-key)"
+        )
+    where = f"{key_path(key_id)}.rotations" if topology.keys[0].generation else key_path(key_id)
+    generation = f"generation {old!r} of " if old else ""
+    return Problem(
+        where,
+        f"the change deletes {generation}{key_path(key_id)}, key {_shown_key(deployed)}, which"
+        f" {why}, in the same update that creates its successor; allowed: retiring a generation"
+        " only after its successor holds the consumers.",
+        f"{fix}.",
+    )
+
+
+def replace_problems(previous: Mapping[str, DeployedKey], plan: Plan) -> list[Problem]:
+    """A kept generation whose replace-forcing setting changes would be replaced: refused."""
+    problems = []
+    for topology in plan.topologies:
+        deployed = previous.get(topology.component)
+        if deployed is None or deployed.protect is None:
+            continue  # new, or recorded before `fixed` existed: the provider's check judges it
+        claims = _claims(topology)
+        for generation in deployed.generations:
+            key = claims.get(generation.resource_name(topology.component))
+            if key is None:
+                continue
+            replaced = _replaced_settings(generation, key)
+            if replaced:
+                problems.append(_replace_problem(topology, deployed, generation, replaced[0]))
+    return problems
+
+
+def _replaced_settings(generation: DeployedGeneration, key: KeyPlan) -> tuple[str, ...]:
+    before = {_SETTING_TO_INPUT[setting]: value for setting, value in generation.fixed.items()}
+    news: dict[str, Any] = dict(before)
+    for name in REPLACE_FIELDS:
+        if name in key.ignore_changes:
+            continue  # the engine puts the old value back: no change
+        value = getattr(key, name)
+        if value is None:
+            news.pop(name, None)
+        else:
+            news[name] = value
+    return replacing_changes(before, news)
+
+
+def _replace_problem(
+    topology: TopologyPlan, deployed: DeployedKey, generation: DeployedGeneration, name: str
+) -> Problem:
+    setting = INPUTS_BY_NAME[name].setting
+    where = f"{key_path(topology.component)}.{setting}"
+    holders = (
+        f"{_held_by(deployed)} still hold it"
+        if generation.hash == deployed.hash and deployed.consumers
+        else "deployments may still hold it"
+    )
+    if name == "adopt":
+        fix = (
+            "declare the key to adopt under a new key id, and retire"
+            f" {key_path(topology.component)} as the runbook says ({RUNBOOK}#retire-a-key)"
+        )
+    else:
+        current = generation.rotation or "<a label for the current key>"
+        fix = (
+            f"keep {setting} as it was and add a generation that carries the new value:"
+            f" rotations: ['{current}', '<a label for the new key>'] (the first label keeps the"
+            f" current key); once every deployment has the new key, remove '{current}'"
+            f" ({RUNBOOK}#rotate-a-key)"
+        )
+    return Problem(
+        where,
+        f"OpenRouter cannot change {setting} in place, so the change would replace key"
+        f" {_shown_key(generation)}: a new key, and this one deleted at the end of the update"
+        f" while {holders}; allowed: a new value of {setting} on a new generation only.",
+        f"{fix}.",
+    )
+
+
+def name_problems(previous: Mapping[str, DeployedKey], plan: Plan) -> list[Problem]:
+    """A new key may not take an OpenRouter name that a live key of this stack still carries."""
+    carried = {
+        generation.name: (key_id, generation)
+        for key_id, deployed in previous.items()
+        for generation in deployed.generations
+    }
+    problems = []
+    for topology in plan.topologies:
+        known = previous.get(topology.component)
+        kept = {g.resource_name(topology.component) for g in (known.generations if known else ())}
+        for key in topology.keys:
+            if key.resource_name in kept or set(key.aliases) & kept:
+                continue
+            holder = carried.get(key.name)
+            if holder is None:
+                continue
+            other_id, other = holder
+            problems.append(
+                Problem(
+                    f"{key_path(topology.component)}.name",
+                    f"the new key's OpenRouter name {shown(key.name)} is still carried by"
+                    f" {key_path(other_id)}, key {_shown_key(other)}, in the same update; an"
+                    " interrupted create is cleaned up by name, so one could delete the other;"
+                    " allowed: a name no live key of this stack carries.",
+                    "rename or retire the other key in one `pulumi up`, then create this one in"
+                    " the next.",
+                )
+            )
+    return problems
+
+
+def new_adoptions(previous: Mapping[str, DeployedKey], plan: Plan) -> list[tuple[str, str]]:
+    """(key id, hash) of every key this plan adopts anew (its resource is not in the record)."""
+    found = []
+    for topology in plan.topologies:
+        known = previous.get(topology.component)
+        kept = {g.resource_name(topology.component) for g in (known.generations if known else ())}
+        for key in topology.keys:
+            new = key.resource_name not in kept and not set(key.aliases) & kept
+            if key.adopt is not None and new:
+                found.append((topology.component, key.adopt))
+    return found
+
+
+def adoption_problems(
+    adoptions: Iterable[tuple[str, str]],
+    previous: Mapping[str, DeployedKey],
+    stack: str,
+    others: Iterable[Deployment],
+) -> list[Problem]:
+    """An adopted key must not be one this stack or another stack of the project manages:
+    removing either resource would delete the key under the other."""
+    owners: dict[str, tuple[str, str]] = {}
+    for deployment in [Deployment(stack, previous), *others]:
+        for key_id, deployed in deployment.keys.items():
+            for generation in deployed.generations:
+                owners.setdefault(generation.hash, (deployment.stack, key_id))
+    problems = []
+    for key_id, hash_ in adoptions:
+        owner = owners.get(hash_)
+        if owner is None:
+            continue
+        owner_stack, owner_id = owner
+        where = "this stack" if owner_stack == stack else f"stack {owner_stack!r}"
+        problems.append(
+            Problem(
+                f"{key_path(key_id)}.adopt",
+                f"hash {shown(hash_)} is already managed by {where} as {key_path(owner_id)}; two"
+                " resources on one key means removing either deletes it under the other; allowed:"
+                " adopting a key no stack of this project manages.",
+                f"remove `adopt` from {key_path(key_id)}; to move a key between key ids or"
+                f" stacks, follow {RUNBOOK}#move-a-key.",
+            )
+        )
+    return problems
+
+
+def guard_problems(
+    previous: Mapping[str, DeployedKey],
+    plan: Plan,
+    others: Iterable[Deployment] = (),
+) -> list[Problem]:
+    """Every refusal of the change from `previous` to `plan`, in config order."""
+    removed = deletions(previous, plan)
+    problems = all_keys_removed(previous, plan)
+    if problems:
+        return problems
+    problems += removed_key_problems(removed, plan)
+    problems += wired_generation_problems(removed, plan)
+    problems += replace_problems(previous, plan)
+    problems += name_problems(previous, plan)
+    problems += adoption_problems(new_adoptions(previous, plan), previous, plan.stack, others)
+    return problems
