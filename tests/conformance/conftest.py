@@ -16,8 +16,20 @@ from emulator import Emulator
 from tests.conformance.harness import NO_RETRIES, TIMEOUT_MS, Sdk, SdkFactory
 
 
+@pytest.fixture(scope="session")
+def unused_async_client() -> httpx.AsyncClient:
+    """Handed to every SDK client so the SDK never makes its own.
+
+    An `OpenRouter()` that made its async client closes it from a finalizer with `asyncio.run`,
+    which leaves the thread with no current event loop: every later test that needs one (the
+    Pulumi mocks) then fails. No request ever goes through this client, so it holds nothing to
+    close.
+    """
+    return httpx.AsyncClient(follow_redirects=False)
+
+
 @pytest.fixture
-def sdk_for(emulator: Emulator) -> Iterator[SdkFactory]:
+def sdk_for(emulator: Emulator, unused_async_client: httpx.AsyncClient) -> Iterator[SdkFactory]:
     """Build SDK clients holding a given key; `retries=None` keeps the SDK's own defaults.
 
     Each uses its own httpx client (closed after the test) that never follows a redirect and
@@ -41,6 +53,7 @@ def sdk_for(emulator: Emulator) -> Iterator[SdkFactory]:
             api_key=key,
             server_url=emulator.api_base_url,
             client=http,
+            async_client=unused_async_client,
             timeout_ms=timeout_ms,
             **options,
         )

@@ -1,4 +1,5 @@
-"""Why the project's client does not use the SDK with its defaults (docs/adr/0006-*.md).
+"""Why the project's client does not use the SDK with its defaults
+(docs/adr/0006-client-stays-on-httpx.md).
 
 The SDK, as it comes, retries `POST /keys` after a 5xx and after a timeout or network error
 (`RetryConfig("backoff", ..., retry_connection_errors=True)`, status codes `5XX`). The API has no
@@ -8,6 +9,11 @@ behaviour: if a later SDK release stops doing it, they fail and the ADR is worth
 """
 
 from __future__ import annotations
+
+import asyncio
+import gc
+import subprocess
+import sys
 
 import pytest
 
@@ -43,3 +49,36 @@ def test_default_retries_mint_a_second_key_when_a_create_times_out(
     assert [key["name"] for key in stored] == ["timed-out", "timed-out"]
     orphans = [key for key in stored if key["hash"] != answer.data.hash]
     assert len(orphans) == 1  # a live key whose secret was sent to nobody
+
+
+FINALIZER_PROBE = """
+import asyncio, gc
+from openrouter import OpenRouter
+OpenRouter(api_key="x")
+gc.collect()
+try:
+    asyncio.get_event_loop_policy().get_event_loop()
+except RuntimeError as error:
+    raise SystemExit(f"no event loop: {error}")
+"""
+
+
+def test_an_sdk_left_to_make_its_own_async_client_takes_the_threads_event_loop_away():
+    # Its finalizer closes that client with asyncio.run(), which ends by unsetting the loop:
+    # in a process that runs asyncio (the Pulumi provider), the next get_event_loop() fails.
+    finished = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", FINALIZER_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert finished.returncode == 1
+    assert "no event loop: There is no current event loop" in finished.stderr
+
+
+def test_the_suites_sdk_clients_leave_the_event_loop_alone(sdk_for: SdkFactory):
+    sdk_for("sk-or-v1-" + "0" * 8)
+    gc.collect()
+
+    assert asyncio.get_event_loop_policy().get_event_loop() is not None

@@ -1,4 +1,5 @@
-"""The SDK is a test dependency: nothing that ships imports it (docs/adr/0006).
+"""The SDK is a test dependency: nothing that ships imports it
+(docs/adr/0006-client-stays-on-httpx.md).
 
 The project talks to OpenRouter through `providers/client.py` alone (tests/test_policy.py holds
 the httpx rules); the SDK is here only to check the emulator against the published spec.
