@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import datetime
 from typing import TextIO
 
@@ -185,20 +186,11 @@ def _budget_lines(facts: KeyFacts) -> list[str]:
 
 
 def _budget_json(layer: BudgetLayer | None) -> dict[str, object] | None:
+    """The layer's fields as the API names them, `resets_at` in the CLI's one spelling."""
     if layer is None:
         return None
     resets = _resets(layer)
-    return {
-        "scope": layer.scope,
-        "limit_usd": layer.limit_usd,
-        "spend_usd": layer.spend_usd,
-        "remaining_usd": layer.remaining_usd,
-        "reset_interval": layer.reset_interval,
-        "resets_at": None if resets is None else iso(resets),
-        "include_byok": layer.include_byok,
-        "guardrail_id": layer.guardrail_id,
-        "budget_id": layer.budget_id,
-    }
+    return {**asdict(layer), "resets_at": None if resets is None else iso(resets)}
 
 
 def _expiry(report: DoctorReport) -> str:
