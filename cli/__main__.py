@@ -44,6 +44,13 @@ def _non_negative_int(value: str) -> int:
     return number
 
 
+def _positive_int(value: str) -> int:
+    number = _non_negative_int(value)
+    if number == 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is zero; give 1 or more days")
+    return number
+
+
 def _percent(value: str) -> float:
     try:
         number = float(value)
@@ -149,9 +156,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="report keys at or above P percent of their limit (default: %(default)g)",
     )
     audit_parser.add_argument(
+        "--unused-days",
+        type=_positive_int,
+        default=audit.Thresholds.unused_days,
+        metavar="N",
+        help="report keys not used for N days, by their last use (never-used keys count from "
+        "their creation) (default: %(default)s)",
+    )
+    audit_parser.add_argument(
         "--fail-on-unused",
         action="store_true",
-        help="make keys with no usage this month fail the audit (default: a warning)",
+        help="make unused keys fail the audit (default: a warning)",
     )
     recover_parser = commands.add_parser(
         "recover",
@@ -207,6 +222,7 @@ def run_audit(args: argparse.Namespace, out: render.Output, env: Mapping[str, st
         expiring_days=args.expiring_days,
         limit_percent=args.limit_percent,
         fail_on_unused=args.fail_on_unused,
+        unused_days=args.unused_days,
     )
     key = _key(args, env, AUDIT_KEY_VARIABLES)
     base_url = api.base_url(args.api_base_url, env)

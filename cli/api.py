@@ -79,6 +79,9 @@ def facts_of(current: CurrentKey) -> KeyFacts:
         usage_weekly=current.usage_weekly,
         usage_monthly=current.usage_monthly,
         expires_at=audit.instant(current.expires_at),
+        workspace_id=current.workspace_id,
+        budgets=current.budgets,
+        blocking=current.effective_budget,
     )
 
 

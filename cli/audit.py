@@ -78,15 +78,18 @@ class ObservedKey(Protocol):
     def expires_at(self) -> datetime | str | None: ...
     @property
     def created_at(self) -> datetime | str | None: ...
+    @property
+    def last_used_at(self) -> datetime | str | None: ...
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """When a key counts as expiring, near its limit, and whether unused keys fail the run."""
+    """When a key counts as expiring, near its limit or unused, and whether unused keys fail."""
 
     expiring_days: int = 14
     limit_percent: float = 80.0
     fail_on_unused: bool = False
+    unused_days: int = 30
 
 
 # --- the result --------------------------------------------------------------------------------
@@ -107,6 +110,8 @@ class KeyRow:
     usage_monthly: float | None = None
     expires_at: datetime | None = None
     created_at: datetime | None = None
+    usage: float | None = None
+    last_used_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -186,7 +191,7 @@ _FINDING_ORDER = (
     "key-expiring",
     "key-near-limit",
     "unmanaged-key",
-    "key-unused-this-month",
+    "key-unused",
 )
 
 
@@ -216,6 +221,8 @@ def _observed_row(key: ObservedKey, owners: tuple[ManagedKey, ...], now: datetim
         usage_monthly=key.usage_monthly,
         expires_at=expires_at,
         created_at=instant(key.created_at),
+        usage=key.usage,
+        last_used_at=instant(key.last_used_at),
     )
 
 
@@ -266,9 +273,37 @@ def _judge(row: KeyRow, now: datetime, thresholds: Thresholds) -> list[Diagnosti
     percent = limit_percent(row)
     if percent is not None and percent >= thresholds.limit_percent:
         found.append(_near_limit(row, percent, thresholds))
-    if row.usage_monthly is not None and row.usage_monthly <= 0:
-        found.append(_unused(row, thresholds))
+    idleness = idle(row, now, thresholds.unused_days)
+    if idleness is not None:
+        found.append(_unused(row, idleness, thresholds))
     return found
+
+
+def idle(row: KeyRow, now: datetime, days: int) -> str | None:
+    """Why a key counts as unused, or None when it does not. Pure.
+
+    By `last_used_at` first: last used `days` or more ago. A key never used (no `last_used_at`,
+    no usage) counts from its creation, so a key minted today is not yet unused. A key with usage
+    but no `last_used_at` (the API records none from before 2026, or does not say) falls back to
+    this month's usage, the only clue left.
+    """
+    if row.last_used_at is None and row.usage:
+        if row.usage_monthly is not None and row.usage_monthly <= 0:
+            return "has no recorded last use and no usage this month"
+        return None
+    since = row.last_used_at or row.created_at
+    if since is not None and now - since < timedelta(days=days):
+        return None
+    threshold = f"the threshold is {days} day{'s' if days != 1 else ''}"
+    if row.last_used_at is not None:
+        return (
+            f"has not been used for {span(now - row.last_used_at)} (last used "
+            f"{iso(row.last_used_at)}; {threshold})"
+        )
+    if row.created_at is None:
+        return "has never been used"
+    made = span(now - row.created_at)
+    return f"has never been used since it was made {made} ago ({threshold})"
 
 
 # --- finding wording ---------------------------------------------------------------------------
@@ -435,7 +470,7 @@ def _near_limit(row: KeyRow, percent: float, thresholds: Thresholds) -> Diagnost
 _PERIOD = {"daily": "day", "weekly": "week", "monthly": "month"}
 
 
-def _unused(row: KeyRow, thresholds: Thresholds) -> Diagnostic:
+def _unused(row: KeyRow, idleness: str, thresholds: Thresholds) -> Diagnostic:
     if _retiring(row):
         fix = (
             "it is an older generation, wired to nothing: retire it by dropping it from "
@@ -445,11 +480,15 @@ def _unused(row: KeyRow, thresholds: Thresholds) -> Diagnostic:
         fix = f"if nothing uses it any more, remove it from {_config_files(row)} and run {_up(row)}"
     else:
         fix = "if nothing uses it any more, delete it at https://openrouter.ai/settings/keys"
+    context = _context(row)
+    if row.last_used_at is not None:
+        context["last_used_at"] = iso(row.last_used_at)
     return Diagnostic(
-        kind="key-unused-this-month",
-        message=f"{row.label} ({row.name}) has no usage this month.",
-        hint=f"{fix}; early in a month this can simply mean it has not been called yet.",
-        context=_context(row),
+        kind="key-unused",
+        message=f"{row.label} ({row.name}) {idleness}.",
+        hint=f"{fix}; if something should be calling it, that consumer is not: check the secret "
+        "it holds with `python -m cli doctor`.",
+        context=context,
         severity="error" if thresholds.fail_on_unused else "warning",
     )
 

@@ -13,6 +13,7 @@ from typing import Literal
 
 from cli import diagnostics
 from cli.diagnostics import Diagnostic
+from providers import BudgetLayer
 
 KeyType = Literal["management", "regular", "invalid"]
 ExpectedType = Literal["management", "regular"]
@@ -31,6 +32,11 @@ class KeyFacts:
     usage_weekly: float | None = None
     usage_monthly: float | None = None
     expires_at: datetime | None = None
+    workspace_id: str | None = None
+    budgets: tuple[BudgetLayer, ...] | None = None
+    """Every budget layer in the order the API checks them; None when the API did not say."""
+    blocking: BudgetLayer | None = None
+    """The layer that blocks requests first (the API's `effective_budget`)."""
 
 
 @dataclass(frozen=True)

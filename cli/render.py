@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import TextIO
 
@@ -17,6 +18,7 @@ from cli.audit import (
     AuditReport,
     KeyRow,
     consumers_of,
+    instant,
     iso,
     limit_percent,
     money,
@@ -24,9 +26,9 @@ from cli.audit import (
     span,
 )
 from cli.diagnostics import Diagnostic
-from cli.doctor import DoctorReport
+from cli.doctor import DoctorReport, KeyFacts
 from cli.recover import Leftover
-from providers import redact
+from providers import BudgetLayer, redact
 
 
 class Output:
@@ -117,6 +119,7 @@ def doctor_text(report: DoctorReport) -> str:
                 if amount is not None
             )
         )
+        lines += _budget_lines(facts)
         lines.append(f"  expires:  {_expiry(report)}")
     if report.rejection is not None:
         lines.append(f"  api said: {one_line(report.rejection)}")
@@ -125,6 +128,69 @@ def doctor_text(report: DoctorReport) -> str:
         outcome = "matches" if report.matches else "does NOT match"
         lines.append(f"  expected: {report.expected} key ({outcome})")
     return "\n".join(lines) + "\n"
+
+
+_SCOPE_TEXT = {
+    "workspace_default_member": "workspace default guardrail (member's spend)",
+    "workspace_default_key": "workspace default guardrail",
+    "member": "member guardrail",
+    "api_key": "key guardrail",
+    "workspace": "workspace budget",
+    "key_limit": "key limit",
+}
+_WINDOW_TEXT = {"daily": "today", "weekly": "this week", "monthly": "this month"}
+
+
+def budget_name(layer: BudgetLayer) -> str:
+    """The layer in words; a scope the CLI does not know yet is shown as the API spells it."""
+    name = _SCOPE_TEXT.get(layer.scope, layer.scope)
+    return f"{name} {layer.guardrail_id}" if layer.guardrail_id else name
+
+
+def _resets(layer: BudgetLayer) -> datetime | None:
+    return instant(layer.resets_at)
+
+
+def budget_text(layer: BudgetLayer) -> str:
+    window = _WINDOW_TEXT.get(layer.reset_interval or "", "in all")
+    left = "spent" if layer.remaining_usd <= 0 else f"{money(layer.remaining_usd)} left"
+    resets = _resets(layer)
+    when = "never resets" if resets is None else f"resets {iso(resets)}"
+    return (
+        f"{budget_name(layer)}: {money(layer.spend_usd)} of {money(layer.limit_usd)} used "
+        f"{window}, {left}, {when}"
+    )
+
+
+def _blocking_text(layer: BudgetLayer) -> str:
+    if layer.remaining_usd > 0:
+        return f"{budget_name(layer)}, {money(layer.remaining_usd)} left"
+    resets = _resets(layer)
+    until = "its limit is raised" if resets is None else iso(resets)
+    return f"{budget_name(layer)} is spent: requests are refused (403) until {until}"
+
+
+def _budget_lines(facts: KeyFacts) -> list[str]:
+    """Every budget layer in the order the API checks them, then the one that blocks first."""
+    if facts.budgets is None:
+        return ["  budgets:  not reported by the API"]
+    if not facts.budgets:
+        return ["  budgets:  none: no guardrail, workspace budget or limit caps this key"]
+    lines = [
+        f"{'  budgets:  ' if index == 1 else ' ' * 12}{index}. {budget_text(layer)}"
+        for index, layer in enumerate(facts.budgets, start=1)
+    ]
+    if facts.blocking is not None:
+        lines.append(f"  blocks:   {_blocking_text(facts.blocking)}")
+    return lines
+
+
+def _budget_json(layer: BudgetLayer | None) -> dict[str, object] | None:
+    """The layer's fields as the API names them, `resets_at` in the CLI's one spelling."""
+    if layer is None:
+        return None
+    resets = _resets(layer)
+    return {**asdict(layer), "resets_at": None if resets is None else iso(resets)}
 
 
 def _expiry(report: DoctorReport) -> str:
@@ -155,6 +221,13 @@ def doctor_json(report: DoctorReport) -> dict[str, object]:
         "usage_weekly": facts.usage_weekly if facts else None,
         "usage_monthly": facts.usage_monthly if facts else None,
         "expires_at": iso(facts.expires_at) if facts and facts.expires_at else None,
+        "workspace_id": facts.workspace_id if facts else None,
+        "budgets": (
+            None
+            if facts is None or facts.budgets is None
+            else [_budget_json(layer) for layer in facts.budgets]
+        ),
+        "effective_budget": _budget_json(facts.blocking) if facts else None,
         "rejection": report.rejection,
         "findings": [f.as_json() for f in report.findings],
         "exit_code": report.exit_code,
@@ -221,12 +294,14 @@ def audit_markdown(report: AuditReport) -> str:
         f"({report.disabled_count} disabled); {managed} managed by "
         f"{_count(len(report.stacks), 'stack')} ({cell(stacks)}). "
         f"Checked {iso(report.now)}; expiring means within {thresholds.expiring_days} days, "
-        f"near the limit means at or above {thresholds.limit_percent:g}%.",
+        f"near the limit means at or above {thresholds.limit_percent:g}%, unused means not "
+        f"used for {thresholds.unused_days} days.",
         "",
         "### Where each key lives",
         "",
-        "| Key | Name | Stack / id | Consumers | Status | Limit used | This month | Expires |",
-        "|---|---|---|---|---|---|---|---|",
+        "| Key | Name | Stack / id | Consumers | Status | Limit used | This month | Last used "
+        "| Expires |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     lines.extend(_table_row(row) for row in report.rows)
     lines += ["", f"### Findings ({len(report.findings)})", ""]
@@ -258,8 +333,15 @@ def _table_row(row: KeyRow) -> str:
     month = "—" if row.usage_monthly is None else money(row.usage_monthly)
     return (
         f"| {code(row.label)} | {cell(row.name)} | {owners} | {consumers} | {row.status} | "
-        f"{limit} | {month} | {_date(row.expires_at)} |"
+        f"{limit} | {month} | {_last_used(row)} | {_date(row.expires_at)} |"
     )
+
+
+def _last_used(row: KeyRow) -> str:
+    """The day of the last use; `never` for a key with no use at all; `—` when unknown."""
+    if row.last_used_at is not None:
+        return row.last_used_at.strftime("%Y-%m-%d")
+    return "never" if row.usage == 0 else "—"
 
 
 def audit_json(report: AuditReport) -> dict[str, object]:
@@ -270,6 +352,7 @@ def audit_json(report: AuditReport) -> dict[str, object]:
             "expiring_days": report.thresholds.expiring_days,
             "limit_percent": report.thresholds.limit_percent,
             "fail_on_unused": report.thresholds.fail_on_unused,
+            "unused_days": report.thresholds.unused_days,
         },
         "stacks": list(report.stacks),
         "summary": {
@@ -311,4 +394,5 @@ def _row_json(row: KeyRow) -> dict[str, object]:
         "usage_monthly": row.usage_monthly,
         "expires_at": None if row.expires_at is None else iso(row.expires_at),
         "created_at": None if row.created_at is None else iso(row.created_at),
+        "last_used_at": None if row.last_used_at is None else iso(row.last_used_at),
     }

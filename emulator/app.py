@@ -1,8 +1,10 @@
 """The OpenRouter key-management API over an in-memory store, as docs/emulator.md describes.
 
-Shapes, statuses and messages follow /work/shared/reference/openrouter-api.md (§2-§7). The store
-never holds a regular key's secret: a key is found by the sha256 of the bearer token, which is
-also its `hash`, so the secret exists only in the one create (or seed) response.
+Shapes, statuses and messages follow the published API (docs/emulator.md cites each fact); where
+OpenRouter's generated SDK and older notes disagree, the SDK's models (the published spec) win, and
+tests/conformance/ checks every answer against them. The store never holds a regular key's
+secret: a key is found by the sha256 of the bearer token, which is also its `hash`, so the secret
+exists only in the one create (or seed) response.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -50,7 +52,10 @@ CREATE_FIELDS = frozenset(
     {"name", "limit", "limit_reset", "include_byok_in_limit", "expires_at", "workspace_id",
      "creator_user_id"}
 )
-PATCH_FIELDS = frozenset({"name", "disabled", "limit", "limit_reset", "include_byok_in_limit"})
+# `workspace_id` moves a key (the SDK's UpdateKeysRequestBody; the 2026-08 notes said it could not).
+PATCH_FIELDS = frozenset(
+    {"name", "disabled", "limit", "limit_reset", "include_byok_in_limit", "workspace_id"}
+)
 # RFC 3339 in UTC with seconds (fractions allowed): what the later API revision insists on.
 EXPIRES_AT_PATTERN = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|\+00:00)$"
@@ -89,6 +94,31 @@ def now_iso() -> str:
 def parse_timestamp(value: str) -> datetime:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def as_timestamp(value: object) -> str:
+    """A seeded or drifted timestamp: a string is checked and kept as written, a datetime is
+    spelled as the emulator spells its own; anything else raises."""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, str):
+        parse_timestamp(value)
+        return value
+    raise TypeError("expected an ISO 8601 timestamp or a datetime")
+
+
+def window_end(reset: str, at: datetime) -> datetime:
+    """When the daily, weekly (Monday to Sunday) or monthly UTC window holding `at` rolls over."""
+    midnight = at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if reset == "daily":
+        return midnight + timedelta(days=1)
+    if reset == "weekly":
+        return midnight + timedelta(days=7 - midnight.weekday())
+    first = midnight.replace(day=1)
+    if first.month == 12:
+        return first.replace(year=first.year + 1, month=1)
+    return first.replace(month=first.month + 1)
 
 
 def is_number(value: object) -> bool:
@@ -180,18 +210,53 @@ class StoredKey:
     expires_at: str | None = None
     creator_user_id: str | None = EMULATOR_USER_ID
     workspace_id: str = DEFAULT_WORKSPACE_ID
+    last_used_at: str | None = None
+    # Partner-only (a Connect client secret sets it on create); always null here.
+    external_user: str | None = None
+
+    def limit_spend(self) -> float:
+        """What the key's own limit counts: usage in its reset window (all of it without one),
+        plus BYOK usage when `include_byok_in_limit` (inferred: the docs say only that the
+        limit resets daily, weekly or monthly)."""
+        suffix = {"daily": "_daily", "weekly": "_weekly", "monthly": "_monthly"}.get(
+            self.limit_reset or "", ""
+        )
+        spent: float = getattr(self, f"usage{suffix}")
+        if self.include_byok_in_limit:
+            spent += getattr(self, f"byok_usage{suffix}")
+        return spent
 
     def limit_remaining(self) -> float | None:
         if self.limit is None:
             return None
-        spent = self.usage + (self.byok_usage if self.include_byok_in_limit else 0.0)
-        return self.limit - spent
+        return self.limit - self.limit_spend()
+
+    def key_limit_budget(self, now: datetime) -> dict[str, Any] | None:
+        """The `key_limit` layer of `GET /key` `budgets` (the SDK's KeyBudget), or None when the
+        key has no limit. Its figures are `limit` and `limit_remaining` again, by definition."""
+        if self.limit is None:
+            return None
+        spend = self.limit_spend()
+        resets_at = None
+        if self.limit_reset is not None:
+            resets_at = window_end(self.limit_reset, now).isoformat(timespec="microseconds")
+        return {
+            "scope": "key_limit",
+            "budget_id": None,
+            "guardrail_id": None,
+            "include_byok": self.include_byok_in_limit,
+            "limit_usd": self.limit,
+            "spend_usd": spend,
+            "remaining_usd": self.limit - spend,
+            "reset_interval": self.limit_reset,
+            "resets_at": resets_at,
+        }
 
     def is_expired(self, at: datetime) -> bool:
         return self.expires_at is not None and parse_timestamp(self.expires_at) <= at
 
     def to_object(self) -> dict[str, Any]:
-        """The key object of reference §3, field for field."""
+        """The key object, field for field as the SDK's models require it."""
         raw = asdict(self)
         raw.pop("sequence")
         return {
@@ -206,7 +271,7 @@ class StoredKey:
             **{
                 k: raw[k]
                 for k in ("created_at", "updated_at", "expires_at", "creator_user_id",
-                          "workspace_id")
+                          "workspace_id", "last_used_at", "external_user")
             },
         }
 
@@ -274,7 +339,9 @@ class ApiError(Exception):
 
 SEED_API_FIELDS = ("limit", "limit_reset", "include_byok_in_limit", "expires_at", "workspace_id",
                    "creator_user_id")
-SEED_SETTINGS = frozenset({*SEED_API_FIELDS, "disabled", "usage", "created_at", "secret"})
+SEED_SETTINGS = frozenset(
+    {*SEED_API_FIELDS, "disabled", "usage", "created_at", "last_used_at", "secret"}
+)
 
 
 class Store:
@@ -368,17 +435,27 @@ class Store:
         with self.lock:
             return [key.to_object() for key in self._newest_first()]
 
-    def page(
-        self, *, include_disabled: bool, offset: int, workspace_id: str
-    ) -> list[dict[str, Any]]:
-        """One `GET /keys` page: one workspace, disabled keys only when asked, 100 at most."""
+    def page(self, query: ListQuery, now: datetime) -> list[dict[str, Any]]:
+        """One `GET /keys` page: one workspace, disabled and expired keys only when asked, 100
+        at most."""
         with self.lock:
             selected = [
                 key
                 for key in self._newest_first()
-                if key.workspace_id == workspace_id and (include_disabled or not key.disabled)
+                if key.workspace_id == query.workspace_id
+                and (query.include_disabled or not key.disabled)
+                and (query.include_expired or not key.is_expired(now))
             ]
-            return [key.to_object() for key in selected[offset : offset + PAGE_SIZE]]
+            return [key.to_object() for key in selected[query.offset : query.offset + PAGE_SIZE]]
+
+    def budget_layers(self, key_hash: str, now: datetime) -> list[dict[str, Any]]:
+        """`GET /key` `budgets` for a regular key, in the order enforcement checks them:
+        guardrail budgets, workspace budgets, then the key's own limit. The emulator has no
+        guardrails or workspace budgets yet, so only the last layer can appear."""
+        with self.lock:
+            stored = self._keys.get(key_hash)
+            own = None if stored is None else stored.key_limit_budget(now)
+            return [] if own is None else [own]
 
     def total_usage(self) -> float:
         """Usage of every live key: what `GET /credits` reports as `total_usage` (deleted keys'
@@ -397,6 +474,7 @@ class Store:
                 raise ApiError(402, MSG_LIMIT_EXCEEDED)
             for name in ("usage", "usage_daily", "usage_weekly", "usage_monthly"):
                 setattr(stored, name, getattr(stored, name) + cost)
+            stored.last_used_at = now_iso()
 
     # auth
 
@@ -458,18 +536,18 @@ class Store:
         problems = create_problems(body)
         disabled = settings.get("disabled", False)
         usage = settings.get("usage", 0.0)
-        created_at = settings.get("created_at")
         if not isinstance(disabled, bool):
             problems.append("disabled must be a boolean")
         if not is_number(usage) or usage < 0:
             problems.append("usage must be a number >= 0")
-        if isinstance(created_at, datetime):
-            created_at = created_at.astimezone(UTC).isoformat(timespec="microseconds")
-        if created_at is not None:
+        stamps: dict[str, str] = {}
+        for moment in ("created_at", "last_used_at"):
+            if settings.get(moment) is None:
+                continue
             try:
-                parse_timestamp(created_at)
+                stamps[moment] = as_timestamp(settings[moment])
             except (TypeError, ValueError):
-                problems.append("created_at must be an ISO 8601 timestamp or a datetime")
+                problems.append(f"{moment} must be an ISO 8601 timestamp or a datetime")
         unknown = sorted(set(settings) - SEED_SETTINGS)
         problems += [f"unknown seed setting {setting!r}" for setting in unknown]
         if problems:
@@ -479,8 +557,8 @@ class Store:
             stored.disabled = disabled
             for counter in ("usage", "usage_daily", "usage_weekly", "usage_monthly"):
                 setattr(stored, counter, float(usage))
-            if created_at is not None:
-                stored.created_at = created_at
+            for moment, stamp in stamps.items():
+                setattr(stored, moment, stamp)
         return SeededKey(stored.hash, secret)
 
 
@@ -541,10 +619,25 @@ def single(query: Mapping[str, list[str]], name: str) -> str | None:
     return values[0]
 
 
-def list_params(query: Mapping[str, list[str]]) -> tuple[bool, int, str]:
-    include = single(query, "include_disabled")
-    if include not in (None, "true", "false"):
+@dataclass(frozen=True)
+class ListQuery:
+    """The query of `GET /keys`, checked."""
+
+    include_disabled: bool = False
+    include_expired: bool = False
+    offset: int = 0
+    workspace_id: str = DEFAULT_WORKSPACE_ID
+
+
+def flag_param(query: Mapping[str, list[str]], name: str) -> bool:
+    """A boolean query parameter: the literal `true` or `false` (absent: false)."""
+    value = single(query, name)
+    if value not in (None, "true", "false"):
         raise ApiError(400, MSG_INVALID)
+    return value == "true"
+
+
+def list_params(query: Mapping[str, list[str]]) -> ListQuery:
     raw_offset = single(query, "offset")
     offset = 0
     if raw_offset is not None:
@@ -554,7 +647,12 @@ def list_params(query: Mapping[str, list[str]]) -> tuple[bool, int, str]:
     workspace_id = single(query, "workspace_id")
     if workspace_id is not None and not is_uuid(workspace_id):
         raise ApiError(400, MSG_INVALID)
-    return include == "true", offset, workspace_id or DEFAULT_WORKSPACE_ID
+    return ListQuery(
+        include_disabled=flag_param(query, "include_disabled"),
+        include_expired=flag_param(query, "include_expired"),
+        offset=offset,
+        workspace_id=workspace_id or DEFAULT_WORKSPACE_ID,
+    )
 
 
 LEGACY_RATE_LIMIT = {
@@ -566,8 +664,39 @@ USAGE_COUNTERS = ("usage", "usage_daily", "usage_weekly", "usage_monthly", "byok
                   "byok_usage_daily", "byok_usage_weekly", "byok_usage_monthly")
 
 
+# What an individual account with no guardrail and no regional-routing entitlement is allowed
+# (inferred: the SDK says only that guardrails and the entitlement decide it).
+ALLOWED_DATA_REGIONS = ("global",)
+# The account has bought credits (ACCOUNT_CREDITS), so its free-model ceiling is the higher tier
+# (inferred: the SDK says the ceiling depends on credits purchased, not which number it is).
+FREE_MODEL_DAILY_LIMIT = 1000
+
+
+def account_view() -> dict[str, Any]:
+    """The `GET /key` fields that describe the account or policy rather than the key."""
+    return {
+        "allowed_data_regions": list(ALLOWED_DATA_REGIONS),
+        "free_model_daily_requests": {
+            "limit": FREE_MODEL_DAILY_LIMIT, "remaining": FREE_MODEL_DAILY_LIMIT, "used": 0
+        },
+        "is_free_tier": False,
+        "organization_id": None,
+        "rate_limit": dict(LEGACY_RATE_LIMIT),
+    }
+
+
+def effective_budget(layers: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The layer that blocks first (the SDK's rule): the first one already spent, in checking
+    order; otherwise the one with the least `remaining_usd`; None without layers."""
+    for layer in layers:
+        if layer["remaining_usd"] <= 0:
+            return layer
+    return min(layers, key=lambda layer: layer["remaining_usd"], default=None)
+
+
 def management_key_view(label: str) -> dict[str, Any]:
-    """`GET /key` for a management key (reference §6.1): no limit, no usage of its own."""
+    """`GET /key` for a management key: no limit, no usage, no budget and no workspace of its
+    own (it works across workspaces and cannot call models; inferred for `workspace_id`)."""
     return {
         "label": label,
         "limit": None,
@@ -575,38 +704,46 @@ def management_key_view(label: str) -> dict[str, Any]:
         "limit_reset": None,
         "include_byok_in_limit": False,
         **dict.fromkeys(USAGE_COUNTERS, 0.0),
-        "is_free_tier": False,
         "is_management_key": True,
         "is_provisioning_key": True,
         "creator_user_id": EMULATOR_USER_ID,
         "expires_at": None,
-        "rate_limit": dict(LEGACY_RATE_LIMIT),
+        "workspace_id": None,
+        "budgets": [],
+        "effective_budget": None,
+        **account_view(),
     }
 
 
-def regular_key_view(key_object: Mapping[str, Any]) -> dict[str, Any]:
-    """`GET /key` for a regular key: its own key object, reshaped as §6.1 lists it."""
+def regular_key_view(
+    key_object: Mapping[str, Any], budgets: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """`GET /key` for a regular key: its own key object reshaped, with its budget layers."""
     return {
         "label": key_object["label"],
         **{k: key_object[k] for k in ("limit", "limit_remaining", "limit_reset",
                                       "include_byok_in_limit")},
         **{k: key_object[k] for k in USAGE_COUNTERS},
-        "is_free_tier": False,
         "is_management_key": False,
         "is_provisioning_key": False,
         "creator_user_id": key_object["creator_user_id"],
         "expires_at": key_object["expires_at"],
-        "rate_limit": dict(LEGACY_RATE_LIMIT),
+        "workspace_id": key_object["workspace_id"],
+        "budgets": budgets,
+        "effective_budget": effective_budget(budgets),
+        **account_view(),
     }
 
 
 def current_key(store: Store, caller: Caller) -> Response:
     if caller.kind == "management":
         return Response(200, {"data": management_key_view(store.management_label(caller.hash))})
-    found = store.key_object(caller.hash)
-    if found is None:
-        raise ApiError(401, MSG_USER_NOT_FOUND)
-    return Response(200, {"data": regular_key_view(found)})
+    with store.lock:
+        found = store.key_object(caller.hash)
+        if found is None:
+            raise ApiError(401, MSG_USER_NOT_FOUND)
+        budgets = store.budget_layers(caller.hash, datetime.now(UTC))
+    return Response(200, {"data": regular_key_view(found, budgets)})
 
 
 def chat_completion(store: Store, caller: Caller, raw: bytes) -> Response:
@@ -643,10 +780,8 @@ def keys_route(store: Store, request: Request, caller: Caller, key_hash: str | N
     """`/keys` and `/keys/{hash}`, for a caller already known to hold a management key."""
     if key_hash is None:
         if request.method == "GET":
-            include_disabled, offset, workspace_id = list_params(request.query)
-            return Response(200, {"data": store.page(
-                include_disabled=include_disabled, offset=offset, workspace_id=workspace_id
-            )})
+            query = list_params(request.query)
+            return Response(200, {"data": store.page(query, datetime.now(UTC))})
         if request.method == "POST":
             body = json_object(request.body)
             if create_problems(body):
@@ -800,7 +935,7 @@ def admin_key_route(store: Store, request: Request, key_hash: str) -> Response:
 ADMIN_UPDATABLE = frozenset(
     {*PATCH_FIELDS, "expires_at", "workspace_id", "creator_user_id", "usage", "usage_daily",
      "usage_weekly", "usage_monthly", "byok_usage", "byok_usage_daily", "byok_usage_weekly",
-     "byok_usage_monthly", "created_at"}
+     "byok_usage_monthly", "created_at", "last_used_at"}
 )
 
 
@@ -815,6 +950,14 @@ def admin_update(store: Store, key_hash: str, changes: Mapping[str, Any]) -> dic
     for name, value in changes.items():
         if name.startswith(("usage", "byok_usage")) and (not is_number(value) or value < 0):
             problems.append(f"{name} must be a number >= 0")
+    changes = dict(changes)
+    for moment in ("created_at", "last_used_at"):
+        if moment not in changes or (moment == "last_used_at" and changes[moment] is None):
+            continue
+        try:
+            changes[moment] = as_timestamp(changes[moment])
+        except (TypeError, ValueError):
+            problems.append(f"{moment} must be an ISO 8601 timestamp")
     if problems:
         raise ValueError("; ".join(problems))
     updated = store.update(key_hash, changes)

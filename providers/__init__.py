@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from providers.client import (
+        BudgetLayer,
         ClientSettings,
         CreateKeyRequest,
         CurrentKey,
@@ -70,6 +71,7 @@ _HOMES: dict[str, str] = {
     "ApiKey": "providers.key",
     "ApiKeyArgs": "providers.key",
     "BASE_URL_FIX": "providers.credentials",
+    "BudgetLayer": "providers.client",
     "CONFIG_NAMESPACE": "providers.credentials",
     "CONFIG_PATH": "providers.inputs",
     "ClientSettings": "providers.client",
@@ -133,6 +135,7 @@ __all__ = [
     "ApiError",
     "ApiKey",
     "ApiKeyArgs",
+    "BudgetLayer",
     "ClientSettings",
     "CreateKeyRequest",
     "Credentials",

@@ -1,11 +1,15 @@
 """JSON <-> domain: pydantic models of OpenRouter's payloads, and the frozen values we hand out.
 
-The wire models are private and lenient where the API is (unknown fields ignored, `expires_at`
-and `workspace_id` may be missing); the domain values are plain frozen dataclasses, so nothing
-outside `providers/` depends on pydantic or on the JSON shape. A payload that lacks what it must
-hold raises `WireError`, which the client turns into `InvalidResponseError`.
+The wire models are private and lenient where the API is: unknown fields are ignored (the API
+adds fields often), and fields the API added late (`expires_at`, `workspace_id`, `last_used_at`,
+`external_user`, the budget layers of `GET /key`) may be missing. The domain values are plain
+frozen dataclasses, so nothing outside `providers/` depends on pydantic or on the JSON shape. A
+payload that lacks what it must hold raises `WireError`, which the client turns into
+`InvalidResponseError`.
 
-Reference: /work/shared/reference/openrouter-api.md §3 (key object), §4.2 (create), §6.1 (/key).
+Shapes: the published spec (https://openrouter.ai/openapi.json, rendered under
+https://openrouter.ai/docs/api/api-reference/api-keys/), as OpenRouter's generated SDK models it;
+tests/providers/test_wire_sdk_shapes.py feeds these parsers answers built from those models.
 """
 
 from __future__ import annotations
@@ -14,7 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
 
 LimitReset = Literal["daily", "weekly", "monthly"]
 
@@ -51,6 +62,30 @@ class KeyRecord:
     expires_at: str | None
     creator_user_id: str | None
     workspace_id: str | None
+    last_used_at: str | None = None
+    """When the key was last used; None if never (or not since the end of 2025, the API says)."""
+    external_user: str | None = None
+    """A partner's end-user id (keys made through OpenRouter Connect); None otherwise."""
+
+
+@dataclass(frozen=True)
+class BudgetLayer:
+    """One budget that governs requests made with a key (`GET /key` `budgets`).
+
+    `scope` says which layer: `workspace_default_member`, `workspace_default_key`, `member`,
+    `api_key` (guardrail budgets), `workspace` (a workspace budget) or `key_limit` (the key's own
+    limit); a scope this client does not know yet is kept as the API spells it.
+    """
+
+    scope: str
+    limit_usd: float
+    spend_usd: float
+    remaining_usd: float
+    reset_interval: str | None = None
+    resets_at: str | None = None
+    include_byok: bool = False
+    guardrail_id: str | None = None
+    budget_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +109,13 @@ class CurrentKey:
     is_free_tier: bool
     expires_at: str | None
     creator_user_id: str | None
+    workspace_id: str | None = None
+    budgets: tuple[BudgetLayer, ...] | None = None
+    """Every budget layer, in the order enforcement checks them (guardrails, workspace, the key's
+    own limit); empty when nothing is budgeted; None when the answer did not say, or said it in
+    a shape this client cannot read (so the key-type check never fails on it)."""
+    effective_budget: BudgetLayer | None = None
+    """The layer that blocks requests first (the API's choice); None when nothing is budgeted."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +198,8 @@ class _KeyObject(_Wire):
     expires_at: str | None = None
     creator_user_id: str | None = None
     workspace_id: str | None = None
+    last_used_at: str | None = None
+    external_user: str | None = None
 
     def domain(self) -> KeyRecord:
         return KeyRecord(**self.model_dump())
@@ -172,6 +216,21 @@ class _KeyPage(_Wire):
 class _Created(_Wire):
     data: _KeyObject
     key: str = Field(min_length=1)
+
+
+class _Budget(_Wire):
+    scope: str = Field(min_length=1)
+    limit_usd: float
+    spend_usd: float
+    remaining_usd: float
+    reset_interval: str | None = None
+    resets_at: str | None = None
+    include_byok: bool = False
+    guardrail_id: str | None = None
+    budget_id: str | None = None
+
+    def domain(self) -> BudgetLayer:
+        return BudgetLayer(**self.model_dump())
 
 
 class _CurrentKeyObject(_Wire):
@@ -193,13 +252,32 @@ class _CurrentKeyObject(_Wire):
     is_free_tier: bool = False
     expires_at: str | None = None
     creator_user_id: str | None = None
+    workspace_id: str | None = None
+    budgets: tuple[_Budget, ...] | None = None
+    effective_budget: _Budget | None = None
+
+    @field_validator("budgets", "effective_budget", mode="wrap")
+    @classmethod
+    def _unreadable_is_unknown(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Budget layers this client cannot read are unknown (None), never a failed `GET /key`:
+        the provider's key-type guard reads the same answer and needs none of them."""
+        try:
+            return handler(value)
+        except ValidationError:
+            return None
 
     def domain(self) -> CurrentKey:
-        values = self.model_dump(exclude={"is_management_key", "is_provisioning_key"})
+        values = self.model_dump(
+            exclude={"is_management_key", "is_provisioning_key", "budgets", "effective_budget"}
+        )
         management = self.is_management_key
         if management is None:
             management = bool(self.is_provisioning_key)
-        return CurrentKey(is_management_key=management, **values)
+        budgets = None if self.budgets is None else tuple(b.domain() for b in self.budgets)
+        effective = None if self.effective_budget is None else self.effective_budget.domain()
+        return CurrentKey(
+            is_management_key=management, budgets=budgets, effective_budget=effective, **values
+        )
 
 
 class _Current(_Wire):

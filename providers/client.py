@@ -37,6 +37,7 @@ from providers._retry import (
 )
 from providers._wire import (
     UNSET,
+    BudgetLayer,
     CreatedKey,
     CreateKeyRequest,
     CurrentKey,
@@ -84,6 +85,7 @@ __all__ = [
     "DEFAULT_MAX_RETRY_SECONDS",
     "DEFAULT_READ_TIMEOUT",
     "UNSET",
+    "BudgetLayer",
     "ClientSettings",
     "CreateKeyRequest",
     "CreatedKey",
@@ -241,7 +243,7 @@ class OpenRouterClient:
         return self._parse(parse_current, self._get_json("/key"), "GET", "/key")
 
     def list_keys(self, workspace_id: str | None = None) -> list[KeyRecord]:
-        """Every key (disabled ones too) of a workspace, de-duplicated by hash."""
+        """Every key (disabled and expired ones too) of a workspace, de-duplicated by hash."""
         records, _ = self._list_with_server_time(workspace_id)
         return records
 
@@ -379,7 +381,12 @@ class OpenRouterClient:
         server_now: datetime | None = None
         offset = 0
         for _ in range(MAX_PAGES):
-            params: dict[str, str | int] = {"include_disabled": "true", "offset": offset}
+            # The API hides disabled and expired keys unless asked; an audit must see both.
+            params: dict[str, str | int] = {
+                "include_disabled": "true",
+                "include_expired": "true",
+                "offset": offset,
+            }
             if workspace_id is not None:
                 params["workspace_id"] = workspace_id
             response = call_idempotent(

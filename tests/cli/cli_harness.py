@@ -46,6 +46,12 @@ class Account:
         assert key is not None
         return key["label"]
 
+    def last_used_day(self, name: str) -> str:
+        """The day a key was last used, as the audit table shows it."""
+        key = self.emulator.key(self.hashes[name])
+        assert key is not None
+        return datetime.fromisoformat(key["last_used_at"]).strftime("%Y-%m-%d")
+
     def outputs_args(self) -> list[str]:
         return [arg for path in self.outputs.values() for arg in ("--outputs", str(path))]
 

@@ -52,23 +52,28 @@ def account(emulator: Emulator, management_key: str, sentinel: str, tmp_path: Pa
 
     - dev: dev-web (healthy), dev-worker (90% of its limit)
     - prod: prod-web (holds the sentinel as its secret), prod-batch (expires in 5 days),
-      prod-cron (no usage this month), prod-old (disabled), prod-gone (deleted by hand),
+      prod-cron (last used 45 days ago), prod-old (disabled), prod-gone (deleted by hand),
       and service-000..103 (healthy filler that pushes the list past one page)
-    - unmanaged: hand-made and left-over
+    - unmanaged: hand-made (used last week) and left-over (last used 300 days ago)
     """
     now = datetime.now(UTC)
+    recently = now - timedelta(days=1)
     seeds: dict[str, dict[str, object]] = {
         "dev-web": {"limit": 50.0, "limit_reset": "monthly", "usage": 5.0},
-        "dev-worker": {"limit": 10.0, "usage": 9.0},
+        "dev-worker": {"limit": 10.0, "usage": 9.0, "last_used_at": now - timedelta(days=2)},
         "prod-web": {"usage": 120.0, "secret": sentinel},
         "prod-batch": {"usage": 3.0, "expires_at": stamp(now + timedelta(days=5))},
-        "prod-cron": {"usage": 30.0},
+        "prod-cron": {"usage": 30.0, "last_used_at": now - timedelta(days=45)},
         "prod-old": {"usage": 1.0, "disabled": True},
         "prod-gone": {"usage": 2.0},
-        "hand-made": {"usage": 4.0, "created_at": now - timedelta(days=200)},
-        "left-over": {"usage": 0.5, "created_at": now - timedelta(days=400)},
+        "hand-made": {"usage": 4.0, "created_at": now - timedelta(days=200),
+                      "last_used_at": now - timedelta(days=7)},
+        "left-over": {"usage": 0.5, "created_at": now - timedelta(days=400),
+                      "last_used_at": now - timedelta(days=300)},
         **{f"service-{n:03d}": {"usage": 1.0 + n} for n in range(FILLER_KEYS)},
     }
+    for settings in seeds.values():
+        settings.setdefault("last_used_at", recently)
     world = Account(
         emulator=emulator,
         management_key=management_key,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ EXPECTED_FINDINGS = [
     ("error", "key-near-limit", "dev-worker"),
     ("error", "unmanaged-key", "hand-made"),
     ("error", "unmanaged-key", "left-over"),
-    ("warning", "key-unused-this-month", "prod-cron"),
+    ("warning", "key-unused", "left-over"),
+    ("warning", "key-unused", "prod-cron"),
 ]
 
 
@@ -46,13 +48,13 @@ def test_audit_of_the_account_reports_every_finding_and_fails(audit_env: Account
 
     assert run.code == 1
     assert run.err == ""
-    findings = run.out.split("### Findings (7)\n\n")[1].splitlines()
+    findings = run.out.split("### Findings (8)\n\n")[1].splitlines()
     pairs = [line for line in findings if line.startswith("- **")]
     assert len(pairs) == len(EXPECTED_FINDINGS)
     for line, (severity, kind, name) in zip(pairs, EXPECTED_FINDINGS, strict=True):
         assert line.startswith(f"- **{severity}** `{kind}`: "), line
         assert f"({name})" in line or f"/{name.split('-', 1)[1]})" in line, line
-    assert "**6 findings fail the audit, 1 warning.** 112 keys in the account (1 disabled)" in (
+    assert "**6 findings fail the audit, 2 warnings.** 112 keys in the account (1 disabled)" in (
         run.out
     )
 
@@ -65,15 +67,17 @@ def test_the_where_each_key_lives_table_has_one_masked_row_per_key(
     table = run.out.split("### Where each key lives\n\n")[1].split("\n\n")[0].splitlines()
     header, rule, *rows = table
     assert header == (
-        "| Key | Name | Stack / id | Consumers | Status | Limit used | This month | Expires |"
+        "| Key | Name | Stack / id | Consumers | Status | Limit used | This month | Last used "
+        "| Expires |"
     )
-    assert rule == "|---|---|---|---|---|---|---|---|"
+    assert rule == "|---|---|---|---|---|---|---|---|---|"
     assert len(rows) == 9 + FILLER_KEYS  # every key in the account, plus the missing one
     by_name = {row.split(" | ")[1]: row for row in rows}
     label = audit_env.label
     assert by_name["dev-worker"] == (
         f"| `{label('dev-worker')}` | dev-worker | dev/worker (gen 1) | "
-        "github:acme/dev-worker:OPENROUTER_API_KEY | enabled | $9.00 of $10.00 (90%) | $9.00 | — |"
+        "github:acme/dev-worker:OPENROUTER_API_KEY | enabled | $9.00 of $10.00 (90%) | $9.00 | "
+        f"{audit_env.last_used_day('dev-worker')} | — |"
     )
     assert by_name["hand-made"].startswith(
         f"| `{label('hand-made')}` | hand-made | — (unmanaged) |"
@@ -127,7 +131,7 @@ def test_json_is_one_document_with_every_key_and_finding(audit_env: Account, run
         "managed": 7 + FILLER_KEYS,
         "missing": 1,
         "errors": 6,
-        "warnings": 1,
+        "warnings": 2,
     }
     names = {row["hash"]: row["name"] for row in document["keys"]}
     assert [
@@ -137,6 +141,7 @@ def test_json_is_one_document_with_every_key_and_finding(audit_env: Account, run
         "expiring_days": 14,
         "limit_percent": 80.0,
         "fail_on_unused": False,
+        "unused_days": 30,
     }
     assert document["exit_code"] == 1
 
@@ -185,7 +190,45 @@ def test_thresholds_move_what_counts_as_expiring_near_limit_and_unused(
     findings = {(f["severity"], f["kind"]) for f in run.json()["findings"]}  # type: ignore[index]
     assert ("error", "key-expiring") not in findings
     assert ("error", "key-near-limit") not in findings
-    assert ("error", "key-unused-this-month") in findings
+    assert ("error", "key-unused") in findings
+
+
+def test_unused_days_moves_what_counts_as_unused_by_the_last_use(
+    audit_env: Account, run_cli: RunCli
+):
+    def unused(*extra: str) -> list[str]:
+        run = audit(run_cli, audit_env, "--json", *extra)
+        document = run.json()
+        assert isinstance(document, dict)
+        names = {row["hash"]: row["name"] for row in document["keys"]}
+        findings = document["findings"]
+        return [names[f["context"]["hash"]] for f in findings if f["kind"] == "key-unused"]
+
+    assert unused() == ["left-over", "prod-cron"]
+    assert unused("--unused-days", "60") == ["left-over"]
+    assert unused("--unused-days", "5") == ["hand-made", "left-over", "prod-cron"]
+
+
+def test_a_key_never_used_is_unused_once_it_is_older_than_the_threshold(
+    emulator: Emulator, management_key: str, run_cli: RunCli, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    now = datetime.now(UTC)
+    spare = emulator.seed_key("spare", created_at=now - timedelta(days=40))
+    emulator.seed_key("fresh", created_at=now - timedelta(hours=3))
+    outputs = tmp_path / "prod.json"
+    outputs.write_text(json.dumps({"keys": {}}))
+    monkeypatch.setenv("OPENROUTER_MANAGEMENT_KEY", management_key)
+    monkeypatch.setenv("OPENROUTER_API_BASE_URL", emulator.api_base_url)
+
+    run = run_cli("audit", "--outputs", str(outputs))
+
+    unused = [line for line in run.out.splitlines() if "`key-unused`" in line]
+    assert len(unused) == 1
+    assert f"{emulator.key(spare.hash)['label']} (spare) has never been used since it was made" in (
+        unused[0]
+    )
+    assert " | never | " in run.out
 
 
 def test_an_account_matching_its_stacks_passes(
@@ -338,6 +381,8 @@ def test_missing_outputs_file(audit_env: Account, run_cli: RunCli, tmp_path: Pat
         (["audit", "--stack", "dev", "--stack", "dev"], "stack 'dev' is given twice"),
         (["audit", "--stack", "dev", "--expiring-days", "-1"], "is negative"),
         (["audit", "--stack", "dev", "--limit-percent", "150"], "is not between 0"),
+        (["audit", "--stack", "dev", "--unused-days", "0"], "is zero; give 1 or more days"),
+        (["audit", "--stack", "dev", "--unused-days", "a week"], "is not a whole number"),
         (["audit", "--stack", "dev", "--stdin", "--from-env", "X"], "not allowed with"),
     ],
 )

@@ -32,6 +32,7 @@ class Observed:
     usage_monthly: float = 6.0
     expires_at: datetime | str | None = None
     created_at: datetime | str | None = "2026-01-05T10:00:00Z"
+    last_used_at: datetime | str | None = None
 
 
 def key(n: int, **fields: object) -> Observed:
@@ -168,18 +169,73 @@ def test_limit_percent_threshold_is_honoured():
     ]
 
 
-def test_no_usage_this_month_is_a_warning_that_does_not_fail_by_default():
+def unused(observed: Observed, thresholds: Thresholds = DEFAULTS) -> list[str]:
+    """The messages of the `key-unused` findings for one managed key."""
+    report = compare([managed(observed)], [observed], NOW, thresholds)
+    return [f.message for f in report.findings if f.kind == "key-unused"]
+
+
+@pytest.mark.parametrize(("days_ago", "found"), [(29, False), (30, True), (200, True)])
+def test_unused_is_judged_by_the_last_use_against_the_threshold(days_ago, found):
+    last = NOW - timedelta(days=days_ago)
+    idle = key(15, last_used_at=last, usage_monthly=0.0 if days_ago >= 30 else 4.0)
+    expected = [
+        f"sk-or-v1-00f...00f (key-15) has not been used for {days_ago} days (last used"
+        f" {last.strftime('%Y-%m-%dT%H:%M:%SZ')}; the threshold is 30 days)."
+    ]
+    assert unused(idle) == (expected if found else [])
+
+
+def test_the_last_use_wins_over_this_months_usage():
+    busy_last_month = key(16, last_used_at=NOW - timedelta(days=3), usage_monthly=0.0)
+    quiet_for_weeks = key(17, last_used_at=NOW - timedelta(days=45), usage_monthly=2.0)
+    assert unused(busy_last_month) == []
+    assert len(unused(quiet_for_weeks)) == 1
+
+
+def test_unused_days_threshold_is_honoured_and_api_timestamps_are_parsed():
+    last_week = key(18, last_used_at=(NOW - timedelta(days=8)).isoformat(timespec="microseconds"))
+    assert unused(last_week) == []
+    [message] = unused(last_week, Thresholds(unused_days=7))
+    assert "has not been used for 8 days" in message
+    assert message.endswith("the threshold is 7 days).")
+
+
+def test_a_never_used_key_counts_from_its_creation():
+    fresh = key(19, usage=0.0, usage_monthly=0.0, created_at=NOW - timedelta(days=2))
+    forgotten = key(20, usage=0.0, usage_monthly=0.0, created_at=NOW - timedelta(days=40))
+    assert unused(fresh) == []
+    assert unused(forgotten) == [
+        "sk-or-v1-014...014 (key-20) has never been used since it was made 40 days ago (the"
+        " threshold is 30 days)."
+    ]
+
+
+def test_without_a_last_use_a_used_key_falls_back_to_this_months_usage():
+    active = key(21, usage=12.0, usage_monthly=6.0)
+    dormant = key(22, usage=12.0, usage_monthly=0.0)
+    assert unused(active) == []
+    assert unused(dormant) == [
+        "sk-or-v1-016...016 (key-22) has no recorded last use and no usage this month."
+    ]
+
+
+def test_unused_is_a_warning_that_does_not_fail_by_default():
     idle = key(13, usage_monthly=0.0)
     report = compare([managed(idle)], [idle], NOW, DEFAULTS)
-    assert kinds(report) == [("key-unused-this-month", "key-13")]
+    assert kinds(report) == [("key-unused", "key-13")]
     assert report.findings[0].severity == "warning"
+    assert "check the secret it holds with `python -m cli doctor`" in report.findings[0].hint
     assert report.exit_code == 0
 
 
-def test_fail_on_unused_makes_no_usage_this_month_fail():
-    idle = key(14, usage_monthly=0.0)
+def test_fail_on_unused_makes_an_unused_key_fail():
+    idle = key(14, last_used_at=NOW - timedelta(days=90))
     report = compare([managed(idle)], [idle], NOW, Thresholds(fail_on_unused=True))
     assert report.findings[0].severity == "error"
+    assert report.findings[0].context["last_used_at"] == (NOW - timedelta(days=90)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
     assert report.exit_code == 1
 
 
@@ -192,7 +248,7 @@ def test_rows_list_managed_keys_by_stack_then_unmanaged_then_findings_by_urgency
     assert [f.kind for f in report.findings] == [
         "managed-key-missing",
         "unmanaged-key",
-        "key-unused-this-month",
+        "key-unused",
     ]
     assert report.stacks == ("prod", "dev")
 
@@ -253,5 +309,5 @@ def test_a_retiring_generation_is_managed_and_its_idle_hint_says_retire_it():
         replace(managed(older), key_id="shop-2", consumers=(), rotation="1", retiring=True),
     ]
     report = compare(entries, [current, older], NOW, DEFAULTS)
-    assert kinds(report) == [("key-unused-this-month", "shop-1")]
+    assert kinds(report) == [("key-unused", "shop-1")]
     assert "dropping it from `rotations` in stacks/Pulumi.prod.yaml" in report.findings[0].hint

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from cli_harness import RunCli, stamp
 
-from emulator import Emulator, Fault
+from emulator import DEFAULT_WORKSPACE_ID, Emulator, Fault
+from emulator.app import window_end
 from tests.support.sentinel import assert_absent
 
 
@@ -40,14 +41,24 @@ def test_regular_key_with_expect_regular_exits_zero_and_shows_limits(
     )
     monkeypatch.setenv("OPENROUTER_API_KEY", sentinel)
 
+    before = window_end("monthly", datetime.now(UTC))
     run = run_cli("doctor", "--expect", "regular")
+    after = window_end("monthly", datetime.now(UTC))
 
     assert run.code == 0
     label = f"sk-or-v1-{sentinel[9:12]}...{sentinel[-3:]}"
-    assert run.out.splitlines() == [
+    lines = run.out.splitlines()
+    resets = {
+        f"  budgets:  1. key limit: $12.50 of $50.00 used this month, $37.50 left, resets"
+        f" {stamp(moment)}"
+        for moment in (before, after)
+    }
+    assert lines[3] in resets  # the month may roll over during the run
+    assert lines[:3] + lines[4:] == [
         f"{label} (from $OPENROUTER_API_KEY): regular key: calls models; cannot manage keys",
         "  limit:    $50.00, $37.50 remaining, resets monthly",
         "  usage:    $12.50 in all, $12.50 today, $12.50 this week, $12.50 this month",
+        "  blocks:   key limit, $37.50 left",
         f"  expires:  {stamp(expires)} (in 40 days)",
         f"  api:      {api.api_base_url}",
         "  expected: regular key (matches)",
@@ -161,9 +172,43 @@ def test_json_is_one_document_with_the_verdict(
         "exit_code": 1,
     }
     assert document["limit_remaining"] == 4.0
+    [layer] = document["budgets"]
+    assert (layer["scope"], layer["limit_usd"], layer["spend_usd"], layer["remaining_usd"]) == (
+        "key_limit", 5.0, 1.0, 4.0
+    )
+    assert (layer["reset_interval"], layer["resets_at"]) == (None, None)
+    assert document["effective_budget"] == layer
+    assert document["workspace_id"] == DEFAULT_WORKSPACE_ID
     assert [f["kind"] for f in document["findings"]] == ["key-type-mismatch"]
     assert run.err == ""  # under --json the verdict is in the document, not on stderr
     assert_absent(sentinel, run.out, run.err)
+
+
+def test_a_spent_limit_is_named_as_what_blocks_the_key(
+    api: Emulator, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+):
+    seeded = api.seed_key("spent", limit=2.0, usage=2.5)
+    monkeypatch.setenv("OPENROUTER_API_KEY", seeded.secret)
+
+    run = run_cli("doctor", "--expect", "regular")
+
+    assert run.code == 0  # the key is the expected type; the budget is information
+    assert "  budgets:  1. key limit: $2.50 of $2.00 used in all, spent, never resets\n" in run.out
+    assert (
+        "  blocks:   key limit is spent: requests are refused (403) until its limit is raised\n"
+    ) in run.out
+
+
+def test_a_management_key_shows_no_budgets(
+    api: Emulator, management_key: str, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("OPENROUTER_API_KEY", management_key)
+
+    document = run_cli("doctor", "--json").json()
+
+    assert isinstance(document, dict)
+    assert (document["budgets"], document["effective_budget"]) == ([], None)
+    assert "budgets:" not in run_cli("doctor").out
 
 
 def test_missing_variable_is_an_error_before_any_request(api: Emulator, run_cli: RunCli):

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from cli import render
 from cli.audit import ManagedKey, Thresholds, compare
 from cli.diagnostics import Diagnostic
-from cli.doctor import KeyFacts, verdict
+from cli.doctor import DoctorReport, KeyFacts, verdict
+from providers.client import BudgetLayer
 
 NOW = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
 
@@ -31,6 +32,7 @@ class Record:
         self.usage_monthly = 5.0
         self.expires_at: datetime | None = None
         self.created_at = NOW - timedelta(days=90)
+        self.last_used_at: datetime | None = None
         for field, value in fields.items():
             setattr(self, field, value)
 
@@ -77,8 +79,8 @@ def test_hostile_key_names_cannot_break_the_markdown_table():
     table = [line for line in markdown.splitlines() if line.startswith("| `sk-or")]
     assert len(table) == 2
     for row in table:
-        # 8 columns: 9 pipes that are not escaped.
-        assert row.replace("\\|", "").count("|") == 9
+        # 9 columns: 10 pipes that are not escaped.
+        assert row.replace("\\|", "").count("|") == 10
     assert "injected" in table[0] or "injected" in table[1]
 
 
@@ -126,46 +128,137 @@ def test_audit_json_is_one_document_with_rows_and_findings():
     assert [f["kind"] for f in document["findings"]] == [
         "key-expiring",
         "unmanaged-key",
-        "key-unused-this-month",
+        "key-unused",
     ]
     [row] = document["keys"]
     assert row["expires_at"] == "2026-11-21T09:30:00Z"
+    assert row["last_used_at"] is None
     assert row["managed_by"] == []
+    assert document["thresholds"]["unused_days"] == 30
     assert document["exit_code"] == 1
 
 
-def test_doctor_text_for_a_regular_key_shows_limit_usage_and_expiry():
-    facts = KeyFacts(
-        is_management_key=False,
-        limit=50.0,
-        limit_remaining=12.3,
-        limit_reset="monthly",
-        usage=137.7,
-        usage_daily=1.2,
-        usage_weekly=5.0,
-        usage_monthly=37.7,
-        expires_at=NOW + timedelta(days=64),
-    )
-    report = verdict(
+def test_the_table_shows_the_day_of_the_last_use_never_or_unknown():
+    used = Record(5, "used", last_used_at=NOW - timedelta(days=2, hours=3))
+    never = Record(6, "never", usage=0.0, usage_monthly=0.0, created_at=NOW)
+    unknown = Record(7, "unknown")
+    report = compare([], [used, never, unknown], NOW, Thresholds())
+    markdown = render.audit_markdown(report)
+    cells = {
+        line.split(" | ")[1]: line.split(" | ")[7]
+        for line in markdown.splitlines()
+        if line.startswith("| `sk-or")
+    }
+    assert cells == {"used": "2026-11-16", "never": "never", "unknown": "—"}
+    assert "unused means not used for 30 days." in markdown
+    rows = {row["name"]: row for row in render.audit_json(report)["keys"]}  # type: ignore[union-attr]
+    assert rows["used"]["last_used_at"] == "2026-11-16T06:30:00Z"
+
+
+GUARDRAIL = "6d1c9a2e-3b4f-4c5d-8e9f-0a1b2c3d4e5f"
+KEY_LIMIT = BudgetLayer(
+    scope="key_limit", limit_usd=50.0, spend_usd=37.7, remaining_usd=12.3,
+    reset_interval="monthly", resets_at="2026-12-01T00:00:00Z",
+)
+WORKSPACE_BUDGET = BudgetLayer(
+    scope="workspace", limit_usd=200.0, spend_usd=195.0, remaining_usd=5.0,
+    reset_interval="weekly", resets_at="2026-11-23T00:00:00+00:00", budget_id="b-1",
+)
+
+
+def regular_report(**facts: object) -> DoctorReport:
+    fields: dict[str, object] = {
+        "is_management_key": False,
+        "limit": 50.0,
+        "limit_remaining": 12.3,
+        "limit_reset": "monthly",
+        "usage": 137.7,
+        "usage_daily": 1.2,
+        "usage_weekly": 5.0,
+        "usage_monthly": 37.7,
+        "expires_at": NOW + timedelta(days=64),
+        "budgets": (WORKSPACE_BUDGET, KEY_LIMIT),
+        "blocking": WORKSPACE_BUDGET,
+    }
+    fields.update(facts)
+    return verdict(
         label="sk-or-v1-2f4...9c1",
         source="$OPENROUTER_API_KEY",
         api_base_url="https://openrouter.ai/api/v1",
         expected="regular",
-        facts=facts,
+        facts=KeyFacts(**fields),  # type: ignore[arg-type]
         rejection=None,
         now=NOW,
     )
+
+
+def test_doctor_text_for_a_regular_key_shows_limit_usage_budgets_and_expiry():
+    report = regular_report()
     assert render.doctor_text(report) == (
         "sk-or-v1-2f4...9c1 (from $OPENROUTER_API_KEY): regular key: calls models; "
         "cannot manage keys\n"
         "  limit:    $50.00, $12.30 remaining, resets monthly\n"
         "  usage:    $137.70 in all, $1.20 today, $5.00 this week, $37.70 this month\n"
+        "  budgets:  1. workspace budget: $195.00 of $200.00 used this week, $5.00 left, resets"
+        " 2026-11-23T00:00:00Z\n"
+        "            2. key limit: $37.70 of $50.00 used this month, $12.30 left, resets"
+        " 2026-12-01T00:00:00Z\n"
+        "  blocks:   workspace budget, $5.00 left\n"
         "  expires:  2027-01-21T09:30:00Z (in 64 days)\n"
         "  api:      https://openrouter.ai/api/v1\n"
         "  expected: regular key (matches)\n"
     )
     assert report.exit_code == 0
     assert report.findings == ()
+
+
+def test_doctor_names_a_spent_guardrail_and_when_it_lets_requests_through_again():
+    spent = BudgetLayer(
+        scope="api_key", limit_usd=10.0, spend_usd=10.5, remaining_usd=-0.5,
+        reset_interval=None, resets_at=None, guardrail_id=GUARDRAIL,
+    )
+    text = render.doctor_text(regular_report(budgets=(spent, KEY_LIMIT), blocking=spent))
+    assert (
+        f"  budgets:  1. key guardrail {GUARDRAIL}: $10.50 of $10.00 used in all, spent,"
+        " never resets\n"
+    ) in text
+    assert (
+        f"  blocks:   key guardrail {GUARDRAIL} is spent: requests are refused (403) until its"
+        " limit is raised\n"
+    ) in text
+
+
+def test_doctor_says_when_nothing_caps_a_key_and_when_the_api_did_not_say():
+    none = render.doctor_text(regular_report(budgets=(), blocking=None))
+    unknown = render.doctor_text(regular_report(budgets=None, blocking=None))
+    assert "  budgets:  none: no guardrail, workspace budget or limit caps this key\n" in none
+    assert "  budgets:  not reported by the API\n" in unknown
+    assert "blocks:" not in none + unknown
+
+
+def test_an_unknown_scope_is_shown_as_the_api_spells_it():
+    later = BudgetLayer(scope="organization", limit_usd=9.0, spend_usd=1.0, remaining_usd=8.0)
+    assert render.budget_text(later) == (
+        "organization: $1.00 of $9.00 used in all, $8.00 left, never resets"
+    )
+
+
+def test_doctor_json_carries_the_layers_and_the_one_that_blocks():
+    document = json.loads(json.dumps(render.doctor_json(regular_report())))
+    assert [layer["scope"] for layer in document["budgets"]] == ["workspace", "key_limit"]
+    assert document["effective_budget"] == {
+        "scope": "workspace",
+        "limit_usd": 200.0,
+        "spend_usd": 195.0,
+        "remaining_usd": 5.0,
+        "reset_interval": "weekly",
+        "resets_at": "2026-11-23T00:00:00Z",
+        "include_byok": False,
+        "guardrail_id": None,
+        "budget_id": "b-1",
+    }
+    unknown = render.doctor_json(regular_report(budgets=None, blocking=None))
+    assert (unknown["budgets"], unknown["effective_budget"]) == (None, None)
 
 
 def test_doctor_rejected_key_without_expect_exits_one_with_key_invalid():

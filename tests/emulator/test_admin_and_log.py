@@ -61,6 +61,20 @@ def test_admin_patch_drifts_fields_the_api_cannot_change(admin, emulator):
     assert admin.patch(f"/keys/{seeded.hash}", json={"hash": "x"}).status_code == 400
 
 
+def test_last_used_at_can_be_seeded_and_drifted_but_must_be_a_timestamp(admin, emulator):
+    seeded = emulator.seed_key("idle", last_used_at="2026-09-01T08:00:00Z")
+    assert emulator.key(seeded.hash)["last_used_at"] == "2026-09-01T08:00:00Z"
+
+    drifted = admin.patch(f"/keys/{seeded.hash}", json={"last_used_at": None})
+    assert drifted.json()["data"]["last_used_at"] is None
+    refused = admin.patch(f"/keys/{seeded.hash}", json={"last_used_at": "last week"})
+    assert refused.status_code == 400
+    assert "last_used_at" in refused.json()["error"]["message"]
+    seed = admin.post("/seed-key", json={"name": "bad", "last_used_at": 5})
+    assert seed.status_code == 400
+    assert "last_used_at" in seed.json()["error"]["message"]
+
+
 def test_admin_management_keys_route_registers_a_working_key(admin, client_for):
     generated = admin.post("/management-keys").json()["key"]
     chosen = admin.post("/management-keys", json={"key": "e2e-chosen-key"}).json()["key"]

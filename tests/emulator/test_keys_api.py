@@ -1,4 +1,5 @@
-"""The `/keys` routes against reference §3-§5: shapes, statuses, validation, paging and auth."""
+"""The `/keys` routes: shapes, statuses, validation, paging and auth (docs/emulator.md maps each
+fact to its test; tests/conformance/ parses the same answers with OpenRouter's own SDK)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ KEY_OBJECT_FIELDS = {
     "hash", "name", "label", "disabled", "limit", "limit_remaining", "limit_reset",
     "include_byok_in_limit", "usage", "usage_daily", "usage_weekly", "usage_monthly",
     "byok_usage", "byok_usage_daily", "byok_usage_weekly", "byok_usage_monthly", "created_at",
-    "updated_at", "expires_at", "creator_user_id", "workspace_id",
+    "updated_at", "expires_at", "creator_user_id", "workspace_id", "last_used_at",
+    "external_user",
 }
 REGULAR_SECRET = re.compile(r"^sk-or-v1-[0-9a-f]{64}$")
 OTHER_WORKSPACE = "9b2f6d4e-1111-4c3a-8d2e-222222222222"
+PAST = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def error_of(response) -> tuple[int, str]:
@@ -54,6 +57,8 @@ def test_create_answers_201_with_data_and_the_secret_beside_it(api):
     assert data["expires_at"] == "2099-12-31T23:59:59Z"
     assert data["workspace_id"] == DEFAULT_WORKSPACE_ID
     assert data["usage"] == data["byok_usage"] == 0
+    assert data["last_used_at"] is None
+    assert data["external_user"] is None
     datetime.fromisoformat(data["created_at"])
 
 
@@ -206,7 +211,7 @@ def test_patch_limit_null_removes_the_cap(api, emulator):
     "body",
     [
         {"expires_at": "2099-12-31T23:59:59Z"},
-        {"workspace_id": OTHER_WORKSPACE},
+        {"workspace_id": "default"},
         {"creator_user_id": "user_x"},
         {"disabled": "true"},
         {"name": ""},
@@ -225,6 +230,18 @@ def test_patch_refuses_fields_it_cannot_change_and_bad_values(api, emulator, bod
 
     assert error_of(response) == (400, "Invalid request parameters")
     assert emulator.key(seeded.hash) == before
+
+
+def test_patch_workspace_id_moves_the_key_and_keeps_its_secret(api, emulator, client_for):
+    seeded = emulator.seed_key("mover")
+
+    data = api.patch(f"/keys/{seeded.hash}", json={"workspace_id": OTHER_WORKSPACE}).json()["data"]
+
+    assert (data["hash"], data["workspace_id"]) == (seeded.hash, OTHER_WORKSPACE)
+    assert [key["hash"] for key in api.get("/keys").json()["data"]] == []
+    moved = api.get("/keys", params={"workspace_id": OTHER_WORKSPACE}).json()["data"]
+    assert [key["hash"] for key in moved] == [seeded.hash]
+    assert client_for(seeded.secret).get("/key").json()["data"]["workspace_id"] == OTHER_WORKSPACE
 
 
 def test_delete_answers_deleted_true_and_the_key_is_gone(api, emulator):
@@ -284,6 +301,20 @@ def test_list_excludes_disabled_keys_unless_asked(api, emulator):
     assert with_disabled == {enabled.hash, disabled.hash}
 
 
+def test_list_excludes_expired_keys_unless_asked(api, emulator):
+    live = emulator.seed_key("live", expires_at="2099-01-01T00:00:00Z")
+    expired = emulator.seed_key("expired", disabled=True, expires_at=PAST)
+
+    def listed(**params: str) -> set[str]:
+        return {key["hash"] for key in api.get("/keys", params=params).json()["data"]}
+
+    assert listed(include_disabled="true") == {live.hash}
+    assert listed(include_disabled="true", include_expired="false") == {live.hash}
+    assert listed(include_disabled="true", include_expired="true") == {live.hash, expired.hash}
+    assert listed(include_expired="true") == {live.hash}  # disabled still needs its own flag
+    assert api.get(f"/keys/{expired.hash}").status_code == 200
+
+
 def test_list_shows_the_default_workspace_unless_another_is_named(api, emulator):
     home = emulator.seed_key("home")
     away = emulator.seed_key("away", workspace_id=OTHER_WORKSPACE)
@@ -301,8 +332,8 @@ def test_list_shows_the_default_workspace_unless_another_is_named(api, emulator)
 
 @pytest.mark.parametrize(
     "params",
-    [{"include_disabled": "yes"}, {"include_disabled": "True"}, {"offset": "-1"},
-     {"offset": "ten"}, {"workspace_id": "nope"}],
+    [{"include_disabled": "yes"}, {"include_disabled": "True"}, {"include_expired": "1"},
+     {"offset": "-1"}, {"offset": "ten"}, {"workspace_id": "nope"}],
 )
 def test_list_with_bad_query_is_400(api, params):
     assert error_of(api.get("/keys", params=params)) == (400, "Invalid request parameters")

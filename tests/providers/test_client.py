@@ -188,8 +188,8 @@ def test_list_pages_by_items_returned_until_a_short_page():
     assert [r.hash for r in records] == [k["hash"] for k in first + second]
     params = [dict(r.url.params) for r in recorder.requests]
     assert params == [
-        {"include_disabled": "true", "offset": "0"},
-        {"include_disabled": "true", "offset": "100"},
+        {"include_disabled": "true", "include_expired": "true", "offset": "0"},
+        {"include_disabled": "true", "include_expired": "true", "offset": "100"},
     ]
 
 
@@ -803,14 +803,15 @@ def test_sweep_of_a_workspace_key_looks_in_that_workspace(emulator, management_k
 def test_list_walks_every_page_of_the_emulator(emulator, management_key):
     seeded = {emulator.seed_key(f"k{i}").hash for i in range(230)}
     disabled = emulator.seed_key("off", disabled=True).hash
+    expired = emulator.seed_key("past", expires_at="2026-01-01T00:00:00Z").hash
     with emulator_client(emulator, management_key) as client:
         listed = client.list_keys()
-    assert {record.hash for record in listed} == seeded | {disabled}
+    assert {record.hash for record in listed} == seeded | {disabled, expired}
     offsets = [r.query for r in emulator.requests() if r.method == "GET"]
     assert [q for q in offsets if "offset=" in q] == [
-        "include_disabled=true&offset=0",
-        "include_disabled=true&offset=100",
-        "include_disabled=true&offset=200",
+        "include_disabled=true&include_expired=true&offset=0",
+        "include_disabled=true&include_expired=true&offset=100",
+        "include_disabled=true&include_expired=true&offset=200",
     ]
 
 
