@@ -87,7 +87,7 @@ def _strings(path: str) -> list[ast.AST]:
 def config_problem_fragments() -> list[str]:
     """The fixed text of every problem message: topology's messages all say `; allowed: `."""
     fragments = set()
-    for path in ("topology/rules.py", "topology/load.py"):
+    for path in ("topology/rules.py", "topology/consumers.py", "topology/load.py"):
         for node in _strings(path):
             text = "".join(_literal_pieces(node))
             if "; allowed: " in text:
