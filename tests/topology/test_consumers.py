@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support.sentinel import make_sentinel
-from tests.topology.harness import ProgramRun, namespaced, run_program, stack_file_config
+from tests.topology.harness import ROOT, ProgramRun, namespaced, run_program, stack_file_config
 from tests.topology.step_model import Stack, World, apply, converged
 from topology.consumers import RULE_SOURCES, git_branch_issue
 from topology.load import RawConfig, validate
@@ -487,3 +487,10 @@ def test_dropping_development_is_one_update_that_deletes_only_the_development_sl
 def test_every_rule_family_cites_a_public_source():
     assert all(url.startswith("https://") for url in RULE_SOURCES.values())
     assert {SinkKind.VERCEL_PROJECT.value, SinkKind.VERCEL_SHARED.value}  # both Vercel kinds exist
+
+
+def test_docs_config_cites_the_source_of_every_rule_family():
+    text = (ROOT / "docs" / "config.md").read_text(encoding="utf-8")
+    for family, url in RULE_SOURCES.items():
+        assert f"| {family} |" in text, family
+        assert url in text, url
