@@ -30,14 +30,14 @@ from topology.rules import Facts, Problem, all_problems
 STACKS_DIR = Path("stacks")
 
 
-def _plain(value: Any) -> Any:
+def yaml_plain(value: Any) -> Any:
     """As Pulumi reads YAML: dates stay text (PyYAML would make them `date`s)."""
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): yaml_plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [yaml_plain(v) for v in value]
     return value
 
 
@@ -57,7 +57,7 @@ def plan_from_stack_file(
     may hold them encrypted, or CI may pass the management key in the environment; the inventory
     never needs a value.
     """
-    config = _plain(document.get("config") or {})
+    config = yaml_plain(document.get("config") or {})
     keys, _, problems = parse_keys(_text(config.get(f"{NAMESPACE}:keys")))
     targets, target_problems = parse_management_targets(
         _text(config.get(f"{NAMESPACE}:managementKeyTargets"))

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from tests.support.sentinel import make_sentinel
 from tests.topology.harness import ROOT, ProgramRun, namespaced, run_program, stack_file_config
 from tests.topology.step_model import Stack, World, apply, converged
+from tests.topology.test_program import PROJECTS, scenario_config
 from topology.consumers import RULE_SOURCES, git_branch_issue
 from topology.load import RawConfig, validate
 from topology.model import VERCEL_RESERVED
@@ -31,7 +32,6 @@ PROJECT_VARIABLE = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVa
 SHARED_VARIABLE = "vercel:index/sharedEnvironmentVariable:SharedEnvironmentVariable"
 ACTIONS_SECRET = "github:index/actionsSecret:ActionsSecret"
 MANAGEMENT_KEY = "openrouter-keys:managementKey"
-PROJECTS = [f"agent-{n:02d}" for n in range(1, 16)]
 
 
 def raw(keys: Any, targets: Any = None) -> RawConfig:
@@ -303,39 +303,17 @@ def test_no_planned_variable_is_sensitive_in_development_or_readable_elsewhere(e
 # --- the seed's scenario -----------------------------------------------------------------------
 
 
-def seed_config(management_key: str, vercel_entries_: list[dict[str, Any]]) -> dict[str, str]:
-    keys = {
-        "production": {
-            "name": "Formul8-Production",
-            "limit": 250,
-            "limitReset": "monthly",
-            "github": [{"repository": "agents"}],
-            "vercel": vercel_entries_,
-        }
-    }
-    return {
-        **namespaced(
-            {
-                "keys": json.dumps(keys),
-                "managementKeyTargets": json.dumps({"github": [{"repository": "automation"}]}),
-                "managementKey": management_key,
-            }
-        ),
-        "github:owner": "f8ai",
-        "vercel:team": "f8ai",
-    }
-
-
 def seed_run(vercel_entries_: list[dict[str, Any]]) -> tuple[ProgramRun, str]:
     management_key = make_sentinel()
-    run = run_program(seed_config(management_key, vercel_entries_), [MANAGEMENT_KEY], "prod")
+    config = {**scenario_config(vercel_entries_, management_key), "vercel:team": "f8ai"}
+    run = run_program(config, [MANAGEMENT_KEY], "prod")
     assert run.error is None, run.error
     return run, management_key
 
 
 def test_the_seed_registers_what_github_and_vercel_accept():
     """One production key to a repository secret and 15 projects on production and preview (the
-    default targets), the management key to one automation repository."""
+    default targets), the management key to one automation repository (infra)."""
     run, management_key = seed_run([{"project": project} for project in PROJECTS])
     variables = run.of_type(PROJECT_VARIABLE)
     assert sorted(v.name for v in variables) == sorted(
@@ -350,9 +328,9 @@ def test_the_seed_registers_what_github_and_vercel_accept():
         assert variable.delete_before_replace
     secrets = {s.name: s for s in run.of_type(ACTIONS_SECRET)}
     assert set(secrets) == {
-        "f8ai/agents/OPENROUTER_API_KEY", "f8ai/automation/OPENROUTER_MANAGEMENT_KEY"
+        "f8ai/agents/OPENROUTER_API_KEY", "f8ai/infra/OPENROUTER_MANAGEMENT_KEY"
     }
-    published = secrets["f8ai/automation/OPENROUTER_MANAGEMENT_KEY"]
+    published = secrets["f8ai/infra/OPENROUTER_MANAGEMENT_KEY"]
     assert published.inputs["value"]["value"] == management_key
     assert {i.args["name"] for i in run.invocations} == set(PROJECTS)  # one lookup per project
 
