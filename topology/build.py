@@ -7,7 +7,9 @@ turns it into resources (docs/adr/0003-consumer-ordering.md):
   secret deletes the new GitHub secret and fails on Vercel, reference/sinks.md §6.1);
 - every sink value is `pulumi.Output.secret(<key>.key)`, passed as `value` (never the deprecated
   `plaintext_value`), so each sink depends on its key and updates after it;
-- Vercel variables are always `sensitive`;
+- Vercel variables are `sensitive`, except a development variable whose entry says
+  `developmentReadableByTeam: true` (Vercel cannot make those sensitive); each of those is named
+  in a warning on every preview and update (docs/adr/0007-consumers-as-github-and-vercel-behave.md);
 - nothing from `pulumi_github` or `pulumiverse_vercel` is registered or invoked unless a sink of
   that kind is planned, so a stack without consumers needs neither plugin.
 
@@ -27,6 +29,7 @@ from providers import ApiKey, ApiKeyArgs
 from topology.load import Secret, Topology
 from topology.plan import (
     COMPONENT_TYPE,
+    READABLE,
     KeyPlan,
     SinkKind,
     SinkPlan,
@@ -209,30 +212,45 @@ def _github_sink(
     return [secret, allowed]
 
 
+def readable_warning(sink: SinkPlan) -> str:
+    """What every preview says about a variable Vercel lets the team read."""
+    where = sink.project or ", ".join(sink.projects)
+    return (
+        f"{sink.kind.value} {sink.resource_name}: the {sink.target} value of {sink.variable} on"
+        f" {where} is {READABLE} (developmentReadableByTeam: true): every team member who can"
+        f" see the environment variables can read key {sink.source}."
+    )
+
+
 def _vercel_sink(
     sink: SinkPlan, value: pulumi.Output[str], opts: pulumi.ResourceOptions,
     projects: _VercelProjects,
 ) -> list[pulumi.CustomResource]:
+    resource: pulumi.CustomResource
     if sink.kind is SinkKind.VERCEL_SHARED:
-        return [vercel.SharedEnvironmentVariable(
+        resource = vercel.SharedEnvironmentVariable(
             sink.resource_name,
             key=sink.variable or "",
             value=value,
-            sensitive=True,
+            sensitive=sink.sensitive,
             targets=[sink.target or ""],
             project_ids=[projects.project_id(p) for p in sink.projects],
             opts=opts,
-        )]
-    return [vercel.ProjectEnvironmentVariable(
-        sink.resource_name,
-        project_id=projects.project_id(sink.project or ""),
-        key=sink.variable or "",
-        value=value,
-        sensitive=True,
-        targets=[sink.target or ""],
-        git_branch=sink.git_branch,
-        opts=opts,
-    )]
+        )
+    else:
+        resource = vercel.ProjectEnvironmentVariable(
+            sink.resource_name,
+            project_id=projects.project_id(sink.project or ""),
+            key=sink.variable or "",
+            value=value,
+            sensitive=sink.sensitive,
+            targets=[sink.target or ""],
+            git_branch=sink.git_branch,
+            opts=opts,
+        )
+    if not sink.sensitive:
+        pulumi.log.warn(readable_warning(sink), resource=resource)
+    return [resource]
 
 
 @dataclass

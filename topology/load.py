@@ -66,6 +66,7 @@ NAMESPACE = CONFIG_NAMESPACE
 STACK_DIR = Path("stacks")
 """Where Pulumi.yaml's `stackConfigDir` keeps the stack files, relative to the project."""
 GITHUB_NAMESPACE = "github"
+VERCEL_NAMESPACE = "vercel"
 CONFIG_SOURCE = "config"
 
 
@@ -109,6 +110,7 @@ class RawConfig:
     github_owner: str | None = None
     github_token: str | None = field(default=None, repr=False)
     github_base_url: str | None = None
+    vercel_team: str | None = None
     config_keys: tuple[str, ...] = ()
     """Every config key of the stack (`namespace:setting`), to refuse the unknown ones."""
 
@@ -148,6 +150,7 @@ def read_raw_config() -> RawConfig:
         github_owner=github.get("owner"),
         github_token=github.get("token"),
         github_base_url=github.get("baseUrl"),
+        vercel_team=pulumi.Config(VERCEL_NAMESPACE).get("team"),
         config_keys=tuple(sorted({*pulumi.runtime.config.CONFIG.get(), *get_config_env()})),
     )
 
@@ -251,7 +254,8 @@ _EXPECTED: Mapping[str, tuple[str, str]] = {
     "visibility": (", ".join(VISIBILITIES), "write one of the allowed words."),
     "targets": (
         ", ".join(VERCEL_TARGETS),
-        "write one of the allowed targets, or remove `targets` for all three.",
+        "write one of the allowed targets (Vercel custom environments are not supported), or"
+        " remove `targets` for production and preview.",
     ),
     "repositories": (
         "a list of repository names, e.g. [agents, web]",
@@ -278,7 +282,9 @@ _ITEM: Mapping[str, tuple[str, str]] = {
     "projects": ("a project name or prj_ id", "write the project's name or id."),
     "targets": _EXPECTED["targets"],
 }
-_FLAGS = frozenset({"includeByokInLimit", "disabled", "protect", "dependabot"})
+_FLAGS = frozenset(
+    {"includeByokInLimit", "disabled", "protect", "dependabot", "developmentReadableByTeam"}
+)
 
 
 def config_path(prefix: str, loc: tuple[int | str, ...]) -> str:
@@ -551,6 +557,7 @@ def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> Topology
         management_key_source=source,
         management_key_fingerprint=management_key.fingerprint if management_key else None,
         management_key_in_plain_text=source == CONFIG_SOURCE and not raw.management_key_is_secret,
+        vercel_team_set=bool((raw.vercel_team or "").strip()),
         adopted_secret_fingerprints={
             key_id: secret.fingerprint for key_id, secret in adopted.items() if key_id not in failed
         },

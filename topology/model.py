@@ -20,6 +20,32 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 VERCEL_TARGETS: tuple[str, ...] = ("production", "preview", "development")
+DEFAULT_VERCEL_TARGETS: tuple[str, ...] = ("production", "preview")
+"""Where a sensitive variable may live (docs/adr/0007-consumers-as-github-and-vercel-behave.md)."""
+SENSITIVE_TARGETS: frozenset[str] = frozenset(DEFAULT_VERCEL_TARGETS)
+"""Vercel creates sensitive variables in production and preview only
+(https://vercel.com/docs/environment-variables/sensitive-environment-variables)."""
+VERCEL_RESERVED: frozenset[str] = frozenset(
+    {
+        "AWS_SECRET_KEY",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "NOW_REGION",
+        "TZ",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+    }
+)
+"""Names Vercel refuses:
+https://vercel.com/docs/environment-variables/reserved-environment-variables"""
+GITHUB_ENVIRONMENT_MAX = 255
+"""GitHub's longest environment name:
+https://docs.github.com/en/actions/how-tos/deploy/configure-and-manage-deployments/manage-environments
+"""
 VISIBILITIES: tuple[str, ...] = ("all", "private", "selected")
 DEFAULT_SECRET = "OPENROUTER_API_KEY"  # noqa: S105 - a variable name, not a secret
 DEFAULT_MANAGEMENT_SECRET = "OPENROUTER_MANAGEMENT_KEY"  # noqa: S105 - a variable name
@@ -79,7 +105,11 @@ class VercelConsumer(_ConfigModel):
     projects: list[str] | None = None
     variable: str | None = None
     targets: list[VercelTarget] | None = None
+    """Omitted: production and preview, where Vercel keeps the value write-only."""
     git_branch: str | None = None
+    development_readable_by_team: bool = False
+    """Allows the `development` target, whose variable Vercel cannot make sensitive: the key is
+    then readable by every team member who can see the project's environment variables."""
 
 
 class KeySpec(_ConfigModel):

@@ -1,10 +1,11 @@
 """The stack outputs: their names and shapes, shared by `__main__.py`, `cli audit` and the tests.
 
-- `keys`: key id -> `{hash, label, name, generation, consumers}` for the wired generation, where
-  `generation` is its 1-based place among the live generations (1 for a key without rotations),
-  plus `rotation` (the wired generation's label, or null) and `retiring` (the older generations
-  still alive: `{hash, label, name, rotation}` each). `cli audit` reads the first five.
-- `inventory`: a Markdown table of where each key lives: key, masked value, type, consumers.
+- `keys`: the stack's record of what it deployed (its shape is in topology/keys_output.py), read
+  back by the guard before the next update and by `cli audit`.
+- `inventory`: compact facts the `keys` output lacks (topology/inventory.py `inventory_output`):
+  generations the provider last saw disabled, expiry dates, and the management key masked with
+  its source. The table and the diagram are rendered from it by `python -m topology inventory`,
+  never stored as an output (`pulumi up` prints every output on every run; ADR 0007).
 
 Neither holds a key: `label` is OpenRouter's masked form, and the management key appears masked.
 """
@@ -12,56 +13,33 @@ Neither holds a key: `label` is OpenRouter's masked form, and the management key
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 
 from providers import INPUTS_BY_NAME, REPLACE_FIELDS
 from topology.build import Built, BuiltKey
+from topology.inventory import (
+    GenerationFacts,
+    InventoryRow,
+    ManagementFacts,
+    inventory_output,
+    render_inventory,
+)
 from topology.keys_output import KEYS_OUTPUT, DeployedGeneration, DeployedKey, keys_output
 from topology.load import CONFIG_SOURCE
 from topology.plan import MANAGEMENT_SOURCE
 
 INVENTORY_OUTPUT = "inventory"
-INVENTORY_HEADER = ("key", "masked value", "type", "consumers")
-REGULAR = "regular"
-MANAGEMENT = "management"
-RETIRING = "none (older generation, unwired; retire it by removing it from `rotations`)"
-
-
-@dataclass(frozen=True)
-class InventoryRow:
-    """One line of "where each key lives"."""
-
-    key: str
-    masked: str
-    type: str
-    consumers: tuple[str, ...]
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def render_inventory(rows: Sequence[InventoryRow]) -> str:
-    """The Markdown table; consumers of one key share a cell, one per line."""
-    lines = [
-        "| " + " | ".join(INVENTORY_HEADER) + " |",
-        "|" + "---|" * len(INVENTORY_HEADER),
-    ]
-    for row in rows:
-        consumers = "<br>".join(_cell(c) for c in row.consumers) or "none"
-        lines.append(
-            f"| {_cell(row.key)} | {_cell(row.masked)} | {row.type} | {consumers} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _generation_key(built: BuiltKey) -> str:
-    if built.plan.generation is None:
-        return built.plan.key_id
-    return f"{built.plan.key_id} @ {built.plan.generation}"
+__all__ = [
+    "INVENTORY_OUTPUT",
+    "KEYS_OUTPUT",
+    "InventoryRow",
+    "key_entry",
+    "management_facts",
+    "render_inventory",
+    "stack_outputs",
+]
 
 
 def _generation(built: BuiltKey, seen: Mapping[str, Any]) -> DeployedGeneration:
@@ -108,6 +86,14 @@ def _observed(built: BuiltKey) -> pulumi.Output[dict[str, Any]]:
     return pulumi.Output.all(**{name: getattr(resource, name) for name in _OBSERVED})
 
 
+def _generation_facts(built: BuiltKey) -> pulumi.Output[GenerationFacts]:
+    """The provider's last view of one generation: its `disabled` and `expires_at` outputs."""
+    resource = built.resource
+    return pulumi.Output.all(resource.disabled, resource.expires_at).apply(
+        lambda seen: GenerationFacts(disabled=bool(seen[0]), expires_at=seen[1] or None)
+    )
+
+
 def stack_outputs(built: Built) -> dict[str, pulumi.Output[Any]]:
     """Output name -> value, for `pulumi.export` in `__main__.py`."""
     consumers = {plan.component: plan.consumers for plan in built.topology.plan.topologies}
@@ -128,41 +114,25 @@ def stack_outputs(built: Built) -> dict[str, pulumi.Output[Any]]:
             }
         )
 
-    def inventory_value(seen: Mapping[str, Mapping[str, Any]]) -> str:
-        rows = [
-            InventoryRow(
-                key=_generation_key(g),
-                masked=str(seen[g.plan.resource_name]["label"]),
-                type=REGULAR,
-                consumers=consumers[key_id] if g.plan.wired else (RETIRING,),
-            )
-            for key_id, gens in built.keys.items()
-            for g in gens
-        ]
-        rows.extend(management_rows(built))
-        return render_inventory(rows)
-
+    facts = {
+        g.plan.resource_name: _generation_facts(g) for gens in built.keys.values() for g in gens
+    }
+    management = management_facts(built)
+    all_facts = pulumi.Output.all(**facts) if facts else pulumi.Output.from_input({})
     return {
         KEYS_OUTPUT: recorded.apply(keys_value),
-        INVENTORY_OUTPUT: everything.apply(inventory_value),
+        INVENTORY_OUTPUT: all_facts.apply(lambda seen: inventory_output(seen, management)),
     }
 
 
-def management_rows(built: Built) -> list[InventoryRow]:
+def management_facts(built: Built) -> ManagementFacts | None:
+    """The management key masked, and where this run took it from; None without one."""
     topology = built.topology
     if topology.management_key is None:
-        return []
+        return None
     source = (
         f"stack config ({MANAGEMENT_SOURCE})"
         if topology.management_key_source == CONFIG_SOURCE
         else f"environment ({topology.management_key_source})"
     )
-    targets = topology.plan.management.consumers if topology.plan.management else ()
-    return [
-        InventoryRow(
-            key=MANAGEMENT_SOURCE,
-            masked=topology.management_key.masked,
-            type=MANAGEMENT,
-            consumers=(source, *targets),
-        )
-    ]
+    return ManagementFacts(label=topology.management_key.masked, source=source)

@@ -26,6 +26,8 @@ from topology.keys_output import resource_name
 from topology.model import (
     DEFAULT_MANAGEMENT_SECRET,
     DEFAULT_SECRET,
+    DEFAULT_VERCEL_TARGETS,
+    SENSITIVE_TARGETS,
     VERCEL_TARGETS,
     GitHubConsumer,
     KeySpec,
@@ -40,6 +42,8 @@ ADOPT_INPUT = "adopt"
 FROZEN_WHEN_RETIRING: tuple[str, ...] = tuple(sorted(REPLACE_FIELDS))
 """What an older generation never changes: every setting that would replace it."""
 PROJECT_ID_PREFIX = "prj_"
+READABLE = "READABLE by the team"
+"""How a non-sensitive (development) variable is shown wherever a reviewer looks."""
 
 
 class SinkKind(Enum):
@@ -110,6 +114,9 @@ class SinkPlan:
     variable: str | None = None
     target: str | None = None
     git_branch: str | None = None
+    sensitive: bool = True
+    """Vercel: write-only once set. False only for a development target the entry declares
+    readable (developmentReadableByTeam); rules.py refuses any other development target."""
 
 
 @dataclass(frozen=True)
@@ -166,9 +173,18 @@ def vercel_variable(entry: VercelConsumer, default: str = DEFAULT_SECRET) -> str
 
 
 def vercel_targets(entry: VercelConsumer) -> tuple[str, ...]:
-    """The entry's targets in the canonical order; all three when omitted."""
-    chosen = set(entry.targets) if entry.targets is not None else set(VERCEL_TARGETS)
+    """The entry's targets in the canonical order; production and preview when omitted."""
+    chosen = set(entry.targets) if entry.targets is not None else set(DEFAULT_VERCEL_TARGETS)
     return tuple(target for target in VERCEL_TARGETS if target in chosen)
+
+
+def shown_target(target: str, git_branch: str | None = None) -> str:
+    """A target as the `consumers` output and the inventory spell it."""
+    if target not in SENSITIVE_TARGETS:
+        return f"{target}: {READABLE}"
+    if target == "preview" and git_branch:
+        return f"{target} on branch {git_branch}"
+    return target
 
 
 def is_project_id(project: str) -> bool:
@@ -245,18 +261,24 @@ def github_sinks(
     )
 
 
+def _sensitive(entry: VercelConsumer, target: str) -> bool:
+    """Readable only where Vercel requires it and the entry says so; never by default."""
+    return target in SENSITIVE_TARGETS or not entry.development_readable_by_team
+
+
 def vercel_sinks(entry: VercelConsumer, source: str) -> tuple[SinkPlan, ...]:
     """One sink per target: the slot Vercel keeps unique is (project, variable, target, branch).
 
     A variable with three targets is three resources, so narrowing the targets or moving one target
     to another key updates or deletes exactly that slot, and never creates a variable Vercel would
-    refuse as a duplicate of one that is only deleted at the end of the update.
+    refuse as a duplicate of one that is only deleted at the end of the update. Only a development
+    target is ever not sensitive, and only when the entry says so (rules.py).
     """
     variable = vercel_variable(entry)
     targets = vercel_targets(entry)
-    shown_targets = ", ".join(targets)
     if entry.projects is not None:
         projects = tuple(entry.projects)
+        shown_targets = ", ".join(shown_target(t) for t in targets)
         consumer = f"vercel:{variable} (shared; {shown_targets}) -> {', '.join(projects)}"
         return tuple(
             SinkPlan(
@@ -267,14 +289,12 @@ def vercel_sinks(entry: VercelConsumer, source: str) -> tuple[SinkPlan, ...]:
                 projects=projects,
                 variable=variable,
                 target=target,
+                sensitive=_sensitive(entry, target),
             )
             for target in targets
         )
     project = entry.project or ""
-    shown_targets = ", ".join(
-        f"{t} on branch {entry.git_branch}" if t == "preview" and entry.git_branch else t
-        for t in targets
-    )
+    shown_targets = ", ".join(shown_target(t, entry.git_branch) for t in targets)
     consumer = f"vercel:{project}:{variable} ({shown_targets})"
     sinks = []
     for target in targets:
@@ -290,6 +310,7 @@ def vercel_sinks(entry: VercelConsumer, source: str) -> tuple[SinkPlan, ...]:
                 variable=variable,
                 target=target,
                 git_branch=git_branch,
+                sensitive=_sensitive(entry, target),
             )
         )
     return tuple(sinks)

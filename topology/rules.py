@@ -15,39 +15,12 @@ from dataclasses import dataclass, field
 import pulumi
 
 from providers import KEY_TYPES, MANAGEMENT_KEYS_PAGE, shown
-from topology.model import (
-    DEFAULT_MANAGEMENT_SECRET,
-    DEFAULT_SECRET,
-    GENERATION,
-    GITHUB_NAME,
-    GITHUB_SECRET_NAME,
-    KEY_ID,
-    VERCEL_VARIABLE,
-    GitHubConsumer,
-    KeySpec,
-    ManagementKeyTargets,
-    VercelConsumer,
-)
-from topology.plan import (
-    MANAGEMENT_SOURCE,
-    SinkKind,
-    display_names,
-    github_sinks,
-    split_repository,
-    vercel_sinks,
-)
+from topology.consumers import ConsumerCheck
+from topology.model import GENERATION, KEY_ID, KeySpec, ManagementKeyTargets
+from topology.plan import MANAGEMENT_SOURCE, display_names
+from topology.problem import Problem, first_seen
 
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the config: where, what (bad value and allowed values), and the fix."""
-
-    path: str
-    message: str
-    fix: str
-
-    def render(self) -> str:
-        return f"{self.path}: {self.message} Fix: {self.fix}"
+__all__ = ["KEY_TYPES", "Facts", "Problem", "TopologyConfigError", "all_problems"]
 
 
 class TopologyConfigError(pulumi.RunError):
@@ -78,34 +51,15 @@ class Facts:
     management_key_fingerprint: str | None = None
     management_key_in_plain_text: bool = False
     adopted_secret_fingerprints: Mapping[str, str] = field(default_factory=dict)
+    vercel_team_set: bool | None = None
+    """Whether `vercel:team` is set; None when the caller does not know (the team rule is off)."""
 
 
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def index_path(path: str, name: str, index: int) -> str:
-    return f"{path}.{name}[{index}]"
-
-
-def _first_seen(items: Iterable[str]) -> list[tuple[int, int]]:
-    """(index of a repeat, index of its first occurrence) for every repeated item."""
-    seen: dict[str, int] = {}
-    repeats = []
-    for index, item in enumerate(items):
-        if item in seen:
-            repeats.append((index, seen[item]))
-        else:
-            seen[item] = index
-    return repeats
-
-
 def consumers_phrase(count: int) -> str:
     return f"{count} consumer" if count == 1 else f"{count} consumers"
-
-
-def _suggest_name(text: str) -> str:
-    cleaned = re.sub(r"[^A-Za-z0-9_]", "_", text).upper()
-    return cleaned if cleaned and not cleaned[0].isdigit() else f"_{cleaned}"
 
 
 # --- key ids and rotations ---------------------------------------------------------------------
@@ -153,7 +107,7 @@ def rotation_problems(path: str, rotations: Sequence[str] | None) -> list[Proble
                     "label the generation with its date, e.g. '2025-11-28'.",
                 )
             )
-    for index, first in _first_seen(rotations):
+    for index, first in first_seen(rotations):
         problems.append(
             Problem(
                 f"{where}[{index}]",
@@ -162,450 +116,6 @@ def rotation_problems(path: str, rotations: Sequence[str] | None) -> list[Proble
                 "remove the repeated entry.",
             )
         )
-    return problems
-
-
-# --- GitHub entries ----------------------------------------------------------------------------
-
-
-def _secret_name_problems(path: str, entry: GitHubConsumer) -> list[Problem]:
-    if entry.secret is None:
-        return []
-    where = f"{path}.secret"
-    if not GITHUB_SECRET_NAME.match(entry.secret):
-        return [
-            Problem(
-                where,
-                f"{shown(entry.secret)} is not a valid GitHub secret name; allowed: letters,"
-                " digits and '_', not starting with a digit.",
-                f"use a name such as {shown(_suggest_name(entry.secret))}.",
-            )
-        ]
-    if entry.secret.upper().startswith("GITHUB_"):
-        return [
-            Problem(
-                where,
-                f"{shown(entry.secret)} starts with GITHUB_, which GitHub reserves; allowed: any"
-                " other name of letters, digits and '_'.",
-                f"choose another name, e.g. {shown(DEFAULT_SECRET)}.",
-            )
-        ]
-    return []
-
-
-def _repository_problems(path: str, entry: GitHubConsumer, owner: str | None) -> list[Problem]:
-    repository = entry.repository or ""
-    where = f"{path}.repository"
-    parts = repository.split("/")
-    if len(parts) > 2 or not all(GITHUB_NAME.match(part) for part in parts):
-        return [
-            Problem(
-                where,
-                f"{shown(repository)} is not a repository; allowed: 'owner/name', or 'name' when"
-                " github:owner is set.",
-                "write the repository as owner/name, e.g. 'f8ai/agents'.",
-            )
-        ]
-    if len(parts) == 1 and owner is None:
-        return [
-            Problem(
-                where,
-                f"{shown(repository)} names no owner and github:owner is not set; allowed:"
-                " 'owner/name', or 'name' with github:owner set.",
-                f"write it as '<owner>/{repository}', or run `pulumi config set github:owner"
-                " <owner>`.",
-            )
-        ]
-    problems = []
-    for name in ("visibility", "repositories"):
-        if getattr(entry, name) is not None:
-            problems.append(
-                Problem(
-                    f"{path}.{name}",
-                    f"`{name}` applies to organization secrets, not to repository"
-                    f" {shown(repository)}; allowed: `{name}` with `organization` only.",
-                    f"remove `{name}`, or publish an organization secret with organization:"
-                    " <org>.",
-                )
-            )
-    if entry.environment is not None and entry.dependabot:
-        problems.append(
-            Problem(
-                f"{path}.dependabot",
-                f"Dependabot has no environment secrets (environment {shown(entry.environment)});"
-                " allowed: dependabot: true with a repository or an organization.",
-                "remove `environment`, or remove `dependabot`.",
-            )
-        )
-    if entry.environment is not None and not entry.environment.strip():
-        problems.append(
-            Problem(
-                f"{path}.environment",
-                "'' is not an environment; allowed: the name of an environment of the"
-                " repository, e.g. 'production'.",
-                "write the environment's name, or remove `environment` for a repository secret.",
-            )
-        )
-    return problems
-
-
-def _organization_problems(path: str, entry: GitHubConsumer) -> list[Problem]:
-    org = entry.organization or ""
-    if not GITHUB_NAME.match(org):
-        return [
-            Problem(
-                f"{path}.organization",
-                f"{shown(org)} is not an organization name; allowed: letters, digits, '-', '_'"
-                " and '.'.",
-                "write the organization's login, e.g. 'f8ai'.",
-            )
-        ]
-    problems = []
-    if entry.environment is not None:
-        problems.append(
-            Problem(
-                f"{path}.environment",
-                f"environments belong to repositories, not to organization {shown(org)};"
-                " allowed: `environment` with `repository` only.",
-                "replace `organization` with repository: owner/name, or remove `environment`.",
-            )
-        )
-    if entry.visibility is None:
-        problems.append(
-            Problem(
-                f"{path}.visibility",
-                f"the organization secret of {shown(org)} has no visibility; allowed: all,"
-                " private, selected.",
-                "add visibility: private (the organization's private repositories), all (every"
-                " repository) or selected (with repositories: [...]).",
-            )
-        )
-    elif entry.visibility == "selected":
-        problems.extend(_selected_problems(path, entry, org))
-    elif entry.repositories is not None:
-        problems.append(
-            Problem(
-                f"{path}.repositories",
-                "a repository list needs visibility: selected (visibility is"
-                f" {shown(entry.visibility)}); allowed: `repositories` only with visibility:"
-                " selected.",
-                "set visibility: selected, or remove `repositories`.",
-            )
-        )
-    return problems
-
-
-def _selected_problems(path: str, entry: GitHubConsumer, org: str) -> list[Problem]:
-    where = f"{path}.repositories"
-    if not entry.repositories:
-        return [
-            Problem(
-                where,
-                "visibility: selected needs the repositories that may read the secret; allowed:"
-                f" a non-empty list of repositories of {shown(org)}.",
-                "add repositories: [name, ...], or choose visibility: all or private.",
-            )
-        ]
-    problems = []
-    names = []
-    for index, repository in enumerate(entry.repositories):
-        owner, name = split_repository(repository, org)
-        names.append(name.casefold())
-        if owner is None or owner.casefold() != org.casefold() or not GITHUB_NAME.match(name):
-            problems.append(
-                Problem(
-                    f"{where}[{index}]",
-                    f"{shown(repository)} is not a repository of organization {shown(org)};"
-                    f" allowed: 'name' or '{org}/name'.",
-                    f"list only repositories of {org}, or publish a separate secret for the"
-                    " other owner.",
-                )
-            )
-    for index, first in _first_seen(names):
-        problems.append(
-            Problem(
-                f"{where}[{index}]",
-                f"{shown(entry.repositories[index])} is listed twice (first at"
-                f" repositories[{first}]); allowed: each repository once.",
-                "remove the repeated entry.",
-            )
-        )
-    return problems
-
-
-def github_entry_problems(path: str, entry: GitHubConsumer, owner: str | None) -> list[Problem]:
-    """Shape rules of one `github:` entry (duplicates across entries are another rule)."""
-    has_repository = entry.repository is not None
-    has_organization = entry.organization is not None
-    if has_repository == has_organization:
-        if has_repository:
-            return [
-                Problem(
-                    path,
-                    f"the entry names both repository {shown(entry.repository)} and organization"
-                    f" {shown(entry.organization)}; allowed: exactly one of them.",
-                    "split it into two entries, one per secret.",
-                )
-            ]
-        return [
-            Problem(
-                path,
-                "the entry names neither `repository` nor `organization`; allowed: exactly one"
-                " of them.",
-                "add repository: owner/name (a repository or environment secret) or"
-                " organization: <org> (an organization secret).",
-            )
-        ]
-    shape = (
-        _repository_problems(path, entry, owner)
-        if has_repository
-        else _organization_problems(path, entry)
-    )
-    return shape + _secret_name_problems(path, entry)
-
-
-# --- Vercel entries ----------------------------------------------------------------------------
-
-
-def _target_problems(path: str, entry: VercelConsumer) -> list[Problem]:
-    if entry.targets is None:
-        return []
-    where = f"{path}.targets"
-    if not entry.targets:
-        return [
-            Problem(
-                where,
-                "the list is empty; allowed: production, preview, development.",
-                "list at least one target, or omit `targets` for all three.",
-            )
-        ]
-    return [
-        Problem(
-            f"{where}[{index}]",
-            f"target {shown(entry.targets[index])} is listed twice (first at targets[{first}]);"
-            " allowed: each target once.",
-            "remove the repeated entry.",
-        )
-        for index, first in _first_seen(entry.targets)
-    ]
-
-
-def _branch_problems(path: str, entry: VercelConsumer) -> list[Problem]:
-    if entry.git_branch is None:
-        return []
-    where = f"{path}.gitBranch"
-    if entry.projects is not None:
-        return [
-            Problem(
-                where,
-                "shared variables (`projects:`) have no git branch; allowed: `gitBranch` with"
-                " `project:` only.",
-                "declare the variable per project with project:, or remove `gitBranch`.",
-            )
-        ]
-    if entry.targets is not None and "preview" not in entry.targets:
-        return [
-            Problem(
-                where,
-                f"a git branch scopes preview deployments, but the targets are"
-                f" {', '.join(entry.targets) or 'empty'}; allowed: `gitBranch` only when the"
-                " targets include preview.",
-                "add preview to `targets`, or remove `gitBranch`.",
-            )
-        ]
-    if not entry.git_branch.strip():
-        return [
-            Problem(
-                where,
-                "'' is not a branch; allowed: a git branch name, e.g. 'main'.",
-                "write the branch name, or remove `gitBranch`.",
-            )
-        ]
-    return []
-
-
-def _project_problems(path: str, entry: VercelConsumer) -> list[Problem]:
-    has_project = entry.project is not None
-    has_projects = entry.projects is not None
-    if has_project == has_projects:
-        if has_project:
-            return [
-                Problem(
-                    path,
-                    f"the entry names both project {shown(entry.project)} and projects; allowed:"
-                    " exactly one of them.",
-                    "use project: for one project's variable, or projects: [...] for one shared"
-                    " variable linked to many.",
-                )
-            ]
-        return [
-            Problem(
-                path,
-                "the entry names neither `project` nor `projects`; allowed: exactly one of them.",
-                "add project: <name or prj_ id>, or projects: [<name or prj_ id>, ...].",
-            )
-        ]
-    if entry.project is not None and not entry.project.strip():
-        return [
-            Problem(
-                f"{path}.project",
-                "'' is not a project; allowed: a project name or a prj_ id.",
-                "write the project's name or id.",
-            )
-        ]
-    if entry.projects is not None:
-        return _projects_list_problems(path, entry.projects)
-    return []
-
-
-def _projects_list_problems(path: str, projects: Sequence[str]) -> list[Problem]:
-    where = f"{path}.projects"
-    if not projects:
-        return [
-            Problem(
-                where,
-                "the list is empty; allowed: one or more project names or prj_ ids.",
-                "list the projects, or use project: for one.",
-            )
-        ]
-    problems = [
-        Problem(
-            f"{where}[{index}]",
-            "'' is not a project; allowed: a project name or a prj_ id.",
-            "write the project's name or id, or remove the entry.",
-        )
-        for index, project in enumerate(projects)
-        if not project.strip()
-    ]
-    problems.extend(
-        Problem(
-            f"{where}[{index}]",
-            f"project {shown(projects[index])} is listed twice (first at projects[{first}]);"
-            " allowed: each project once.",
-            "remove the repeated entry.",
-        )
-        for index, first in _first_seen(projects)
-    )
-    return problems
-
-
-def vercel_entry_problems(path: str, entry: VercelConsumer) -> list[Problem]:
-    """Shape rules of one `vercel:` entry (duplicates across entries are another rule)."""
-    problems = _project_problems(path, entry)
-    if entry.variable is not None and not VERCEL_VARIABLE.match(entry.variable):
-        problems.append(
-            Problem(
-                f"{path}.variable",
-                f"{shown(entry.variable)} is not a valid environment variable name; allowed:"
-                " letters, digits and '_', not starting with a digit.",
-                f"use a name such as {shown(_suggest_name(entry.variable))}.",
-            )
-        )
-    return problems + _target_problems(path, entry) + _branch_problems(path, entry)
-
-
-# --- duplicates across all keys ----------------------------------------------------------------
-
-_GITHUB_SCOPES: Mapping[SinkKind, str] = {
-    SinkKind.ACTIONS_REPOSITORY: "Actions secret {name} of repository {where}",
-    SinkKind.ACTIONS_ENVIRONMENT: "Actions secret {name} of environment {where}",
-    SinkKind.ACTIONS_ORGANIZATION: "organization Actions secret {name} of {where}",
-    SinkKind.DEPENDABOT_REPOSITORY: "Dependabot secret {name} of repository {where}",
-    SinkKind.DEPENDABOT_ORGANIZATION: "organization Dependabot secret {name} of {where}",
-}
-
-
-@dataclass(frozen=True)
-class GitHubDeclaration:
-    path: str
-    entry: GitHubConsumer
-    default_secret: str
-
-
-def _github_scope(decl: GitHubDeclaration, owner: str | None) -> tuple[SinkKind, str, str]:
-    sink = github_sinks(decl.entry, "", owner, decl.default_secret)[0]
-    if sink.kind.is_organization:
-        where = sink.owner or ""
-    elif sink.kind is SinkKind.ACTIONS_ENVIRONMENT:
-        where = f"{sink.environment} in {sink.owner}/{sink.repository}"
-    else:
-        where = f"{sink.owner}/{sink.repository}"
-    text = _GITHUB_SCOPES[sink.kind].format(name=sink.secret_name, where=where)
-    return sink.kind, sink.resource_name, text
-
-
-def github_duplicate_problems(
-    declarations: Sequence[GitHubDeclaration], owner: str | None
-) -> list[Problem]:
-    """The same secret twice for one scope, across every key and managementKeyTargets."""
-    seen: dict[tuple[SinkKind, str], GitHubDeclaration] = {}
-    problems = []
-    for decl in declarations:
-        kind, slot, text = _github_scope(decl, owner)
-        first = seen.setdefault((kind, slot), decl)
-        if first is decl:
-            continue
-        written = {
-            (d.entry.secret or d.default_secret) for d in (first, decl)
-        }
-        case_note = (
-            " (GitHub stores secret names upper-cased, so the spelling does not tell them apart)"
-            if len(written) > 1
-            else ""
-        )
-        problems.append(
-            Problem(
-                decl.path,
-                f"the {text} is already declared at {first.path}{case_note}; allowed: one"
-                " declaration per secret and scope.",
-                "remove one of the two entries, or give one of them another `secret` name.",
-            )
-        )
-    return problems
-
-
-def vercel_duplicate_problems(declarations: Sequence[tuple[str, VercelConsumer]]) -> list[Problem]:
-    """One value per project, variable, target and branch; one shared variable per name, target."""
-    project_slots: dict[tuple[str, str, str, str | None], str] = {}
-    shared_slots: dict[tuple[str, str], str] = {}
-    problems: list[Problem] = []
-    reported: set[tuple[str, str]] = set()
-
-    def report(path: str, other: str, message: str, fix: str) -> None:
-        if (path, other) not in reported:
-            reported.add((path, other))
-            problems.append(Problem(path, message, fix))
-
-    for path, entry in declarations:
-        for sink in vercel_sinks(entry, ""):
-            variable = sink.variable or ""
-            target = sink.target or ""
-            if sink.kind is SinkKind.VERCEL_SHARED:
-                other = shared_slots.setdefault((variable, target), path)
-                if other != path:
-                    report(
-                        path,
-                        other,
-                        f"shared variable {variable} for target {target} is already declared at"
-                        f" {other}; allowed: one shared variable per name and target.",
-                        "merge the two `projects` lists into one entry, or use project: entries.",
-                    )
-            projects = sink.projects or (sink.project or "",)
-            for project in projects:
-                slot = (project, variable, target, sink.git_branch)
-                other = project_slots.setdefault(slot, path)
-                if other == path:
-                    continue
-                branch = f" on branch {sink.git_branch}" if sink.git_branch else ""
-                report(
-                    path,
-                    other,
-                    f"variable {variable} for target {target}{branch} of project {project} is"
-                    f" already declared at {other}; allowed: one value per project, variable and"
-                    " target.",
-                    "remove the target from one of the two entries, or use another `variable`"
-                    " name.",
-                )
     return problems
 
 
@@ -766,36 +276,17 @@ def all_problems(
 ) -> list[Problem]:
     """Every cross-field problem of the parsed parts of the config, in config order."""
     problems = key_id_problems(keys)
-    github: list[GitHubDeclaration] = []
-    vercel: list[tuple[str, VercelConsumer]] = []
+    consumers = ConsumerCheck(facts.github_owner, facts.vercel_team_set)
     for key_id, spec in keys.items():
         path = f"keys.{key_id}"
         problems.extend(rotation_problems(path, spec.rotations))
-        for index, entry in enumerate(spec.github):
-            where = index_path(path, "github", index)
-            shape = github_entry_problems(where, entry, facts.github_owner)
-            problems.extend(shape)
-            if not shape:
-                github.append(GitHubDeclaration(where, entry, DEFAULT_SECRET))
-        for index, vercel_entry in enumerate(spec.vercel):
-            where = index_path(path, "vercel", index)
-            shape = vercel_entry_problems(where, vercel_entry)
-            problems.extend(shape)
-            if not shape:
-                vercel.append((where, vercel_entry))
+        problems.extend(consumers.key_entries(path, key_id, spec))
     if targets is not None:
-        for index, entry in enumerate(targets.github):
-            where = index_path("managementKeyTargets", "github", index)
-            shape = github_entry_problems(where, entry, facts.github_owner)
-            problems.extend(shape)
-            if not shape:
-                github.append(GitHubDeclaration(where, entry, DEFAULT_MANAGEMENT_SECRET))
+        problems.extend(consumers.management_entries(targets))
         problems.extend(management_target_problems(targets))
-    problems.extend(github_duplicate_problems(github, facts.github_owner))
-    problems.extend(vercel_duplicate_problems(vercel))
+    problems.extend(consumers.across_entries())
     problems.extend(adoption_problems(keys, facts))
     problems.extend(display_name_problems(keys, facts.stack))
     problems.extend(disabled_problems(keys))
     problems.extend(management_key_problems(facts))
     return problems
-

@@ -15,7 +15,6 @@ Also used by `bench/bench_topology.py`.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import json
 import runpy
@@ -34,6 +33,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from tests.support.sentinel import make_sentinel, masked
+from topology.__main__ import yaml_plain as _plain
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = ROOT / "__main__.py"
@@ -278,17 +278,6 @@ def run_program(
 
 
 # --- config as Pulumi hands it to the program --------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    """What Go's YAML decoder gives: dates stay text (PyYAML would make them `date`s)."""
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def config_text(value: Any) -> str:

@@ -46,6 +46,7 @@ def raw_config(
         "management_key": management_key,
         "management_key_is_secret": management_key is not None,
         "github_owner": "f8ai",
+        "vercel_team": "f8ai",
     }
     values.update(fields)
     return RawConfig(**values)
@@ -77,8 +78,8 @@ def test_unknown_vercel_target_names_its_path_the_value_and_the_allowed_targets(
     }
     assert only_problem(raw_config(management_key, keys)) == (
         "keys.production.vercel[1].targets[0]: 'prod' is not allowed; allowed: production,"
-        " preview, development. Fix: write one of the allowed targets, or remove `targets` for"
-        " all three."
+        " preview, development. Fix: write one of the allowed targets (Vercel custom environments"
+        " are not supported), or remove `targets` for production and preview."
     )
 
 
@@ -462,7 +463,15 @@ def test_one_shared_variable_per_name_and_target(management_key):
 def test_one_variable_with_disjoint_targets_from_two_keys_is_allowed(management_key):
     keys = {
         "production": {"vercel": [{"project": "agent-chat", "targets": ["production"]}]},
-        "preview": {"vercel": [{"project": "agent-chat", "targets": ["preview", "development"]}]},
+        "preview": {
+            "vercel": [
+                {
+                    "project": "agent-chat",
+                    "targets": ["preview", "development"],
+                    "developmentReadableByTeam": True,
+                }
+            ]
+        },
     }
     topology = validate(raw_config(management_key, keys), "dev", {})
     slots = [s.resource_name for t in topology.plan.topologies for s in t.sinks]
@@ -516,7 +525,7 @@ def test_repeated_and_empty_vercel_lists_are_refused(management_key):
         "keys.a.vercel[0].projects: the list is empty; allowed: one or more project names or prj_"
         " ids. Fix: list the projects, or use project: for one.",
         "keys.a.vercel[0].targets: the list is empty; allowed: production, preview, development."
-        " Fix: list at least one target, or omit `targets` for all three.",
+        " Fix: list at least one target, or omit `targets` for production and preview.",
         "keys.a.vercel[1].variable: '1KEY' is not a valid environment variable name; allowed:"
         " letters, digits and '_', not starting with a digit. Fix: use a name such as '_1KEY'.",
         "keys.a.vercel[1].targets[1]: target 'preview' is listed twice (first at targets[0]);"

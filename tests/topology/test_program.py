@@ -34,6 +34,7 @@ from tests.topology.harness import (
     stack_document,
     stack_file_config,
 )
+from topology.inventory import deployed_from_outputs
 from topology.outputs import INVENTORY_OUTPUT, KEYS_OUTPUT
 
 ACTIONS_SECRET = "github:index/actionsSecret:ActionsSecret"
@@ -91,7 +92,10 @@ def assert_sinks_follow_the_rules(run: ProgramRun) -> None:
             continue
         assert sink.secret_inputs == {"value"}, sink.urn
         if sink.type.startswith("vercel:"):
-            assert sink.inputs["sensitive"] is True, sink.urn
+            # Vercel makes variables sensitive in production and preview only; a development
+            # variable is registered only when its entry says developmentReadableByTeam.
+            readable = sink.inputs["targets"] == ["development"]
+            assert sink.inputs["sensitive"] is not readable, sink.urn
         if sink.parent_name != "@management-key":
             keys = [by_urn[d] for d in sink.dependencies if by_urn[d].type == API_KEY_TYPE]
             assert len(keys) == 1, sink.urn
@@ -178,7 +182,9 @@ def test_prod_rotation_wires_the_newest_generation_and_protects_only_it():
     assert entry["rotation"] == "2025-11-28"
     assert entry["name"] == "Formul8-Production-2025-11-28"
     assert [r["rotation"] for r in entry["retiring"]] == ["2025-10-28"]
-    assert "| production @ 2025-10-28 |" in run.outputs[INVENTORY_OUTPUT]
+    assert {"production@2025-10-28", "production@2025-11-28"} <= set(
+        deployed_from_outputs(run.outputs).generations
+    )
 
 
 def test_prod_adopted_key_gets_its_secret_as_a_secret_and_hands_it_to_its_consumer():
@@ -279,6 +285,7 @@ def scenario_config(vercel: list[dict[str, Any]], management_key: str) -> dict[s
             }
         ),
         "github:owner": "f8ai",
+        "vercel:team": "f8ai",
     }
 
 
@@ -311,8 +318,9 @@ def test_one_production_key_in_a_repo_secret_and_15_vercel_projects_plus_the_man
     for registration in run.of_type(API_KEY_TYPE) + run.of_type(COMPONENT_TYPE):
         assert_absent(management_key, [registration.inputs])
     assert_outputs_hold_no_secret(run, [management_key, key])
-    assert "| managementKey | " in run.outputs[INVENTORY_OUTPUT]
-    assert "github:f8ai/infra:OPENROUTER_MANAGEMENT_KEY" in run.outputs[INVENTORY_OUTPUT]
+    assert run.outputs[INVENTORY_OUTPUT]["managementKey"] == {
+        "label": masked(management_key), "source": "stack config (managementKey)"
+    }
 
 
 def test_the_same_15_projects_as_one_shared_variable():
@@ -335,7 +343,6 @@ def test_a_project_variable_with_a_branch_applies_it_to_preview_only():
     run = run_program(scenario_config(vercel, management_key), [MANAGEMENT_KEY], stack="prod")
     variables = {r.name: r for r in run.of_type(PROJECT_VARIABLE)}
     assert sorted(variables) == [
-        "prj_chat/OPENROUTER_API_KEY/development",
         "prj_chat/OPENROUTER_API_KEY/preview@main",
         "prj_chat/OPENROUTER_API_KEY/production",
     ]
@@ -356,7 +363,8 @@ def test_a_management_key_from_the_environment_is_published_and_named_in_the_inv
     assert run.error is None, run.error
     (published,) = [s for s in run.sinks if s.parent_name == "@management-key"]
     assert unwrap(published.inputs["value"]) == management_key
-    assert "environment (OPENROUTER_MANAGEMENT_KEY)" in run.outputs[INVENTORY_OUTPUT]
+    source = run.outputs[INVENTORY_OUTPUT]["managementKey"]["source"]
+    assert source == "environment (OPENROUTER_MANAGEMENT_KEY)"
     assert_absent(management_key, run.outputs)
 
 

@@ -67,6 +67,7 @@ class Config:
             management_key=MANAGEMENT_KEY,
             management_key_is_secret=True,
             github_owner="f8ai",
+        vercel_team="f8ai",
         )
         try:
             return validate(raw, "prod", {}).plan
