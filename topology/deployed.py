@@ -9,6 +9,7 @@ This module is the program's only read of a stack's record; topology/guard.py ju
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ from topology.rules import Problem
 READ_STACK_OUTPUTS: Final = "pulumi:pulumi:readStackOutputs"
 STACK_FILE_PREFIX: Final = "Pulumi."
 STACK_FILE_SUFFIX: Final = ".yaml"
+READ_ATTEMPTS: Final = 5
+READ_PAUSE_SECONDS: Final = 0.2
 DEFAULT_ORGANIZATION: Final = "organization"
 """What a file backend calls the organization of every stack."""
 
@@ -57,12 +60,25 @@ def read_outputs(stack: str) -> Mapping[str, Any]:
     return outputs if isinstance(outputs, Mapping) else {}
 
 
-def deployment_of(stack: str, read: OutputsReader = read_outputs) -> Deployment:
-    """What `stack` deployed, or `DeploymentUnreadableError` (the guard then refuses to go on)."""
-    try:
-        outputs = read(stack)
-    except Exception as error:  # any backend or engine failure: the guard cannot judge
-        raise DeploymentUnreadableError(f"{type(error).__name__}: {error}") from None
+def deployment_of(
+    stack: str,
+    read: OutputsReader = read_outputs,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Deployment:
+    """What `stack` deployed, or `DeploymentUnreadableError` (the guard then refuses to go on).
+
+    A read can fail while the engine is writing the same checkpoint (a file backend answered
+    `failed to load checkpoint: EOF` at the start of an update): it is tried again a few times
+    before the guard gives up.
+    """
+    for attempt in range(1, READ_ATTEMPTS + 1):
+        try:
+            outputs = read(stack)
+            break
+        except Exception as error:  # any backend or engine failure: the guard cannot judge
+            if attempt == READ_ATTEMPTS:
+                raise DeploymentUnreadableError(f"{type(error).__name__}: {error}") from None
+            sleep(READ_PAUSE_SECONDS * attempt)
     try:
         return Deployment(stack, parse_keys_output(outputs.get(KEYS_OUTPUT)))
     except KeysOutputError as error:
@@ -91,14 +107,16 @@ def stack_names(stack_dir: Path) -> list[str]:
 
 
 def other_deployments(
-    stacks: Iterable[str], read: OutputsReader = read_outputs
+    stacks: Iterable[str],
+    read: OutputsReader = read_outputs,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> list[Deployment]:
     """What the other stacks deployed; one that was never deployed, or cannot be read, manages
     nothing this program could know of (its own guard protects it)."""
     found = []
     for stack in stacks:
         try:
-            found.append(deployment_of(stack, read))
+            found.append(deployment_of(stack, read, sleep))
         except DeploymentUnreadableError:
             continue
     return found

@@ -125,8 +125,26 @@ def test_a_key_another_stack_manages_cannot_be_adopted(tmp_path):
     assert "already managed by stack 'staging' as keys.agents" in str(refused.value)
 
 
-def test_an_unreadable_record_refuses_the_whole_update():
+def test_a_record_read_while_the_engine_writes_it_is_tried_again(monkeypatch):
+    # Seen with a file backend at the start of an update: "failed to load checkpoint: EOF".
+    monkeypatch.setattr("topology.deployed.READ_PAUSE_SECONDS", 0.0)
+    failures = ["failed to load checkpoint: EOF"] * 2
+
     def reader(_stack: str) -> dict[str, Any]:
+        if failures:
+            raise RuntimeError(failures.pop())
+        return {}
+
+    guard(validate(raw({"ci": {}}), "prod", {}), reader, ask_api=lambda t: None)
+    assert failures == []
+
+
+def test_an_unreadable_record_refuses_the_whole_update(monkeypatch):
+    monkeypatch.setattr("topology.deployed.READ_PAUSE_SECONDS", 0.0)
+    attempts: list[str] = []
+
+    def reader(stack: str) -> dict[str, Any]:
+        attempts.append(stack)
         raise RuntimeError("backend said no")
 
     with pytest.raises(TopologyGuardError) as refused:
@@ -134,6 +152,7 @@ def test_an_unreadable_record_refuses_the_whole_update():
     assert "what stack prod last deployed could not be read (RuntimeError: backend said no)" in (
         str(refused.value)
     )
+    assert len(attempts) == 5
 
 
 def test_a_malformed_record_names_its_json_path():
