@@ -92,7 +92,7 @@ def unreadable_problem(stack: str, cause: str) -> Problem:
         " tell which keys this change would delete; allowed: an update whose effect on live keys"
         " is known.",
         "run it again; if it persists, check the backend (`pulumi stack output --json`), and see"
-        " docs/troubleshooting.md#the-topology-guard.",
+        " the topology guard in docs/troubleshooting.md.",
     )
 
 
