@@ -32,7 +32,7 @@ import pulumi
 import pulumi_github as github
 import pulumiverse_vercel as vercel
 
-from providers.key import ApiKey, ApiKeyArgs
+from providers import ApiKey, ApiKeyArgs, KeySettings
 from tests.support.sentinel import make_sentinel
 from tests.topology.harness import namespaced, run_callable, run_program
 from topology.load import RawConfig, validate
@@ -94,7 +94,10 @@ def baseline_program(size: int, consumers: int, stack: str) -> Callable[[], None
             component = pulumi.ComponentResource(COMPONENT_TYPE, name)
             key = ApiKey(
                 name,
-                ApiKeyArgs(name=f"{stack}-{name}", limit=25, limit_reset="monthly"),
+                ApiKeyArgs(
+                    name=f"{stack}-{name}",
+                    settings=KeySettings(limit=25, limit_reset="monthly"),
+                ),
                 pulumi.ResourceOptions(parent=component, protect=True),
             )
             value = pulumi.Output.secret(key.key)

@@ -50,16 +50,17 @@ if TYPE_CHECKING:
         OpenRouterError,
         UnauthorizedError,
     )
+    from providers.fields import KEY_HASH, LIMIT_RESETS, RFC3339_UTC_ONLY, UUID, LimitReset
     from providers.inputs import (
         CONFIG_PATH,
         INPUTS_BY_NAME,
-        LIMIT_RESETS,
         REPLACE_FIELDS,
         replacing_changes,
         shown,
     )
     from providers.key import ApiKey, ApiKeyArgs, KeyProvider
     from providers.key_preview import management_key_problem
+    from providers.key_settings import KeySettings, setting_rows
     from providers.messages import KEY_TYPES, ProviderError
     from providers.redaction import KEY_PREFIX, contains_key, mask, redact
     from providers.sdk_pickle import undo_sdk_pickle_wrapper
@@ -86,11 +87,17 @@ _HOMES: dict[str, str] = {
     "INPUTS_BY_NAME": "providers.inputs",
     "KEYS_PAGE": "providers.credentials",
     "KEY_PREFIX": "providers.redaction",
+    "KEY_HASH": "providers.fields",
     "KEY_TYPES": "providers.messages",
+    "KeySettings": "providers.key_settings",
+    "LimitReset": "providers.fields",
+    "RFC3339_UTC_ONLY": "providers.fields",
+    "UUID": "providers.fields",
+    "setting_rows": "providers.key_settings",
     "KeyNotFound": "providers.errors",
     "KeyProvider": "providers.key",
     "KeyRecord": "providers.client",
-    "LIMIT_RESETS": "providers.inputs",
+    "LIMIT_RESETS": "providers.fields",
     "MANAGEMENT_KEYS_PAGE": "providers.credentials",
     "MANAGEMENT_KEY_SETTING": "providers.credentials",
     "MANAGEMENT_KEY_VARIABLES": "providers.credentials",
@@ -124,6 +131,7 @@ __all__ = [
     "ENV_PROVISIONING_KEY",
     "INPUTS_BY_NAME",
     "KEYS_PAGE",
+    "KEY_HASH",
     "KEY_PREFIX",
     "KEY_TYPES",
     "LIMIT_RESETS",
@@ -131,6 +139,8 @@ __all__ = [
     "MANAGEMENT_KEY_SETTING",
     "MANAGEMENT_KEY_VARIABLES",
     "REPLACE_FIELDS",
+    "RFC3339_UTC_ONLY",
+    "UUID",
     "AmbiguousCreateError",
     "ApiError",
     "ApiKey",
@@ -144,6 +154,8 @@ __all__ = [
     "KeyNotFound",
     "KeyProvider",
     "KeyRecord",
+    "KeySettings",
+    "LimitReset",
     "NetworkError",
     "OpenRouterClient",
     "OpenRouterError",
@@ -158,6 +170,7 @@ __all__ = [
     "normal_base_url",
     "redact",
     "replacing_changes",
+    "setting_rows",
     "shown",
     "undo_sdk_pickle_wrapper",
 ]

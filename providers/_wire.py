@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -126,47 +126,30 @@ class CreatedKey:
     secret: str = field(repr=False)
 
 
-class _Unset:
-    """Marks a `CreateKeyRequest` field as not sent (distinct from `None`, which sends null)."""
-
-    _instance: _Unset | None = None
-
-    def __new__(cls) -> _Unset:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-    def __bool__(self) -> bool:
-        return False
-
-    def __reduce__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Final = _Unset()
-
-
-@dataclass(frozen=True)
 class CreateKeyRequest:
-    """The body of `POST /keys`; only the fields that are set are sent (`None` sends null)."""
+    """The body of `POST /keys`: the name, and exactly the fields given (`None` sends null).
 
-    name: str
-    limit: float | _Unset | None = UNSET
-    limit_reset: str | _Unset | None = UNSET
-    include_byok_in_limit: bool | _Unset = UNSET
-    expires_at: str | _Unset | None = UNSET
-    workspace_id: str | _Unset | None = UNSET
+    Which fields a create may carry is the key's field table's business (providers/inputs.py
+    `create_fields`); this only carries them.
+    """
+
+    __slots__ = ("_fields", "name")
+
+    def __init__(self, name: str, **fields: object) -> None:
+        self.name = name
+        self._fields = dict(fields)
+
+    @property
+    def workspace_id(self) -> str | None:
+        """Where the key is made: the sweep of an ambiguous create looks there."""
+        value = self._fields.get("workspace_id")
+        return value if isinstance(value, str) else None
 
     def to_json(self) -> dict[str, object]:
-        body: dict[str, object] = {"name": self.name}
-        for name in ("limit", "limit_reset", "include_byok_in_limit", "expires_at", "workspace_id"):
-            value = getattr(self, name)
-            if not isinstance(value, _Unset):
-                body[name] = value
-        return body
+        return {"name": self.name, **self._fields}
+
+    def __repr__(self) -> str:
+        return f"CreateKeyRequest(name={self.name!r}, fields={sorted(self._fields)})"
 
 
 # --- wire models --------------------------------------------------------------------------------

@@ -36,7 +36,6 @@ from providers._retry import (
     parse_retry_after,
 )
 from providers._wire import (
-    UNSET,
     BudgetLayer,
     CreatedKey,
     CreateKeyRequest,
@@ -84,7 +83,6 @@ __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
     "DEFAULT_MAX_RETRY_SECONDS",
     "DEFAULT_READ_TIMEOUT",
-    "UNSET",
     "BudgetLayer",
     "ClientSettings",
     "CreateKeyRequest",
@@ -364,7 +362,7 @@ class OpenRouterClient:
     def _orphans(
         self, request: CreateKeyRequest, started: float, *, exclude: frozenset[str] | set[str]
     ) -> list[KeyRecord]:
-        workspace = request.workspace_id if isinstance(request.workspace_id, str) else None
+        workspace = request.workspace_id
         records, server_now = self._list_with_server_time(workspace)
         elapsed = self._clock() - started
         reference = server_now or datetime.now(UTC)

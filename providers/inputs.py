@@ -13,103 +13,108 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Any
 
 from pulumi.output import Unknown
 
+from providers.fields import KEY_HASH, LIMIT_RESETS, RFC3339_UTC, UUID, Kind, OnChange, Row
+from providers.key_settings import setting_rows
 from providers.redaction import redact
 
-LIMIT_RESETS: tuple[str, ...] = ("daily", "weekly", "monthly")
 DECLARED = "declared"
 """Output holding the names of the inputs the program declared, so removal can be diffed."""
 CONFIG_PATH = "config_path"
 """Input naming the key in the stack file (`keys.<id>`), so messages speak its language. It is
 bookkeeping: never sent to OpenRouter, never diffed."""
-
-_RFC3339_UTC = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?P<zone>Z|[+-]\d{2}:\d{2})$"
-)
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-_KEY_HASH = re.compile(r"^[0-9a-f]{64}$")
 _SHOWN_MAX = 80
-
-
-class Kind(Enum):
-    """The value type of an input; picks its validator and its normal form for diffing."""
-
-    TEXT = "text"
-    USD = "usd"
-    LIMIT_RESET = "limit_reset"
-    FLAG = "flag"
-    TIMESTAMP = "timestamp"
-    UUID = "uuid"
-    KEY_HASH = "key_hash"
-    SECRET = "secret"  # noqa: S105 - the kind of the adopt_secret input, not a secret
-
-
-class OnChange(Enum):
-    """What a change of the input does to the key."""
-
-    UPDATE = "update"
-    """PATCHed in place (or, for `adopt_secret`, re-verified): the hash and secret stay."""
-    REPLACE = "replace"
-    """The API cannot change it: a new key is created first, then the old one is deleted."""
 
 
 @dataclass(frozen=True)
 class InputSpec:
-    """One row of the input table."""
+    """One input of `ApiKey`: its name, its name in a stack file, and its row."""
 
     name: str
-    kind: Kind
-    on_change: OnChange
-    api_field: str | None
-    """Field of `POST /keys` / `PATCH /keys/{hash}` carrying it; None when it is not sent."""
     setting: str
     """Its name in a stack file (`keys.<id>.<setting>`), which messages use."""
+    row: Row
     required: bool = False
-    default: object = None
-    """The value an omitted input stands for, once it had been declared before."""
-    removal_diffs: bool = True
-    """Whether "declared before, omitted now" is a change back to `default`."""
     compare_with: str | None = None
     """Output to compare against, when it is not the output of the same name."""
 
+    @property
+    def kind(self) -> Kind:
+        return self.row.kind
+
+    @property
+    def on_change(self) -> OnChange:
+        return self.row.on_change
+
+    @property
+    def api_field(self) -> str | None:
+        return self.row.api_field
+
+    @property
+    def default(self) -> object:
+        return self.row.default
+
+    @property
+    def removal_diffs(self) -> bool:
+        return self.row.removal_diffs
+
 
 INPUTS: tuple[InputSpec, ...] = (
-    InputSpec("name", Kind.TEXT, OnChange.UPDATE, "name", "name", required=True),
-    InputSpec("limit", Kind.USD, OnChange.UPDATE, "limit", "limit"),
-    InputSpec("limit_reset", Kind.LIMIT_RESET, OnChange.UPDATE, "limit_reset", "limitReset"),
     InputSpec(
-        "include_byok_in_limit",
-        Kind.FLAG,
-        OnChange.UPDATE,
-        "include_byok_in_limit",
-        "includeByokInLimit",
-        default=False,
+        "name",
+        "name",
+        Row(
+            Kind.TEXT,
+            OnChange.UPDATE,
+            "name",
+            "a non-empty string",
+            "write the OpenRouter display name, or remove `name` for '<stack>-<id>'.",
+        ),
+        required=True,
     ),
-    InputSpec("disabled", Kind.FLAG, OnChange.UPDATE, "disabled", "disabled", default=False),
-    InputSpec("expires_at", Kind.TIMESTAMP, OnChange.REPLACE, "expires_at", "expiresAt"),
+    *(InputSpec(name, setting, row) for name, setting, row in setting_rows()),
     # The server puts every key in a workspace; an omitted workspace_id must never diff against it.
     InputSpec(
         "workspace_id",
-        Kind.UUID,
-        OnChange.REPLACE,
-        "workspace_id",
         "workspaceId",
-        removal_diffs=False,
+        Row(
+            Kind.UUID,
+            OnChange.REPLACE,
+            "workspace_id",
+            "a workspace UUID, e.g. '3f2b0c4e-8a1d-4e5f-9b6a-7c8d9e0f1a2b'",
+            "copy the workspace id from OpenRouter, or remove `workspaceId` for the default"
+            " workspace.",
+            removal_diffs=False,
+        ),
     ),
     # Dropping `adopt` after the adoption is bookkeeping: the key stays the same key.
-    InputSpec("adopt", Kind.KEY_HASH, OnChange.REPLACE, None, "adopt", removal_diffs=False),
+    InputSpec(
+        "adopt",
+        "adopt",
+        Row(
+            Kind.KEY_HASH,
+            OnChange.REPLACE,
+            None,
+            "the hash of an existing key, 64 lowercase hex characters",
+            "copy the key's hash from the OpenRouter key list (the hash, never the key itself).",
+            removal_diffs=False,
+        ),
+    ),
     # The secret of an adopted key is compared with the `key` output, never stored elsewhere.
     InputSpec(
         "adopt_secret",
-        Kind.SECRET,
-        OnChange.UPDATE,
-        None,
         "adoptedSecrets",
-        removal_diffs=False,
+        Row(
+            Kind.SECRET,
+            OnChange.UPDATE,
+            None,
+            "the adopted key's secret",
+            "run `pulumi config set --secret --path 'adoptedSecrets.<id>' <the key's secret>`.",
+            removal_diffs=False,
+        ),
         compare_with="key",
     ),
 )
@@ -117,8 +122,8 @@ INPUTS_BY_NAME: Mapping[str, InputSpec] = {spec.name: spec for spec in INPUTS}
 REPLACE_FIELDS: frozenset[str] = frozenset(
     spec.name for spec in INPUTS if spec.on_change is OnChange.REPLACE
 )
-CREATE_FIELDS: tuple[str, ...] = (
-    "name", "limit", "limit_reset", "include_byok_in_limit", "expires_at", "workspace_id"
+CREATE_FIELDS: tuple[str, ...] = tuple(
+    spec.name for spec in INPUTS if spec.api_field is not None and spec.row.on_create
 )
 """Inputs `POST /keys` accepts (`disabled` is not one: it needs a PATCH after the create)."""
 PATCH_FIELDS: frozenset[str] = frozenset(
@@ -227,7 +232,7 @@ def _check_timestamp(value: object, now: datetime, was: object) -> str | None:
         return (
             f"{shown(value)} is not allowed: expected an RFC 3339 UTC timestamp string, {example}."
         )
-    match = _RFC3339_UTC.match(value)
+    match = RFC3339_UTC.match(value)
     parsed = parse_timestamp(value) if match else None
     if match is None or parsed is None:
         return (
@@ -250,7 +255,7 @@ def _check_timestamp(value: object, now: datetime, was: object) -> str | None:
 
 
 def _check_uuid(value: object) -> str | None:
-    if not isinstance(value, str) or not _UUID.match(value):
+    if not isinstance(value, str) or not UUID.match(value):
         return (
             f"{shown(value)} is not allowed: expected a workspace UUID such as"
             " '3f2b0c4e-8a1d-4e5f-9b6a-7c8d9e0f1a2b'; omit it for the default workspace."
@@ -259,7 +264,7 @@ def _check_uuid(value: object) -> str | None:
 
 
 def _check_key_hash(value: object) -> str | None:
-    if not isinstance(value, str) or not _KEY_HASH.match(value):
+    if not isinstance(value, str) or not KEY_HASH.match(value):
         return (
             f"{shown(value)} is not allowed: expected the hash of an existing key, 64 lowercase hex"
             " characters (the `hash` column of the OpenRouter key list)."

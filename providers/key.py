@@ -12,7 +12,7 @@ class reference (docs/adr/0001-management-key-at-run-time.md).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +32,7 @@ from pulumi.dynamic import (
 from providers.credentials import API_BASE_URL_SETTING, MANAGEMENT_KEY_SETTING
 from providers.errors import KeyNotFound
 from providers.inputs import (
+    CONFIG_PATH,
     DECLARED,
     INPUTS_BY_NAME,
     check_inputs,
@@ -43,6 +44,7 @@ from providers.inputs import (
 )
 from providers.key_outputs import OUTPUT_ONLY, inputs_after_refresh, key_outputs
 from providers.key_preview import preview_write, write_follows
+from providers.key_settings import KeySettings
 from providers.key_writes import adopt_key, discard_undeliverable, mint_key, verify_adopt_secret
 from providers.messages import ProviderError, one_line
 from providers.provider_process import engine_listening, install, redacted_errors
@@ -188,16 +190,24 @@ class ApiKeyArgs:
     """Inputs of an OpenRouter regular key; see docs/resources/api-key.md."""
 
     name: pulumi.Input[str]
-    limit: pulumi.Input[float] | None = None
-    limit_reset: pulumi.Input[str] | None = None
-    include_byok_in_limit: pulumi.Input[bool] | None = None
-    expires_at: pulumi.Input[str] | None = None
-    disabled: pulumi.Input[bool] | None = None
+    settings: KeySettings = field(default_factory=KeySettings)
+    """Limit, reset, expiry, ... (providers/key_settings.py): each one an input of its name."""
     workspace_id: pulumi.Input[str] | None = None
     adopt: pulumi.Input[str] | None = None
     adopt_secret: pulumi.Input[str] | None = None
     config_path: pulumi.Input[str] | None = None
     """Where the key is declared in the stack file (`keys.<id>`), for messages only."""
+
+    def inputs(self) -> dict[str, Any]:
+        """Every input by name, the settings flattened (as the provider's table names them)."""
+        return {
+            "name": self.name,
+            **self.settings.model_dump(),
+            "workspace_id": self.workspace_id,
+            "adopt": self.adopt,
+            "adopt_secret": self.adopt_secret,
+            CONFIG_PATH: self.config_path,
+        }
 
 
 class ApiKey(Resource, module="openrouter", name="ApiKey"):
@@ -231,10 +241,7 @@ class ApiKey(Resource, module="openrouter", name="ApiKey"):
         args: ApiKeyArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props: dict[str, Any] = {
-            **dict.fromkeys(OUTPUT_ONLY),
-            **{arg: getattr(args, arg) for arg in args.__dataclass_fields__},
-        }
+        props: dict[str, Any] = {**dict.fromkeys(OUTPUT_ONLY), **args.inputs()}
         if args.adopt_secret is not None:
             # Stored inputs hold it: make sure state encrypts it even if passed as plain text.
             props["adopt_secret"] = pulumi.Output.secret(args.adopt_secret)

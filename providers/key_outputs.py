@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from providers.client import KeyRecord
 from providers.inputs import DECLARED
+from providers.key_settings import setting_rows
 from providers.redaction import redact
 
 OUTPUT_ONLY: Final = (
@@ -41,11 +42,8 @@ def key_outputs(
         "key": key,
         "label": redact(record.label) if record.label is not None else None,
         "name": record.name,
-        "limit": record.limit,
-        "limit_reset": record.limit_reset,
-        "include_byok_in_limit": record.include_byok_in_limit,
-        "expires_at": record.expires_at,
-        "disabled": record.disabled,
+        # Every setting as the server has it (the record's fields carry the settings' names).
+        **{name: getattr(record, name) for name, _, _ in setting_rows()},
         "workspace_id": record.workspace_id,
         "created_at": record.created_at,
         "limit_remaining": record.limit_remaining,

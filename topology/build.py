@@ -128,11 +128,7 @@ def _api_key(
         plan.resource_name,
         ApiKeyArgs(
             name=plan.name,
-            limit=plan.limit,
-            limit_reset=plan.limit_reset,
-            include_byok_in_limit=plan.include_byok_in_limit,
-            expires_at=plan.expires_at,
-            disabled=plan.disabled,
+            settings=plan.settings,
             workspace_id=plan.workspace_id,
             adopt=plan.adopt,
             adopt_secret=pulumi.Output.secret(secret.reveal()) if secret else None,
@@ -146,7 +142,7 @@ def _api_key(
             depends_on=depends_on,
         ),
     )
-    if plan.disabled is None:
+    if plan.settings.disabled is None:
         key.disabled.apply(lambda disabled: _warn_if_disabled(plan, disabled))
     return key
 

@@ -224,10 +224,11 @@ def replace_problems(previous: Mapping[str, DeployedKey], plan: Plan) -> list[Pr
 def _replaced_settings(generation: DeployedGeneration, key: KeyPlan) -> tuple[str, ...]:
     before = {_SETTING_TO_INPUT[setting]: value for setting, value in generation.fixed.items()}
     news: dict[str, Any] = dict(before)
+    planned = key.inputs()
     for name in REPLACE_FIELDS:
         if name in key.ignore_changes:
             continue  # the engine puts the old value back: no change
-        value = getattr(key, name)
+        value = planned[name]
         if value is None:
             news.pop(name, None)
         else:

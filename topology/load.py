@@ -30,6 +30,7 @@ from providers import (
     BASE_URL_FIX,
     CONFIG_NAMESPACE,
     DEFAULT_BASE_URL,
+    INPUTS_BY_NAME,
     Credentials,
     base_url_problem,
     find_api_base_url,
@@ -51,7 +52,6 @@ from topology.deployed import (
 )
 from topology.guard import TopologyGuardError, deletions, guard_problems, new_adoptions
 from topology.model import (
-    LIMIT_RESETS_WORDS,
     SETTING_NAMES,
     VERCEL_TARGETS,
     VISIBILITIES,
@@ -213,32 +213,12 @@ def management_key_refusal(topology: Topology) -> str | None:
 # --- pydantic errors -> problems ---------------------------------------------------------------
 
 _EXPECTED: Mapping[str, tuple[str, str]] = {
-    "name": (
-        "a non-empty string",
-        "write the OpenRouter display name, or remove `name` for '<stack>-<id>'.",
-    ),
-    "limit": (
-        "a number of US dollars >= 0, e.g. 250",
-        "write the limit as a number, or remove `limit` for no spending limit.",
-    ),
-    "limitReset": (
-        ", ".join(LIMIT_RESETS_WORDS),
-        "write one of the allowed words, or remove `limitReset` for a limit that never resets.",
-    ),
-    "expiresAt": (
-        "an RFC 3339 UTC timestamp with seconds, e.g. '2027-06-30T00:00:00Z'",
-        "write the instant in UTC ending in Z, in quotes, or remove `expiresAt` for a key that"
-        " never expires.",
-    ),
-    "workspaceId": (
-        "a workspace UUID, e.g. '3f2b0c4e-8a1d-4e5f-9b6a-7c8d9e0f1a2b'",
-        "copy the workspace id from OpenRouter, or remove `workspaceId` for the default"
-        " workspace.",
-    ),
-    "adopt": (
-        "the hash of an existing key, 64 lowercase hex characters",
-        "copy the key's hash from the OpenRouter key list (the hash, never the key itself).",
-    ),
+    # A key's inputs say what they accept in their rows (providers/inputs.py, key_settings.py).
+    **{
+        spec.setting: (spec.row.expected, spec.row.fix)
+        for spec in INPUTS_BY_NAME.values()
+        if spec.name != "adopt_secret"
+    },
     "rotations": (
         "a list of generation labels, oldest first, e.g. ['2025-10-28', '2025-11-28']",
         "write the generations as a list of quoted labels.",
@@ -282,9 +262,7 @@ _ITEM: Mapping[str, tuple[str, str]] = {
     "projects": ("a project name or prj_ id", "write the project's name or id."),
     "targets": _EXPECTED["targets"],
 }
-_FLAGS = frozenset(
-    {"includeByokInLimit", "disabled", "protect", "dependabot", "developmentReadableByTeam"}
-)
+_FLAGS = frozenset({"protect", "dependabot", "developmentReadableByTeam"})
 
 
 def config_path(prefix: str, loc: tuple[int | str, ...]) -> str:

@@ -14,10 +14,12 @@ Usage::
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
+
+from providers import KEY_HASH, UUID, KeySettings
 
 VERCEL_TARGETS: tuple[str, ...] = ("production", "preview", "development")
 DEFAULT_VERCEL_TARGETS: tuple[str, ...] = ("production", "preview")
@@ -57,13 +59,6 @@ GITHUB_SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 """GitHub's rule, which the provider also enforces client side; `GITHUB_` is refused separately."""
 VERCEL_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 GITHUB_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|\+00:00)$")
-UUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-KEY_HASH = re.compile(r"^[0-9a-f]{64}$")
-
-LimitReset = Literal["daily", "weekly", "monthly"]
-LIMIT_RESETS_WORDS: tuple[str, ...] = get_args(LimitReset)
-"""The same words as `providers.inputs.LIMIT_RESETS` (a test pins them together)."""
 VercelTarget = Literal["production", "preview", "development"]
 Visibility = Literal["all", "private", "selected"]
 
@@ -112,15 +107,11 @@ class VercelConsumer(_ConfigModel):
     then readable by every team member who can see the project's environment variables."""
 
 
-class KeySpec(_ConfigModel):
-    """One entry of `keys:`: a regular key, its settings, its rotation and its consumers."""
+class KeySpec(KeySettings, _ConfigModel):
+    """One entry of `keys:`: a regular key, its settings (declared once, in the provider's
+    `KeySettings`), its rotation and its consumers."""
 
     name: str | None = Field(default=None, min_length=1)
-    limit: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    limit_reset: LimitReset | None = None
-    include_byok_in_limit: bool | None = None
-    expires_at: str | None = Field(default=None, pattern=RFC3339_UTC.pattern)
-    disabled: bool | None = None
     workspace_id: str | None = Field(default=None, pattern=UUID.pattern)
     adopt: str | None = Field(default=None, pattern=KEY_HASH.pattern)
     protect: bool | None = None

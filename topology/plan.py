@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from providers import MANAGEMENT_KEY_SETTING, REPLACE_FIELDS
+from providers import MANAGEMENT_KEY_SETTING, REPLACE_FIELDS, KeySettings
 from topology.keys_output import resource_name
 from topology.model import (
     DEFAULT_MANAGEMENT_SECRET,
@@ -76,11 +76,7 @@ class KeyPlan:
     position: int
     """1-based place among the live generations (1 for a key without rotations)."""
     name: str
-    limit: float | None
-    limit_reset: str | None
-    include_byok_in_limit: bool | None
-    expires_at: str | None
-    disabled: bool | None
+    settings: KeySettings
     workspace_id: str | None
     adopt: str | None
     takes_adopted_secret: bool
@@ -90,6 +86,15 @@ class KeyPlan:
     ignore_changes: tuple[str, ...] = ()
     config_path: str = ""
     """Where the key is declared in the stack file (`keys.<id>`), for the provider's messages."""
+
+    def inputs(self) -> dict[str, object]:
+        """The `ApiKey` inputs this plans, by the provider's names (settings flattened)."""
+        return {
+            "name": self.name,
+            **self.settings.model_dump(),
+            "workspace_id": self.workspace_id,
+            "adopt": self.adopt,
+        }
 
 
 @dataclass(frozen=True)
@@ -344,11 +349,7 @@ def key_plans(
     protect = spec.protect if spec.protect is not None else protect_keys
     config_path = key_path(key_id)
     settings = {
-        "limit": spec.limit,
-        "limit_reset": spec.limit_reset,
-        "include_byok_in_limit": spec.include_byok_in_limit,
-        "expires_at": spec.expires_at,
-        "disabled": spec.disabled,
+        "settings": KeySettings.of(spec),
         "workspace_id": spec.workspace_id,
     }
     if spec.rotations is None:

@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from pulumi.output import Unknown
 
 from providers import inputs
+from providers._wire import parse_key
 from providers.inputs import (
     CONFIG_PATH,
+    CREATE_FIELDS,
     DECLARED,
     INPUTS,
     PATCH_FIELDS,
@@ -25,6 +27,9 @@ from providers.inputs import (
     patch_changes,
 )
 from providers.key import ApiKeyArgs
+from providers.key_outputs import key_outputs
+from providers.key_settings import KeySettings, setting_rows
+from topology.model import KeySpec
 
 NOW = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
 FUTURE = "2027-06-30T00:00:00Z"
@@ -76,9 +81,25 @@ def test_table_puts_each_input_in_place_or_replace_as_the_api_allows():
     }
 
 
-def test_table_covers_every_field_of_the_resource_arguments():
+def test_table_covers_every_input_the_resource_sends():
     # `config_path` is bookkeeping for messages: never sent, never diffed.
-    assert {spec.name for spec in INPUTS} | {CONFIG_PATH} == set(ApiKeyArgs.__dataclass_fields__)
+    sent = set(ApiKeyArgs(name="ci").inputs())
+    assert {spec.name for spec in INPUTS} | {CONFIG_PATH} == sent
+
+
+def test_a_key_setting_is_one_row_every_layer_derives_from():
+    # The settings' rows are the table's rows, and the config model, the plan, the request and
+    # the outputs take them from there (issue 10: one field table).
+    names = [name for name, _, _ in setting_rows()]
+    assert names == list(KeySettings.model_fields)
+    assert [spec.name for spec in INPUTS][1 : 1 + len(names)] == names
+    assert set(names) <= set(KeySpec.model_fields)
+    record = parse_key(
+        {"data": {"hash": "a" * 64, "name": "x", "disabled": False, "limit": None,
+                  "created_at": "2026-01-01T00:00:00Z"}}
+    )
+    assert set(names) <= set(key_outputs(record, key=None, declared=[], adopt=None))
+    assert set(CREATE_FIELDS) == {"name", *names, "workspace_id"} - {"disabled"}
 
 
 # --- check -------------------------------------------------------------------------------------
@@ -116,8 +137,8 @@ def test_every_bad_input_is_reported_at_once():
         "limit",
         "limit_reset",
         "include_byok_in_limit",
-        "disabled",
         "expires_at",
+        "disabled",
         "workspace_id",
         "adopt",
     ]

@@ -42,10 +42,6 @@ from topology.keys_output import DeployedGeneration, DeployedKey
 from topology.plan import COMPONENT_TYPE, KeyPlan, Plan, SinkPlan
 
 API_KEY_TYPE = "pulumi-python:dynamic/openrouter:ApiKey"
-KEY_FIELDS = (
-    "name", "limit", "limit_reset", "include_byok_in_limit", "expires_at", "disabled",
-    "workspace_id", "adopt",
-)
 
 
 def key_urn(name: str) -> str:
@@ -92,7 +88,7 @@ def _desired_key(key: KeyPlan) -> Desired:
     return Desired(
         urn=key_urn(key.resource_name),
         is_key=True,
-        inputs={name: getattr(key, name) for name in KEY_FIELDS},
+        inputs=key.inputs(),
         protect=key.protect,
         aliases=tuple(key_urn(alias) for alias in key.aliases),
         ignore_changes=key.ignore_changes,

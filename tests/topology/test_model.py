@@ -8,18 +8,16 @@ registers nothing and that every problem is reported in one error.
 from __future__ import annotations
 
 import json
-from typing import Any, get_args
+from typing import Any
 
 import pulumi
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from providers.inputs import LIMIT_RESETS
 from tests.support.sentinel import assert_absent, make_sentinel, masked
 from tests.topology.harness import namespaced, run_program
 from topology.load import RawConfig, Secret, validate
-from topology.model import LimitReset
 from topology.rules import KEY_TYPES, TopologyConfigError
 
 HASH_A = "a" * 64
@@ -85,9 +83,9 @@ def test_unknown_vercel_target_names_its_path_the_value_and_the_allowed_targets(
 
 def test_misspelt_setting_is_refused_with_the_allowed_names_and_a_suggestion(management_key):
     assert only_problem(raw_config(management_key, {"ci": {"limt": 5}})) == (
-        "keys.ci.limt: unknown setting `limt`; allowed: name, limit, limitReset,"
-        " includeByokInLimit, expiresAt, disabled, workspaceId, adopt, protect, rotations,"
-        " github, vercel. Fix: remove `limt`, or correct it to `limit`."
+        "keys.ci.limt: unknown setting `limt`; allowed: limit, limitReset, includeByokInLimit,"
+        " expiresAt, disabled, name, workspaceId, adopt, protect, rotations, github, vercel."
+        " Fix: remove `limt`, or correct it to `limit`."
     )
 
 
@@ -220,10 +218,6 @@ def test_the_stack_api_base_url_wins_over_the_environment(management_key):
     environ = {"OPENROUTER_API_BASE_URL": "http://proxy.example"}
     raw = raw_config(management_key, api_base_url="https://gw.example/v1")
     assert validate(raw, "dev", environ).plan.stack == "dev"  # no problem raised
-
-
-def test_limit_reset_words_are_the_providers(management_key):
-    assert get_args(LimitReset) == LIMIT_RESETS
 
 
 # --- GitHub entries ----------------------------------------------------------------------------
