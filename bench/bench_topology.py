@@ -35,7 +35,7 @@ import pulumiverse_vercel as vercel
 from providers import ApiKey, ApiKeyArgs, KeySettings
 from tests.support.sentinel import make_sentinel
 from tests.topology.harness import namespaced, run_callable, run_program
-from topology.load import RawConfig, validate
+from topology.config import RawConfig, validate
 from topology.plan import COMPONENT_TYPE
 
 OWNER = "f8ai"

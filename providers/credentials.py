@@ -1,7 +1,7 @@
 """Where the management key and the API base URL come from, and the one rule for the URL.
 
 The provider (stack config handed to `configure()`, then the environment), the program
-(`topology.load`) and the CLI all resolve both here, so the precedence, the variable names and
+(`topology.config`) and the CLI all resolve both here, so the precedence, the variable names and
 the rule that a key never travels over plain HTTP except to loopback cannot drift between them
 (docs/adr/0001-management-key-at-run-time.md). Nothing here does I/O: callers pass the stack
 value and the environment, and turn a problem into their own error with the setting's name.

@@ -1,6 +1,6 @@
 """README.md stays true to the code: settings, example stack, CLI, paths and no secret.
 
-Every list is derived from the code (the pydantic models, what topology/load.py and the provider
+Every list is derived from the code (the pydantic models, what topology/config.py and the provider
 read, Pulumi.yaml, the CLI's argparse), so a new setting or flag without a README line fails here.
 """
 
@@ -23,11 +23,11 @@ from providers.redaction import contains_key
 from tests.support.sentinel import make_sentinel
 from tests.topology.harness import ROOT, config_from
 from tests.topology.test_config_docs import raw_from
-from topology.load import validate
+from topology.config import validate
 from topology.model import SETTING_NAMES
 
 README = ROOT / "README.md"
-load = importlib.import_module("topology.load")  # the package re-exports a function `load`
+load = importlib.import_module("topology.config")  # the package re-exports a function `load`
 GENERATED = ("bin", ".venv", ".pulumi")
 """Made by scripts/setup.sh or the sandbox, not committed (.gitignore)."""
 
@@ -121,7 +121,7 @@ def test_the_example_stack_validates_with_the_programs_loader():
     for document in stacks:
         loaded = config_from(document)
         topology = validate(raw_from(loaded.config, make_sentinel()), "prod", {})
-        assert topology.keys
+        assert topology.plan.keys
 
 
 # --- the CLI -----------------------------------------------------------------------------------

@@ -1,23 +1,55 @@
 """Stack config -> validated model -> resources: the key topology of one stack.
 
-`__main__.py` makes three calls: `load()` (read and validate the whole config, or raise
-`TopologyConfigError` with every problem before anything is registered), `build()` (register the
-keys and their sinks) and `stack_outputs()` (the `keys` and `inventory` outputs).
+`__main__.py` makes three calls: `load()` (read and validate the whole config and compare it
+with what the stack last deployed, or raise with every problem before anything is registered),
+`build()` (register the keys and their sinks) and `stack_outputs()` (the `keys` and `inventory`
+outputs).
+
+The names are imported lazily, so that `cli` can read a stack's record
+(`topology.keys_output`) without loading the Pulumi SDK and the GitHub and Vercel SDKs.
 """
 
-from topology.build import Built, build
-from topology.load import Topology, load
-from topology.outputs import INVENTORY_OUTPUT, KEYS_OUTPUT, stack_outputs
-from topology.rules import Problem, TopologyConfigError
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from topology.config import StackConfig, load
+    from topology.outputs import INVENTORY_OUTPUT, stack_outputs
+    from topology.problem import Problem
+    from topology.resources import Built, build
+    from topology.rules import TopologyConfigError
+
+_HOMES: dict[str, str] = {
+    "Built": "topology.resources",
+    "INVENTORY_OUTPUT": "topology.outputs",
+    "Problem": "topology.problem",
+    "StackConfig": "topology.config",
+    "TopologyConfigError": "topology.rules",
+    "build": "topology.resources",
+    "load": "topology.config",
+    "stack_outputs": "topology.outputs",
+}
 
 __all__ = [
     "INVENTORY_OUTPUT",
-    "KEYS_OUTPUT",
     "Built",
     "Problem",
-    "Topology",
+    "StackConfig",
     "TopologyConfigError",
     "build",
     "load",
     "stack_outputs",
 ]
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'topology' has no attribute {name!r}")
+    return getattr(import_module(home), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -22,8 +22,8 @@ from typing import Any
 
 import yaml
 
+from topology.config import NAMESPACE, parse_keys, parse_management_targets
 from topology.inventory import deployed_from_outputs, render_markdown
-from topology.load import NAMESPACE, parse_keys, parse_management_targets
 from topology.plan import Plan, make_plan
 from topology.rules import Facts, Problem, all_problems
 

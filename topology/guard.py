@@ -28,7 +28,7 @@ import pulumi
 from providers import INPUTS_BY_NAME, REPLACE_FIELDS, replacing_changes, shown
 from topology.deployed import Deployment
 from topology.keys_output import DeployedGeneration, DeployedKey
-from topology.plan import KeyPlan, Plan, TopologyPlan, key_path
+from topology.plan import GenerationPlan, KeyPlan, Plan, key_path
 from topology.rules import Problem, consumers_phrase
 
 RUNBOOK = "docs/runbooks.md"
@@ -67,10 +67,10 @@ class Deletion:
 # --- matching the record to the plan ----------------------------------------------------------
 
 
-def _claims(plan: TopologyPlan) -> dict[str, KeyPlan]:
+def _claims(key_plan: KeyPlan) -> dict[str, GenerationPlan]:
     """Resource name -> the generation that keeps it: by its own name or an alias of it."""
-    claimed: dict[str, KeyPlan] = {}
-    for key in plan.keys:
+    claimed: dict[str, GenerationPlan] = {}
+    for key in key_plan.generations:
         claimed[key.resource_name] = key
         for alias in key.aliases:
             claimed.setdefault(alias, key)
@@ -79,7 +79,7 @@ def _claims(plan: TopologyPlan) -> dict[str, KeyPlan]:
 
 def deletions(previous: Mapping[str, DeployedKey], plan: Plan) -> list[Deletion]:
     """Every live generation this plan no longer registers, in record order."""
-    desired = {topology.component: _claims(topology) for topology in plan.topologies}
+    desired = {key_plan.component: _claims(key_plan) for key_plan in plan.keys}
     found = []
     for key_id, deployed in previous.items():
         kept = desired.get(key_id, {})
@@ -105,7 +105,7 @@ def _held_by(deployed: DeployedKey) -> str:
 
 
 def all_keys_removed(previous: Mapping[str, DeployedKey], plan: Plan) -> list[Problem]:
-    if not previous or plan.topologies:
+    if not previous or plan.keys:
         return []
     listed = ", ".join(f"keys.{key_id} {_shown_key(key)}" for key_id, key in previous.items())
     return [
@@ -123,7 +123,7 @@ def all_keys_removed(previous: Mapping[str, DeployedKey], plan: Plan) -> list[Pr
 
 def removed_key_problems(deletions_: Sequence[Deletion], plan: Plan) -> list[Problem]:
     """A key id removed whole: its consumers must have moved off it, and it must be unprotected."""
-    declared = {topology.component for topology in plan.topologies}
+    declared = {key_plan.component for key_plan in plan.keys}
     problems = []
     for deletion in deletions_:
         key_id, deployed = deletion.key_id, deletion.deployed
@@ -161,23 +161,23 @@ def _why_held(deployed: DeployedKey) -> str | None:
 
 def wired_generation_problems(deletions_: Sequence[Deletion], plan: Plan) -> list[Problem]:
     """A kept key id losing the generation its consumers hold (a rotation done in one edit)."""
-    by_id = {topology.component: topology for topology in plan.topologies}
+    by_id = {key_plan.component: key_plan for key_plan in plan.keys}
     problems = []
     for deletion in deletions_:
-        topology = by_id.get(deletion.key_id)
-        if topology is None or not deletion.is_wired:
+        key_plan = by_id.get(deletion.key_id)
+        if key_plan is None or not deletion.is_wired:
             continue
         why = _why_held(deletion.deployed)
         if why is None:
             continue
-        problems.append(_wired_removed(deletion, topology, why))
+        problems.append(_wired_removed(deletion, key_plan, why))
     return problems
 
 
-def _wired_removed(deletion: Deletion, topology: TopologyPlan, why: str) -> Problem:
+def _wired_removed(deletion: Deletion, key_plan: KeyPlan, why: str) -> Problem:
     key_id, deployed = deletion.key_id, deletion.deployed
     old = deployed.rotation
-    labels = [key.generation for key in topology.keys if key.generation is not None]
+    labels = [key.generation for key in key_plan.generations if key.generation is not None]
     if old is not None and not labels:
         fix = (
             "keep `rotations`, listing the generations to keep: removing it mints a new key and"
@@ -192,7 +192,8 @@ def _wired_removed(deletion: Deletion, topology: TopologyPlan, why: str) -> Prob
             f" consumer moves to it); once every deployment has the new key, remove '{first}'"
             f" and run `pulumi up` again ({RUNBOOK}#rotate-a-key)"
         )
-    where = f"{key_path(key_id)}.rotations" if topology.keys[0].generation else key_path(key_id)
+    rotated = key_plan.generations[0].generation is not None
+    where = f"{key_path(key_id)}.rotations" if rotated else key_path(key_id)
     generation = f"generation {old!r} of " if old else ""
     return Problem(
         where,
@@ -206,22 +207,22 @@ def _wired_removed(deletion: Deletion, topology: TopologyPlan, why: str) -> Prob
 def replace_problems(previous: Mapping[str, DeployedKey], plan: Plan) -> list[Problem]:
     """A kept generation whose replace-forcing setting changes would be replaced: refused."""
     problems = []
-    for topology in plan.topologies:
-        deployed = previous.get(topology.component)
+    for key_plan in plan.keys:
+        deployed = previous.get(key_plan.component)
         if deployed is None or deployed.protect is None:
             continue  # new, or recorded before `fixed` existed: the provider's check judges it
-        claims = _claims(topology)
+        claims = _claims(key_plan)
         for generation in deployed.generations:
-            key = claims.get(generation.resource_name(topology.component))
+            key = claims.get(generation.resource_name(key_plan.component))
             if key is None:
                 continue
             replaced = _replaced_settings(generation, key)
             if replaced:
-                problems.append(_replace_problem(topology, deployed, generation, replaced[0]))
+                problems.append(_replace_problem(key_plan, deployed, generation, replaced[0]))
     return problems
 
 
-def _replaced_settings(generation: DeployedGeneration, key: KeyPlan) -> tuple[str, ...]:
+def _replaced_settings(generation: DeployedGeneration, key: GenerationPlan) -> tuple[str, ...]:
     before = {_SETTING_TO_INPUT[setting]: value for setting, value in generation.fixed.items()}
     news: dict[str, Any] = dict(before)
     planned = key.inputs()
@@ -237,10 +238,10 @@ def _replaced_settings(generation: DeployedGeneration, key: KeyPlan) -> tuple[st
 
 
 def _replace_problem(
-    topology: TopologyPlan, deployed: DeployedKey, generation: DeployedGeneration, name: str
+    key_plan: KeyPlan, deployed: DeployedKey, generation: DeployedGeneration, name: str
 ) -> Problem:
     setting = INPUTS_BY_NAME[name].setting
-    where = f"{key_path(topology.component)}.{setting}"
+    where = f"{key_path(key_plan.component)}.{setting}"
     holders = (
         f"{_held_by(deployed)} still hold it"
         if generation.hash == deployed.hash and deployed.consumers
@@ -249,7 +250,7 @@ def _replace_problem(
     if name == "adopt":
         fix = (
             "declare the key to adopt under a new key id, and retire"
-            f" {key_path(topology.component)} as the runbook says ({RUNBOOK}#retire-a-key)"
+            f" {key_path(key_plan.component)} as the runbook says ({RUNBOOK}#retire-a-key)"
         )
     else:
         current = generation.rotation or "<a label for the current key>"
@@ -276,10 +277,10 @@ def name_problems(previous: Mapping[str, DeployedKey], plan: Plan) -> list[Probl
         for generation in deployed.generations
     }
     problems = []
-    for topology in plan.topologies:
-        known = previous.get(topology.component)
-        kept = {g.resource_name(topology.component) for g in (known.generations if known else ())}
-        for key in topology.keys:
+    for key_plan in plan.keys:
+        known = previous.get(key_plan.component)
+        kept = {g.resource_name(key_plan.component) for g in (known.generations if known else ())}
+        for key in key_plan.generations:
             if key.resource_name in kept or set(key.aliases) & kept:
                 continue
             holder = carried.get(key.name)
@@ -288,7 +289,7 @@ def name_problems(previous: Mapping[str, DeployedKey], plan: Plan) -> list[Probl
             other_id, other = holder
             problems.append(
                 Problem(
-                    f"{key_path(topology.component)}.name",
+                    f"{key_path(key_plan.component)}.name",
                     f"the new key's OpenRouter name {shown(key.name)} is still carried by"
                     f" {key_path(other_id)}, key {_shown_key(other)}, in the same update; an"
                     " interrupted create is cleaned up by name, so one could delete the other;"
@@ -303,13 +304,13 @@ def name_problems(previous: Mapping[str, DeployedKey], plan: Plan) -> list[Probl
 def new_adoptions(previous: Mapping[str, DeployedKey], plan: Plan) -> list[tuple[str, str]]:
     """(key id, hash) of every key this plan adopts anew (its resource is not in the record)."""
     found = []
-    for topology in plan.topologies:
-        known = previous.get(topology.component)
-        kept = {g.resource_name(topology.component) for g in (known.generations if known else ())}
-        for key in topology.keys:
+    for key_plan in plan.keys:
+        known = previous.get(key_plan.component)
+        kept = {g.resource_name(key_plan.component) for g in (known.generations if known else ())}
+        for key in key_plan.generations:
             new = key.resource_name not in kept and not set(key.aliases) & kept
             if key.adopt is not None and new:
-                found.append((topology.component, key.adopt))
+                found.append((key_plan.component, key.adopt))
     return found
 
 

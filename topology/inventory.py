@@ -25,10 +25,10 @@ from topology.keys_output import GENERATION_SEPARATOR
 from topology.plan import (
     MANAGEMENT_SOURCE,
     READABLE,
+    KeyPlan,
     Plan,
     SinkKind,
     SinkPlan,
-    TopologyPlan,
     generation_resource_name,
     shown_target,
 )
@@ -180,8 +180,8 @@ def _key_label(key_id: str, generation: str | None) -> str:
 
 def _planned_rows(plan: Plan, deployed: Deployed, now: dt.datetime) -> list[InventoryRow]:
     rows = []
-    for topology in plan.topologies:
-        for key in topology.keys:
+    for key_plan in plan.keys:
+        for key in key_plan.generations:
             seen = deployed.generations.get(key.resource_name)
             if seen is None:
                 name, masked = key.name, NOT_MINTED
@@ -198,14 +198,14 @@ def _planned_rows(plan: Plan, deployed: Deployed, now: dt.datetime) -> list[Inve
                     masked=masked,
                     status=status,
                     type=REGULAR,
-                    consumers=topology.consumers if key.wired else (RETIRING,),
+                    consumers=key_plan.consumers if key.wired else (RETIRING,),
                 )
             )
     return rows
 
 
 def _removed_rows(plan: Plan, deployed: Deployed) -> list[InventoryRow]:
-    planned = {key.resource_name for t in plan.topologies for key in t.keys}
+    planned = {key.resource_name for t in plan.keys for key in t.generations}
     rows = []
     for resource_name, seen in deployed.generations.items():
         if resource_name in planned:
@@ -311,7 +311,7 @@ def _where(sink: SinkPlan) -> str:
     return sink.project or ""
 
 
-def _consumer_groups(topology: TopologyPlan) -> list[tuple[SinkPlan, ...]]:
+def _consumer_groups(topology: KeyPlan) -> list[tuple[SinkPlan, ...]]:
     """The sinks of one config entry together (one node per entry, its targets on one line)."""
     groups: dict[str, list[SinkPlan]] = {}
     for sink in topology.sinks:
@@ -368,11 +368,11 @@ def render_diagram(plan: Plan, rows: Sequence[InventoryRow], *, collapse: bool =
     diagram = _Diagram(["flowchart LR", *(f"  {line}" for line in _CLASSES)])
     management = _management(diagram, plan, rows)
     by_key = {row.key: row for row in rows}
-    for index, topology in enumerate(plan.topologies):
+    for index, key_plan in enumerate(plan.keys):
         group_id = f"k{index}"
-        diagram.lines.append(f"  subgraph {group_id}{_label(topology.component)}")
+        diagram.lines.append(f"  subgraph {group_id}{_label(key_plan.component)}")
         wired = None
-        for key in topology.keys:
+        for key in key_plan.generations:
             row = by_key[_key_label(key.key_id, key.generation)]
             role = "wired" if key.wired else "retiring"
             node = diagram.node(
@@ -383,7 +383,7 @@ def render_diagram(plan: Plan, rows: Sequence[InventoryRow], *, collapse: bool =
         diagram.lines.append("  end")
         if management is not None:
             diagram.lines.append(f"  {management} -. mints .-> {group_id}")
-        groups = _consumer_groups(topology)
+        groups = _consumer_groups(key_plan)
         if wired is None or not groups:
             continue
         if collapse:
@@ -404,7 +404,7 @@ def render_markdown(plan: Plan, deployed: Deployed, now: dt.datetime) -> str:
     diagram = render_diagram(plan, rows)
     if len(diagram) > DIAGRAM_LIMIT:
         diagram = render_diagram(plan, rows, collapse=True)
-    readable = sum(1 for t in plan.all_topologies() for s in t.sinks if not s.sensitive)
+    readable = sum(1 for t in plan.all_key_plans() for s in t.sinks if not s.sensitive)
     warning = (
         f"\n**{readable} Vercel variable(s) {READABLE}** (developmentReadableByTeam: true):"
         " the development value is not sensitive.\n"

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 KEYS_OUTPUT: Final = "keys"
 GENERATION_SEPARATOR: Final = "@"
@@ -39,9 +39,13 @@ def resource_name(key_id: str, rotation: str | None) -> str:
 
 
 class DeployedGeneration(BaseModel):
-    """One live generation of a key (the only one for a key without rotations)."""
+    """One live generation of a key (the only one for a key without rotations).
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    Strict, so that a hand-edited or foreign output is refused rather than guessed at; unknown
+    fields are ignored, so that an older reader understands a newer record.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
 
     hash: str = Field(min_length=1)
     label: str
@@ -58,11 +62,19 @@ class DeployedGeneration(BaseModel):
 class DeployedKey(DeployedGeneration):
     """One key id: its wired generation's fields, its consumers, and the retiring generations."""
 
-    generation: int = 1
-    consumers: tuple[str, ...] = ()
+    generation: int
+    consumers: tuple[str, ...] = Field(strict=False)  # JSON arrays arrive as lists
     protect: bool | None = None
     """None: written by a version that did not record it (treated as protected)."""
-    retiring: tuple[DeployedGeneration, ...] = ()
+    retiring: tuple[DeployedGeneration, ...] = Field(default=(), strict=False)
+
+    @field_validator("generation", mode="before")
+    @classmethod
+    def _engine_numbers_are_floats(cls, value: object) -> object:
+        """Read back through the engine, every number is a float (protobuf): 2.0 is 2."""
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
 
     @property
     def generations(self) -> tuple[DeployedGeneration, ...]:
@@ -71,7 +83,73 @@ class DeployedKey(DeployedGeneration):
 
 
 class KeysOutputError(ValueError):
-    """The output does not have the shape above; the text names the JSON path."""
+    """The output does not have the shape above: where (a JSON path) and what is wrong.
+
+    The value itself is never quoted, only its JSON type: a hand-edited output may hold a key.
+    """
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path} {problem}")
+
+
+_EXPECTED: Final = {
+    "hash": "a non-empty string",
+    "generation": "an integer",
+    "consumers": "an array of strings",
+    "rotation": "a string or null",
+    "retiring": "an array",
+    "protect": "a boolean or null",
+    "fixed": "an object",
+    "disabled": "a boolean",
+}
+"""What each field must be, as a problem says it (else: a string)."""
+_ITEM: Final = {"consumers": "a string", "retiring": "an object"}
+
+
+def json_type(value: object) -> str:
+    """A value's JSON type as a sentence says it: "null", "a string", "an array"..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "an array"
+    return "an object"
+
+
+def _where(prefix: str, loc: tuple[int | str, ...]) -> str:
+    path = prefix
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _expected(loc: tuple[int | str, ...]) -> str:
+    if not loc:
+        return "an object"
+    if isinstance(loc[-1], int):
+        container = str(loc[-2]) if len(loc) > 1 else ""
+        return _ITEM.get(container, "an object")
+    return _EXPECTED.get(str(loc[-1]), "a string")
+
+
+def _error(prefix: str, error: ValidationError) -> KeysOutputError:
+    first = error.errors(include_url=False)[0]
+    loc = tuple(first["loc"])
+    expected = _expected(loc)
+    if first["type"] == "missing":
+        problem = f"is missing, not {expected}"
+    elif first["type"] == "string_too_short":
+        problem = f"is empty, not {expected}"
+    else:
+        problem = f"is {json_type(first.get('input'))}, not {expected}"
+    return KeysOutputError(_where(prefix, loc), problem)
 
 
 def parse_keys_output(value: object) -> dict[str, DeployedKey]:
@@ -79,17 +157,16 @@ def parse_keys_output(value: object) -> dict[str, DeployedKey]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise KeysOutputError(f"{KEYS_OUTPUT}: expected a map of key id to entry")
+        raise KeysOutputError(f"output `{KEYS_OUTPUT}`", f"is {json_type(value)}, not an object")
     parsed = {}
     for key_id, entry in value.items():
+        prefix = f"{KEYS_OUTPUT}.{key_id}"
+        if not isinstance(entry, Mapping):
+            raise KeysOutputError(prefix, f"is {json_type(entry)}, not an object")
         try:
             parsed[str(key_id)] = DeployedKey.model_validate(entry)
         except ValidationError as error:
-            first = error.errors(include_input=False, include_url=False)[0]
-            where = ".".join(str(part) for part in first["loc"])
-            raise KeysOutputError(
-                f"{KEYS_OUTPUT}.{key_id}{'.' + where if where else ''}: {first['msg']}"
-            ) from None
+            raise _error(prefix, error) from None
     return parsed
 
 

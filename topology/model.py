@@ -2,7 +2,7 @@
 
 Only what one value can get wrong lives here (types, allowed words, formats); rules that look at
 two values or at two keys live in `topology/rules.py`. Every model forbids unknown settings, so a
-misspelt `limt:` is an error instead of a silently ignored line. `load.py` turns pydantic's errors
+misspelt `limt:` is an error instead of a silently ignored line. `config.py` turns pydantic's errors
 into messages that name the config path and the fix.
 
 Usage::

@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 
 from providers import INPUTS_BY_NAME, REPLACE_FIELDS
-from topology.build import Built, BuiltKey
+from topology.config import CONFIG_SOURCE
 from topology.inventory import (
     GenerationFacts,
     InventoryRow,
@@ -27,8 +27,8 @@ from topology.inventory import (
     render_inventory,
 )
 from topology.keys_output import KEYS_OUTPUT, DeployedGeneration, DeployedKey, keys_output
-from topology.load import CONFIG_SOURCE
 from topology.plan import MANAGEMENT_SOURCE
+from topology.resources import Built, BuiltKey
 
 INVENTORY_OUTPUT = "inventory"
 __all__ = [
@@ -96,9 +96,9 @@ def _generation_facts(built: BuiltKey) -> pulumi.Output[GenerationFacts]:
 
 def stack_outputs(built: Built) -> dict[str, pulumi.Output[Any]]:
     """Output name -> value, for `pulumi.export` in `__main__.py`."""
-    consumers = {plan.component: plan.consumers for plan in built.topology.plan.topologies}
+    consumers = {plan.component: plan.consumers for plan in built.config.plan.keys}
     observed = {
-        g.plan.resource_name: _observed(g) for gens in built.keys.values() for g in gens
+        g.plan.resource_name: _observed(g) for gens in built.generations.values() for g in gens
     }
     everything = pulumi.Output.all(**observed) if observed else pulumi.Output.from_input({})
     # The record of what was deployed resolves only once every sink is written too, so a failed
@@ -110,12 +110,14 @@ def stack_outputs(built: Built) -> dict[str, pulumi.Output[Any]]:
         return keys_output(
             {
                 key_id: key_entry(gens, consumers[key_id], seen)
-                for key_id, gens in built.keys.items()
+                for key_id, gens in built.generations.items()
             }
         )
 
     facts = {
-        g.plan.resource_name: _generation_facts(g) for gens in built.keys.values() for g in gens
+        g.plan.resource_name: _generation_facts(g)
+        for gens in built.generations.values()
+        for g in gens
     }
     management = management_facts(built)
     all_facts = pulumi.Output.all(**facts) if facts else pulumi.Output.from_input({})
@@ -127,12 +129,12 @@ def stack_outputs(built: Built) -> dict[str, pulumi.Output[Any]]:
 
 def management_facts(built: Built) -> ManagementFacts | None:
     """The management key masked, and where this run took it from; None without one."""
-    topology = built.topology
-    if topology.management_key is None:
+    config = built.config
+    if config.management_key is None:
         return None
     source = (
         f"stack config ({MANAGEMENT_SOURCE})"
-        if topology.management_key_source == CONFIG_SOURCE
-        else f"environment ({topology.management_key_source})"
+        if config.management_key_source == CONFIG_SOURCE
+        else f"environment ({config.management_key_source})"
     )
-    return ManagementFacts(label=topology.management_key.masked, source=source)
+    return ManagementFacts(label=config.management_key.masked, source=source)

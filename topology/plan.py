@@ -1,7 +1,7 @@
 """The validated config as a resource plan: names, aliases, options and values, no Pulumi calls.
 
-`build.py` registers exactly what this module plans, and the rotation walks in
-`tests/topology/test_rules.py` replay the same plans through a model of Pulumi's step semantics,
+`resources.py` registers exactly what this module plans, and the rotation walks in
+`tests/topology/test_ordering.py` replay the same plans through a model of Pulumi's step semantics,
 so the names below are the identity of every resource (docs/adr/0003-consumer-ordering.md):
 
 - each key id is one component `openrouter-keys:index:KeyTopology` named by the id; the
@@ -47,7 +47,7 @@ READABLE = "READABLE by the team"
 
 
 class SinkKind(Enum):
-    """Where a value is written; the value is the resource class `build.py` registers."""
+    """Where a value is written; the value is the resource class `resources.py` registers."""
 
     ACTIONS_REPOSITORY = "ActionsSecret"
     ACTIONS_ENVIRONMENT = "ActionsEnvironmentSecret"
@@ -67,7 +67,7 @@ class SinkKind(Enum):
 
 
 @dataclass(frozen=True)
-class KeyPlan:
+class GenerationPlan:
     """One `ApiKey`: a key, or one generation of a rotated key."""
 
     resource_name: str
@@ -125,32 +125,33 @@ class SinkPlan:
 
 
 @dataclass(frozen=True)
-class TopologyPlan:
+class KeyPlan:
     """What hangs under one component: a key id's generations and sinks, or the management key's."""
 
     component: str
-    keys: tuple[KeyPlan, ...]
+    generations: tuple[GenerationPlan, ...]
     sinks: tuple[SinkPlan, ...]
     consumers: tuple[str, ...]
 
     @property
-    def wired(self) -> KeyPlan | None:
-        return next((key for key in self.keys if key.wired), None)
+    def wired(self) -> GenerationPlan | None:
+        return next((key for key in self.generations if key.wired), None)
 
 
 @dataclass(frozen=True)
 class Plan:
-    """The whole stack: one TopologyPlan per key id, then the management key's targets."""
+    """The whole stack: one KeyPlan per key id, then the management key's targets."""
 
     stack: str
     github_owner: str | None
-    topologies: tuple[TopologyPlan, ...]
-    management: TopologyPlan | None = None
+    keys: tuple[KeyPlan, ...]
+    management: KeyPlan | None = None
     owners: tuple[str, ...] = field(default=())
     """GitHub owners that need an explicit provider (not `github:owner`), lowercase, sorted."""
 
-    def all_topologies(self) -> tuple[TopologyPlan, ...]:
-        return self.topologies + ((self.management,) if self.management else ())
+    def all_key_plans(self) -> tuple[KeyPlan, ...]:
+        """Every component's plan: the key ids', then the management key's targets."""
+        return self.keys + ((self.management,) if self.management else ())
 
 
 # --- small pure helpers shared with rules.py --------------------------------------------------
@@ -341,9 +342,9 @@ def display_names(key_id: str, spec: KeySpec, stack: str) -> tuple[str, ...]:
     return tuple(generation_display_name(name, generation) for generation in spec.rotations)
 
 
-def key_plans(
+def generation_plans(
     key_id: str, spec: KeySpec, stack: str, protect_keys: bool, has_adopted_secret: bool
-) -> tuple[KeyPlan, ...]:
+) -> tuple[GenerationPlan, ...]:
     """The generations of one key id, oldest first; the newest is the wired one."""
     name = display_name(key_id, spec, stack)
     protect = spec.protect if spec.protect is not None else protect_keys
@@ -354,7 +355,7 @@ def key_plans(
     }
     if spec.rotations is None:
         return (
-            KeyPlan(
+            GenerationPlan(
                 resource_name=key_id,
                 key_id=key_id,
                 generation=None,
@@ -373,7 +374,7 @@ def key_plans(
     for position, generation in enumerate(spec.rotations, start=1):
         first = position == 1
         plans.append(
-            KeyPlan(
+            GenerationPlan(
                 resource_name=generation_resource_name(key_id, generation),
                 key_id=key_id,
                 generation=generation,
@@ -429,26 +430,28 @@ def make_plan(
     adopted_secret_ids: frozenset[str] = frozenset(),
 ) -> Plan:
     """Plan a config that passed every rule (rules.py); the result is deterministic."""
-    topologies = []
+    key_plans_ = []
     for key_id, spec in keys.items():
-        generations = key_plans(key_id, spec, stack, protect_keys, key_id in adopted_secret_ids)
+        generations = generation_plans(
+            key_id, spec, stack, protect_keys, key_id in adopted_secret_ids
+        )
         sinks, consumers = consumer_plans(
             spec.github, spec.vercel, key_id, github_owner, DEFAULT_SECRET
         )
-        topologies.append(TopologyPlan(key_id, generations, sinks, consumers))
+        key_plans_.append(KeyPlan(key_id, generations, sinks, consumers))
     management = None
     if management_targets.github:
         sinks, consumers = consumer_plans(
             management_targets.github, (), MANAGEMENT_SOURCE, github_owner,
             DEFAULT_MANAGEMENT_SECRET,
         )
-        management = TopologyPlan(MANAGEMENT_COMPONENT, (), sinks, consumers)
+        management = KeyPlan(MANAGEMENT_COMPONENT, (), sinks, consumers)
     owners = sorted(
         {
             sink.owner.casefold()
-            for topology in [*topologies, *([management] if management else [])]
-            for sink in topology.sinks
+            for key_plan in [*key_plans_, *([management] if management else [])]
+            for sink in key_plan.sinks
             if sink.owner and not same_owner(sink.owner, github_owner)
         }
     )
-    return Plan(stack, github_owner, tuple(topologies), management, tuple(owners))
+    return Plan(stack, github_owner, tuple(key_plans_), management, tuple(owners))

@@ -1,7 +1,7 @@
 """Pure cross-field rules over the parsed config, and the error every rule reports into.
 
 A rule takes parsed models and `Facts` (what the program knows beyond the YAML, secrets reduced to
-fingerprints) and returns `Problem`s; none of them raises, so `load.py` can report every problem
+fingerprints) and returns `Problem`s; none of them raises, so `config.py` can report every problem
 of a config at once. Each message names the config path, the bad value, what is allowed, and the
 fix, in the form `keys.production.vercel[1].targets[0]: <what is wrong>; allowed: ... Fix: ...`.
 """

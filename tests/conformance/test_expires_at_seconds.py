@@ -1,7 +1,7 @@
 """`expires_at` must carry seconds (the SDK's CreateKeysRequestBody: "minute-precision timestamps
 are rejected"), and every layer of the project refuses a minute-precision one with its fix.
 
-The stack file (`expiresAt`, topology/load.py) and the provider's input check (`expires_at`,
+The stack file (`expiresAt`, topology/config.py) and the provider's input check (`expires_at`,
 providers/inputs.py) already required seconds; these tests prove both, beside the emulator, so the
 rule cannot drift apart between them.
 """
@@ -18,7 +18,7 @@ from emulator import Emulator
 from providers.inputs import check_inputs
 from tests.conformance.endpoints import SDK_DEPRECATION
 from tests.conformance.harness import Sdk
-from topology.load import parse_keys
+from topology.config import parse_keys
 
 MINUTE_PRECISION = ("2099-06-30T00:00Z", "2099-06-30T00:00+00:00")
 NOW = datetime(2026, 11, 30, tzinfo=UTC)

@@ -307,14 +307,14 @@ def _replace_secure(value: Any, dummies: list[str]) -> tuple[Any, bool]:
 
 
 @dataclass(frozen=True)
-class StackConfig:
+class StackFile:
     config: dict[str, str]
     secret_keys: tuple[str, ...]
     dummies: tuple[str, ...]
     """The run-time secrets standing in for `secure:` values."""
 
 
-def config_from(document: Mapping[str, Any]) -> StackConfig:
+def config_from(document: Mapping[str, Any]) -> StackFile:
     """A stack file's `config:` map as Pulumi would pass it, `secure:` replaced by dummies."""
     dummies: list[str] = []
     config: dict[str, str] = {}
@@ -324,14 +324,14 @@ def config_from(document: Mapping[str, Any]) -> StackConfig:
         config[key] = config_text(value)
         if secret:
             secret_keys.append(key)
-    return StackConfig(config, tuple(secret_keys), tuple(dummies))
+    return StackFile(config, tuple(secret_keys), tuple(dummies))
 
 
 def stack_document(stack: str) -> dict[str, Any]:
     return yaml.safe_load((STACKS / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))
 
 
-def stack_file_config(stack: str) -> StackConfig:
+def stack_file_config(stack: str) -> StackFile:
     return config_from(stack_document(stack))
 
 

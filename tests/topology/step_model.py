@@ -39,7 +39,7 @@ from typing import Any
 from providers.inputs import INPUTS_BY_NAME, REPLACE_FIELDS, normal_value
 from topology.guard import guard_problems
 from topology.keys_output import DeployedGeneration, DeployedKey
-from topology.plan import COMPONENT_TYPE, KeyPlan, Plan, SinkPlan
+from topology.plan import COMPONENT_TYPE, GenerationPlan, Plan, SinkPlan
 
 API_KEY_TYPE = "pulumi-python:dynamic/openrouter:ApiKey"
 
@@ -84,7 +84,7 @@ def physical_slot(sink: SinkPlan) -> tuple[str | None, ...]:
     )
 
 
-def _desired_key(key: KeyPlan) -> Desired:
+def _desired_key(key: GenerationPlan) -> Desired:
     return Desired(
         urn=key_urn(key.resource_name),
         is_key=True,
@@ -99,10 +99,10 @@ def desired_from_plan(plan: Plan) -> list[Desired]:
     """What `build()` registers for this plan, in its order (the names are the plan's own): the
     wired generation, its sinks, then the older generations, which depend on both."""
     desired: list[Desired] = []
-    for topology in plan.all_topologies():
-        desired += [_desired_key(key) for key in topology.keys if key.wired]
-        wired = topology.wired
-        for sink in topology.sinks:
+    for key_plan in plan.all_key_plans():
+        desired += [_desired_key(key) for key in key_plan.generations if key.wired]
+        wired = key_plan.wired
+        for sink in key_plan.sinks:
             desired.append(
                 Desired(
                     urn=f"{COMPONENT_TYPE}${sink.kind.value}::{sink.resource_name}",
@@ -113,7 +113,7 @@ def desired_from_plan(plan: Plan) -> list[Desired]:
                     refuses_duplicates=not sink.kind.is_github,
                 )
             )
-        desired += [_desired_key(key) for key in topology.keys if not key.wired]
+        desired += [_desired_key(key) for key in key_plan.generations if not key.wired]
     return desired
 
 
@@ -337,7 +337,7 @@ def apply(
     return update.steps, None
 
 
-def _recorded(held: Held, key: KeyPlan) -> DeployedGeneration:
+def _recorded(held: Held, key: GenerationPlan) -> DeployedGeneration:
     fixed = {
         INPUTS_BY_NAME[name].setting: held.inputs[name]
         for name in sorted(REPLACE_FIELDS)
@@ -351,17 +351,17 @@ def _recorded(held: Held, key: KeyPlan) -> DeployedGeneration:
 def record_of(stack: Stack, plan: Plan) -> dict[str, DeployedKey]:
     """What topology/outputs.py writes after a completed update of `plan`."""
     record = {}
-    for topology in plan.topologies:
-        wired = next(key for key in topology.keys if key.wired)
+    for key_plan in plan.keys:
+        wired = next(key for key in key_plan.generations if key.wired)
         retiring = tuple(
             _recorded(stack.resources[key_urn(key.resource_name)], key)
-            for key in topology.keys
+            for key in key_plan.generations
             if not key.wired
         )
-        record[topology.component] = DeployedKey(
+        record[key_plan.component] = DeployedKey(
             **_recorded(stack.resources[key_urn(wired.resource_name)], wired).model_dump(),
             generation=wired.position,
-            consumers=topology.consumers,
+            consumers=key_plan.consumers,
             protect=wired.protect,
             retiring=retiring,
         )

@@ -16,7 +16,7 @@ import yaml
 
 from tests.support.sentinel import make_sentinel
 from tests.topology.harness import ROOT, config_from
-from topology.load import NAMESPACE, RawConfig, validate
+from topology.config import NAMESPACE, RawConfig, validate
 from topology.model import SETTING_NAMES
 from topology.rules import TopologyConfigError
 

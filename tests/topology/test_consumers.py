@@ -22,8 +22,8 @@ from tests.support.sentinel import make_sentinel
 from tests.topology.harness import ROOT, ProgramRun, namespaced, run_program, stack_file_config
 from tests.topology.step_model import Stack, World, apply, converged
 from tests.topology.test_program import PROJECTS, scenario_config
+from topology.config import RawConfig, parse_keys, validate
 from topology.consumers import RULE_SOURCES, git_branch_issue
-from topology.load import RawConfig, validate
 from topology.model import VERCEL_RESERVED
 from topology.plan import READABLE, SinkKind
 from topology.rules import Facts, TopologyConfigError, all_problems
@@ -210,7 +210,7 @@ def test_the_development_refusal_names_the_fix_word_for_word():
 
 
 def test_a_shared_variable_needs_vercel_team_when_it_is_known_to_be_unset():
-    keys = validate(raw(vercel({"projects": ["web", "api"]})), "prod", {}).keys
+    keys, _, _ = parse_keys(raw(vercel({"projects": ["web", "api"]})).keys)
     unset = all_problems(keys, None, Facts(stack="prod", vercel_team_set=False))
     assert [p.render() for p in unset] == [
         "keys.production.vercel[0].projects: a shared variable belongs to a Vercel team, and"
@@ -224,7 +224,7 @@ def test_a_shared_variable_needs_vercel_team_when_it_is_known_to_be_unset():
 def test_a_repository_secret_of_the_same_key_as_the_organization_secret_is_not_a_shadow():
     keys = {"a": {"github": [{"organization": "f8ai", "visibility": "selected",
                               "repositories": ["web"]}, {"repository": "web"}]}}
-    assert validate(raw(keys), "prod", {}).plan.topologies
+    assert validate(raw(keys), "prod", {}).plan.keys
 
 
 def test_an_environment_secret_does_not_hide_an_organization_secret():
@@ -233,7 +233,7 @@ def test_an_environment_secret_does_not_hide_an_organization_secret():
                           "repositories": ["web"]}]},
         "b": {"github": [{"repository": "web", "environment": "production"}]},
     }
-    assert validate(raw(keys), "prod", {}).plan.topologies
+    assert validate(raw(keys), "prod", {}).plan.keys
 
 
 def test_reserved_names_are_vercels_list():
@@ -290,7 +290,7 @@ def test_no_planned_variable_is_sensitive_in_development_or_readable_elsewhere(e
         readable = entry.get("developmentReadableByTeam", False)
         assert (development != readable) or "gitBranch" in "".join(paths), paths
         return
-    sinks = [sink for t in plan.topologies for sink in t.sinks]
+    sinks = [sink for t in plan.keys for sink in t.sinks]
     assert sinks
     for sink in sinks:
         if sink.target == "development":

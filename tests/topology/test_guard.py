@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.topology.step_model import Stack, World, apply
+from topology.config import RawConfig, validate
 from topology.deployed import Deployment
 from topology.guard import (
     TopologyGuardError,
@@ -23,7 +24,6 @@ from topology.guard import (
     new_adoptions,
 )
 from topology.keys_output import DeployedKey
-from topology.load import RawConfig, validate
 from topology.plan import Plan
 
 MANAGEMENT_KEY = "sk-or-v1-" + "0" * 8  # short: not key-shaped

@@ -12,12 +12,12 @@ import pytest
 
 from tests.support.sentinel import assert_absent, make_sentinel
 from tests.topology.harness import namespaced, run_program
+from topology.config import RawConfig, guard, validate
 from topology.deployed import READ_STACK_OUTPUTS, Deployment
 from topology.guard import TopologyGuardError
-from topology.load import RawConfig, guard, validate
 
 MANAGEMENT = "openrouter-keys:managementKey"
-load_module = importlib.import_module("topology.load")  # the package's `load` is the function
+load_module = importlib.import_module("topology.config")
 
 
 def config_of(keys: dict[str, Any], management_key: str, **more: Any) -> dict[str, Any]:
@@ -167,7 +167,7 @@ def test_a_malformed_record_names_its_json_path():
 def test_the_real_check_before_a_deletion_asks_get_key(emulator, management_key):
     topology = validate(raw({"ci": {}}), "prod", {})
     wrong = emulator.seed_key(name="not-a-management-key").secret
-    regular = load_module.Topology(
+    regular = load_module.StackConfig(
         **{
             **topology.__dict__,
             "management_key": load_module.Secret(wrong),
@@ -178,7 +178,7 @@ def test_the_real_check_before_a_deletion_asks_get_key(emulator, management_key)
     assert said is not None
     assert said.endswith("[management-key-not-management]")
     assert_absent(wrong, said)
-    right = load_module.Topology(
+    right = load_module.StackConfig(
         **{**regular.__dict__, "management_key": load_module.Secret(management_key)}
     )
     assert load_module.management_key_refusal(right) is None

@@ -18,6 +18,7 @@ import yaml
 from tests.support.sentinel import assert_absent, make_sentinel, masked
 from tests.topology.harness import namespaced, run_program
 from topology.__main__ import main
+from topology.config import RawConfig, validate
 from topology.inventory import (
     ACTIVE,
     ADOPTED,
@@ -36,7 +37,6 @@ from topology.inventory import (
     render_markdown,
     status_of,
 )
-from topology.load import RawConfig, validate
 from topology.plan import READABLE
 
 NOW = dt.datetime(2027, 6, 1, tzinfo=dt.UTC)

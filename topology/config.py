@@ -116,11 +116,10 @@ class RawConfig:
 
 
 @dataclass(frozen=True)
-class Topology:
+class StackConfig:
     """A validated stack: the plan `build()` registers, plus the secrets it needs."""
 
     plan: Plan
-    keys: Mapping[str, KeySpec]
     management_key: Secret | None
     management_key_source: str | None
     adopted_secrets: Mapping[str, Secret]
@@ -155,20 +154,20 @@ def read_raw_config() -> RawConfig:
     )
 
 
-def load() -> Topology:
+def load() -> StackConfig:
     """Validate this stack's config, plan it, and compare the plan with what the stack last
     deployed; `TopologyConfigError` or `TopologyGuardError` lists every problem, and nothing
     is registered."""
-    topology = validate(read_raw_config(), pulumi.get_stack(), os.environ)
-    guard(topology)
-    return topology
+    config = validate(read_raw_config(), pulumi.get_stack(), os.environ)
+    guard(config)
+    return config
 
 
 def guard(
-    topology: Topology,
+    config: StackConfig,
     read: OutputsReader = read_outputs,
     stack_dir: Path = STACK_DIR,
-    ask_api: Callable[[Topology], str | None] | None = None,
+    ask_api: Callable[[StackConfig], str | None] | None = None,
 ) -> None:
     """Refuse a change that would delete a live key by mistake (topology/guard.py).
 
@@ -176,7 +175,7 @@ def guard(
     the change deletes a key, asks OpenRouter whether the management key may (no provider
     `check` runs for a deletion), so the preview fails where the update would.
     """
-    plan = topology.plan
+    plan = config.plan
     try:
         previous = deployment_of(plan.stack, read).keys
     except DeploymentUnreadableError as error:
@@ -187,7 +186,7 @@ def guard(
         others = other_deployments(names, read)
     problems = guard_problems(previous, plan, others)
     if not problems and deletions(previous, plan):
-        refused = (ask_api or management_key_refusal)(topology)
+        refused = (ask_api or management_key_refusal)(config)
         if refused is not None:
             problems.append(
                 Problem(
@@ -201,12 +200,12 @@ def guard(
         raise TopologyGuardError(problems)
 
 
-def management_key_refusal(topology: Topology) -> str | None:
+def management_key_refusal(config: StackConfig) -> str | None:
     """What OpenRouter says of the management key before a delete, as one line, or None."""
-    if topology.management_key is None:
+    if config.management_key is None:
         return None  # reported by validation already
-    source = topology.management_key_source or ""
-    credentials = Credentials(topology.management_key.reveal(), topology.api_base_url, source)
+    source = config.management_key_source or ""
+    credentials = Credentials(config.management_key.reveal(), config.api_base_url, source)
     return management_key_problem(credentials)
 
 
@@ -516,7 +515,7 @@ def management_key_from(
     return Secret(found.value), CONFIG_SOURCE if from_stack else found.setting
 
 
-def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> Topology:
+def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> StackConfig:
     """Parse and check everything; raise TopologyConfigError with every problem, or plan it."""
     problems = setting_problems(raw.config_keys)
     keys, failed, key_problems = parse_keys(raw.keys)
@@ -553,9 +552,8 @@ def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> Topology
     )
     token = (raw.github_token or "").strip()
     api_base_url = normal_base_url(find_api_base_url(raw.api_base_url, environ).value)
-    return Topology(
+    return StackConfig(
         plan=plan,
-        keys=keys,
         management_key=management_key,
         management_key_source=source,
         adopted_secrets=adopted,

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from tests.support.sentinel import assert_absent, make_sentinel, masked
 from tests.topology.harness import namespaced, run_program
-from topology.load import RawConfig, Secret, validate
+from topology.config import RawConfig, Secret, validate
 from topology.rules import KEY_TYPES, TopologyConfigError
 
 HASH_A = "a" * 64
@@ -165,9 +165,9 @@ def test_keys_must_be_a_map(management_key):
 
 def test_a_key_with_nothing_under_it_takes_every_default(management_key):
     topology = validate(raw_config(management_key, {"ci": None}), "dev", {})
-    (plan,) = topology.plan.topologies
-    assert plan.keys[0].name == "dev-ci"
-    assert plan.keys[0].protect is True
+    (plan,) = topology.plan.keys
+    assert plan.generations[0].name == "dev-ci"
+    assert plan.generations[0].protect is True
     assert plan.sinks == ()
 
 
@@ -315,7 +315,7 @@ def test_bare_repository_name_needs_github_owner(management_key):
 def test_owner_slash_name_needs_no_github_owner(management_key):
     keys = {"ci": {"github": [{"repository": "f8ai/agents"}]}}
     topology = validate(raw_config(management_key, keys, github_owner=None), "dev", {})
-    (sink,) = topology.plan.topologies[0].sinks
+    (sink,) = topology.plan.keys[0].sinks
     assert (sink.owner, sink.repository) == ("f8ai", "agents")
     assert topology.plan.owners == ("f8ai",)
 
@@ -397,7 +397,7 @@ def test_the_same_secret_in_other_scopes_is_allowed(management_key):
         }
     }
     topology = validate(raw_config(management_key, keys), "dev", {})
-    assert len(topology.plan.topologies[0].sinks) == 5
+    assert len(topology.plan.keys[0].sinks) == 5
 
 
 def test_a_management_key_target_cannot_reuse_a_regular_key_secret(management_key):
@@ -468,7 +468,7 @@ def test_one_variable_with_disjoint_targets_from_two_keys_is_allowed(management_
         },
     }
     topology = validate(raw_config(management_key, keys), "dev", {})
-    slots = [s.resource_name for t in topology.plan.topologies for s in t.sinks]
+    slots = [s.resource_name for t in topology.plan.keys for s in t.sinks]
     assert slots == [
         "agent-chat/OPENROUTER_API_KEY/production",
         "agent-chat/OPENROUTER_API_KEY/preview",
@@ -580,7 +580,7 @@ def test_consumers_of_an_adopted_key_need_its_secret(management_key):
 
 def test_an_adopted_key_without_consumers_needs_no_secret(management_key):
     topology = validate(raw_config(management_key, {"legacy": {"adopt": HASH_A}}), "dev", {})
-    (key,) = topology.plan.topologies[0].keys
+    (key,) = topology.plan.keys[0].generations
     assert (key.adopt, key.takes_adopted_secret) == (HASH_A, False)
 
 
@@ -593,7 +593,7 @@ def test_once_a_minted_generation_is_wired_the_adopted_secret_is_optional(manage
         }
     }
     topology = validate(raw_config(management_key, keys), "dev", {})
-    first, newest = topology.plan.topologies[0].keys
+    first, newest = topology.plan.keys[0].generations
     assert (first.adopt, first.wired, newest.adopt, newest.wired) == (HASH_A, False, None, True)
 
 
@@ -669,7 +669,7 @@ def test_duplicate_and_malformed_rotations_are_refused(management_key):
 
 def test_numbered_generations_are_labels(management_key):
     topology = validate(raw_config(management_key, {"p": {"rotations": [1, 2]}}), "dev", {})
-    assert [k.resource_name for k in topology.plan.topologies[0].keys] == ["p@1", "p@2"]
+    assert [k.resource_name for k in topology.plan.keys[0].generations] == ["p@1", "p@2"]
 
 
 # --- the management key ------------------------------------------------------------------------
@@ -821,5 +821,5 @@ def test_every_validated_stack_gives_each_key_its_own_openrouter_name(keys):
     if refused:  # only a name clash can make this config invalid
         assert {p.path.rsplit(".", 1)[-1] for p in refused} == {"name"}, refused
         return
-    names = [key.name for plan in topology.plan.topologies for key in plan.keys]
+    names = [key.name for plan in topology.plan.keys for key in plan.generations]
     assert len(names) == len(set(names)), names

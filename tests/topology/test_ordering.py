@@ -29,7 +29,7 @@ from tests.topology.step_model import (
     converged,
     key_urn,
 )
-from topology.load import RawConfig, validate
+from topology.config import RawConfig, validate
 from topology.plan import COMPONENT_TYPE, Plan
 from topology.rules import TopologyConfigError
 
@@ -261,9 +261,9 @@ def unprotected_key_ids(stack: Stack, world: World, plan: Plan) -> list[str]:
     in state: a generation may lose protection only once its successor holds the consumers,
     whatever failed in between (issue 9, case 2)."""
     found = []
-    for topology in plan.topologies:
+    for topology in plan.keys:
         deployed = stack.record.get(topology.component)
-        wants = any(key.protect for key in topology.keys)
+        wants = any(key.protect for key in topology.generations)
         if deployed is None or not deployed.protect or not wants:
             continue
         guarded = [
@@ -403,12 +403,12 @@ def test_the_wired_generation_is_protected_and_older_ones_are_not():
     config = Config()
     plain_production(config)
     config.keys["production"]["rotations"] = ["2025-10-28", "2025-11-28"]
-    (topology,) = planned(config).topologies
-    assert [(k.resource_name, k.protect, k.wired) for k in topology.keys] == [
+    (topology,) = planned(config).keys
+    assert [(k.resource_name, k.protect, k.wired) for k in topology.generations] == [
         ("production@2025-10-28", False, False),
         ("production@2025-11-28", True, True),
     ]
-    assert [k.aliases for k in topology.keys] == [("production",), ()]
+    assert [k.aliases for k in topology.generations] == [("production",), ()]
 
 
 @pytest.mark.parametrize("guarded", [True, False])
@@ -488,13 +488,13 @@ def test_moving_a_consumer_to_another_key_updates_the_same_secret_in_place():
 
 def without(plan: Plan, attribute: str) -> Plan:
     """The plan with one safeguard switched off, to show what it prevents."""
-    topologies = tuple(
+    key_plans = tuple(
         dataclasses.replace(
-            t, keys=tuple(dataclasses.replace(k, **{attribute: ()}) for k in t.keys)
+            t, generations=tuple(dataclasses.replace(k, **{attribute: ()}) for k in t.generations)
         )
-        for t in plan.topologies
+        for t in plan.keys
     )
-    return dataclasses.replace(plan, topologies=topologies)
+    return dataclasses.replace(plan, keys=key_plans)
 
 
 @pytest.mark.parametrize("aliased", [True, False])

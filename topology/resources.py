@@ -26,20 +26,20 @@ import pulumi_github as github
 import pulumiverse_vercel as vercel
 
 from providers import ApiKey, ApiKeyArgs
-from topology.load import Secret, Topology
+from topology.config import Secret, StackConfig
 from topology.plan import (
     COMPONENT_TYPE,
     READABLE,
+    GenerationPlan,
     KeyPlan,
     SinkKind,
     SinkPlan,
-    TopologyPlan,
     is_project_id,
     same_owner,
 )
 
 
-class KeyTopology(pulumi.ComponentResource):
+class KeyComponent(pulumi.ComponentResource):
     """One key id: its generations and the sinks that hold the wired one.
 
     Type token `openrouter-keys:index:KeyTopology`, named by the key id: it is part of every child's
@@ -54,7 +54,7 @@ class KeyTopology(pulumi.ComponentResource):
 class BuiltKey:
     """One registered generation and the plan it came from."""
 
-    plan: KeyPlan
+    plan: GenerationPlan
     resource: ApiKey
 
 
@@ -62,9 +62,10 @@ class BuiltKey:
 class Built:
     """What `build()` registered, for the outputs and the tests."""
 
-    topology: Topology
-    keys: Mapping[str, tuple[BuiltKey, ...]]
-    components: Mapping[str, KeyTopology]
+    config: StackConfig
+    generations: Mapping[str, tuple[BuiltKey, ...]]
+    """Key id -> its registered generations, oldest first."""
+    components: Mapping[str, KeyComponent]
     sinks: tuple[pulumi.CustomResource, ...]
 
 
@@ -118,12 +119,12 @@ class _VercelProjects:
 
 
 def _api_key(
-    plan: KeyPlan,
-    parent: KeyTopology,
-    topology: Topology,
+    plan: GenerationPlan,
+    parent: KeyComponent,
+    config: StackConfig,
     depends_on: list[pulumi.Resource] | None = None,
 ) -> ApiKey:
-    secret = topology.adopted_secrets.get(plan.key_id) if plan.takes_adopted_secret else None
+    secret = config.adopted_secrets.get(plan.key_id) if plan.takes_adopted_secret else None
     key = ApiKey(
         plan.resource_name,
         ApiKeyArgs(
@@ -147,7 +148,7 @@ def _api_key(
     return key
 
 
-def _warn_if_disabled(plan: KeyPlan, disabled: bool | None) -> None:
+def _warn_if_disabled(plan: GenerationPlan, disabled: bool | None) -> None:
     """One rule for a key disabled in the dashboard (docs/config.md#disabled-keys): it stays
     disabled until its spec says otherwise; `preview --refresh` says so for every such key."""
     if not disabled:
@@ -251,55 +252,53 @@ def _vercel_sink(
 
 @dataclass
 class _Builder:
-    topology: Topology
+    config: StackConfig
     github_providers: _GitHubProviders
     vercel_projects: _VercelProjects = field(default_factory=_VercelProjects)
     sinks: list[pulumi.CustomResource] = field(default_factory=list)
 
     def sinks_of(
-        self, plan: TopologyPlan, value: pulumi.Output[str], parent: KeyTopology
-    ) -> None:
+        self, key_plan: KeyPlan, value: pulumi.Output[str], parent: KeyComponent
+    ) -> list[pulumi.CustomResource]:
+        """Register the sinks of one key id (or of the management key); returns them."""
         opts = pulumi.ResourceOptions(parent=parent, delete_before_replace=True)
-        for sink in plan.sinks:
+        registered: list[pulumi.CustomResource] = []
+        for sink in key_plan.sinks:
             if sink.kind.is_github:
-                self.sinks += _github_sink(sink, value, opts, self.github_providers)
+                registered += _github_sink(sink, value, opts, self.github_providers)
             else:
-                self.sinks += _vercel_sink(sink, value, opts, self.vercel_projects)
+                registered += _vercel_sink(sink, value, opts, self.vercel_projects)
+        self.sinks += registered
+        return registered
 
 
-def build(topology: Topology) -> Built:
-    """Register every resource of a validated topology (from `load()`)."""
+def build(config: StackConfig) -> Built:
+    """Register every resource of a validated stack config (from `load()`)."""
     builder = _Builder(
-        topology,
-        _GitHubProviders(
-            topology.plan.github_owner, topology.github_token, topology.github_base_url
-        ),
+        config,
+        _GitHubProviders(config.plan.github_owner, config.github_token, config.github_base_url),
     )
-    keys: dict[str, tuple[BuiltKey, ...]] = {}
-    components: dict[str, KeyTopology] = {}
-    for plan in topology.plan.topologies:
-        component = KeyTopology(plan.component)
-        wired_plan = next(kp for kp in plan.keys if kp.wired)
-        wired = _api_key(wired_plan, component, topology)
-        sinks_before = len(builder.sinks)
-        builder.sinks_of(plan, pulumi.Output.secret(wired.key), component)
+    generations: dict[str, tuple[BuiltKey, ...]] = {}
+    components: dict[str, KeyComponent] = {}
+    for key_plan in config.plan.keys:
+        component = KeyComponent(key_plan.component)
+        wired_plan = next(g for g in key_plan.generations if g.wired)
+        wired = _api_key(wired_plan, component, config)
+        sinks = builder.sinks_of(key_plan, pulumi.Output.secret(wired.key), component)
         # An older generation is registered only once the wired one exists and every sink holds
         # it: whatever fails before that, it keeps its protection (ADR 0008).
-        holders: list[pulumi.Resource] = [wired, *builder.sinks[sinks_before:]]
-        built_keys = {
-            kp.resource_name: (
-                wired if kp.wired else _api_key(kp, component, topology, depends_on=holders)
-            )
-            for kp in plan.keys
-        }
+        holders: list[pulumi.Resource] = [wired, *sinks]
+        generations[key_plan.component] = tuple(
+            BuiltKey(g, wired if g.wired else _api_key(g, component, config, depends_on=holders))
+            for g in key_plan.generations
+        )
         component.register_outputs({})
-        keys[plan.component] = tuple(BuiltKey(kp, built_keys[kp.resource_name]) for kp in plan.keys)
-        components[plan.component] = component
-    management = topology.plan.management
-    if management is not None and topology.management_key is not None:
-        component = KeyTopology(management.component)
-        value = pulumi.Output.secret(topology.management_key.reveal())
+        components[key_plan.component] = component
+    management = config.plan.management
+    if management is not None and config.management_key is not None:
+        component = KeyComponent(management.component)
+        value = pulumi.Output.secret(config.management_key.reveal())
         builder.sinks_of(management, value, component)
         component.register_outputs({})
         components[management.component] = component
-    return Built(topology, keys, components, tuple(builder.sinks))
+    return Built(config, generations, components, tuple(builder.sinks))
