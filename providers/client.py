@@ -100,7 +100,8 @@ DEFAULT_MAX_ATTEMPTS: Final = 4
 DEFAULT_MAX_RETRY_SECONDS: Final = 30.0
 
 PAGE_SIZE: Final = 100
-"""`GET /keys` returns at most 100 keys a page (reference §4.1); a shorter page is the last."""
+"""`GET /keys` returns at most 100 keys a page; a shorter page is the last
+(docs/reference/openrouter-api.md §4.1)."""
 MAX_PAGES: Final = 10_000
 """A bound on the listing loop (a million keys); reaching it means the server misbehaves."""
 
@@ -474,7 +475,7 @@ def is_orphan(record: KeyRecord, name: str, since: datetime) -> bool:
 
 
 def parse_instant(value: str | None) -> datetime | None:
-    """An API timestamp as aware UTC; the API's formats vary (reference §3)."""
+    """An API timestamp as aware UTC; its formats vary (docs/reference/openrouter-api.md §3)."""
     if not value:
         return None
     try:

@@ -4,7 +4,8 @@ Everything decided about names, aliases and protection is decided in `plan.py`; 
 turns it into resources (docs/adr/0003-consumer-ordering.md):
 
 - every sink gets `delete_before_replace=True` (a create-before-delete replacement of a same-named
-  secret deletes the new GitHub secret and fails on Vercel, reference/sinks.md §6.1);
+  secret deletes the new GitHub secret and fails on Vercel,
+  docs/reference/github-vercel-sinks.md §6.1);
 - every sink value is `pulumi.Output.secret(<key>.key)`, passed as `value` (never the deprecated
   `plaintext_value`), so each sink depends on its key and updates after it;
 - Vercel variables are `sensitive`, except a development variable whose entry says
@@ -198,7 +199,7 @@ def _github_sink(
     if sink.visibility != "selected":
         return [secret]
     # The allow-list resource, not the deprecated `selected_repository_ids`, which Pulumi turns
-    # into a replacement of the secret itself (reference/sinks.md §1.5).
+    # into a replacement of the secret itself (docs/reference/github-vercel-sinks.md §1.5).
     owner = sink.owner or ""
     allowed = list_class(
         name,

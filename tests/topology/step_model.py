@@ -1,7 +1,7 @@
 """A small, pure model of how the Pulumi engine applies a program to a stack, and of the world.
 
-Enough of the engine to judge consumer ordering (reference/pulumi-dynamic.md §4.2, and the engine's
-step generator):
+Enough of the engine to judge consumer ordering (docs/reference/pulumi-dynamic-providers.md §4.2,
+and the engine's step generator):
 
 - identity is the URN, `<parent type>$<type>::<name>` (the parent's *name* is not in it); a new
   registration also claims an old resource through one of its aliases;
