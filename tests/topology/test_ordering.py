@@ -256,15 +256,18 @@ def unretired_deletions(record: dict[str, Any], live_before: set[str], world: Wo
     return found
 
 
-def unprotected_key_ids(stack: Stack, world: World, plan: Plan) -> list[str]:
-    """Key ids that stay protected (record and plan agree) with no live, protected generation
-    in state: a generation may lose protection only once its successor holds the consumers,
-    whatever failed in between (issue 9, case 2)."""
+def unprotected_key_ids(
+    stack: Stack, world: World, plan: Plan, unprotected_on_purpose: set[str]
+) -> list[str]:
+    """Key ids that stay protected (record and plan agree, and no update since the record asked
+    otherwise) with no live, protected generation in state: a generation may lose protection
+    only once its successor holds the consumers, whatever failed in between (issue 9, case 2)."""
     found = []
     for topology in plan.keys:
         deployed = stack.record.get(topology.component)
         wants = any(key.protect for key in topology.generations)
-        if deployed is None or not deployed.protect or not wants:
+        asked = topology.component in unprotected_on_purpose
+        if deployed is None or not deployed.protect or not wants or asked:
             continue
         guarded = [
             held
@@ -287,6 +290,7 @@ def walk(
     """
     config, stack, world = starting_config(owners), Stack(), fresh_world()
     found: list[str] = []
+    unprotected_on_purpose: set[str] = set()
     for number, edit in enumerate([lambda c, s: None, *edits]):
         accepted = copy.deepcopy(config)
         edit(config, stack)
@@ -304,8 +308,12 @@ def walk(
         found += world.violations
         world.violations.clear()
         found += unretired_deletions(record, live_before, world)
-        found += unprotected_key_ids(stack, world, plan)
+        unprotected_on_purpose |= {
+            k.component for k in plan.keys if not any(g.protect for g in k.generations)
+        }
+        found += unprotected_key_ids(stack, world, plan, unprotected_on_purpose)
         if stopped is None:
+            unprotected_on_purpose.clear()  # the record now says what was asked
             found += converged(stack, world, plan)
     return world, found
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from cli.audit import parse_stack_outputs
+from cli.stack_outputs import parse_stack_outputs
 from providers.key import KeyProvider
 from providers.sdk_pickle import undo_sdk_pickle_wrapper
 from tests.support.sentinel import assert_absent, assert_present, make_sentinel, masked
