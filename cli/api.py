@@ -29,6 +29,7 @@ from providers import (
     find_api_base_url,
     mask,
     normal_base_url,
+    parse_instant,
     redact,
 )
 
@@ -79,7 +80,7 @@ def facts_of(current: CurrentKey) -> KeyFacts:
         usage_daily=current.usage_daily,
         usage_weekly=current.usage_weekly,
         usage_monthly=current.usage_monthly,
-        expires_at=audit.instant(current.expires_at),
+        expires_at=parse_instant(current.expires_at),
         workspace_id=current.workspace_id,
         budgets=current.budgets,
         blocking=current.effective_budget,

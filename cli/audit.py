@@ -17,6 +17,7 @@ from typing import Protocol
 from cli import diagnostics
 from cli.diagnostics import Diagnostic
 from cli.stack_outputs import ManagedKey
+from providers import parse_instant
 
 # --- inputs of the compare ---------------------------------------------------------------------
 
@@ -174,7 +175,7 @@ def _row_order(row: KeyRow) -> tuple[int, str, str, str]:
 
 
 def _observed_row(key: ObservedKey, owners: tuple[ManagedKey, ...], now: datetime) -> KeyRow:
-    expires_at = instant(key.expires_at)
+    expires_at = parse_instant(key.expires_at)
     if key.disabled:
         status = "disabled"
     elif expires_at is not None and expires_at <= now:
@@ -192,9 +193,9 @@ def _observed_row(key: ObservedKey, owners: tuple[ManagedKey, ...], now: datetim
         limit_reset=key.limit_reset,
         usage_monthly=key.usage_monthly,
         expires_at=expires_at,
-        created_at=instant(key.created_at),
+        created_at=parse_instant(key.created_at),
         usage=key.usage,
-        last_used_at=instant(key.last_used_at),
+        last_used_at=parse_instant(key.last_used_at),
     )
 
 
@@ -467,15 +468,6 @@ def _unused(row: KeyRow, idleness: str, thresholds: Thresholds) -> Diagnostic:
 
 # --- values ------------------------------------------------------------------------------------
 
-
-def instant(value: datetime | str | None) -> datetime | None:
-    """A timestamp from the API as an aware UTC datetime; the API's formats vary."""
-    if value is None or value == "":
-        return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def iso(moment: datetime) -> str:

@@ -18,7 +18,6 @@ from cli.audit import (
     AuditReport,
     KeyRow,
     consumers_of,
-    instant,
     iso,
     limit_percent,
     money,
@@ -28,7 +27,7 @@ from cli.audit import (
 from cli.diagnostics import Diagnostic
 from cli.doctor import DoctorReport, KeyFacts
 from cli.recover import Leftover
-from providers import BudgetLayer, redact
+from providers import BudgetLayer, parse_instant, redact
 
 
 class Output:
@@ -148,7 +147,7 @@ def budget_name(layer: BudgetLayer) -> str:
 
 
 def _resets(layer: BudgetLayer) -> datetime | None:
-    return instant(layer.resets_at)
+    return parse_instant(layer.resets_at)
 
 
 def budget_text(layer: BudgetLayer) -> str:

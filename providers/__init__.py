@@ -50,7 +50,14 @@ if TYPE_CHECKING:
         OpenRouterError,
         UnauthorizedError,
     )
-    from providers.fields import KEY_HASH, LIMIT_RESETS, RFC3339_UTC_ONLY, UUID, LimitReset
+    from providers.fields import (
+        KEY_HASH,
+        LIMIT_RESETS,
+        RFC3339_UTC_ONLY,
+        UUID,
+        LimitReset,
+        parse_instant,
+    )
     from providers.inputs import (
         CONFIG_PATH,
         INPUTS_BY_NAME,
@@ -114,6 +121,7 @@ _HOMES: dict[str, str] = {
     "management_key_problem": "providers.key_preview",
     "mask": "providers.redaction",
     "normal_base_url": "providers.credentials",
+    "parse_instant": "providers.fields",
     "redact": "providers.redaction",
     "replacing_changes": "providers.inputs",
     "shown": "providers.inputs",
@@ -168,6 +176,7 @@ __all__ = [
     "management_key_problem",
     "mask",
     "normal_base_url",
+    "parse_instant",
     "redact",
     "replacing_changes",
     "setting_rows",

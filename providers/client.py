@@ -75,6 +75,7 @@ from providers.errors import (
     UnexpectedRedirectError,
     status_message,
 )
+from providers.fields import parse_instant
 from providers.redaction import redact
 
 __all__ = [
@@ -473,18 +474,6 @@ def is_orphan(record: KeyRecord, name: str, since: datetime) -> bool:
     created = parse_instant(record.created_at)
     return created is not None and created >= since
 
-
-def parse_instant(value: str | None) -> datetime | None:
-    """An API timestamp as aware UTC; its formats vary (docs/reference/openrouter-api.md §3)."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def _server_time(response: httpx.Response) -> datetime | None:

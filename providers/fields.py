@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Final, Literal, get_args
 
@@ -28,6 +29,31 @@ RFC3339_UTC_ONLY: Final = re.compile(
 UUID: Final = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 KEY_HASH: Final = re.compile(r"^[0-9a-f]{64}$")
 """A key's hash, as the key list shows it (never the key itself)."""
+_BEYOND_MICROSECONDS: Final = re.compile(r"(\.\d{6})\d+")
+
+
+def parse_instant(value: str | datetime | None, *, naive_is_utc: bool = True) -> datetime | None:
+    """Any ISO 8601 instant as an aware UTC datetime; None when absent or not one.
+
+    The one parser for every timestamp the project reads: the API's formats vary
+    (docs/reference/openrouter-api.md §3) and RFC 3339 allows more fractional digits than
+    Python parses. A timestamp without a zone is UTC when it comes from the API; a user's
+    setting must name its zone, so its check passes `naive_is_utc=False`.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(_BEYOND_MICROSECONDS.sub(r"\1", value.strip()))
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        if not naive_is_utc:
+            return None
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 class Kind(Enum):

@@ -9,7 +9,6 @@ what omitting it means, which API field carries it) lives in `INPUTS`, so `check
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +16,16 @@ from typing import Any
 
 from pulumi.output import Unknown
 
-from providers.fields import KEY_HASH, LIMIT_RESETS, RFC3339_UTC, UUID, Kind, OnChange, Row
+from providers.fields import (
+    KEY_HASH,
+    LIMIT_RESETS,
+    RFC3339_UTC,
+    UUID,
+    Kind,
+    OnChange,
+    Row,
+    parse_instant,
+)
 from providers.key_settings import setting_rows
 from providers.redaction import redact
 
@@ -212,19 +220,6 @@ def _check_flag(value: object) -> str | None:
     return None
 
 
-def parse_timestamp(value: str) -> datetime | None:
-    """Parse any ISO 8601 timestamp with a zone; None when it is not one."""
-    text = value.strip()
-    # Python parses at most 6 fractional digits; RFC 3339 allows more.
-    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return None
-    return parsed
-
 
 def _check_timestamp(value: object, now: datetime, was: object) -> str | None:
     example = "e.g. '2027-06-30T00:00:00Z'"
@@ -233,7 +228,7 @@ def _check_timestamp(value: object, now: datetime, was: object) -> str | None:
             f"{shown(value)} is not allowed: expected an RFC 3339 UTC timestamp string, {example}."
         )
     match = RFC3339_UTC.match(value)
-    parsed = parse_timestamp(value) if match else None
+    parsed = parse_instant(value, naive_is_utc=False) if match else None
     if match is None or parsed is None:
         return (
             f"{shown(value)} is not allowed: expected an RFC 3339 timestamp with seconds"
@@ -402,7 +397,7 @@ def normal_timestamp(value: object) -> object:
     """One spelling per instant, so `...00Z` equals `...00.000+00:00`."""
     if not isinstance(value, str):
         return value
-    parsed = parse_timestamp(value)
+    parsed = parse_instant(value, naive_is_utc=False)
     if parsed is None:
         return value
     return parsed.astimezone(UTC).isoformat(timespec="microseconds")

@@ -70,6 +70,7 @@ EXPORTED = [
     "management_key_problem",
     "mask",
     "normal_base_url",
+    "parse_instant",
     "redact",
     "replacing_changes",
     "setting_rows",

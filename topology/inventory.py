@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from providers import parse_instant
 from topology.keys_output import GENERATION_SEPARATOR
 from topology.plan import (
     MANAGEMENT_SOURCE,
@@ -165,8 +166,8 @@ def status_of(facts: GenerationFacts | None, now: dt.datetime) -> str:
         return UNKNOWN
     if facts.disabled:
         return DISABLED
-    if facts.expires_at:
-        expires = dt.datetime.fromisoformat(facts.expires_at.replace("Z", "+00:00"))
+    expires = parse_instant(facts.expires_at)
+    if expires is not None:
         if expires <= now:
             return EXPIRED
         if expires - now <= dt.timedelta(days=EXPIRING_DAYS):
