@@ -17,7 +17,6 @@ import secrets
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,13 +26,29 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from emulator.faults import Fault, FaultBook
+from emulator.wire import (
+    DEFAULT_WORKSPACE_ID,
+    EMULATOR_USER_ID,
+    MSG_INVALID,
+    MSG_MANAGEMENT_ONLY,
+    MSG_NOT_FOUND,
+    ApiError,
+    Request,
+    Response,
+    error_body,
+    flag_param,
+    is_number,
+    is_uuid,
+    json_object,
+    now_iso,
+    read_json,
+    single,
+)
 
 API_PREFIX = "/api/v1"
 ADMIN_PREFIX = "/_emulator"
 PAGE_SIZE = 100
 LIMIT_RESETS = ("daily", "weekly", "monthly")
-DEFAULT_WORKSPACE_ID = "3f1b1d2e-5c4a-4e8b-9a67-0e0e0e0e0e01"
-EMULATOR_USER_ID = "user_emulator_0000000000000000"
 # What the emulated account has bought, in USD (GET /credits).
 ACCOUNT_CREDITS = 100.0
 # What one chat completion costs the calling key, in USD (small, so limits last many calls).
@@ -41,11 +56,8 @@ CHAT_COST = 0.0001
 REGULAR_PREFIX = "sk-or-v1-"
 MANAGEMENT_PREFIX = "sk-or-mgmt-"
 
-MSG_INVALID = "Invalid request parameters"
 MSG_MISSING_AUTH = "Missing Authentication header"
 MSG_USER_NOT_FOUND = "User not found."
-MSG_MANAGEMENT_ONLY = "Only management keys can perform this operation"
-MSG_NOT_FOUND = "Resource not found"
 MSG_LIMIT_EXCEEDED = "Key limit exceeded (total limit). Manage it using https://openrouter.ai/settings/keys"
 
 CREATE_FIELDS = frozenset(
@@ -86,11 +98,6 @@ def new_management_secret() -> str:
     return MANAGEMENT_PREFIX + secrets.token_hex(32)
 
 
-def now_iso() -> str:
-    """ISO 8601 with microseconds and +00:00, the format the management-key guide shows."""
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
 def parse_timestamp(value: str) -> datetime:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -119,19 +126,6 @@ def window_end(reset: str, at: datetime) -> datetime:
     if first.month == 12:
         return first.replace(year=first.year + 1, month=1)
     return first.replace(month=first.month + 1)
-
-
-def is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def is_uuid(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        return str(uuid.UUID(value)) == value.lower()
-    except ValueError:
-        return False
 
 
 def is_utc_timestamp(value: object) -> bool:
@@ -176,10 +170,6 @@ def create_problems(body: Mapping[str, Any]) -> list[str]:
     if "name" not in body:
         problems.append("name is required")
     return problems
-
-
-def error_body(status: int, message: str) -> dict[str, Any]:
-    return {"error": {"code": status, "message": message}}
 
 
 # --- the store ----------------------------------------------------------------------------------
@@ -326,15 +316,6 @@ class RequestRecord:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-class ApiError(Exception):
-    """An error answer in OpenRouter's envelope."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 SEED_API_FIELDS = ("limit", "limit_reset", "include_byok_in_limit", "expires_at", "workspace_id",
@@ -565,58 +546,11 @@ class Store:
 # --- routes -------------------------------------------------------------------------------------
 
 
-@dataclass
-class Request:
-    method: str
-    path: str
-    raw_query: str
-    query: dict[str, list[str]]
-    authorization: str | None
-    body: bytes
-
-
-@dataclass
-class Response:
-    status: int
-    body: Any
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def read_json(raw: bytes) -> Any:
-    """The request body as JSON (NaN and Infinity refused, as a strict JSON parser does)."""
-    if not raw.strip():
-        raise ApiError(400, MSG_INVALID)
-
-    def refuse(_: str) -> Any:
-        raise ValueError("non-finite number")
-
-    try:
-        return json.loads(raw, parse_constant=refuse)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ApiError(400, MSG_INVALID) from error
-
-
 def logged_body(raw: bytes) -> Any:
     try:
         return json.loads(raw) if raw.strip() else None
     except (ValueError, UnicodeDecodeError):
         return None
-
-
-def json_object(raw: bytes) -> dict[str, Any]:
-    body = read_json(raw)
-    if not isinstance(body, dict):
-        raise ApiError(400, MSG_INVALID)
-    return body
-
-
-def single(query: Mapping[str, list[str]], name: str) -> str | None:
-    values = query.get(name)
-    if not values:
-        return None
-    if len(values) > 1:
-        raise ApiError(400, MSG_INVALID)
-    return values[0]
 
 
 @dataclass(frozen=True)
@@ -627,14 +561,6 @@ class ListQuery:
     include_expired: bool = False
     offset: int = 0
     workspace_id: str = DEFAULT_WORKSPACE_ID
-
-
-def flag_param(query: Mapping[str, list[str]], name: str) -> bool:
-    """A boolean query parameter: the literal `true` or `false` (absent: false)."""
-    value = single(query, name)
-    if value not in (None, "true", "false"):
-        raise ApiError(400, MSG_INVALID)
-    return value == "true"
 
 
 def list_params(query: Mapping[str, list[str]]) -> ListQuery:
