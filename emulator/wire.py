@@ -21,6 +21,8 @@ EMULATOR_USER_ID = "user_emulator_0000000000000000"
 MSG_INVALID = "Invalid request parameters"
 MSG_NOT_FOUND = "Resource not found"
 MSG_MANAGEMENT_ONLY = "Only management keys can perform this operation"
+# A body naming a workspace that does not exist (400 and the wording inferred).
+MSG_NO_WORKSPACE = "Workspace not found"
 
 # Offset/limit pages of the management lists (every one but /keys): limit 1-100, default 50.
 DEFAULT_PAGE_LIMIT = 50
@@ -158,14 +160,14 @@ def paged(items: list[dict[str, Any]], page: Page) -> dict[str, Any]:
 
 
 def text_problems(
-    body: Mapping[str, Any], name: str, *, longest: int, nullable: bool = False
+    body: Mapping[str, Any], name: str, *, longest: int, nullable: bool = False, shortest: int = 1
 ) -> list[str]:
-    """A string of 1 to `longest` characters (null too when `nullable`), when present."""
+    """A string of `shortest` to `longest` characters (null too when `nullable`), when present."""
     if name not in body or (nullable and body[name] is None):
         return []
     value = body[name]
-    if not isinstance(value, str) or not 1 <= len(value) <= longest:
-        return [f"{name} must be a string of 1 to {longest} characters"]
+    if not isinstance(value, str) or not shortest <= len(value) <= longest:
+        return [f"{name} must be a string of {shortest} to {longest} characters"]
     return []
 
 
