@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from emulator import DEFAULT_WORKSPACE_ID
+from tests.emulator.envelope import error_of
 
 GUARDRAIL_FIELDS = {
     "id", "name", "description", "workspace_id", "include_byok_in_budgets", "limit_usd",
@@ -19,13 +20,6 @@ GUARDRAIL_FIELDS = {
     "allow_safety_retention_other", "created_at", "updated_at",
 }
 INVALID = (400, "Invalid request parameters")
-
-
-def error_of(response) -> tuple[int, str]:
-    body = response.json()
-    assert set(body) == {"error"}
-    assert body["error"]["code"] == response.status_code
-    return response.status_code, body["error"]["message"]
 
 
 def create(api, name: str = "g", **settings) -> dict:

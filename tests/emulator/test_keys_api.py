@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from emulator import DEFAULT_WORKSPACE_ID
+from tests.emulator.envelope import error_of
 
 KEY_OBJECT_FIELDS = {
     "hash", "name", "label", "disabled", "limit", "limit_remaining", "limit_reset",
@@ -21,13 +22,6 @@ KEY_OBJECT_FIELDS = {
 REGULAR_SECRET = re.compile(r"^sk-or-v1-[0-9a-f]{64}$")
 OTHER_WORKSPACE = "9b2f6d4e-1111-4c3a-8d2e-222222222222"
 PAST = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def error_of(response) -> tuple[int, str]:
-    body = response.json()
-    assert set(body) == {"error"}
-    assert body["error"]["code"] == response.status_code
-    return response.status_code, body["error"]["message"]
 
 
 # --- create -----------------------------------------------------------------------------------

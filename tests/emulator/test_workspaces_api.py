@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from emulator import DEFAULT_WORKSPACE_ID
+from tests.emulator.envelope import error_of
 
 WORKSPACE_FIELDS = {
     "id", "name", "slug", "description", "default_text_model", "default_image_model",
@@ -19,13 +20,6 @@ WORKSPACE_FIELDS = {
 BUDGET_FIELDS = {"id", "workspace_id", "limit_usd", "reset_interval", "created_at", "updated_at"}
 INVALID = (400, "Invalid request parameters")
 NOWHERE = "0b0e2f9c-0000-4000-8000-000000000000"
-
-
-def error_of(response) -> tuple[int, str]:
-    body = response.json()
-    assert set(body) == {"error"}
-    assert body["error"]["code"] == response.status_code
-    return response.status_code, body["error"]["message"]
 
 
 def create(api, slug: str = "agents", **fields) -> dict:
