@@ -268,7 +268,7 @@ def main() -> None:
     options = parser.parse_args()
     rounds = options.rounds
     if options.emulator_nodelay:
-        from emulator.app import Handler  # noqa: PLC0415 - only for this experiment
+        from emulator.httpd import Handler  # noqa: PLC0415 - only for this experiment
 
         Handler.disable_nagle_algorithm = True
     with run_emulator() as emulator:

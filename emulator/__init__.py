@@ -1,4 +1,5 @@
-"""A faithful local OpenRouter key-management API for tests, benchmarks and the sandbox stack.
+"""A faithful local OpenRouter management API (keys, guardrails, workspaces) for tests, benchmarks
+and the sandbox stack.
 
 Never imported by `providers/`; see docs/emulator.md for what it implements and how faithfully.
 """

@@ -15,7 +15,7 @@ from emulator.server import SANDBOX_MANAGEMENT_KEY, Emulator, is_loopback
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m emulator",
-        description="A local OpenRouter key-management API (loopback only, in memory).",
+        description="A local OpenRouter management API (loopback only, in memory).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8787, help="port (default 8787; 0 = free)")

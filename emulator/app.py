@@ -1,4 +1,8 @@
-"""The OpenRouter key-management API over an in-memory store, as docs/emulator.md describes.
+"""The OpenRouter management API over an in-memory store, as docs/emulator.md describes.
+
+This module holds the keys, authentication, `GET /key`, the admin routes and the HTTP handler;
+guardrails (emulator/guardrails.py) and workspaces (emulator/workspaces.py) keep their state and
+routes in modules of their own, answering through the same helpers (emulator/wire.py).
 
 Shapes, statuses and messages follow the published API (docs/emulator.md cites each fact); where
 OpenRouter's generated SDK and older notes disagree, the SDK's models (the published spec) win, and
@@ -9,31 +13,57 @@ exists only in the one create (or seed) response.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
 import re
 import secrets
-import socket
 import threading
 import time
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from emulator.faults import Fault, FaultBook
+from emulator.budgets import (
+    WINDOW_SUFFIX,
+    budget_layer,
+    effective_budget,
+    refusal,
+    window_end,
+)
+from emulator.guardrails import GuardrailBook, guardrails_route, is_guardrail_route
+from emulator.wire import (
+    DEFAULT_WORKSPACE_ID,
+    EMULATOR_USER_ID,
+    MSG_INVALID,
+    MSG_MANAGEMENT_ONLY,
+    MSG_NO_WORKSPACE,
+    MSG_NOT_FOUND,
+    ApiError,
+    KeyRef,
+    Request,
+    Response,
+    flag_param,
+    is_number,
+    is_uuid,
+    json_object,
+    now_iso,
+    single,
+)
+from emulator.workspaces import (
+    StoredWorkspace,
+    WorkspaceBook,
+    is_workspace_route,
+    workspace_problems,
+    workspaces_route,
+)
+
+# Names other modules and tests read from here.
+__all__ = ["DEFAULT_WORKSPACE_ID", "effective_budget", "window_end"]
 
 API_PREFIX = "/api/v1"
 ADMIN_PREFIX = "/_emulator"
 PAGE_SIZE = 100
 LIMIT_RESETS = ("daily", "weekly", "monthly")
-DEFAULT_WORKSPACE_ID = "3f1b1d2e-5c4a-4e8b-9a67-0e0e0e0e0e01"
-EMULATOR_USER_ID = "user_emulator_0000000000000000"
 # What the emulated account has bought, in USD (GET /credits).
 ACCOUNT_CREDITS = 100.0
 # What one chat completion costs the calling key, in USD (small, so limits last many calls).
@@ -41,12 +71,8 @@ CHAT_COST = 0.0001
 REGULAR_PREFIX = "sk-or-v1-"
 MANAGEMENT_PREFIX = "sk-or-mgmt-"
 
-MSG_INVALID = "Invalid request parameters"
 MSG_MISSING_AUTH = "Missing Authentication header"
 MSG_USER_NOT_FOUND = "User not found."
-MSG_MANAGEMENT_ONLY = "Only management keys can perform this operation"
-MSG_NOT_FOUND = "Resource not found"
-MSG_LIMIT_EXCEEDED = "Key limit exceeded (total limit). Manage it using https://openrouter.ai/settings/keys"
 
 CREATE_FIELDS = frozenset(
     {"name", "limit", "limit_reset", "include_byok_in_limit", "expires_at", "workspace_id",
@@ -86,11 +112,6 @@ def new_management_secret() -> str:
     return MANAGEMENT_PREFIX + secrets.token_hex(32)
 
 
-def now_iso() -> str:
-    """ISO 8601 with microseconds and +00:00, the format the management-key guide shows."""
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
 def parse_timestamp(value: str) -> datetime:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -106,32 +127,6 @@ def as_timestamp(value: object) -> str:
         parse_timestamp(value)
         return value
     raise TypeError("expected an ISO 8601 timestamp or a datetime")
-
-
-def window_end(reset: str, at: datetime) -> datetime:
-    """When the daily, weekly (Monday to Sunday) or monthly UTC window holding `at` rolls over."""
-    midnight = at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    if reset == "daily":
-        return midnight + timedelta(days=1)
-    if reset == "weekly":
-        return midnight + timedelta(days=7 - midnight.weekday())
-    first = midnight.replace(day=1)
-    if first.month == 12:
-        return first.replace(year=first.year + 1, month=1)
-    return first.replace(month=first.month + 1)
-
-
-def is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def is_uuid(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        return str(uuid.UUID(value)) == value.lower()
-    except ValueError:
-        return False
 
 
 def is_utc_timestamp(value: object) -> bool:
@@ -178,10 +173,6 @@ def create_problems(body: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def error_body(status: int, message: str) -> dict[str, Any]:
-    return {"error": {"code": status, "message": message}}
-
-
 # --- the store ----------------------------------------------------------------------------------
 
 
@@ -214,17 +205,19 @@ class StoredKey:
     # Partner-only (a Connect client secret sets it on create); always null here.
     external_user: str | None = None
 
-    def limit_spend(self) -> float:
-        """What the key's own limit counts: usage in its reset window (all of it without one),
-        plus BYOK usage when `include_byok_in_limit` (inferred: the docs say only that the
-        limit resets daily, weekly or monthly)."""
-        suffix = {"daily": "_daily", "weekly": "_weekly", "monthly": "_monthly"}.get(
-            self.limit_reset or "", ""
-        )
+    def spend_in(self, reset: str | None, include_byok: bool) -> float:
+        """Usage in a reset window (all of it for a lifetime budget), plus the same window's
+        BYOK usage when it counts (inferred: the docs say only that budgets reset daily, weekly
+        or monthly)."""
+        suffix = WINDOW_SUFFIX.get(reset or "", "")
         spent: float = getattr(self, f"usage{suffix}")
-        if self.include_byok_in_limit:
+        if include_byok:
             spent += getattr(self, f"byok_usage{suffix}")
         return spent
+
+    def limit_spend(self) -> float:
+        """What the key's own limit counts."""
+        return self.spend_in(self.limit_reset, self.include_byok_in_limit)
 
     def limit_remaining(self) -> float | None:
         if self.limit is None:
@@ -236,21 +229,13 @@ class StoredKey:
         key has no limit. Its figures are `limit` and `limit_remaining` again, by definition."""
         if self.limit is None:
             return None
-        spend = self.limit_spend()
-        resets_at = None
-        if self.limit_reset is not None:
-            resets_at = window_end(self.limit_reset, now).isoformat(timespec="microseconds")
-        return {
-            "scope": "key_limit",
-            "budget_id": None,
-            "guardrail_id": None,
-            "include_byok": self.include_byok_in_limit,
-            "limit_usd": self.limit,
-            "spend_usd": spend,
-            "remaining_usd": self.limit - spend,
-            "reset_interval": self.limit_reset,
-            "resets_at": resets_at,
-        }
+        return budget_layer(
+            "key_limit", limit=self.limit, spend=self.limit_spend(), reset=self.limit_reset,
+            include_byok=self.include_byok_in_limit, now=now,
+        )
+
+    def ref(self) -> KeyRef:
+        return KeyRef(self.hash, self.name, self.label, self.workspace_id)
 
     def is_expired(self, at: datetime) -> bool:
         return self.expires_at is not None and parse_timestamp(self.expires_at) <= at
@@ -328,15 +313,6 @@ class RequestRecord:
         return asdict(self)
 
 
-class ApiError(Exception):
-    """An error answer in OpenRouter's envelope."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 SEED_API_FIELDS = ("limit", "limit_reset", "include_byok_in_limit", "expires_at", "workspace_id",
                    "creator_user_id")
 SEED_SETTINGS = frozenset(
@@ -353,6 +329,8 @@ class Store:
         self._management: dict[str, ManagementKey] = {}
         self._log: list[RequestRecord] = []
         self._sequence = 0
+        self.workspaces = WorkspaceBook()
+        self.guardrails = GuardrailBook()
         # Bumped by reset: a request that started before a reset (say, sleeping in an injected
         # latency) must not write into the next test's world.
         self.generation = 0
@@ -424,8 +402,38 @@ class Store:
             return stored.to_object()
 
     def delete(self, key_hash: str) -> bool:
+        """Delete a key; its guardrail assignment goes with it."""
         with self.lock:
+            self.guardrails.forget_key(key_hash)
             return self._keys.pop(key_hash, None) is not None
+
+    # what the guardrail and workspace routes see of keys (wire.KeyIndex)
+
+    def key_ref(self, key_hash: str) -> KeyRef | None:
+        with self.lock:
+            stored = self._keys.get(key_hash)
+            return None if stored is None else stored.ref()
+
+    def keys_in_workspace(self, workspace_id: str) -> list[KeyRef]:
+        """Every key in a workspace, disabled and expired ones included."""
+        with self.lock:
+            return [k.ref() for k in self._newest_first() if k.workspace_id == workspace_id]
+
+    def missing_workspace_problems(self, body: Mapping[str, Any]) -> list[str]:
+        """For seeding and drift: a key's workspace must exist, as in the real API."""
+        workspace_id = body.get("workspace_id")
+        with self.lock:
+            if not is_uuid(workspace_id) or self.workspaces.workspace_exists(workspace_id):
+                return []
+        return [f"workspace_id {workspace_id} is not a workspace; add it first "
+                "(Emulator.add_workspace or POST /_emulator/workspaces)"]
+
+    def refuse_unknown_workspace(self, body: Mapping[str, Any]) -> None:
+        """A key can only be put in a workspace that exists (400, inferred: the API declares no
+        404 for a body)."""
+        workspace_id = body.get("workspace_id")
+        if workspace_id is not None and not self.workspaces.workspace_exists(workspace_id):
+            raise ApiError(400, MSG_NO_WORKSPACE)
 
     def _newest_first(self) -> list[StoredKey]:
         return sorted(self._keys.values(), key=StoredKey.sort_key, reverse=True)
@@ -449,13 +457,56 @@ class Store:
             return [key.to_object() for key in selected[query.offset : query.offset + PAGE_SIZE]]
 
     def budget_layers(self, key_hash: str, now: datetime) -> list[dict[str, Any]]:
-        """`GET /key` `budgets` for a regular key, in the order enforcement checks them:
-        guardrail budgets, workspace budgets, then the key's own limit. The emulator has no
-        guardrails or workspace budgets yet, so only the last layer can appear."""
+        """`GET /key` `budgets` for a regular key, in the order enforcement checks them: the
+        guardrail that governs it, its workspace's budgets (broadest first), its own limit."""
         with self.lock:
             stored = self._keys.get(key_hash)
-            own = None if stored is None else stored.key_limit_budget(now)
-            return [] if own is None else [own]
+            if stored is None:
+                return []
+            layers = [*self.guardrail_layers(stored, now), *self.workspace_layers(stored, now)]
+            own = stored.key_limit_budget(now)
+            return layers if own is None else [*layers, own]
+
+    def guardrail_layers(self, stored: StoredKey, now: datetime) -> list[dict[str, Any]]:
+        """The governing guardrail's spend cap, counted on this key alone (the SDK: "otherwise
+        this key"), or nothing when no guardrail with a limit governs the key."""
+        governing = self.guardrails.governing(stored.hash, stored.workspace_id)
+        if governing is None or governing[1].settings["limit_usd"] is None:
+            return []
+        scope, guardrail = governing
+        reset = guardrail.settings["reset_interval"]
+        byok = guardrail.include_byok_in_budgets
+        return [budget_layer(
+            scope, limit=guardrail.settings["limit_usd"], spend=stored.spend_in(reset, byok),
+            reset=reset, include_byok=byok, now=now, guardrail_id=guardrail.id,
+        )]
+
+    def workspace_layers(self, stored: StoredKey, now: datetime) -> list[dict[str, Any]]:
+        """Each budget of the key's workspace, counted on every key of that workspace."""
+        workspace = self.workspaces.find(stored.workspace_id)
+        if workspace is None:
+            return []
+        byok = workspace.include_byok_in_budgets
+        members = [k for k in self._keys.values() if k.workspace_id == workspace.id]
+        layers = []
+        for budget in self.workspaces.budgets(workspace.id):
+            reset = None if budget.interval == "lifetime" else budget.interval
+            layers.append(budget_layer(
+                "workspace", limit=budget.limit_usd,
+                spend=sum(k.spend_in(reset, byok) for k in members), reset=reset,
+                include_byok=byok, now=now, budget_id=budget.id,
+            ))
+        return layers
+
+    def data_regions(self, key_hash: str) -> list[str]:
+        """The account's regions, narrowed by the allowlist of the guardrail governing the key."""
+        with self.lock:
+            stored = self._keys.get(key_hash)
+            governing = None if stored is None else self.guardrails.governing(
+                stored.hash, stored.workspace_id
+            )
+            allowed = None if governing is None else governing[1].settings["allowed_data_regions"]
+            return [r for r in ALLOWED_DATA_REGIONS if allowed is None or r in allowed]
 
     def total_usage(self) -> float:
         """Usage of every live key: what `GET /credits` reports as `total_usage` (deleted keys'
@@ -469,9 +520,9 @@ class Store:
             stored = self._keys.get(key_hash)
             if stored is None:
                 raise ApiError(401, MSG_USER_NOT_FOUND)
-            remaining = stored.limit_remaining()
-            if remaining is not None and remaining <= 0:
-                raise ApiError(402, MSG_LIMIT_EXCEEDED)
+            refused = refusal(self.budget_layers(key_hash, datetime.now(UTC)))
+            if refused is not None:
+                raise refused
             for name in ("usage", "usage_daily", "usage_weekly", "usage_monthly"):
                 setattr(stored, name, getattr(stored, name) + cost)
             stored.last_used_at = now_iso()
@@ -520,6 +571,8 @@ class Store:
             self.generation += 1
             self._keys.clear()
             self._log.clear()
+            self.workspaces.reset()
+            self.guardrails.reset()
             if not keep_management_keys:
                 self._management.clear()
 
@@ -550,6 +603,7 @@ class Store:
                 problems.append(f"{moment} must be an ISO 8601 timestamp or a datetime")
         unknown = sorted(set(settings) - SEED_SETTINGS)
         problems += [f"unknown seed setting {setting!r}" for setting in unknown]
+        problems += self.missing_workspace_problems(body)
         if problems:
             raise ValueError(f"cannot seed key {name!r}: {'; '.join(problems)}")
         with self.lock:
@@ -561,62 +615,48 @@ class Store:
                 setattr(stored, moment, stamp)
         return SeededKey(stored.hash, secret)
 
+    def seed_workspace(
+        self, body: Mapping[str, Any], workspace_id: str | None = None
+    ) -> StoredWorkspace:
+        """A workspace made behind the API's back (by hand in the dashboard), checked by the
+        create rules; `workspace_id` lets a test choose its id."""
+        problems = workspace_problems(body, creating=True)
+        if workspace_id is not None and not is_uuid(workspace_id):
+            problems.append(f"id must be a lowercase uuid, got {workspace_id!r}")
+        with self.lock:
+            if workspace_id is not None and self.workspaces.workspace_exists(workspace_id):
+                problems.append(f"workspace {workspace_id} already exists")
+            if any(w.slug == body.get("slug") for w in self.workspaces.all()):
+                problems.append(f"slug {body.get('slug')!r} is taken")
+            if problems:
+                raise ValueError(f"cannot seed workspace: {'; '.join(problems)}")
+            return self.workspaces.create(body, workspace_id)
+
+    # inspection (the Python API and the admin routes): answers shaped as the API shapes them
+
+    def workspace_objects(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [w.to_object() for w in self.workspaces.all()]
+
+    def budget_objects(self, ref: str) -> list[dict[str, Any]] | None:
+        with self.lock:
+            found = self.workspaces.find(ref)
+            if found is None:
+                return None
+            return [b.to_object() for b in self.workspaces.budgets(found.id)]
+
+    def guardrail_objects(self) -> list[dict[str, Any]]:
+        """Every guardrail of every workspace, configured default guardrails included."""
+        with self.lock:
+            return [g.to_object() for g in self.guardrails.all()]
+
+    def key_guardrail(self, key_hash: str) -> str | None:
+        with self.lock:
+            held = self.guardrails.guardrail_of_key(key_hash)
+            return None if held is None else held.id
+
 
 # --- routes -------------------------------------------------------------------------------------
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    raw_query: str
-    query: dict[str, list[str]]
-    authorization: str | None
-    body: bytes
-
-
-@dataclass
-class Response:
-    status: int
-    body: Any
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def read_json(raw: bytes) -> Any:
-    """The request body as JSON (NaN and Infinity refused, as a strict JSON parser does)."""
-    if not raw.strip():
-        raise ApiError(400, MSG_INVALID)
-
-    def refuse(_: str) -> Any:
-        raise ValueError("non-finite number")
-
-    try:
-        return json.loads(raw, parse_constant=refuse)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ApiError(400, MSG_INVALID) from error
-
-
-def logged_body(raw: bytes) -> Any:
-    try:
-        return json.loads(raw) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def json_object(raw: bytes) -> dict[str, Any]:
-    body = read_json(raw)
-    if not isinstance(body, dict):
-        raise ApiError(400, MSG_INVALID)
-    return body
-
-
-def single(query: Mapping[str, list[str]], name: str) -> str | None:
-    values = query.get(name)
-    if not values:
-        return None
-    if len(values) > 1:
-        raise ApiError(400, MSG_INVALID)
-    return values[0]
 
 
 @dataclass(frozen=True)
@@ -627,14 +667,6 @@ class ListQuery:
     include_expired: bool = False
     offset: int = 0
     workspace_id: str = DEFAULT_WORKSPACE_ID
-
-
-def flag_param(query: Mapping[str, list[str]], name: str) -> bool:
-    """A boolean query parameter: the literal `true` or `false` (absent: false)."""
-    value = single(query, name)
-    if value not in (None, "true", "false"):
-        raise ApiError(400, MSG_INVALID)
-    return value == "true"
 
 
 def list_params(query: Mapping[str, list[str]]) -> ListQuery:
@@ -685,15 +717,6 @@ def account_view() -> dict[str, Any]:
     }
 
 
-def effective_budget(layers: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The layer that blocks first (the SDK's rule): the first one already spent, in checking
-    order; otherwise the one with the least `remaining_usd`; None without layers."""
-    for layer in layers:
-        if layer["remaining_usd"] <= 0:
-            return layer
-    return min(layers, key=lambda layer: layer["remaining_usd"], default=None)
-
-
 def management_key_view(label: str) -> dict[str, Any]:
     """`GET /key` for a management key: no limit, no usage, no budget and no workspace of its
     own (it works across workspaces and cannot call models; inferred for `workspace_id`)."""
@@ -716,9 +739,10 @@ def management_key_view(label: str) -> dict[str, Any]:
 
 
 def regular_key_view(
-    key_object: Mapping[str, Any], budgets: list[dict[str, Any]]
+    key_object: Mapping[str, Any], budgets: list[dict[str, Any]], regions: list[str]
 ) -> dict[str, Any]:
-    """`GET /key` for a regular key: its own key object reshaped, with its budget layers."""
+    """`GET /key` for a regular key: its own key object reshaped, with its budget layers and the
+    data regions its guardrail leaves it."""
     return {
         "label": key_object["label"],
         **{k: key_object[k] for k in ("limit", "limit_remaining", "limit_reset",
@@ -732,6 +756,7 @@ def regular_key_view(
         "budgets": budgets,
         "effective_budget": effective_budget(budgets),
         **account_view(),
+        "allowed_data_regions": regions,
     }
 
 
@@ -743,7 +768,8 @@ def current_key(store: Store, caller: Caller) -> Response:
         if found is None:
             raise ApiError(401, MSG_USER_NOT_FOUND)
         budgets = store.budget_layers(caller.hash, datetime.now(UTC))
-    return Response(200, {"data": regular_key_view(found, budgets)})
+        regions = store.data_regions(caller.hash)
+    return Response(200, {"data": regular_key_view(found, budgets, regions)})
 
 
 def chat_completion(store: Store, caller: Caller, raw: bytes) -> Response:
@@ -781,11 +807,14 @@ def keys_route(store: Store, request: Request, caller: Caller, key_hash: str | N
     if key_hash is None:
         if request.method == "GET":
             query = list_params(request.query)
+            if not store.workspaces.workspace_exists(query.workspace_id):
+                raise ApiError(404, MSG_NOT_FOUND)  # the SDK declares a 404 here (inferred why)
             return Response(200, {"data": store.page(query, datetime.now(UTC))})
         if request.method == "POST":
             body = json_object(request.body)
             if create_problems(body):
                 raise ApiError(400, MSG_INVALID)
+            store.refuse_unknown_workspace(body)
             with store.lock:
                 stored, secret = store.create(body)
                 return Response(201, {"data": stored.to_object(), "key": secret})
@@ -799,6 +828,7 @@ def keys_route(store: Store, request: Request, caller: Caller, key_hash: str | N
         body = json_object(request.body)
         if field_problems(body, PATCH_FIELDS):
             raise ApiError(400, MSG_INVALID)
+        store.refuse_unknown_workspace(body)
         updated = store.update(key_hash, body)
         if updated is None:
             raise ApiError(404, MSG_NOT_FOUND)
@@ -814,8 +844,11 @@ def api_route(store: Store, request: Request) -> Response:
     """Answer one `/api/v1` request, or raise the `ApiError` the real API answers."""
     route = request.path[len(API_PREFIX) :].rstrip("/") or "/"
     parts = route.strip("/").split("/")
-    known = route in ("/key", "/auth/key", "/chat/completions", "/keys", "/credits") or (
-        len(parts) == 2 and parts[0] == "keys" and parts[1]
+    known = (
+        route in ("/key", "/auth/key", "/chat/completions", "/keys", "/credits")
+        or (len(parts) == 2 and parts[0] == "keys" and parts[1])
+        or is_guardrail_route(parts)
+        or is_workspace_route(parts)
     )
     if not known:
         raise ApiError(404, "Not Found")
@@ -835,304 +868,9 @@ def api_route(store: Store, request: Request) -> Response:
             raise ApiError(405, "Method Not Allowed")
         return Response(200, {"data": {"total_credits": ACCOUNT_CREDITS,
                                        "total_usage": store.total_usage()}})
+    if parts[0] == "guardrails":
+        return guardrails_route(store.guardrails, store.workspaces, store, request, parts)
+    if parts[0] == "workspaces":
+        return workspaces_route(store.workspaces, store.guardrails, store, request, parts)
     key_hash = parts[1] if len(parts) == 2 else None
     return keys_route(store, request, caller, key_hash)
-
-
-def admin_route(store: Store, faults: FaultBook, request: Request) -> Response:
-    """`/_emulator/*`: inspect and change the emulator from another process (no auth, loopback)."""
-    route = request.path[len(ADMIN_PREFIX) :].rstrip("/")
-    try:
-        if route.startswith("/keys/") and request.method in ("GET", "PATCH", "DELETE"):
-            return admin_key_route(store, request, route[len("/keys/") :])
-        handler = ADMIN_ROUTES.get((request.method, route))
-        if handler is None:
-            raise ApiError(404, "Not Found")
-        return handler(store, faults, request.body)
-    except (ValueError, TypeError) as error:
-        raise ApiError(400, f"{MSG_INVALID}: {error}") from error
-
-
-def optional_object(raw: bytes) -> dict[str, Any]:
-    return json_object(raw) if raw.strip() else {}
-
-
-def admin_list_keys(store: Store, _faults: FaultBook, _raw: bytes) -> Response:
-    return Response(200, {"data": store.all_key_objects()})
-
-
-def admin_seed_key(store: Store, _faults: FaultBook, raw: bytes) -> Response:
-    body = json_object(raw)
-    name = body.pop("name", None)
-    seeded = store.seed(name, **body)
-    return Response(201, {"hash": seeded.hash, "key": seeded.secret})
-
-
-def admin_add_management_key(store: Store, _faults: FaultBook, raw: bytes) -> Response:
-    return Response(201, {"key": store.add_management_key(optional_object(raw).get("key"))})
-
-
-def admin_add_faults(_store: Store, faults: FaultBook, raw: bytes) -> Response:
-    body = read_json(raw)
-    added = [Fault.from_mapping(item) for item in (body if isinstance(body, list) else [body])]
-    for fault in added:
-        faults.add(fault)
-    return Response(201, {"data": [fault.as_dict() for fault in added]})
-
-
-def admin_list_faults(_store: Store, faults: FaultBook, _raw: bytes) -> Response:
-    return Response(200, {"data": [fault.as_dict() for fault in faults.pending()]})
-
-
-def admin_clear_faults(_store: Store, faults: FaultBook, _raw: bytes) -> Response:
-    faults.clear()
-    return Response(200, {"cleared": True})
-
-
-def admin_list_requests(store: Store, _faults: FaultBook, _raw: bytes) -> Response:
-    return Response(200, {"data": [record.as_dict() for record in store.requests()]})
-
-
-def admin_clear_requests(store: Store, _faults: FaultBook, _raw: bytes) -> Response:
-    store.clear_requests()
-    return Response(200, {"cleared": True})
-
-
-def admin_reset(store: Store, faults: FaultBook, raw: bytes) -> Response:
-    body = optional_object(raw)
-    faults.clear()
-    store.reset(keep_management_keys=not body.get("management_keys", False))
-    return Response(200, {"reset": True})
-
-
-ADMIN_ROUTES: dict[tuple[str, str], Callable[[Store, FaultBook, bytes], Response]] = {
-    ("GET", "/keys"): admin_list_keys,
-    ("POST", "/seed-key"): admin_seed_key,
-    ("POST", "/management-keys"): admin_add_management_key,
-    ("POST", "/faults"): admin_add_faults,
-    ("GET", "/faults"): admin_list_faults,
-    ("DELETE", "/faults"): admin_clear_faults,
-    ("GET", "/requests"): admin_list_requests,
-    ("DELETE", "/requests"): admin_clear_requests,
-    ("POST", "/reset"): admin_reset,
-}
-
-
-def admin_key_route(store: Store, request: Request, key_hash: str) -> Response:
-    if request.method == "DELETE":
-        if not store.delete(key_hash):
-            raise ApiError(404, MSG_NOT_FOUND)
-        return Response(200, {"deleted": True})
-    if request.method == "PATCH":
-        changes = json_object(request.body)
-        return Response(200, {"data": admin_update(store, key_hash, changes)})
-    found = store.key_object(key_hash)
-    if found is None:
-        raise ApiError(404, MSG_NOT_FOUND)
-    return Response(200, {"data": found})
-
-
-ADMIN_UPDATABLE = frozenset(
-    {*PATCH_FIELDS, "expires_at", "workspace_id", "creator_user_id", "usage", "usage_daily",
-     "usage_weekly", "usage_monthly", "byok_usage", "byok_usage_daily", "byok_usage_weekly",
-     "byok_usage_monthly", "created_at", "last_used_at"}
-)
-
-
-def admin_update(store: Store, key_hash: str, changes: Mapping[str, Any]) -> dict[str, Any]:
-    """Change a key behind Pulumi's back, including fields the public API cannot change."""
-    unknown = sorted(set(changes) - ADMIN_UPDATABLE)
-    if unknown:
-        raise ValueError(f"fields {unknown} cannot be changed; allowed: {sorted(ADMIN_UPDATABLE)}")
-    api_part = {k: v for k, v in changes.items() if k in PATCH_FIELDS | {"expires_at",
-                                                                           "workspace_id"}}
-    problems = field_problems(api_part, PATCH_FIELDS | {"expires_at", "workspace_id"})
-    for name, value in changes.items():
-        if name.startswith(("usage", "byok_usage")) and (not is_number(value) or value < 0):
-            problems.append(f"{name} must be a number >= 0")
-    changes = dict(changes)
-    for moment in ("created_at", "last_used_at"):
-        if moment not in changes or (moment == "last_used_at" and changes[moment] is None):
-            continue
-        try:
-            changes[moment] = as_timestamp(changes[moment])
-        except (TypeError, ValueError):
-            problems.append(f"{moment} must be an ISO 8601 timestamp")
-    if problems:
-        raise ValueError("; ".join(problems))
-    updated = store.update(key_hash, changes)
-    if updated is None:
-        raise ApiError(404, MSG_NOT_FOUND)
-    return updated
-
-
-# --- HTTP ---------------------------------------------------------------------------------------
-
-
-class EmulatorServer(ThreadingHTTPServer):
-    """A threading HTTP server that carries the store and the fault book."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], store: Store, faults: FaultBook) -> None:
-        self.store = store
-        self.faults = faults
-        super().__init__(address, Handler)
-
-
-class Handler(BaseHTTPRequestHandler):
-    """Turns HTTP into `Request`, applies faults, logs, and writes the `Response`."""
-
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in separate writes; with Nagle on, a keep-alive client waits ~40 ms
-    # for the delayed ACK on every response, which dominated every test and benchmark.
-    disable_nagle_algorithm = True
-    server_version = "openrouter-emulator"
-    sys_version = ""
-    server: EmulatorServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: tests read the structured request log instead."""
-
-    def do_GET(self) -> None:
-        self.dispatch()
-
-    def do_POST(self) -> None:
-        self.dispatch()
-
-    def do_PATCH(self) -> None:
-        self.dispatch()
-
-    def do_DELETE(self) -> None:
-        self.dispatch()
-
-    def do_PUT(self) -> None:
-        self.dispatch()
-
-    def read_request(self) -> Request | None:
-        parts = urlsplit(self.path)
-        raw_length = self.headers.get("Content-Length") or "0"
-        if not raw_length.isdigit():
-            return None
-        length = int(raw_length)
-        return Request(
-            method=self.command,
-            path=parts.path,
-            raw_query=parts.query,
-            query=parse_qs(parts.query, keep_blank_values=True),
-            authorization=self.headers.get("Authorization"),
-            body=self.rfile.read(length) if length else b"",
-        )
-
-    def dispatch(self) -> None:
-        request = self.read_request()
-        if request is None:
-            self.close_connection = True
-            self.send(Response(400, error_body(400, MSG_INVALID)))
-            return
-        store, faults = self.server.store, self.server.faults
-        if request.path.startswith(ADMIN_PREFIX + "/") or request.path == ADMIN_PREFIX:
-            self.send(self.answer(lambda: admin_route(store, faults, request)))
-            return
-        query = request.raw_query
-        generation = store.generation
-        auth = store.identify(request.authorization)
-        fault = faults.take(request.method, request.path)
-
-        def log(status: int | None, kind: str | None) -> None:
-            store.log(RequestRecord(
-                request.method, request.path, query, status, auth, kind, logged_body(request.body)
-            ))
-
-        if fault is not None and fault.latency:
-            time.sleep(fault.latency)
-        if fault is not None and fault.drop == "before":
-            log(None, fault_kind(fault))
-            self.drop()
-            return
-        if fault is not None and fault.status is not None:
-            log(fault.status, fault_kind(fault))
-            self.send(fault_response(fault))
-            return
-        with store.lock:
-            if store.generation != generation:
-                self.drop()
-                return
-            response = self.answer(lambda: api_route(store, request))
-            # A dropped response still logs the status the server decided on: what happened.
-            log(response.status, None if fault is None else fault_kind(fault))
-        if fault is not None and fault.latency_after_commit:
-            time.sleep(fault.latency_after_commit)
-        if fault is not None and fault.drop == "after_commit":
-            self.drop()
-            return
-        self.send(response, cut_body=fault is not None and fault.drop == "mid_body")
-
-    @staticmethod
-    def answer(handle: Callable[[], Response]) -> Response:
-        try:
-            return handle()
-        except ApiError as error:
-            return Response(error.status, error_body(error.status, error.message))
-        except Exception as error:  # an emulator bug: answer like the API, and name it
-            message = f"Internal Server Error (emulator bug: {type(error).__name__}: {error})"
-            return Response(500, error_body(500, message))
-
-    def drop(self) -> None:
-        """Close the connection without writing a byte."""
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.shutdown(socket.SHUT_RDWR)
-
-    def send(self, response: Response, *, cut_body: bool = False) -> None:
-        payload = b"" if response.body is None else (
-            response.body.encode() if isinstance(response.body, str)
-            else json.dumps(response.body).encode()
-        )
-        try:
-            self.send_response(response.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            for name, value in response.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload[: len(payload) // 2] if cut_body else payload)
-            self.wfile.flush()
-        except OSError:
-            self.close_connection = True
-            return
-        if cut_body:
-            self.drop()
-
-
-def fault_kind(fault: Fault) -> str:
-    if fault.drop is not None:
-        return f"drop_{fault.drop}"
-    return "status" if fault.status is not None else "latency"
-
-
-def fault_response(fault: Fault) -> Response:
-    status = int(fault.status or 500)
-    body = fault.body if fault.body is not None else error_body(
-        status, default_message(status)
-    )
-    headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
-    return Response(status, body, headers)
-
-
-def default_message(status: int) -> str:
-    known = {
-        400: MSG_INVALID,
-        401: MSG_USER_NOT_FOUND,
-        403: MSG_MANAGEMENT_ONLY,
-        404: MSG_NOT_FOUND,
-        429: "Rate limit exceeded",
-        500: "Internal Server Error",
-    }
-    if status in known:
-        return known[status]
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"

@@ -9,8 +9,9 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from emulator.app import EmulatorServer, RequestRecord, SeededKey, Store
+from emulator.app import RequestRecord, SeededKey, Store
 from emulator.faults import Fault, FaultBook
+from emulator.httpd import EmulatorServer
 
 # Obviously fake and short: never mistaken for a real key by a scanner or a reader.
 SANDBOX_MANAGEMENT_KEY = "sk-or-mgmt-sandbox-throwaway-not-a-secret"
@@ -108,13 +109,46 @@ class Emulator:
 
     def update_key(self, key_hash: str, **changes: Any) -> dict[str, Any]:
         """Change a key behind Pulumi's back (drift), including fields PATCH cannot touch."""
-        from emulator.app import admin_update  # noqa: PLC0415 - keeps the public names short
+        from emulator.admin import admin_update  # noqa: PLC0415 - keeps the public names short
 
         return admin_update(self.store, key_hash, changes)
 
     def delete_key(self, key_hash: str) -> bool:
         """Delete a key behind Pulumi's back; False when it was not there."""
         return self.store.delete(key_hash)
+
+    # workspaces and guardrails
+
+    def add_workspace(
+        self, name: str, slug: str, *, workspace_id: str | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        """A workspace made behind the API's back, checked by the create rules (`fields`: the
+        other create fields, e.g. `description`); `workspace_id` picks its id."""
+        return self.store.seed_workspace(
+            {"name": name, "slug": slug, **fields}, workspace_id
+        ).to_object()
+
+    def workspaces(self) -> list[dict[str, Any]]:
+        """Every workspace object, newest first, the default one included."""
+        return self.store.workspace_objects()
+
+    def workspace_budgets(self, ref: str) -> list[dict[str, Any]] | None:
+        """A workspace's budget objects (by id or slug), broadest first; None: no workspace."""
+        return self.store.budget_objects(ref)
+
+    def guardrails(self) -> list[dict[str, Any]]:
+        """Every guardrail object of every workspace, configured default guardrails included."""
+        return self.store.guardrail_objects()
+
+    def key_guardrail(self, key_hash: str) -> str | None:
+        """The id of the guardrail a key holds, or None."""
+        return self.store.key_guardrail(key_hash)
+
+    def set_canonical_models(self, canonical: dict[str, str]) -> None:
+        """Map model slugs to the canonical slugs guardrails store them as (empty: kept as
+        sent), as OpenRouter's model catalogue does (`openai/gpt-4o` -> a dated slug)."""
+        with self.store.lock:
+            self.store.guardrails.canonical_models = dict(canonical)
 
     # faults and the request log
 
@@ -136,7 +170,8 @@ class Emulator:
         self.store.clear_requests()
 
     def reset(self, *, management_keys: bool = False) -> None:
-        """Forget keys, faults and the log; management keys too only when asked."""
+        """Forget keys, workspaces (but the default), guardrails, faults and the log; management
+        keys too only when asked."""
         self.faults.clear()
         self.store.reset(keep_management_keys=not management_keys)
 

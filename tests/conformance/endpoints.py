@@ -1,9 +1,10 @@
 """Which endpoints the suite holds the emulator to, and the helpers every conformance test uses.
 
-`ENDPOINTS` lists every (method, route) the project calls, with the SDK operation that drives it
-and the test that checks it. `test_coverage.py` proves the project's client calls nothing else.
-When the project starts calling more of the API (guardrails, workspaces), add a tuple here and a
-`test_<area>.py` beside `test_api_keys.py`; the coverage test fails until both exist.
+`ENDPOINTS` lists every (method, route) checked here, with the SDK operation that drives it and
+the test that checks it: every route the project's client calls (`test_coverage.py` proves it
+calls nothing else), and the guardrail and workspace routes the provider is about to call. A new
+route needs a tuple here and a test in a `test_<area>.py`; the coverage test fails until both
+exist, and until the test really calls the SDK operation it names.
 """
 
 from __future__ import annotations
@@ -14,8 +15,21 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from tests.conformance.harness import Sdk
+
 API_PREFIX = "/api/v1"
-_KEY_HASH_SEGMENT = re.compile(r"^/keys/[^/]+$")
+# A logged path's variable segments, named as the routes below name them.
+_ROUTE_SHAPES = (
+    (re.compile(r"^/keys/[^/]+$"), "/keys/{hash}"),
+    (re.compile(r"^/guardrails/assignments/keys$"), "/guardrails/assignments/keys"),
+    (re.compile(r"^/guardrails/[^/]+$"), "/guardrails/{id}"),
+    (re.compile(r"^/guardrails/[^/]+/assignments/keys$"), "/guardrails/{id}/assignments/keys"),
+    (re.compile(r"^/guardrails/[^/]+/assignments/keys/remove$"),
+     "/guardrails/{id}/assignments/keys/remove"),
+    (re.compile(r"^/workspaces/[^/]+$"), "/workspaces/{id}"),
+    (re.compile(r"^/workspaces/[^/]+/budgets$"), "/workspaces/{id}/budgets"),
+    (re.compile(r"^/workspaces/[^/]+/budgets/[^/]+$"), "/workspaces/{id}/budgets/{interval}"),
+)
 # The SDK's own deprecated fields (is_provisioning_key, rate_limit) warn when parsed or read; the
 # emulator must still send them, since the published spec requires them.
 SDK_DEPRECATION = "ignore:warning:DeprecationWarning"
@@ -46,14 +60,62 @@ API_KEY_ENDPOINTS = (
              "test_api_keys.py::test_delete_then_every_key_route_answers_404"),
 )
 
-ENDPOINTS: tuple[Endpoint, ...] = API_KEY_ENDPOINTS
-"""Every endpoint the project calls. Guardrails and workspaces join when the project uses them."""
+GUARDRAIL_ENDPOINTS = (
+    Endpoint("GET", "/guardrails", "guardrails.list",
+             "test_guardrails.py::test_list_pages_one_workspace_with_total_count"),
+    Endpoint("POST", "/guardrails", "guardrails.create",
+             "test_guardrails.py::test_create_with_every_setting"),
+    Endpoint("GET", "/guardrails/{id}", "guardrails.get",
+             "test_guardrails.py::test_get_one_guardrail"),
+    Endpoint("PATCH", "/guardrails/{id}", "guardrails.update",
+             "test_guardrails.py::test_update_replaces_what_it_sends_and_keeps_the_rest"),
+    Endpoint("DELETE", "/guardrails/{id}", "guardrails.delete",
+             "test_guardrails.py::test_delete_unassigns_its_keys_then_answers_404"),
+    Endpoint("GET", "/guardrails/{id}/assignments/keys",
+             "guardrails.list_guardrail_key_assignments",
+             "test_guardrails.py::test_assigning_a_key_that_holds_another_guardrail_moves_it"),
+    Endpoint("POST", "/guardrails/{id}/assignments/keys", "guardrails.bulk_assign_keys",
+             "test_guardrails.py::test_assigning_a_key_that_holds_another_guardrail_moves_it"),
+    Endpoint("POST", "/guardrails/{id}/assignments/keys/remove", "guardrails.bulk_unassign_keys",
+             "test_guardrails.py::test_unassign_counts_only_the_keys_that_held_it"),
+    Endpoint("GET", "/guardrails/assignments/keys", "guardrails.list_key_assignments",
+             "test_guardrails.py::test_every_key_assignment_pages_with_total_count"),
+)
+
+WORKSPACE_ENDPOINTS = (
+    Endpoint("GET", "/workspaces", "workspaces.list",
+             "test_workspaces.py::test_list_pages_with_total_count_default_included"),
+    Endpoint("POST", "/workspaces", "workspaces.create",
+             "test_workspaces.py::test_create_with_every_field"),
+    Endpoint("GET", "/workspaces/{id}", "workspaces.get",
+             "test_workspaces.py::test_get_by_id_or_slug"),
+    Endpoint("PATCH", "/workspaces/{id}", "workspaces.update",
+             "test_workspaces.py::test_update_renames_and_moves_the_slug"),
+    Endpoint("DELETE", "/workspaces/{id}", "workspaces.delete",
+             "test_workspaces.py::test_delete_is_refused_while_keys_live_there"),
+    Endpoint("GET", "/workspaces/{id}/budgets", "workspaces.list_budgets",
+             "test_workspaces.py::test_budgets_per_interval_broadest_first"),
+    Endpoint("GET", "/workspaces/{id}/budgets/{interval}", "workspaces.get_budget",
+             "test_workspaces.py::test_budgets_per_interval_broadest_first"),
+    Endpoint("PUT", "/workspaces/{id}/budgets/{interval}", "workspaces.set_budget",
+             "test_workspaces.py::test_budgets_per_interval_broadest_first"),
+    Endpoint("DELETE", "/workspaces/{id}/budgets/{interval}", "workspaces.delete_budget",
+             "test_workspaces.py::test_deleting_a_budget_answers_deleted_even_when_none_was_set"),
+)
+
+ENDPOINTS: tuple[Endpoint, ...] = API_KEY_ENDPOINTS + GUARDRAIL_ENDPOINTS + WORKSPACE_ENDPOINTS
+"""Every endpoint the emulator is held to: the client's, and guardrails' and workspaces'."""
 
 
 def route_of(path: str) -> str:
     """`/api/v1/keys/3f2a...` -> `/keys/{hash}`: a logged path as the route it belongs to."""
     route = path.removeprefix(API_PREFIX).rstrip("/") or "/"
-    return "/keys/{hash}" if _KEY_HASH_SEGMENT.match(route) else route
+    return next((name for shape, name in _ROUTE_SHAPES if shape.match(route)), route)
+
+
+def conforms(sdk: Sdk, parsed: object) -> None:
+    """The last answer has no field the SDK's model lacks (parsing already proved the rest)."""
+    assert fields_unknown_to(parsed, sdk.last_json()) == []
 
 
 def fields_unknown_to(model: Any, raw: Any, where: str = "") -> list[str]:

@@ -33,6 +33,14 @@ class Sdk:
     def api_keys(self) -> Any:
         return self.client.api_keys
 
+    @property
+    def guardrails(self) -> Any:
+        return self.client.guardrails
+
+    @property
+    def workspaces(self) -> Any:
+        return self.client.workspaces
+
     def last_json(self) -> Any:
         """The JSON body of the last answer, as the emulator sent it."""
         return json.loads(self.answers[-1].content)

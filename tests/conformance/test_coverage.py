@@ -2,12 +2,15 @@
 
 The project's own client is driven through every method it has (the provider and the CLI call
 nothing else); each (method, route) it sent must be in `ENDPOINTS`, and each entry there must name
-a conformance test that exists. A new client method on a new route fails here until it has one.
+a conformance test that exists and calls the SDK operation the entry names. A new client method on
+a new route fails here until it has one. (`ENDPOINTS` also lists the guardrail and workspace
+routes, which the client does not call yet: their SDK-driven tests are what covers them.)
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,7 @@ from openrouter import operations
 from emulator import Emulator
 from providers.client import ClientSettings, CreateKeyRequest, OpenRouterClient
 from tests.conformance.endpoints import (
+    API_KEY_ENDPOINTS,
     ENDPOINTS,
     SDK_DEPRECATION,
     fields_unknown_to,
@@ -41,15 +45,23 @@ def test_every_route_the_projects_client_calls_has_a_conformance_test(
 
     called = {(r.method, route_of(r.path)) for r in emulator.requests()}
     covered = {(endpoint.method, endpoint.route) for endpoint in ENDPOINTS}
-    assert called == covered
+    assert called <= covered, sorted(called - covered)
+    assert {(e.method, e.route) for e in API_KEY_ENDPOINTS} <= called
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: f"{e.method} {e.route}")
-def test_each_endpoint_names_a_test_that_exists(endpoint):
+def test_each_endpoint_names_a_test_that_exists_and_calls_its_operation(endpoint):
     file, name = endpoint.test.split("::")
     assert (HERE / file).is_file()
     module = importlib.import_module(f"tests.conformance.{file.removesuffix('.py')}")
-    assert callable(getattr(module, name, None)), endpoint.test
+    test = getattr(module, name, None)
+    assert callable(test), endpoint.test
+    assert f".{endpoint.sdk_operation}(" in inspect.getsource(test), endpoint.sdk_operation
+
+
+def test_endpoints_are_listed_once():
+    routes = [(endpoint.method, endpoint.route) for endpoint in ENDPOINTS]
+    assert len(routes) == len(set(routes))
 
 
 @pytest.mark.parametrize(
@@ -60,6 +72,14 @@ def test_each_endpoint_names_a_test_that_exists(endpoint):
         ("/api/v1/keys/", "/keys"),
         ("/api/v1/keys/" + "ab" * 32, "/keys/{hash}"),
         ("/api/v1/guardrails", "/guardrails"),
+        ("/api/v1/guardrails/assignments/keys", "/guardrails/assignments/keys"),
+        ("/api/v1/guardrails/9f0c", "/guardrails/{id}"),
+        ("/api/v1/guardrails/9f0c/assignments/keys", "/guardrails/{id}/assignments/keys"),
+        ("/api/v1/guardrails/9f0c/assignments/keys/remove",
+         "/guardrails/{id}/assignments/keys/remove"),
+        ("/api/v1/workspaces/agents", "/workspaces/{id}"),
+        ("/api/v1/workspaces/agents/budgets", "/workspaces/{id}/budgets"),
+        ("/api/v1/workspaces/agents/budgets/monthly", "/workspaces/{id}/budgets/{interval}"),
     ],
 )
 def test_logged_paths_map_to_their_route(path, route):

@@ -10,7 +10,8 @@ from emulator import Fault
 def test_admin_keys_lists_every_key_disabled_and_other_workspaces_included(admin, emulator):
     on = emulator.seed_key("on")
     off = emulator.seed_key("off", disabled=True)
-    away = emulator.seed_key("away", workspace_id="9b2f6d4e-1111-4c3a-8d2e-222222222222")
+    away_id = emulator.add_workspace("Away", "away")["id"]
+    away = emulator.seed_key("away", workspace_id=away_id)
 
     response = admin.get("/keys")
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from emulator.app import CHAT_COST, DEFAULT_WORKSPACE_ID, effective_budget, window_end
+from tests.emulator.envelope import error_of
 
 CURRENT_KEY_FIELDS = {
     "label", "limit", "limit_remaining", "limit_reset", "include_byok_in_limit", "usage",
@@ -23,12 +24,6 @@ BUDGET_FIELDS = {
 }
 CHAT = {"model": "openrouter/auto", "messages": [{"role": "user", "content": "hi"}]}
 PAST = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def error_of(response) -> tuple[int, str]:
-    body = response.json()
-    assert body["error"]["code"] == response.status_code
-    return response.status_code, body["error"]["message"]
 
 
 def test_current_key_says_management_for_a_management_key(api, management_key):

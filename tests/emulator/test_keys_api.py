@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from emulator import DEFAULT_WORKSPACE_ID
+from tests.emulator.envelope import error_of
 
 KEY_OBJECT_FIELDS = {
     "hash", "name", "label", "disabled", "limit", "limit_remaining", "limit_reset",
@@ -21,13 +22,6 @@ KEY_OBJECT_FIELDS = {
 REGULAR_SECRET = re.compile(r"^sk-or-v1-[0-9a-f]{64}$")
 OTHER_WORKSPACE = "9b2f6d4e-1111-4c3a-8d2e-222222222222"
 PAST = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def error_of(response) -> tuple[int, str]:
-    body = response.json()
-    assert set(body) == {"error"}
-    assert body["error"]["code"] == response.status_code
-    return response.status_code, body["error"]["message"]
 
 
 # --- create -----------------------------------------------------------------------------------
@@ -98,7 +92,9 @@ def test_two_creates_with_the_same_name_make_two_keys(api, emulator):
     assert {key["hash"] for key in stored} == {first["data"]["hash"], second["data"]["hash"]}
 
 
-def test_create_in_another_workspace(api):
+def test_create_in_another_workspace(api, emulator):
+    emulator.add_workspace("Other", "other", workspace_id=OTHER_WORKSPACE)
+
     data = api.post("/keys", json={"name": "ws", "workspace_id": OTHER_WORKSPACE}).json()["data"]
 
     assert data["workspace_id"] == OTHER_WORKSPACE
@@ -233,6 +229,7 @@ def test_patch_refuses_fields_it_cannot_change_and_bad_values(api, emulator, bod
 
 
 def test_patch_workspace_id_moves_the_key_and_keeps_its_secret(api, emulator, client_for):
+    emulator.add_workspace("Other", "other", workspace_id=OTHER_WORKSPACE)
     seeded = emulator.seed_key("mover")
 
     data = api.patch(f"/keys/{seeded.hash}", json={"workspace_id": OTHER_WORKSPACE}).json()["data"]
@@ -316,6 +313,7 @@ def test_list_excludes_expired_keys_unless_asked(api, emulator):
 
 
 def test_list_shows_the_default_workspace_unless_another_is_named(api, emulator):
+    emulator.add_workspace("Other", "other", workspace_id=OTHER_WORKSPACE)
     home = emulator.seed_key("home")
     away = emulator.seed_key("away", workspace_id=OTHER_WORKSPACE)
 

@@ -792,6 +792,7 @@ def test_sweep_spares_older_and_used_keys_of_the_same_name(emulator, management_
 
 def test_sweep_of_a_workspace_key_looks_in_that_workspace(emulator, management_key):
     workspace = "11111111-2222-3333-4444-555555555555"
+    emulator.add_workspace("Apps", "apps", workspace_id=workspace)  # keys need a real workspace
     emulator.inject(Fault(path=KEYS_PATH, method="POST", drop="after_commit"))
     with emulator_client(emulator, management_key) as client:
         created = client.create_key(CreateKeyRequest(name="app", workspace_id=workspace))
