@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         find_management_key,
         normal_base_url,
     )
+    from providers.default_guardrail import DefaultGuardrail, DefaultGuardrailArgs
     from providers.errors import (
         AmbiguousCreateError,
         ApiError,
@@ -58,6 +59,19 @@ if TYPE_CHECKING:
         LimitReset,
         parse_instant,
     )
+    from providers.governance_api import (
+        BUDGET_INTERVALS,
+        Budgets,
+        GuardrailRecord,
+        WorkspaceRecord,
+        all_assignments,
+        get_budgets,
+        list_guardrails,
+        list_workspaces,
+    )
+    from providers.guardrail import Guardrail, GuardrailArgs
+    from providers.guardrail_assignment import GuardrailAssignment, GuardrailAssignmentArgs
+    from providers.guardrail_settings import GuardrailPolicy
     from providers.inputs import (
         CONFIG_PATH,
         INPUTS_BY_NAME,
@@ -71,6 +85,9 @@ if TYPE_CHECKING:
     from providers.messages import KEY_TYPES, ProviderError
     from providers.redaction import KEY_PREFIX, contains_key, mask, redact
     from providers.sdk_pickle import undo_sdk_pickle_wrapper
+    from providers.workspace import Workspace, WorkspaceArgs
+    from providers.workspace_budgets import WorkspaceBudgets, WorkspaceBudgetsArgs
+    from providers.workspace_settings import BudgetLimits, WorkspaceSettings
 
 _HOMES: dict[str, str] = {
     "API_BASE_URL_SETTING": "providers.credentials",
@@ -126,11 +143,33 @@ _HOMES: dict[str, str] = {
     "replacing_changes": "providers.inputs",
     "shown": "providers.inputs",
     "undo_sdk_pickle_wrapper": "providers.sdk_pickle",
+    "Guardrail": "providers.guardrail",
+    "GuardrailArgs": "providers.guardrail",
+    "GuardrailAssignment": "providers.guardrail_assignment",
+    "GuardrailAssignmentArgs": "providers.guardrail_assignment",
+    "Workspace": "providers.workspace",
+    "WorkspaceArgs": "providers.workspace",
+    "WorkspaceBudgets": "providers.workspace_budgets",
+    "WorkspaceBudgetsArgs": "providers.workspace_budgets",
+    "DefaultGuardrail": "providers.default_guardrail",
+    "DefaultGuardrailArgs": "providers.default_guardrail",
+    "GuardrailPolicy": "providers.guardrail_settings",
+    "WorkspaceSettings": "providers.workspace_settings",
+    "BudgetLimits": "providers.workspace_settings",
+    "BUDGET_INTERVALS": "providers.governance_api",
+    "Budgets": "providers.governance_api",
+    "GuardrailRecord": "providers.governance_api",
+    "WorkspaceRecord": "providers.governance_api",
+    "all_assignments": "providers.governance_api",
+    "get_budgets": "providers.governance_api",
+    "list_guardrails": "providers.governance_api",
+    "list_workspaces": "providers.governance_api",
 }
 
 __all__ = [
     "API_BASE_URL_SETTING",
     "BASE_URL_FIX",
+    "BUDGET_INTERVALS",
     "CONFIG_NAMESPACE",
     "CONFIG_PATH",
     "DEFAULT_BASE_URL",
@@ -154,11 +193,21 @@ __all__ = [
     "ApiKey",
     "ApiKeyArgs",
     "BudgetLayer",
+    "BudgetLimits",
+    "Budgets",
     "ClientSettings",
     "CreateKeyRequest",
     "Credentials",
     "CurrentKey",
+    "DefaultGuardrail",
+    "DefaultGuardrailArgs",
     "Found",
+    "Guardrail",
+    "GuardrailArgs",
+    "GuardrailAssignment",
+    "GuardrailAssignmentArgs",
+    "GuardrailPolicy",
+    "GuardrailRecord",
     "KeyNotFound",
     "KeyProvider",
     "KeyRecord",
@@ -169,10 +218,20 @@ __all__ = [
     "OpenRouterError",
     "ProviderError",
     "UnauthorizedError",
+    "Workspace",
+    "WorkspaceArgs",
+    "WorkspaceBudgets",
+    "WorkspaceBudgetsArgs",
+    "WorkspaceRecord",
+    "WorkspaceSettings",
+    "all_assignments",
     "base_url_problem",
     "contains_key",
     "find_api_base_url",
     "find_management_key",
+    "get_budgets",
+    "list_guardrails",
+    "list_workspaces",
     "management_key_problem",
     "mask",
     "normal_base_url",

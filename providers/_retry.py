@@ -23,7 +23,10 @@ from typing import Final, TypeVar
 
 from providers.errors import ApiError, NetworkError, OpenRouterError
 
-IDEMPOTENT_METHODS: Final = frozenset({"GET", "PATCH", "DELETE"})
+IDEMPOTENT_METHODS: Final = frozenset({"GET", "PATCH", "PUT", "DELETE"})
+SETTING_POSTS: Final = frozenset({"/assignments/keys", "/assignments/keys/remove"})
+"""Path endings of POSTs that set state rather than add to it: assigning a key to a guardrail
+moves it there, so a repeat changes nothing (docs/reference/openrouter-api.md §7)."""
 RETRYABLE_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
 BASE_DELAY_SECONDS: Final = 0.5
 MAX_DELAY_SECONDS: Final = 8.0
@@ -89,21 +92,26 @@ def backoff_delay(attempt: int, policy: RetryPolicy, retry_after: float | None) 
     return policy.jitter(0.0, ceiling)
 
 
+def is_setting_post(method: str, path: str) -> bool:
+    return method == "POST" and any(path.endswith(end) for end in SETTING_POSTS)
+
+
 def call_idempotent(
     send: Callable[[], _T],
     *,
     method: str,
     retry_on: Callable[[OpenRouterError], bool],
     policy: RetryPolicy,
+    path: str = "",
 ) -> _T:
     """Run `send` until it succeeds, `retry_on` declines, or the attempts or time run out.
 
     The last error is re-raised unchanged, so callers see the real cause.
     """
-    if method not in IDEMPOTENT_METHODS:
+    if method not in IDEMPOTENT_METHODS and not is_setting_post(method, path):
         raise NotIdempotentError(
-            f"{method} is not idempotent and must not be retried blindly;"
-            " only GET, PATCH and DELETE go through call_idempotent"
+            f"{method} {path} is not idempotent and must not be retried blindly;"
+            " only GET, PATCH, PUT, DELETE and assignment POSTs go through call_idempotent"
         )
     started = policy.clock()
     attempt = 0

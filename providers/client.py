@@ -67,12 +67,14 @@ from providers.errors import (
     KeyNotFound,
     NetworkError,
     NetworkTimeoutError,
+    NotFoundError,
     NotManagementKeyError,
     OpenRouterError,
     RateLimitedError,
     ServerError,
     UnauthorizedError,
     UnexpectedRedirectError,
+    is_key_path,
     status_message,
 )
 from providers.fields import parse_instant
@@ -240,7 +242,7 @@ class OpenRouterClient:
 
     def current_key(self) -> CurrentKey:
         """`GET /key`: what the calling key is (management or not), its limits and usage."""
-        return self._parse(parse_current, self._get_json("/key"), "GET", "/key")
+        return self._parse(parse_current, self.get_json("/key"), "GET", "/key")
 
     def list_keys(self, workspace_id: str | None = None) -> list[KeyRecord]:
         """Every key (disabled and expired ones too) of a workspace, de-duplicated by hash."""
@@ -250,7 +252,7 @@ class OpenRouterClient:
     def get_key(self, hash_: str) -> KeyRecord:
         """`GET /keys/{hash}`; raises `KeyNotFound` on 404."""
         path = _key_path(hash_, "GET")
-        return self._parse(parse_key, self._get_json(path), "GET", path)
+        return self._parse(parse_key, self.get_json(path), "GET", path)
 
     def update_key(self, hash_: str, changes: Mapping[str, object]) -> KeyRecord:
         """One `PATCH /keys/{hash}` carrying exactly `changes`."""
@@ -307,19 +309,67 @@ class OpenRouterClient:
         self._sweep_after_success(request, started, created)
         return created
 
+    # --- guardrails and workspaces (typed by providers/governance_api.py) -----------------------
+
+    def get_json(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
+        """One `GET`, retried while transient; `NotFoundError` on 404."""
+        response = call_idempotent(
+            lambda: self._request("GET", path, params=params),
+            method="GET",
+            retry_on=is_transient,
+            policy=self._policy,
+        )
+        return _json(response, "GET", path)
+
+    def list_json(self, path: str, params: Mapping[str, str | int] | None = None) -> list[Any]:
+        """Every item of an offset/limit listing, page by page until `total_count` is reached
+        (docs/reference/openrouter-api.md §7)."""
+        items: list[Any] = []
+        for _ in range(MAX_PAGES):
+            page = self.get_json(path, {**(params or {}), "offset": len(items), "limit": PAGE_SIZE})
+            data, total = _page_of(page, path)
+            items.extend(data)
+            if not data or len(items) >= total:
+                return items
+        raise InvalidResponseError(
+            f"GET {path}: still more pages after {MAX_PAGES}; refusing to list forever.",
+            method="GET",
+            path=path,
+        )
+
+    def send_json(
+        self, method: str, path: str, body: Mapping[str, object] | None = None
+    ) -> Any:
+        """One `PATCH`, `PUT` or `DELETE`, or a `POST` that sets state (a guardrail assignment),
+        retried while transient; a create goes through `post_json` instead."""
+        response = call_idempotent(
+            lambda: self._request(method, path, body=body),
+            method=method,
+            retry_on=is_transient,
+            policy=self._policy,
+            path=path,
+        )
+        return _json(response, method, path)
+
+    def post_json(self, path: str, body: Mapping[str, object]) -> Any:
+        """A create: sent again only after a definite, transient failure (see `_post_once`)."""
+        return _json(self._post_once(path, body), "POST", path)
+
     # --- create internals -----------------------------------------------------------------------
 
     def _post_create(self, request: CreateKeyRequest) -> CreatedKey:
+        response = self._post_once("/keys", request.to_json())
+        return self._parse(parse_created, _json(response, "POST", "/keys"), "POST", "/keys")
+
+    def _post_once(self, path: str, body: Mapping[str, object]) -> httpx.Response:
         """POST until it succeeds or fails; re-sent only after a definite, transient failure
         (429, or a connection that never opened), where nothing can have been created."""
         started = self._clock()
-        body = request.to_json()
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = self._request("POST", "/keys", body=body)
-                return self._parse(parse_created, _json(response, "POST", "/keys"), "POST", "/keys")
+                return self._request("POST", path, body=body)
             except OpenRouterError as error:
                 if not (error.definite and is_transient(error)):
                     raise
@@ -328,7 +378,9 @@ class OpenRouterClient:
                 delay = backoff_delay(attempt, self._policy, getattr(error, "retry_after", None))
                 if self._clock() - started + delay > self._policy.max_seconds:
                     raise
-                _log.debug("POST /keys definite %s, attempt %d; sending again", error.kind, attempt)
+                _log.debug(
+                    "POST %s definite %s, attempt %d; sending again", path, error.kind, attempt
+                )
                 self._settings.sleep(delay)
 
     def _sweep(self, request: CreateKeyRequest, started: float, *, cause: OpenRouterError) -> None:
@@ -420,15 +472,6 @@ class OpenRouterClient:
 
     # --- transport ------------------------------------------------------------------------------
 
-    def _get_json(self, path: str) -> Any:
-        response = call_idempotent(
-            lambda: self._request("GET", path),
-            method="GET",
-            retry_on=is_transient,
-            policy=self._policy,
-        )
-        return _json(response, "GET", path)
-
     def _request(
         self,
         method: str,
@@ -474,6 +517,20 @@ def is_orphan(record: KeyRecord, name: str, since: datetime) -> bool:
     created = parse_instant(record.created_at)
     return created is not None and created >= since
 
+
+
+def _page_of(payload: Any, path: str) -> tuple[list[Any], int]:
+    """A listing page's items and `total_count`; an answer without them cannot be paged."""
+    data = payload.get("data") if isinstance(payload, Mapping) else None
+    total = payload.get("total_count") if isinstance(payload, Mapping) else None
+    if not isinstance(data, list) or not isinstance(total, int) or isinstance(total, bool):
+        raise InvalidResponseError(
+            f"GET {path}: a listing without `data` and `total_count`. OpenRouter's API may have"
+            " changed; run again and report it if it persists.",
+            method="GET",
+            path=path,
+        )
+    return data, total
 
 
 def _server_time(response: httpx.Response) -> datetime | None:
@@ -543,15 +600,16 @@ def _api_message(response: httpx.Response) -> str | None:
 _CLASS_BY_STATUS: Final[Mapping[int, type[ApiError]]] = {
     401: UnauthorizedError,
     403: ForbiddenError,
-    404: KeyNotFound,
     429: RateLimitedError,
 }
 _NOT_MANAGEMENT_PHRASES: Final = ("only management keys", "only provisioning keys")
 
 
-def _status_class(status: int, api_message: str | None) -> type[ApiError]:
+def _status_class(status: int, api_message: str | None, path: str) -> type[ApiError]:
     if status >= 500:
         return ServerError
+    if status == 404:
+        return KeyNotFound if is_key_path(path) else NotFoundError
     cls = _CLASS_BY_STATUS.get(status, BadRequestError)
     text = (api_message or "").lower()
     if cls is ForbiddenError and any(phrase in text for phrase in _NOT_MANAGEMENT_PHRASES):
@@ -578,7 +636,7 @@ def _from_status(response: httpx.Response, method: str, path: str) -> OpenRouter
             status=status,
         )
     api_message = _api_message(response)
-    cls = _status_class(status, api_message)
+    cls = _status_class(status, api_message, path)
     message = status_message(method, path, status, api_message, cls.kind)
     if api_message is None:
         message = message.replace(

@@ -7,7 +7,8 @@ OpenRouterError                    kind                      definite  when
 │   ├── UnauthorizedError          unauthorized              yes   401
 │   ├── ForbiddenError             forbidden                 yes   403
 │   │   └── NotManagementKeyError  forbidden-not-management  yes   403 "Only management keys…"
-│   ├── KeyNotFound                not-found                 yes   404
+│   ├── NotFoundError              not-found                 yes   404
+│   │   └── KeyNotFound            not-found                 yes   404 under /keys
 │   ├── RateLimitedError           rate-limited              yes   429 (carries retry_after)
 │   └── ServerError                server-error              no    5xx (carries retry_after)
 ├── InvalidResponseError           invalid-response          no    2xx lacking what it must hold
@@ -16,7 +17,7 @@ OpenRouterError                    kind                      definite  when
 │   └── NetworkTimeoutError        timeout                   no    read/write timeout after sending
 ├── InvalidRequestError            invalid-request           yes   unusable base URL, key or hash
 ├── InternalClientError            internal                  no    httpx misused (a bug here)
-└── AmbiguousCreateError           ambiguous-create          no    POST /keys outcome unknown
+└── AmbiguousCreateError           ambiguous-create          no    a POST's outcome unknown
     └── CreateSweepFailedError     create-sweep-failed       no    ...and the orphan search failed
 ```
 
@@ -106,9 +107,15 @@ class NotManagementKeyError(ForbiddenError):
     kind = "forbidden-not-management"
 
 
-class KeyNotFound(ApiError):  # noqa: N818 - contract name in docs/architecture.md
+class NotFoundError(ApiError):
+    """404: the object (a guardrail, a workspace, a budget) does not exist."""
+
     kind = "not-found"
     definite = True
+
+
+class KeyNotFound(NotFoundError):  # noqa: N818 - contract name in docs/architecture.md
+    """404 under `/keys`: no key with this hash."""
 
 
 class RateLimitedError(ApiError):
@@ -164,7 +171,8 @@ class InternalClientError(OpenRouterError):
 
 
 class AmbiguousCreateError(OpenRouterError):
-    """`POST /keys` failed in a way that may have created a key; the orphans were removed."""
+    """A create (`POST /keys`, `/guardrails`, `/workspaces`) failed in a way that may have
+    created something; whatever it may have made was removed."""
 
     kind = "ambiguous-create"
     definite = False
@@ -205,14 +213,26 @@ _HINTS: dict[str, str] = {
 }
 
 
-def hint_for(kind: str, status: int) -> str:
+_OBJECT_NOT_FOUND = (
+    "No such object exists (it was deleted, or belongs to another account or workspace)."
+)
+
+
+def hint_for(kind: str, status: int, path: str) -> str:
     if status == 409:
         return _HINTS["conflict"]
+    if kind == "not-found" and not is_key_path(path):
+        return _OBJECT_NOT_FOUND
     return _HINTS.get(kind, "")
+
+
+def is_key_path(path: str) -> bool:
+    """Whether a request path names a key (a 404 there means the key is gone)."""
+    return path in {"/key", "/keys"} or path.startswith("/keys/")
 
 
 def status_message(method: str, path: str, status: int, api_message: str | None, kind: str) -> str:
     """`GET /keys: HTTP 401 "User not found." The key is invalid… create…`."""
     said = f' "{api_message}"' if api_message else " (no error message in the body)"
-    hint = hint_for(kind, status)
+    hint = hint_for(kind, status, path)
     return f"{method} {path}: HTTP {status}{said}. {hint}".rstrip()

@@ -46,7 +46,7 @@ class PreviewFailure:
 
 def write_follows(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
     """Whether this `check` precedes a create or an update (judged from the old inputs)."""
-    if _is_new(olds):
+    if is_new(olds):
         return True
     before = {**olds, DECLARED: [name for name in INPUTS_BY_NAME if present(olds, name)]}
     return diff_inputs(before, news).has_changes
@@ -113,7 +113,7 @@ def _ask_before_write(
         with open_client(credentials) as client:
             ensure_management_key(client, credentials)
             record = _adopted_record(client, olds, news)
-            if record is None and new_key and _is_new(olds):
+            if record is None and new_key and is_new(olds):
                 _refuse_a_taken_name(client, credentials, news)
         if record is not None and _secret_changes(olds, news):
             where = setting_path(INPUTS_BY_NAME["adopt_secret"], news)
@@ -140,7 +140,7 @@ def _adopted_record(
     return record
 
 
-def _is_new(olds: Mapping[str, Any]) -> bool:
+def is_new(olds: Mapping[str, Any]) -> bool:
     return not {name for name in olds if not name.startswith("__")}
 
 

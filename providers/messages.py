@@ -107,6 +107,18 @@ MESSAGES: Mapping[str, str] = {
         " (docs/runbooks.md#an-interrupted-update); if it is a key of yours, adopt it (`adopt:"
         " {hash}`) or give this key another `name`."
     ),
+    "workspace-not-empty": (
+        "`{where}` (slug {slug}) cannot be deleted: OpenRouter said {said!r}. Keys this stack"
+        " manages are deleted before their workspace, so a key it does not manage still lives"
+        " there. Fix: find it with `python -m cli audit`, delete it or move it to another"
+        " workspace, then run `pulumi up` again (docs/runbooks.md#delete-a-workspace)."
+    ),
+    "assignment-refused": (
+        "`{where}`: guardrail {guardrail} was not assigned to key {hash}: OpenRouter counted"
+        " {count} keys assigned. The key is gone or lives in another workspace than the"
+        " guardrail. Fix: give the key and the guardrail the same `workspace`, then run"
+        " `pulumi up` again."
+    ),
     "api": "{operation}: {cause}",
     "internal": "{operation} failed unexpectedly: {cause}",
 }

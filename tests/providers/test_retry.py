@@ -70,12 +70,35 @@ def server_error(status: int = 503, retry_after: float | None = None) -> ServerE
     return ServerError("x", method="GET", path="/keys", status=status, retry_after=retry_after)
 
 
-@pytest.mark.parametrize("method", ["POST", "post", "PUT", "", "Get"])
+@pytest.mark.parametrize("method", ["POST", "post", "put", "", "Get"])
 def test_non_idempotent_methods_are_refused_before_anything_is_sent(method):
     send, calls = failing()
     with pytest.raises(NotIdempotentError, match="not idempotent"):
         call_idempotent(send, method=method, retry_on=is_transient, policy=policy(FakeClock()))
     assert calls == []
+
+
+@pytest.mark.parametrize("path", ["/keys", "/guardrails", "/workspaces", "/guardrails/g/x"])
+def test_a_create_post_is_refused_wherever_it_goes(path):
+    send, calls = failing()
+    with pytest.raises(NotIdempotentError, match=f"POST {path} is not idempotent"):
+        call_idempotent(
+            send, method="POST", retry_on=is_transient, policy=policy(FakeClock()), path=path
+        )
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    "path", ["/guardrails/g/assignments/keys", "/guardrails/g/assignments/keys/remove"]
+)
+def test_an_assignment_post_sets_state_and_is_retried(path):
+    clock = FakeClock()
+    send, calls = failing(server_error())
+    assert (
+        call_idempotent(send, method="POST", retry_on=is_transient, policy=policy(clock), path=path)
+        == "ok"
+    )
+    assert len(calls) == 2
 
 
 def test_the_predicate_has_no_default():

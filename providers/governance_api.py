@@ -1,0 +1,368 @@
+"""Guardrails, their key assignments, workspaces and budgets: the management API beyond keys.
+
+Typed functions over `OpenRouterClient`'s generic calls (the client stays the only place that
+speaks HTTP). Facts: docs/reference/openrouter-governance-api.md §1-§3.
+
+Creates are never blindly retried. A create whose answer is lost is settled here: a workspace
+is looked up by its slug (unique), a guardrail by its name and creation time in its workspace;
+what the lost attempt made is deleted, and `AmbiguousCreateError` says to run again, so nothing
+is left that the stack does not record and nothing is made twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Literal, TypeVar
+from urllib.parse import quote
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from providers.client import OpenRouterClient
+from providers.errors import (
+    AmbiguousCreateError,
+    CreateSweepFailedError,
+    InvalidResponseError,
+    NotFoundError,
+    OpenRouterError,
+)
+from providers.fields import parse_instant
+
+BudgetInterval = Literal["lifetime", "monthly", "weekly", "daily"]
+BUDGET_INTERVALS: Final[tuple[BudgetInterval, ...]] = ("lifetime", "monthly", "weekly", "daily")
+"""Broadest first: each set limit must be strictly greater than the next narrower set one."""
+_INTERVAL_OF: Final[Mapping[str, BudgetInterval]] = {i: i for i in BUDGET_INTERVALS}
+_R = TypeVar("_R", bound=BaseModel)
+CREATE_SKEW: Final = timedelta(seconds=5)
+"""How much earlier than our attempt a lost create's object may be stamped and still be ours."""
+
+
+# --- records ------------------------------------------------------------------------------------
+
+
+class _Record(BaseModel):
+    """Lenient where the API is: unknown fields kept (the fingerprint of drift reads them)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class GuardrailRecord(_Record):
+    id: str = Field(min_length=1)
+    name: str
+    workspace_id: str | None = None
+    created_at: str = ""
+
+    def fields(self) -> dict[str, Any]:
+        """Every field the API returned, as it returned it."""
+        return self.model_dump()
+
+
+class WorkspaceRecord(_Record):
+    id: str = Field(min_length=1)
+    name: str
+    slug: str
+    description: str | None = None
+    default_guardrail_id: str | None = None
+    created_at: str = ""
+
+
+class BudgetRecord(_Record):
+    limit_usd: float
+    reset_interval: str | None = None
+
+    @property
+    def interval(self) -> BudgetInterval:
+        """`reset_interval` null is the lifetime budget."""
+        return _INTERVAL_OF.get(self.reset_interval or "lifetime", "lifetime")
+
+
+class AssignmentRecord(_Record):
+    key_hash: str = Field(min_length=1)
+    guardrail_id: str = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """A workspace's budgets by interval, and whether BYOK spend counts toward them."""
+
+    limits: Mapping[str, float]
+    include_byok: bool
+
+
+def _parse(model: type[_R], value: Any, method: str, path: str) -> _R:
+    try:
+        return model.model_validate(value)
+    except ValidationError as error:
+        places = "; ".join(
+            ".".join(str(p) for p in item["loc"]) or "body"
+            for item in error.errors(include_input=False, include_url=False)
+        )
+        raise InvalidResponseError(
+            f"{method} {path}: the response lacks what it must hold ({places}). OpenRouter's API"
+            " may have changed; run again and report it if it persists.",
+            method=method,
+            path=path,
+        ) from None
+
+
+def _data(payload: Any) -> Any:
+    return payload.get("data") if isinstance(payload, Mapping) else None
+
+
+def _segment(value: str) -> str:
+    """One path segment; an id never changes the path it is put in."""
+    return quote(value, safe="")
+
+
+# --- guardrails ---------------------------------------------------------------------------------
+
+
+def guardrail_path(guardrail_id: str) -> str:
+    return f"/guardrails/{_segment(guardrail_id)}"
+
+
+def get_guardrail(client: OpenRouterClient, guardrail_id: str) -> GuardrailRecord:
+    """`NotFoundError` when it does not exist (or is a default guardrail never configured)."""
+    path = guardrail_path(guardrail_id)
+    return _parse(GuardrailRecord, _data(client.get_json(path)), "GET", path)
+
+
+def list_guardrails(client: OpenRouterClient, workspace_id: str | None) -> list[GuardrailRecord]:
+    params = {"workspace_id": workspace_id} if workspace_id else None
+    items = client.list_json("/guardrails", params)
+    return [_parse(GuardrailRecord, item, "GET", "/guardrails") for item in items]
+
+
+def create_guardrail(client: OpenRouterClient, body: Mapping[str, object]) -> GuardrailRecord:
+    """`POST /guardrails`, sent once; a lost answer is settled (module docstring)."""
+    started = datetime.now(UTC)
+    try:
+        created = client.post_json("/guardrails", body)
+    except OpenRouterError as error:
+        if error.definite:
+            raise
+        name = str(body.get("name"))
+        workspace = body.get("workspace_id")
+
+        def made() -> list[str]:
+            return [
+                record.id
+                for record in list_guardrails(client, str(workspace) if workspace else None)
+                if record.name == name and _since(record.created_at, started)
+            ]
+
+        _settle(
+            "/guardrails",
+            f"guardrail {name!r}",
+            error,
+            made=made,
+            client=client,
+            object_path=guardrail_path,
+        )
+    return _parse(GuardrailRecord, _data(created), "POST", "/guardrails")
+
+
+def update_guardrail(
+    client: OpenRouterClient, guardrail_id: str, body: Mapping[str, object]
+) -> GuardrailRecord:
+    """`PATCH`: each field sent replaces the stored one whole (send the full desired set)."""
+    path = guardrail_path(guardrail_id)
+    return _parse(GuardrailRecord, _data(client.send_json("PATCH", path, body)), "PATCH", path)
+
+
+def delete_guardrail(client: OpenRouterClient, guardrail_id: str) -> None:
+    """A 404 counts as done; the API unassigns the keys that held it."""
+    try:
+        client.send_json("DELETE", guardrail_path(guardrail_id))
+    except NotFoundError:
+        return
+
+
+def assignment_path(guardrail_id: str) -> str:
+    return f"{guardrail_path(guardrail_id)}/assignments/keys"
+
+
+def assign_keys(client: OpenRouterClient, guardrail_id: str, key_hashes: list[str]) -> int:
+    """Keys assigned (a key holding another guardrail moves); unknown hashes are not counted."""
+    path = assignment_path(guardrail_id)
+    answer = client.send_json("POST", path, {"key_hashes": key_hashes})
+    return _count(answer, "assigned_count", path)
+
+
+def unassign_keys(client: OpenRouterClient, guardrail_id: str, key_hashes: list[str]) -> int:
+    """Keys that held this guardrail and now hold none; a 404 (guardrail gone) counts as done."""
+    path = f"{assignment_path(guardrail_id)}/remove"
+    try:
+        answer = client.send_json("POST", path, {"key_hashes": key_hashes})
+    except NotFoundError:
+        return 0
+    return _count(answer, "unassigned_count", path)
+
+
+def guardrail_keys(client: OpenRouterClient, guardrail_id: str) -> set[str]:
+    """The hashes of the keys this guardrail is assigned to."""
+    path = assignment_path(guardrail_id)
+    return {
+        _parse(AssignmentRecord, item, "GET", path).key_hash
+        for item in client.list_json(path)
+    }
+
+
+def all_assignments(client: OpenRouterClient) -> dict[str, str]:
+    """Every key's guardrail in the account: key hash -> guardrail id."""
+    path = "/guardrails/assignments/keys"
+    records = [_parse(AssignmentRecord, item, "GET", path) for item in client.list_json(path)]
+    return {record.key_hash: record.guardrail_id for record in records}
+
+
+def _count(answer: Any, field: str, path: str) -> int:
+    value = answer.get(field) if isinstance(answer, Mapping) else None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidResponseError(
+            f"POST {path}: the answer has no `{field}`. Run again and report it if it persists.",
+            method="POST",
+            path=path,
+        )
+    return value
+
+
+# --- workspaces ---------------------------------------------------------------------------------
+
+
+def workspace_path(workspace: str) -> str:
+    """A workspace by its id or its slug (the API accepts both)."""
+    return f"/workspaces/{_segment(workspace)}"
+
+
+def get_workspace(client: OpenRouterClient, workspace: str) -> WorkspaceRecord:
+    path = workspace_path(workspace)
+    return _parse(WorkspaceRecord, _data(client.get_json(path)), "GET", path)
+
+
+def list_workspaces(client: OpenRouterClient) -> list[WorkspaceRecord]:
+    return [
+        _parse(WorkspaceRecord, item, "GET", "/workspaces")
+        for item in client.list_json("/workspaces")
+    ]
+
+
+def create_workspace(client: OpenRouterClient, body: Mapping[str, object]) -> WorkspaceRecord:
+    """`POST /workspaces`, sent once; a lost answer is settled by the slug (unique)."""
+    started = datetime.now(UTC)
+    try:
+        created = client.post_json("/workspaces", body)
+    except OpenRouterError as error:
+        if error.definite:
+            raise
+        slug = str(body.get("slug"))
+
+        def made() -> list[str]:
+            try:
+                record = get_workspace(client, slug)
+            except NotFoundError:
+                return []
+            return [record.id] if _since(record.created_at, started) else []
+
+        _settle(
+            "/workspaces",
+            f"workspace {slug!r}",
+            error,
+            made=made,
+            client=client,
+            object_path=workspace_path,
+        )
+    return _parse(WorkspaceRecord, _data(created), "POST", "/workspaces")
+
+
+def update_workspace(
+    client: OpenRouterClient, workspace_id: str, body: Mapping[str, object]
+) -> WorkspaceRecord:
+    path = workspace_path(workspace_id)
+    return _parse(WorkspaceRecord, _data(client.send_json("PATCH", path, body)), "PATCH", path)
+
+
+def delete_workspace(client: OpenRouterClient, workspace_id: str) -> None:
+    """A 404 counts as done. The API refuses (400) while any key lives in it."""
+    try:
+        client.send_json("DELETE", workspace_path(workspace_id))
+    except NotFoundError:
+        return
+
+
+def get_budgets(client: OpenRouterClient, workspace_id: str) -> Budgets:
+    path = f"{workspace_path(workspace_id)}/budgets"
+    payload = client.get_json(path)
+    items = _data(payload)
+    if not isinstance(items, list):
+        items = None
+    records = [_parse(BudgetRecord, item, "GET", path) for item in items or []]
+    include = payload.get("include_byok_in_budgets") if isinstance(payload, Mapping) else None
+    return Budgets(
+        limits={record.interval: record.limit_usd for record in records},
+        include_byok=include is True,
+    )
+
+
+def put_budget(
+    client: OpenRouterClient,
+    workspace_id: str,
+    interval: BudgetInterval,
+    limit_usd: float,
+    include_byok: bool | None,
+) -> None:
+    """Create or change one interval's budget; `include_byok` (workspace-wide) when not None."""
+    body: dict[str, object] = {"limit_usd": limit_usd}
+    if include_byok is not None:
+        body["include_byok_in_budgets"] = include_byok
+    client.send_json("PUT", f"{workspace_path(workspace_id)}/budgets/{interval}", body)
+
+
+def delete_budget(client: OpenRouterClient, workspace_id: str, interval: BudgetInterval) -> None:
+    """Succeeds also when no budget was set for the interval."""
+    try:
+        client.send_json("DELETE", f"{workspace_path(workspace_id)}/budgets/{interval}")
+    except NotFoundError:
+        return
+
+
+# --- lost creates -------------------------------------------------------------------------------
+
+
+def _since(created_at: str, started: datetime) -> bool:
+    moment = parse_instant(created_at)
+    return moment is not None and moment >= started - CREATE_SKEW
+
+
+def _settle(
+    path: str,
+    what: str,
+    cause: OpenRouterError,
+    *,
+    made: Callable[[], list[str]],
+    client: OpenRouterClient,
+    object_path: Callable[[str], str],
+) -> None:
+    """Delete what a create with a lost answer made, then raise: the next run creates it anew."""
+    try:
+        leftovers = made()
+        for object_id in leftovers:
+            client.send_json("DELETE", object_path(object_id))
+    except OpenRouterError as error:
+        raise CreateSweepFailedError(
+            f"POST {path}: creating {what} failed without a clear answer ({cause.message}), and"
+            f" checking whether it was made anyway failed too ({error.message}). It may exist"
+            " without this stack knowing: look for it at https://openrouter.ai/settings, delete"
+            " it, then run again.",
+            method="POST",
+            path=path,
+            key_name=what,
+        ) from None
+    removed = f" the {len(leftovers)} it made were deleted," if leftovers else " none was made,"
+    raise AmbiguousCreateError(
+        f"POST {path}: creating {what} failed without a clear answer ({cause.message});"
+        f"{removed} so nothing is left behind. Run again when OpenRouter is reachable.",
+        method="POST",
+        path=path,
+        key_name=what,
+    ) from None

@@ -1,0 +1,174 @@
+"""What the providers of guardrails, workspaces, budgets and assignments share with each other.
+
+Each of them is a `ManagementProvider`: stateless and pickled by class reference like
+`KeyProvider` (docs/adr/0001-management-key-at-run-time.md), its inputs declared once as a
+pydantic model that `check` validates with the stack file's paths, its `diff` derived from that
+model, and its preview asking OpenRouter whether the management key may write before any write
+(docs/adr/0008-topology-guard.md). The lifecycles themselves stay in each resource's module.
+
+State holds the inputs as applied, plus, where OpenRouter rewrites what it is sent (canonical
+model slugs, filter labels), a fingerprint of what it held after the last write (`observed`):
+a refresh that finds another fingerprint shows the server's values as drift, and one that finds
+the same shows none, so nothing diffs forever.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, ClassVar, Final
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    DiffResult,
+    ResourceProvider,
+)
+from pulumi.output import Unknown
+from pydantic import BaseModel, ValidationError
+from pydantic.alias_generators import to_camel
+
+from providers.client import OpenRouterClient
+from providers.credentials import API_BASE_URL_SETTING, MANAGEMENT_KEY_SETTING
+from providers.inputs import CONFIG_PATH, shown
+from providers.key_preview import is_new, management_key_problem
+from providers.messages import ProviderError, one_line
+from providers.provider_process import install, redacted_errors
+from providers.session import (
+    credentials_of,
+    ensure_management_key,
+    open_client,
+    remember_stack_settings,
+    stack_settings_from,
+)
+
+OBSERVED: Final = "observed"
+"""Output: the fingerprint of the server's record after the last write (module docstring)."""
+BOOKKEEPING: Final = frozenset({CONFIG_PATH, OBSERVED, "adopt"})
+"""Inputs and outputs that say where or what, never what to change: not diffed."""
+
+
+class ManagementProvider(ResourceProvider):
+    """Base of every provider beyond keys; subclasses set `INPUTS` and `REPLACE_ON`."""
+
+    INPUTS: ClassVar[type[BaseModel]]
+    """The inputs, validated by `check`; their names are the resource's input names."""
+    REPLACE_ON: ClassVar[frozenset[str]] = frozenset()
+    """Inputs the API cannot change in place."""
+    NESTED: ClassVar[frozenset[str]] = frozenset()
+    """Inputs whose fields the stack file writes at the resource's own level (a policy)."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        """Nothing to restore: settings are read in the provider process, at call time."""
+
+    def configure(self, req: ConfigureRequest) -> None:
+        install()
+        remember_stack_settings(self, stack_settings_from(req.config))
+
+    @redacted_errors("check")
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = self._invalid(news)
+        if failures or not (is_new(olds) or self.changed(olds, news)):
+            return CheckResult(dict(news), failures)
+        try:
+            problem = management_key_problem(credentials_of(self))
+        except ProviderError as err:
+            setting = API_BASE_URL_SETTING if "url" in err.kind else MANAGEMENT_KEY_SETTING
+            return CheckResult(dict(news), [CheckFailure(setting, one_line(str(err), err.kind))])
+        if problem is not None:
+            failures.append(CheckFailure(MANAGEMENT_KEY_SETTING, problem))
+        return CheckResult(dict(news), failures)
+
+    @redacted_errors("diff")
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = self.changed(olds, news)
+        return DiffResult(
+            changes=bool(changed),
+            replaces=[name for name in changed if name in self.REPLACE_ON],
+            # The new object exists before the old one goes: an assignment moves a key from
+            # one guardrail to the next with no moment under none.
+            delete_before_replace=False,
+        )
+
+    def changed(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+        """The inputs whose value differs, in declaration order; an unknown value differs."""
+        return [
+            name
+            for name in self.INPUTS.model_fields
+            if name not in BOOKKEEPING and _normal(olds.get(name)) != _normal(news.get(name))
+        ]
+
+    def _invalid(self, news: Mapping[str, Any]) -> list[CheckFailure]:
+        unknown = {name for name, value in news.items() if _has_unknown(value)}
+        known = {
+            name: value
+            for name, value in news.items()
+            if name in self.INPUTS.model_fields and name not in unknown
+        }
+        try:
+            self.INPUTS.model_validate(known)
+        except ValidationError as error:
+            return [
+                CheckFailure(str(item["loc"][0]) if item["loc"] else "", self._message(news, item))
+                for item in error.errors(include_url=False)
+                if not item["loc"] or item["loc"][0] not in unknown
+            ]
+        return []
+
+    def _message(self, news: Mapping[str, Any], item: Any) -> str:
+        loc = tuple(item["loc"])
+        base = news.get(CONFIG_PATH) or type(self).__name__.removesuffix("Provider")
+        parts = loc[1:] if loc and loc[0] in self.NESTED else loc
+        where = ".".join([str(base), *(to_camel(str(p)) for p in parts if isinstance(p, str))])
+        value = f"{shown(item.get('input'))} is not allowed: " if "input" in item else ""
+        message = str(item["msg"]).removeprefix("Value error, ")
+        return f"{where}: {value}{message}."
+
+    @contextmanager
+    def client(self) -> Iterator[OpenRouterClient]:
+        """A client for one write, after the management key was checked to be one."""
+        credentials = credentials_of(self)
+        with open_client(credentials) as client:
+            ensure_management_key(client, credentials)
+            yield client
+
+
+def fingerprint(record: Mapping[str, Any], fields: tuple[str, ...]) -> str:
+    """A digest of the fields this project manages, as the server holds them."""
+    chosen = {name: record.get(name) for name in fields}
+    text = json.dumps(chosen, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def outputs(props: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+    """State: the inputs as applied (engine-internal `__` properties dropped), plus `extra`."""
+    return {**{k: v for k, v in props.items() if not k.startswith("__")}, **extra}
+
+
+def _normal(value: Any) -> Any:
+    """One form per value: 5 == 5.0, and a missing field of a dict is a null one."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, Mapping):
+        return {k: _normal(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_normal(v) for v in value]
+    return value
+
+
+def _has_unknown(value: Any) -> bool:
+    if isinstance(value, Unknown):
+        return True
+    if isinstance(value, Mapping):
+        return any(_has_unknown(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_unknown(v) for v in value)
+    return False
