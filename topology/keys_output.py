@@ -7,15 +7,21 @@ no secret: `label` is OpenRouter's masked form of a key.
 
 ```text
 keys: {<key id>: {hash, label, name, rotation, fixed, disabled,      # the wired generation
+                  guardrail, workspace,
                   generation, consumers, protect,
-                  retiring: [{hash, label, name, rotation, fixed, disabled}, ...]}}
+                  retiring: [{hash, label, name, rotation, fixed, disabled,
+                              guardrail, workspace}, ...]}}
 ```
 
 - `generation`: the wired generation's 1-based place among the live ones (1 without rotations);
 - `rotation`: its label in `rotations` (null for a key without rotations);
 - `fixed`: the settings OpenRouter cannot change in place, as the stack file names them
   (`expiresAt`, `workspaceId`, `adopt`), where the key declared them;
-- `protect`: whether the wired generation is protected (absent: written before this field).
+- `protect`: whether the wired generation is protected (absent: written before this field);
+- `guardrail`, `workspace`: the ids in the stack file (`guardrails.<id>`, `workspaces.<id>`) of
+  the guardrail the generation holds and the workspace it lives in, or the workspace's UUID as
+  `workspaceId` wrote it; absent: none (the default workspace), or written before these fields.
+  The `governance` output (topology/governance_output.py) maps the ids to OpenRouter's.
 
 Importing this module loads pydantic only, never the Pulumi SDK, so the CLI can use it.
 """
@@ -53,6 +59,8 @@ class DeployedGeneration(BaseModel):
     rotation: str | None = None
     fixed: dict[str, Any] = Field(default_factory=dict)
     disabled: bool = False
+    guardrail: str | None = None
+    workspace: str | None = None
 
     def resource_name(self, key_id: str) -> str:
         """The `ApiKey` resource this generation is: `<id>`, or `<id>@<rotation>`."""
@@ -103,6 +111,8 @@ _EXPECTED: Final = {
     "protect": "a boolean or null",
     "fixed": "an object",
     "disabled": "a boolean",
+    "guardrail": "a string or null",
+    "workspace": "a string or null",
 }
 """What each field must be, as a problem says it (else: a string)."""
 _ITEM: Final = {"consumers": "a string", "retiring": "an object"}
@@ -170,20 +180,21 @@ def parse_keys_output(value: object) -> dict[str, DeployedKey]:
     return parsed
 
 
+_OMITTED_WHEN_EMPTY: Final = ("fixed", "disabled", "guardrail", "workspace")
+"""Fields left out of the JSON when empty, false or null: most keys have none of them."""
+
+
 def keys_output(keys: Mapping[str, DeployedKey]) -> dict[str, Any]:
-    """The JSON the program exports (empty `fixed` and false `disabled` left out)."""
+    """The JSON the program exports (the fields above left out when empty)."""
     return {key_id: _json(key) for key_id, key in keys.items()}
 
 
+def _compact(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in _OMITTED_WHEN_EMPTY or v}
+
+
 def _json(model: BaseModel) -> dict[str, Any]:
-    data = model.model_dump(mode="json", exclude_defaults=False)
-    if not data.get("fixed"):
-        data.pop("fixed", None)
-    if not data.get("disabled"):
-        data.pop("disabled", None)
+    data = _compact(model.model_dump(mode="json", exclude_defaults=False))
     if "retiring" in data:
-        data["retiring"] = [
-            {k: v for k, v in item.items() if (k not in ("fixed", "disabled") or v)}
-            for item in data["retiring"]
-        ]
+        data["retiring"] = [_compact(item) for item in data["retiring"]]
     return data
