@@ -87,7 +87,7 @@ if TYPE_CHECKING:
     from providers.sdk_pickle import undo_sdk_pickle_wrapper
     from providers.workspace import Workspace, WorkspaceArgs
     from providers.workspace_budgets import WorkspaceBudgets, WorkspaceBudgetsArgs
-    from providers.workspace_settings import BudgetLimits, WorkspaceSettings
+    from providers.workspace_settings import WORKSPACE_SLUG, BudgetLimits, WorkspaceSettings
 
 _HOMES: dict[str, str] = {
     "API_BASE_URL_SETTING": "providers.credentials",
@@ -155,6 +155,7 @@ _HOMES: dict[str, str] = {
     "DefaultGuardrailArgs": "providers.default_guardrail",
     "GuardrailPolicy": "providers.guardrail_settings",
     "WorkspaceSettings": "providers.workspace_settings",
+    "WORKSPACE_SLUG": "providers.workspace_settings",
     "BudgetLimits": "providers.workspace_settings",
     "BUDGET_INTERVALS": "providers.governance_api",
     "Budgets": "providers.governance_api",
@@ -188,6 +189,7 @@ __all__ = [
     "REPLACE_FIELDS",
     "RFC3339_UTC_ONLY",
     "UUID",
+    "WORKSPACE_SLUG",
     "AmbiguousCreateError",
     "ApiError",
     "ApiKey",

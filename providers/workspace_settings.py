@@ -17,7 +17,7 @@ from pydantic import Field, model_validator
 from providers.governance_api import BUDGET_INTERVALS, BudgetInterval
 from providers.guardrail_settings import PolicyModel
 
-SLUG: Final = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+WORKSPACE_SLUG: Final = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 """A workspace slug: lowercase words joined by single hyphens, 1-50 characters."""
 
 
@@ -25,7 +25,7 @@ class WorkspaceSettings(PolicyModel):
     """What a workspace is called and how it is addressed."""
 
     name: str = Field(min_length=1, max_length=100)
-    slug: str = Field(min_length=1, max_length=50, pattern=SLUG.pattern)
+    slug: str = Field(min_length=1, max_length=50, pattern=WORKSPACE_SLUG.pattern)
     description: str | None = Field(default=None, max_length=500)
 
     def body(self) -> dict[str, object]:

@@ -70,6 +70,7 @@ EXPORTED = [
     "management_key_problem",
     "mask",
     "normal_base_url",
+    "WORKSPACE_SLUG",
     "Guardrail",
     "GuardrailArgs",
     "GuardrailAssignment",

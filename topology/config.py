@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import TypeVar
 
 import pulumi
 import pulumi.runtime.config
@@ -50,13 +50,17 @@ from topology.deployed import (
     stack_names,
     unreadable_problem,
 )
+from topology.governance_rules import all_governance_problems
 from topology.guard import TopologyGuardError, deletions, guard_problems, new_adoptions
 from topology.model import (
     SETTING_NAMES,
     VERCEL_TARGETS,
     VISIBILITIES,
+    GuardrailSpec,
     KeySpec,
     ManagementKeyTargets,
+    WorkspaceSpec,
+    models_in,
 )
 from topology.plan import MANAGEMENT_SOURCE, Plan, make_plan
 from topology.rules import Facts, Problem, TopologyConfigError, all_problems
@@ -100,6 +104,8 @@ class RawConfig:
     """The config values as Pulumi hands them to the program: text, objects as JSON text."""
 
     keys: str | None = None
+    guardrails: str | None = None
+    workspaces: str | None = None
     management_key_targets: str | None = None
     protect_keys: str | None = None
     api_base_url: str | None = None
@@ -139,6 +145,8 @@ def read_raw_config() -> RawConfig:
 
     return RawConfig(
         keys=config.get("keys"),
+        guardrails=config.get("guardrails"),
+        workspaces=config.get("workspaces"),
         management_key_targets=config.get("managementKeyTargets"),
         protect_keys=config.get("protectKeys"),
         api_base_url=config.get("apiBaseUrl"),
@@ -283,22 +291,13 @@ def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseMo
         )
         if found is None:
             break
-        inner = _model_in(found.annotation)
+        inner = next(models_in(found.annotation), None)
         if inner is None:
             break
         current = inner
     return current
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if get_origin(annotation) is not None or get_args(annotation):
-        for arg in get_args(annotation):
-            inner = _model_in(arg)
-            if inner is not None:
-                return inner
-    return None
 
 
 def _guide(loc: tuple[int | str, ...]) -> tuple[str, str]:
@@ -362,44 +361,69 @@ def _kind(value: object) -> str:
     return "a map"
 
 
-def parse_keys(text: str | None) -> tuple[dict[str, KeySpec], set[str], list[Problem]]:
-    """(parsed specs, ids that failed, problems); one bad key never hides another's problems."""
+_Spec = TypeVar("_Spec", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A map of id -> spec in the stack file: `keys`, `guardrails`, `workspaces`."""
+
+    name: str
+    what: str
+    example: str
+
+
+KEYS = Section("keys", "key", "{production: {limit: 250}}")
+GUARDRAILS = Section(
+    "guardrails", "guardrail", "{ci-cheap: {limitUsd: 20, resetInterval: monthly}}"
+)
+WORKSPACES = Section("workspaces", "workspace", "{agents: {budgets: {monthly: 500}}}")
+
+
+def parse_specs(
+    text: str | None, section: Section, model: type[_Spec]
+) -> tuple[dict[str, _Spec], set[str], list[Problem]]:
+    """(parsed specs, ids that failed, problems); one bad entry never hides another's problems."""
     value = _json(text)
     if value is None:
         return {}, set(), []
     if not isinstance(value, dict):
         return {}, set(), [
             Problem(
-                "keys",
-                f"is {_kind(value)}, not a map of key id to key spec; allowed: a map such as"
-                " {production: {limit: 250}}.",
-                "write `keys:` as a map under `openrouter-keys:keys` in the stack file"
-                " (docs/config.md).",
+                section.name,
+                f"is {_kind(value)}, not a map of {section.what} id to {section.what} spec;"
+                f" allowed: a map such as {section.example}.",
+                f"write `{section.name}:` as a map under `{NAMESPACE}:{section.name}` in the"
+                " stack file (docs/config.md).",
             )
         ]
-    parsed: dict[str, KeySpec] = {}
+    parsed: dict[str, _Spec] = {}
     failed: set[str] = set()
     problems: list[Problem] = []
-    for key_id, written in value.items():
-        path = f"keys.{key_id}"
+    for spec_id, written in value.items():
+        path = f"{section.name}.{spec_id}"
         spec = {} if written is None else written  # `production:` with nothing under it
         if not isinstance(spec, dict):
-            failed.add(key_id)
+            failed.add(spec_id)
             problems.append(
                 Problem(
                     path,
-                    f"{shown(spec)} is not a key spec; allowed: a map of settings such as"
-                    " {limit: 250}, or {} for all defaults.",
-                    "write the key's settings as a map.",
+                    f"{shown(spec)} is not a {section.what} spec; allowed: a map of settings,"
+                    " or {} for all defaults.",
+                    f"write the {section.what}'s settings as a map.",
                 )
             )
             continue
         try:
-            parsed[key_id] = KeySpec.model_validate(spec)
+            parsed[spec_id] = model.model_validate(spec)
         except ValidationError as error:
-            failed.add(key_id)
-            problems.extend(pydantic_problems(path, KeySpec, error))
+            failed.add(spec_id)
+            problems.extend(pydantic_problems(path, model, error))
     return parsed, failed, problems
+
+
+def parse_keys(text: str | None) -> tuple[dict[str, KeySpec], set[str], list[Problem]]:
+    return parse_specs(text, KEYS, KeySpec)
 
 
 def parse_management_targets(text: str | None) -> tuple[ManagementKeyTargets | None, list[Problem]]:
@@ -519,7 +543,13 @@ def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> StackCon
     """Parse and check everything; raise TopologyConfigError with every problem, or plan it."""
     problems = setting_problems(raw.config_keys)
     keys, failed, key_problems = parse_keys(raw.keys)
-    problems += key_problems
+    guardrails, failed_guardrails, guardrail_problems = parse_specs(
+        raw.guardrails, GUARDRAILS, GuardrailSpec
+    )
+    workspaces, failed_workspaces, workspace_problems = parse_specs(
+        raw.workspaces, WORKSPACES, WorkspaceSpec
+    )
+    problems += key_problems + guardrail_problems + workspace_problems
     targets, target_problems = parse_management_targets(raw.management_key_targets)
     protect_keys, protect_problems = parse_protect_keys(raw.protect_keys)
     adopted, adopted_problems = parse_adopted_secrets(raw)
@@ -540,6 +570,13 @@ def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> StackCon
         },
     )
     problems += all_problems(keys, targets, facts)
+    problems += all_governance_problems(
+        keys,
+        guardrails,
+        workspaces,
+        stack,
+        unparsed=(failed_guardrails, failed_workspaces),
+    )
     if problems or targets is None:
         raise TopologyConfigError(problems)
     plan = make_plan(
@@ -549,6 +586,8 @@ def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> StackCon
         protect_keys=protect_keys,
         github_owner=github_owner,
         adopted_secret_ids=frozenset(adopted),
+        guardrails=guardrails,
+        workspaces=workspaces,
     )
     token = (raw.github_token or "").strip()
     api_base_url = normal_base_url(find_api_base_url(raw.api_base_url, environ).value)
