@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TypedDict
 
 from providers import MANAGEMENT_KEY_SETTING, REPLACE_FIELDS, KeySettings
 from topology.keys_output import resource_name
@@ -342,6 +343,13 @@ def display_names(key_id: str, spec: KeySpec, stack: str) -> tuple[str, ...]:
     return tuple(generation_display_name(name, generation) for generation in spec.rotations)
 
 
+class _SharedByGenerations(TypedDict):
+    """What every generation of one key id is planned with alike."""
+
+    settings: KeySettings
+    workspace_id: str | None
+
+
 def generation_plans(
     key_id: str, spec: KeySpec, stack: str, protect_keys: bool, has_adopted_secret: bool
 ) -> tuple[GenerationPlan, ...]:
@@ -349,7 +357,7 @@ def generation_plans(
     name = display_name(key_id, spec, stack)
     protect = spec.protect if spec.protect is not None else protect_keys
     config_path = key_path(key_id)
-    settings = {
+    settings: _SharedByGenerations = {
         "settings": KeySettings.of(spec),
         "workspace_id": spec.workspace_id,
     }
