@@ -57,7 +57,7 @@ class BudgetLimits(PolicyModel):
         }
 
 
-def ordering_problem(limits: Mapping[str, float]) -> str | None:
+def ordering_problem(limits: Mapping[BudgetInterval, float]) -> str | None:
     """Why these budgets break OpenRouter's rule (each set limit strictly greater than the next
     narrower set one), or None."""
     ordered = [(i, limits[i]) for i in BUDGET_INTERVALS if i in limits]
@@ -75,7 +75,7 @@ BudgetStep = tuple[BudgetInterval, float | None]
 
 
 def budget_steps(
-    current: Mapping[str, float], desired: Mapping[str, float]
+    current: Mapping[BudgetInterval, float], desired: Mapping[BudgetInterval, float]
 ) -> list[BudgetStep]:
     """The requests that take `current` to `desired`, ordered so that OpenRouter accepts each.
 

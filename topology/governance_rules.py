@@ -93,8 +93,8 @@ def reference_problems(
     unparsed_guardrails, unparsed_workspaces = (set(ids) for ids in unparsed)
     declared_workspaces = {*workspaces, *unparsed_workspaces}
     problems = []
-    for guardrail_id, guardrail in guardrails.items():
-        ref = guardrail.workspace
+    for guardrail_id, spec in guardrails.items():
+        ref = spec.workspace
         if ref is not None and ref not in declared_workspaces and not UUID.match(ref):
             problems.append(
                 _unknown_reference(

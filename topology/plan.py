@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TypedDict
 
 from providers import (
     MANAGEMENT_KEY_SETTING,
@@ -396,6 +397,15 @@ def display_names(key_id: str, spec: KeySpec, stack: str) -> tuple[str, ...]:
     return tuple(generation_display_name(name, generation) for generation in spec.rotations)
 
 
+class _SharedByGenerations(TypedDict):
+    """What every generation of one key id is planned with alike."""
+
+    settings: KeySettings
+    workspace_id: str | None
+    workspace: str | None
+    guardrail: str | None
+
+
 def generation_plans(
     key_id: str, spec: KeySpec, stack: str, protect_keys: bool, has_adopted_secret: bool
 ) -> tuple[GenerationPlan, ...]:
@@ -404,7 +414,7 @@ def generation_plans(
     protect = spec.protect if spec.protect is not None else protect_keys
     config_path = key_path(key_id)
     declared_workspace, workspace_uuid = split_workspace_ref(spec.workspace)
-    settings = {
+    settings: _SharedByGenerations = {
         "settings": KeySettings.of(spec),
         # `workspace: <uuid>` is `workspaceId: <uuid>`; a workspace of the stack is filled in
         # with its id by resources.py.

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import pulumi
 import pulumi_github as github
@@ -290,7 +291,10 @@ def build(config: StackConfig) -> Built:
         component = KeyComponent(key_plan.component)
         wired_plan = next(g for g in key_plan.generations if g.wired)
         wired = _api_key(wired_plan, component, config, governance)
-        sinks = builder.sinks_of(key_plan, pulumi.Output.secret(wired.key), component)
+        # cast: `key` is None only for an adopted key without its secret, and such a key has no
+        # consumers (rules.adoption_problems refuses them), so no sink ever reads a None.
+        key = cast("pulumi.Output[str]", wired.key)
+        sinks = builder.sinks_of(key_plan, pulumi.Output.secret(key), component)
         # An older generation is registered only once the wired one exists and every sink holds
         # it: whatever fails before that, it keeps its protection (ADR 0008).
         holders: list[pulumi.Resource] = [wired, *sinks]
