@@ -52,6 +52,7 @@ if TYPE_CHECKING:
         UnauthorizedError,
     )
     from providers.fields import (
+        FIX_SEPARATOR,
         KEY_HASH,
         LIMIT_RESETS,
         RFC3339_UTC_ONLY,
@@ -71,7 +72,7 @@ if TYPE_CHECKING:
     )
     from providers.guardrail import Guardrail, GuardrailArgs
     from providers.guardrail_assignment import GuardrailAssignment, GuardrailAssignmentArgs
-    from providers.guardrail_settings import GuardrailPolicy
+    from providers.guardrail_settings import FILTER_TAGS, GuardrailPolicy
     from providers.inputs import (
         CONFIG_PATH,
         INPUTS_BY_NAME,
@@ -156,6 +157,8 @@ _HOMES: dict[str, str] = {
     "GuardrailPolicy": "providers.guardrail_settings",
     "WorkspaceSettings": "providers.workspace_settings",
     "WORKSPACE_SLUG": "providers.workspace_settings",
+    "FILTER_TAGS": "providers.guardrail_settings",
+    "FIX_SEPARATOR": "providers.fields",
     "BudgetLimits": "providers.workspace_settings",
     "BUDGET_INTERVALS": "providers.governance_api",
     "Budgets": "providers.governance_api",
@@ -177,6 +180,8 @@ __all__ = [
     "ENV_API_BASE_URL",
     "ENV_MANAGEMENT_KEY",
     "ENV_PROVISIONING_KEY",
+    "FILTER_TAGS",
+    "FIX_SEPARATOR",
     "INPUTS_BY_NAME",
     "KEYS_PAGE",
     "KEY_HASH",

@@ -14,6 +14,7 @@ from typing import Final
 
 from pydantic import Field, model_validator
 
+from providers.fields import FIX_SEPARATOR
 from providers.governance_api import BUDGET_INTERVALS, BudgetInterval
 from providers.guardrail_settings import PolicyModel
 
@@ -66,6 +67,7 @@ def ordering_problem(limits: Mapping[BudgetInterval, float]) -> str | None:
             return (
                 f"the {narrow} budget ({small:g}) must be less than the {broad} budget"
                 f" ({wide:g}): OpenRouter requires lifetime > monthly > weekly > daily"
+                f"{FIX_SEPARATOR}lower the {narrow} budget or raise the {broad} one"
             )
     return None
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
@@ -30,8 +30,13 @@ from providers import (
     BASE_URL_FIX,
     CONFIG_NAMESPACE,
     DEFAULT_BASE_URL,
+    FILTER_TAGS,
+    FIX_SEPARATOR,
     INPUTS_BY_NAME,
+    ClientSettings,
     Credentials,
+    OpenRouterClient,
+    OpenRouterError,
     base_url_problem,
     find_api_base_url,
     find_management_key,
@@ -50,6 +55,12 @@ from topology.deployed import (
     stack_names,
     unreadable_problem,
 )
+from topology.governance_guard import (
+    LiveKey,
+    removed_workspaces,
+    restriction_losses,
+    workspace_removal_problems,
+)
 from topology.governance_rules import all_governance_problems
 from topology.guard import TopologyGuardError, deletions, guard_problems, new_adoptions
 from topology.model import (
@@ -60,6 +71,7 @@ from topology.model import (
     KeySpec,
     ManagementKeyTargets,
     WorkspaceSpec,
+    literal_words,
     models_in,
 )
 from topology.plan import MANAGEMENT_SOURCE, Plan, make_plan
@@ -176,18 +188,25 @@ def guard(
     read: OutputsReader = read_outputs,
     stack_dir: Path = STACK_DIR,
     ask_api: Callable[[StackConfig], str | None] | None = None,
+    list_keys: Callable[[StackConfig, Sequence[str]], Mapping[str, Sequence[LiveKey]]]
+    | None = None,
 ) -> None:
-    """Refuse a change that would delete a live key by mistake (topology/guard.py).
+    """Refuse a change that would delete a live key by mistake (topology/guard.py), or a
+    workspace that would still hold a key (topology/governance_guard.py).
 
     Reads this stack's record, and the other stacks' only when the plan adopts a key anew. When
     the change deletes a key, asks OpenRouter whether the management key may (no provider
-    `check` runs for a deletion), so the preview fails where the update would.
+    `check` runs for a deletion), so the preview fails where the update would; when it deletes
+    a workspace, asks which keys live there.
     """
     plan = config.plan
     try:
-        previous = deployment_of(plan.stack, read).keys
+        deployment = deployment_of(plan.stack, read)
     except DeploymentUnreadableError as error:
         raise TopologyGuardError([unreadable_problem(plan.stack, str(error))]) from None
+    previous = deployment.keys
+    for warning in restriction_losses(previous, deployment.governance, plan):
+        pulumi.log.warn(warning)
     others: list[Deployment] = []
     if new_adoptions(previous, plan):
         names = [name for name in stack_names(stack_dir) if name != plan.stack]
@@ -204,8 +223,39 @@ def guard(
                     " preview again.",
                 )
             )
+    removed = removed_workspaces(deployment.governance, plan)
+    if not problems and removed:
+        try:
+            living = (list_keys or keys_in_workspaces)(config, [w.id for w in removed.values()])
+        except OpenRouterError as error:
+            problems.append(
+                Problem(
+                    MANAGEMENT_SOURCE,
+                    f"the change deletes a workspace, and which keys live in it could not be"
+                    f" read: {error.message}",
+                    "fix the management key or the API as the message says, then run the"
+                    " preview again.",
+                )
+            )
+        else:
+            going = [d.generation.hash for d in deletions(previous, plan)]
+            problems += workspace_removal_problems(removed, living, going)
     if problems:
         raise TopologyGuardError(problems)
+
+
+def keys_in_workspaces(
+    config: StackConfig, workspace_ids: Sequence[str]
+) -> dict[str, list[LiveKey]]:
+    """Every key OpenRouter lists in each workspace, disabled and expired ones included."""
+    if config.management_key is None:
+        return {}
+    settings = ClientSettings(config.management_key.reveal(), base_url=config.api_base_url)
+    with OpenRouterClient(settings) as client:
+        return {
+            workspace: [LiveKey(k.hash, k.name) for k in client.list_keys(workspace)]
+            for workspace in workspace_ids
+        }
 
 
 def management_key_refusal(config: StackConfig) -> str | None:
@@ -252,7 +302,80 @@ _EXPECTED: Mapping[str, tuple[str, str]] = {
         "a list of project names or prj_ ids",
         "write the projects as a list of names or ids.",
     ),
+    # Guardrails and workspaces (their words are checked by the models themselves).
+    "guardrail": ("a guardrail id from `guardrails`", "write the id of a declared guardrail."),
+    "workspace": (
+        "a workspace id from `workspaces`, or a workspace UUID",
+        "write the id of a declared workspace.",
+    ),
+    "description": (
+        "a string (a guardrail's up to 1000 characters, a workspace's up to 500)",
+        "shorten it, or remove `description`.",
+    ),
+    "limitUsd": (
+        "a number of US dollars >= 0, with `resetInterval`",
+        "write the cap as a number, e.g. 20.",
+    ),
+    **dict.fromkeys(
+        ("allowedModels", "allowedProviders"),
+        (
+            "a non-empty list of slugs, e.g. [openai/gpt-4o-mini]",
+            "list at least one, or remove the setting for no restriction.",
+        ),
+    ),
+    **dict.fromkeys(
+        ("ignoredModels", "ignoredProviders"),
+        ("a list of slugs, e.g. [openai/gpt-4o]", "write them as a list."),
+    ),
+    "allowedDataRegions": (
+        "a non-empty list of regions",
+        "list at least one region, or remove the setting for no restriction.",
+    ),
+    "enforceZdr": (
+        "a map of model families (anthropic, openai, google, xai, other) to true or false",
+        "write it as a map, e.g. {anthropic: true}.",
+    ),
+    "allowTraining": (
+        "a map of freeModelPublication, freeModelTraining, paidModelTraining to true or false",
+        "write it as a map, e.g. {paidModelTraining: false}.",
+    ),
+    "contentFilters": (
+        "a list of filters, each {builtin, action} or {pattern, action}",
+        "write one `- {builtin: email, action: redact}` or `- {pattern: ..., action: block}`"
+        " item per filter.",
+    ),
+    "pattern": (
+        "a regular expression of 1 to 100000 characters",
+        "write the pattern as a quoted string.",
+    ),
+    "label": ("a string of up to 100 characters", "shorten the label."),
+    "budgets": (
+        "a map of lifetime, monthly, weekly, daily to US dollars > 0",
+        "write it as a map, e.g. {monthly: 500}.",
+    ),
+    **dict.fromkeys(
+        ("lifetime", "monthly", "weekly", "daily"),
+        ("a number of US dollars > 0", "write the budget as a number, or remove the interval."),
+    ),
+    "slug": (
+        "1 to 50 lowercase letters and digits, single hyphens between words",
+        "write a slug such as `agents`.",
+    ),
+    "defaultGuardrail": (
+        "a map of guardrail settings, without name, workspace or adopt",
+        "write the settings as a map (docs/config.md#guardrails).",
+    ),
 }
+_IN_SECTION: Mapping[tuple[str, str], tuple[str, str]] = {
+    ("guardrails", "adopt"): ("a guardrail UUID", "copy the guardrail's id from the dashboard."),
+    ("workspaces", "adopt"): (
+        "a workspace UUID or slug",
+        "copy the workspace's id or slug from the dashboard.",
+    ),
+    ("guardrails", "name"): ("a string of 1 to 200 characters", "shorten the name."),
+    ("workspaces", "name"): ("a string of 1 to 100 characters", "shorten the name."),
+}
+"""Settings whose name means another thing in another section."""
 _FLAG = ("true or false", "write true or false, without quotes.")
 _TEXT = ("a string", "write the value as a string.")
 _ITEM: Mapping[str, tuple[str, str]] = {
@@ -269,13 +392,25 @@ _ITEM: Mapping[str, tuple[str, str]] = {
     "projects": ("a project name or prj_ id", "write the project's name or id."),
     "targets": _EXPECTED["targets"],
 }
-_FLAGS = frozenset({"protect", "dependabot", "developmentReadableByTeam"})
+_FLAGS = frozenset(
+    {
+        "protect",
+        "dependabot",
+        "developmentReadableByTeam",
+        "includeByokInBudgets",
+        *("anthropic", "openai", "google", "xai", "other"),
+        *("freeModelPublication", "freeModelTraining", "paidModelTraining"),
+    }
+)
 
 
 def config_path(prefix: str, loc: tuple[int | str, ...]) -> str:
-    """('vercel', 1, 'targets', 0) under keys.production -> keys.production.vercel[1].targets[0]."""
+    """('vercel', 1, 'targets', 0) under keys.production -> keys.production.vercel[1].targets[0];
+    the tag pydantic puts in a location to say which kind of filter it tried is left out."""
     path = prefix
     for part in loc:
+        if part in FILTER_TAGS:
+            continue
         path += f"[{part}]" if isinstance(part, int) else f".{part}"
     return path
 
@@ -285,6 +420,9 @@ def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseMo
     current = model
     for part in loc:
         if isinstance(part, int):
+            continue
+        if part in FILTER_TAGS:
+            current = FILTER_TAGS[part]
             continue
         found = next(
             (f for n, f in current.model_fields.items() if (f.alias or n) == part), None
@@ -300,14 +438,36 @@ def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseMo
 
 
 
-def _guide(loc: tuple[int | str, ...]) -> tuple[str, str]:
-    names = [part for part in loc if isinstance(part, str)]
+def _guide(
+    model: type[BaseModel], loc: tuple[int | str, ...], section: str
+) -> tuple[str, str]:
+    names = [part for part in loc if isinstance(part, str) and part not in FILTER_TAGS]
     name = names[-1] if names else ""
     if loc and isinstance(loc[-1], int) and name in _ITEM:
         return _ITEM[name]
     if name in _FLAGS:
         return _FLAG
-    return _EXPECTED.get(name, _TEXT)
+    if (section, name) in _IN_SECTION and len(names) == 1:
+        return _IN_SECTION[(section, name)]
+    if name in _EXPECTED:
+        return _EXPECTED[name]
+    choices = _choices(model, loc)
+    if choices:
+        return ", ".join(choices), "write one of the allowed words."
+    return _TEXT
+
+
+def _choices(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[str, ...]:
+    """The words a `Literal` setting allows, read from its declaration (never copied here)."""
+    parts = tuple(p for p in loc if p not in FILTER_TAGS)
+    names = [p for p in parts if isinstance(p, str)]
+    if not names:
+        return ()
+    holder = _model_at(model, parts[: max(i for i, p in enumerate(parts) if p == names[-1])])
+    field = next(
+        (f for n, f in holder.model_fields.items() if (f.alias or n) == names[-1]), None
+    )
+    return literal_words(field.annotation) if field is not None else ()
 
 
 def pydantic_problems(
@@ -330,7 +490,13 @@ def pydantic_problems(
                 )
             )
             continue
-        expected, fix = _guide(loc)
+        if detail["type"] == "value_error":
+            # A rule of the model itself: its message says what is wrong and the fix.
+            text = str(detail["msg"]).removeprefix("Value error, ")
+            wrong, _, fix = text.partition(FIX_SEPARATOR)
+            problems.append(Problem(path, f"{wrong}.", f"{fix or 'correct the value'}."))
+            continue
+        expected, fix = _guide(model, loc, prefix.partition(".")[0])
         problems.append(
             Problem(path, f"{shown(detail.get('input'))} is not allowed; allowed: {expected}.", fix)
         )

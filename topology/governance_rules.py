@@ -98,7 +98,7 @@ def reference_problems(
         if ref is not None and ref not in declared_workspaces and not UUID.match(ref):
             problems.append(
                 _unknown_reference(
-                    f"guardrails.{guardrail_id}.workspace", ref, workspaces, workspace=True
+                    f"guardrails.{guardrail_id}.workspace", ref, declared_workspaces, workspace=True
                 )
             )
     for key_id, key in keys.items():
@@ -113,11 +113,15 @@ def reference_problems(
             )
             continue
         ref = key.workspace or key.workspace_id
-        if key.workspace is not None and ref not in declared_workspaces and not UUID.match(
-            key.workspace
+        if (
+            key.workspace is not None
+            and ref not in declared_workspaces
+            and not UUID.match(key.workspace)
         ):
             problems.append(
-                _unknown_reference(f"{path}.workspace", key.workspace, workspaces, workspace=True)
+                _unknown_reference(
+                    f"{path}.workspace", key.workspace, declared_workspaces, workspace=True
+                )
             )
             continue
         if key.guardrail is None or key.guardrail in unparsed_guardrails:
@@ -125,7 +129,12 @@ def reference_problems(
         guardrail = guardrails.get(key.guardrail)
         if guardrail is None:
             problems.append(
-                _unknown_reference(f"{path}.guardrail", key.guardrail, guardrails, workspace=False)
+                _unknown_reference(
+                    f"{path}.guardrail",
+                    key.guardrail,
+                    {*guardrails, *unparsed_guardrails},
+                    workspace=False,
+                )
             )
             continue
         key_place = _place(ref, workspaces)

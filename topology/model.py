@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any, Literal, get_args
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
@@ -188,6 +188,13 @@ def models_in(annotation: Any) -> Iterator[type[BaseModel]]:
         return
     for arg in get_args(annotation):
         yield from models_in(arg)
+
+
+def literal_words(annotation: Any) -> tuple[str, ...]:
+    """The words a `Literal` annotation allows, wherever it sits (`list[Region] | None`)."""
+    if get_origin(annotation) is Literal:
+        return tuple(str(arg) for arg in get_args(annotation))
+    return tuple(word for arg in get_args(annotation) for word in literal_words(arg))
 
 
 def _with_nested(model: type[BaseModel]) -> Iterator[type[BaseModel]]:
