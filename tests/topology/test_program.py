@@ -24,16 +24,22 @@ from providers.sdk_pickle import undo_sdk_pickle_wrapper
 from tests.support.sentinel import assert_absent, assert_present, make_sentinel, masked
 from tests.topology.harness import (
     API_KEY_TYPE,
+    ASSIGNMENT_TYPE,
+    BUDGETS_TYPE,
     COMPONENT_TYPE,
+    DEFAULT_GUARDRAIL_TYPE,
     GET_PROJECT,
     GET_REPOSITORY,
+    GUARDRAIL_TYPE,
     SECRET_SIG,
+    WORKSPACE_TYPE,
     ProgramRun,
     namespaced,
     run_program,
     stack_document,
     stack_file_config,
 )
+from topology.governance_output import GOVERNANCE_OUTPUT
 from topology.inventory import deployed_from_outputs
 from topology.outputs import INVENTORY_OUTPUT, KEYS_OUTPUT
 
@@ -103,7 +109,10 @@ def assert_sinks_follow_the_rules(run: ProgramRun) -> None:
 
 
 def assert_outputs_hold_no_secret(run: ProgramRun, secrets: list[str]) -> None:
-    assert run.output_secret == {KEYS_OUTPUT: False, INVENTORY_OUTPUT: False}
+    # No output is secret (none holds one): `governance` only in a stack that declares any.
+    assert set(run.output_secret) <= {KEYS_OUTPUT, INVENTORY_OUTPUT, GOVERNANCE_OUTPUT}
+    assert {KEYS_OUTPUT, INVENTORY_OUTPUT} <= set(run.output_secret)
+    assert not any(run.output_secret.values())
     for secret in secrets:
         assert_absent(secret, run.outputs)
 
@@ -254,8 +263,19 @@ def test_staging_dependabot_and_environment_secrets_land_in_their_scopes():
 
 def test_the_sandbox_stack_needs_no_github_or_vercel_plugin():
     run, secrets = run_stack("sandbox")
-    declared = stack_document("sandbox")["config"]["openrouter-keys:keys"]
-    assert counts(run) == {COMPONENT_TYPE: len(declared), API_KEY_TYPE: len(declared)}
+    config = stack_document("sandbox")["config"]
+    declared = config["openrouter-keys:keys"]
+    governed = [k for k in declared.values() if k and k.get("guardrail")]
+    assert counts(run) == {
+        COMPONENT_TYPE: len(declared),
+        API_KEY_TYPE: len(declared),
+        # One guardrail, one workspace with budgets and a default guardrail, and ci's guardrail.
+        GUARDRAIL_TYPE: len(config["openrouter-keys:guardrails"]),
+        WORKSPACE_TYPE: len(config["openrouter-keys:workspaces"]),
+        BUDGETS_TYPE: 1,
+        DEFAULT_GUARDRAIL_TYPE: 1,
+        ASSIGNMENT_TYPE: len(governed),
+    }
     assert plugin_invocations(run) == []
     assert_outputs_hold_no_secret(run, secrets)
 
