@@ -26,6 +26,7 @@ from topology.keys_output import GENERATION_SEPARATOR
 from topology.plan import (
     MANAGEMENT_SOURCE,
     READABLE,
+    GenerationPlan,
     KeyPlan,
     Plan,
     SinkKind,
@@ -34,7 +35,15 @@ from topology.plan import (
     shown_target,
 )
 
-INVENTORY_HEADER = ("key", "OpenRouter name", "masked value", "status", "type", "consumers")
+INVENTORY_HEADER = (
+    "key",
+    "OpenRouter name",
+    "masked value",
+    "status",
+    "type",
+    "governed by",
+    "consumers",
+)
 REGULAR = "regular"
 MANAGEMENT = "management"
 RETIRING = "none (older generation, unwired; retire it by removing it from `rotations`)"
@@ -81,6 +90,8 @@ class InventoryRow:
     status: str
     type: str
     consumers: tuple[str, ...]
+    governed_by: str = ""
+    """Its guardrail and workspace as the stack file names them; empty for the management key."""
 
 
 # --- the `inventory` stack output: compact facts only --------------------------------------------
@@ -175,6 +186,13 @@ def status_of(facts: GenerationFacts | None, now: dt.datetime) -> str:
     return ACTIVE
 
 
+def governed_by(key: GenerationPlan) -> str:
+    """`guardrail ci-cheap, workspace agents`; the defaults said as such."""
+    guardrail = f"guardrail {key.guardrail}" if key.guardrail else "no guardrail of its own"
+    workspace = key.workspace or key.workspace_id
+    return f"{guardrail}, workspace {workspace}" if workspace else f"{guardrail}, default workspace"
+
+
 def _key_label(key_id: str, generation: str | None) -> str:
     return key_id if generation is None else f"{key_id} @ {generation}"
 
@@ -200,6 +218,7 @@ def _planned_rows(plan: Plan, deployed: Deployed, now: dt.datetime) -> list[Inve
                     status=status,
                     type=REGULAR,
                     consumers=key_plan.consumers if key.wired else (RETIRING,),
+                    governed_by=governed_by(key),
                 )
             )
     return rows
@@ -263,7 +282,7 @@ def render_inventory(rows: Sequence[InventoryRow]) -> str:
     ]
     for row in rows:
         consumers = "<br>".join(_cell(c) for c in row.consumers) or "none"
-        cells = (row.key, row.name, row.masked, row.status, row.type)
+        cells = (row.key, row.name, row.masked, row.status, row.type, row.governed_by or "-")
         lines.append("| " + " | ".join(_cell(c) for c in cells) + f" | {consumers} |")
     return "\n".join(lines) + "\n"
 

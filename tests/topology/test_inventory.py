@@ -247,7 +247,10 @@ def test_the_command_renders_from_the_stack_file_and_the_outputs(tmp_path, capsy
                  "--outputs", str(outputs_file)]) == 0
     text = capsys.readouterr().out
     assert text.startswith("### Key inventory: stack `prod`")
-    assert "| key | OpenRouter name | masked value | status | type | consumers |" in text
+    assert (
+        "| key | OpenRouter name | masked value | status | type | governed by | consumers |" in text
+    )
+    assert "| regular | no guardrail of its own, default workspace |" in text
     assert outputs["keys"]["production"]["label"] in text
     assert "```mermaid\nflowchart LR\n" in text
     assert_absent(management_key, text)
@@ -276,3 +279,15 @@ def test_the_command_says_what_it_cannot_read(tmp_path, capsys):
 def test_the_example_stacks_render(stack, capsys):
     assert main(["inventory", "--stack", stack]) == 0
     assert "```mermaid" in capsys.readouterr().out
+
+
+def test_a_row_names_the_guardrail_and_the_workspace_as_the_stack_file_does(tmp_path, capsys):
+    keys = {
+        "agent": {"guardrail": "cheap", "workspace": "agents"},
+        "legacy": {"workspaceId": "3f2b0c4e-8a1d-4e5f-9b6a-7c8d9e0f1a2b"},
+    }
+    stack_file = str(write_stack(tmp_path, keys))
+    assert main(["inventory", "--stack", "prod", "--stack-file", stack_file]) == 0
+    text = capsys.readouterr().out
+    assert "| guardrail cheap, workspace agents |" in text
+    assert "| no guardrail of its own, workspace 3f2b0c4e-8a1d-4e5f-9b6a-7c8d9e0f1a2b |" in text
