@@ -394,4 +394,6 @@ def _row_json(row: KeyRow) -> dict[str, object]:
         "expires_at": None if row.expires_at is None else iso(row.expires_at),
         "created_at": None if row.created_at is None else iso(row.created_at),
         "last_used_at": None if row.last_used_at is None else iso(row.last_used_at),
+        "workspace_id": row.workspace_id,
+        "guardrail_id": row.guardrail_id,
     }

@@ -34,6 +34,9 @@ class Record:
         self.expires_at: datetime | None = None
         self.created_at = NOW - timedelta(days=90)
         self.last_used_at: datetime | None = None
+        self.workspace_id: str | None = None
+        self.byok_usage = self.byok_usage_daily = 0.0
+        self.byok_usage_weekly = self.byok_usage_monthly = 0.0
         for field, value in fields.items():
             setattr(self, field, value)
 
