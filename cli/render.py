@@ -134,15 +134,19 @@ _SCOPE_TEXT = {
     "workspace_default_key": "workspace default guardrail",
     "member": "member guardrail",
     "api_key": "key guardrail",
-    "workspace": "workspace budget",
     "key_limit": "key limit",
 }
 _WINDOW_TEXT = {"daily": "today", "weekly": "this week", "monthly": "this month"}
 
 
 def budget_name(layer: BudgetLayer) -> str:
-    """The layer in words; a scope the CLI does not know yet is shown as the API spells it."""
+    """The layer in words; a scope the CLI does not know yet is shown as the API spells it.
+
+    A guardrail layer is named with the guardrail's id; a workspace layer by its interval, since
+    a workspace has up to four budgets and `blocks:` must say which one."""
     name = _SCOPE_TEXT.get(layer.scope, layer.scope)
+    if layer.scope == "workspace":
+        name = f"workspace {layer.reset_interval or 'lifetime'} budget"
     return f"{name} {layer.guardrail_id}" if layer.guardrail_id else name
 
 
