@@ -17,7 +17,7 @@ from typing import NoReturn
 from cli import api, audit, diagnostics, governance, keysource, render, stack_outputs
 from cli import recover as recovery
 from cli.diagnostics import CliError
-from providers import DEFAULT_BASE_URL, ENV_API_BASE_URL, MANAGEMENT_KEY_VARIABLES
+from providers import DEFAULT_BASE_URL, ENV_API_BASE_URL, MANAGEMENT_KEY_VARIABLES, redact
 
 PROG = "python -m cli"
 DOCTOR_KEY_VARIABLE = keysource.REGULAR_KEY_VARIABLE
@@ -269,7 +269,7 @@ def _append_summary(path: str | None, markdown: str, out: render.Output) -> None
         return
     try:
         with open(path, "a", encoding="utf-8") as summary:
-            summary.write(render.redact(markdown) + "\n")
+            summary.write(redact(markdown) + "\n")
     except OSError as error:
         out.diagnostic(diagnostics.summary_not_written(path, str(error.strerror or error).lower()))
 

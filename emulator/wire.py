@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 DEFAULT_WORKSPACE_ID = "3f1b1d2e-5c4a-4e8b-9a67-0e0e0e0e0e01"
 EMULATOR_USER_ID = "user_emulator_0000000000000000"
@@ -68,11 +68,11 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def is_uuid(value: object) -> bool:
+def is_uuid(value: object) -> TypeGuard[str]:
     if not isinstance(value, str):
         return False
     try:

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
         UnauthorizedError,
     )
     from providers.fields import (
+        FIX_SEPARATOR,
         KEY_HASH,
         LIMIT_RESETS,
         RFC3339_UTC_ONLY,
@@ -71,7 +72,7 @@ if TYPE_CHECKING:
     )
     from providers.guardrail import Guardrail, GuardrailArgs
     from providers.guardrail_assignment import GuardrailAssignment, GuardrailAssignmentArgs
-    from providers.guardrail_settings import GuardrailPolicy
+    from providers.guardrail_settings import FILTER_TAGS, GuardrailPolicy
     from providers.inputs import (
         CONFIG_PATH,
         INPUTS_BY_NAME,
@@ -87,7 +88,7 @@ if TYPE_CHECKING:
     from providers.sdk_pickle import undo_sdk_pickle_wrapper
     from providers.workspace import Workspace, WorkspaceArgs
     from providers.workspace_budgets import WorkspaceBudgets, WorkspaceBudgetsArgs
-    from providers.workspace_settings import BudgetLimits, WorkspaceSettings
+    from providers.workspace_settings import WORKSPACE_SLUG, BudgetLimits, WorkspaceSettings
 
 _HOMES: dict[str, str] = {
     "API_BASE_URL_SETTING": "providers.credentials",
@@ -155,6 +156,9 @@ _HOMES: dict[str, str] = {
     "DefaultGuardrailArgs": "providers.default_guardrail",
     "GuardrailPolicy": "providers.guardrail_settings",
     "WorkspaceSettings": "providers.workspace_settings",
+    "WORKSPACE_SLUG": "providers.workspace_settings",
+    "FILTER_TAGS": "providers.guardrail_settings",
+    "FIX_SEPARATOR": "providers.fields",
     "BudgetLimits": "providers.workspace_settings",
     "BUDGET_INTERVALS": "providers.governance_api",
     "Budgets": "providers.governance_api",
@@ -176,6 +180,8 @@ __all__ = [
     "ENV_API_BASE_URL",
     "ENV_MANAGEMENT_KEY",
     "ENV_PROVISIONING_KEY",
+    "FILTER_TAGS",
+    "FIX_SEPARATOR",
     "INPUTS_BY_NAME",
     "KEYS_PAGE",
     "KEY_HASH",
@@ -188,6 +194,7 @@ __all__ = [
     "REPLACE_FIELDS",
     "RFC3339_UTC_ONLY",
     "UUID",
+    "WORKSPACE_SLUG",
     "AmbiguousCreateError",
     "ApiError",
     "ApiKey",

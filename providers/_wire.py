@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 LimitReset = Literal["daily", "weekly", "monthly"]
+_M = TypeVar("_M", bound="_Wire")
 
 
 class WireError(ValueError):
@@ -287,7 +288,7 @@ def _problem(error: ValidationError) -> str:
     return "; ".join(dict.fromkeys(places))
 
 
-def _validate(model: type[_Wire], payload: Any) -> Any:
+def _validate(model: type[_M], payload: Any) -> _M:
     try:
         return model.model_validate(payload)
     except ValidationError as error:

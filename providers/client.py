@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -125,6 +125,7 @@ pause is `read_timeout` instead: a create that lands within twice the timeout is
 _USER_AGENT: Final = "openrouter-keys"
 _BODY_SNIPPET_CHARS: Final = 120
 _HTTPX_ERRORS: Final = (httpx.HTTPError, httpx.InvalidURL, httpx.CookieConflict, httpx.StreamError)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -442,7 +443,7 @@ class OpenRouterClient:
             if workspace_id is not None:
                 params["workspace_id"] = workspace_id
             response = call_idempotent(
-                lambda params=params: self._request("GET", "/keys", params=params),  # type: ignore[misc]
+                functools.partial(self._request, "GET", "/keys", params=params),
                 method="GET",
                 retry_on=is_transient,
                 policy=self._policy,
@@ -491,7 +492,7 @@ class OpenRouterClient:
         raise _from_status(response, method, path)
 
     @staticmethod
-    def _parse(parse: Callable[[Any], Any], payload: Any, method: str, path: str) -> Any:
+    def _parse(parse: Callable[[Any], _T], payload: Any, method: str, path: str) -> _T:
         try:
             return parse(payload)
         except WireError as error:

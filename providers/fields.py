@@ -29,6 +29,9 @@ RFC3339_UTC_ONLY: Final = re.compile(
 UUID: Final = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 KEY_HASH: Final = re.compile(r"^[0-9a-f]{64}$")
 """A key's hash, as the key list shows it (never the key itself)."""
+FIX_SEPARATOR: Final = "; fix: "
+"""Between what is wrong and the fix in a model rule's message, so a reader of the stack file's
+errors can show the two apart (topology/config.py) and the provider can show them together."""
 _BEYOND_MICROSECONDS: Final = re.compile(r"(\.\d{6})\d+")
 
 

@@ -86,7 +86,7 @@ class AssignmentRecord(_Record):
 class Budgets:
     """A workspace's budgets by interval, and whether BYOK spend counts toward them."""
 
-    limits: Mapping[str, float]
+    limits: Mapping[BudgetInterval, float]
     include_byok: bool
 
 

@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from providers.fields import LimitReset
+from providers.fields import FIX_SEPARATOR, LimitReset
 
 FilterAction = Literal["redact", "block", "flag"]
 BuiltinFilterName = Literal[
@@ -95,7 +95,8 @@ class BuiltinFilter(PolicyModel):
     def _scope_only_for_injection(self) -> BuiltinFilter:
         if self.scan_scope is not None and self.builtin != "regex-prompt-injection":
             raise ValueError(
-                "`scanScope` applies only to the regex-prompt-injection detector; remove it"
+                "`scanScope` applies only to the regex-prompt-injection detector"
+                f"{FIX_SEPARATOR}remove `scanScope` from this filter"
             )
         return self
 
@@ -112,18 +113,29 @@ class PatternFilter(PolicyModel):
     def _supported(cls, pattern: str) -> str:
         problem = regex_problem(pattern)
         if problem is not None:
-            raise ValueError(problem)
+            raise ValueError(f"{problem}{FIX_SEPARATOR}rewrite the pattern without it")
         return pattern
+
+
+FILTER_TAGS: Final[dict[str, type[PolicyModel]]] = {
+    "builtin filter": BuiltinFilter,
+    "pattern filter": PatternFilter,
+}
+"""The tag pydantic adds to an error's location to say which kind of filter it checked; spaces
+keep it apart from any setting's name."""
 
 
 def _filter_kind(value: Any) -> str | None:
     if isinstance(value, dict):
-        return "builtin" if "builtin" in value else "pattern" if "pattern" in value else None
-    return "builtin" if isinstance(value, BuiltinFilter) else "pattern"
+        if "builtin" in value:
+            return "builtin filter"
+        return "pattern filter" if "pattern" in value else None
+    return "builtin filter" if isinstance(value, BuiltinFilter) else "pattern filter"
 
 
 ContentFilter = Annotated[
-    Annotated[BuiltinFilter, Tag("builtin")] | Annotated[PatternFilter, Tag("pattern")],
+    Annotated[BuiltinFilter, Tag("builtin filter")]
+    | Annotated[PatternFilter, Tag("pattern filter")],
     Discriminator(
         _filter_kind,
         custom_error_type="content_filter",
@@ -153,15 +165,15 @@ class GuardrailPolicy(PolicyModel):
     def _limit_with_its_reset(self) -> GuardrailPolicy:
         if (self.limit_usd is None) != (self.reset_interval is None):
             raise ValueError(
-                "`limitUsd` and `resetInterval` go together (OpenRouter refuses one alone):"
-                " write both, or remove both for no spending cap"
+                "`limitUsd` and `resetInterval` go together (OpenRouter refuses one alone)"
+                f"{FIX_SEPARATOR}write both, or remove both for no spending cap"
             )
         builtins = [f.builtin for f in self.content_filters or () if isinstance(f, BuiltinFilter)]
         repeated = sorted({name for name in builtins if builtins.count(name) > 1})
         if repeated:
             raise ValueError(
                 f"the detector {', '.join(repeated)} is listed more than once in"
-                " `contentFilters`; keep one entry per detector"
+                f" `contentFilters`{FIX_SEPARATOR}keep one entry per detector"
             )
         return self
 
@@ -208,7 +220,7 @@ def regex_problem(pattern: str) -> str | None:
     """Why OpenRouter would refuse this custom filter pattern, or None."""
     for feature, name in _UNSUPPORTED_REGEX:
         if feature.search(pattern):
-            return f"OpenRouter refuses {name} in a custom filter pattern; rewrite it without them"
+            return f"OpenRouter refuses {name} in a custom filter pattern"
     try:
         re.compile(pattern)
     except re.error as error:

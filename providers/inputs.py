@@ -195,8 +195,13 @@ def _check_text(value: object) -> str | None:
 
 
 def _check_usd(value: object) -> str | None:
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    if not is_number or not math.isfinite(value) or value < 0:
+    # One condition, so the checker narrows `value` to a number for isfinite and `<`.
+    if (
+        not isinstance(value, int | float)
+        or isinstance(value, bool)
+        or not math.isfinite(value)
+        or value < 0
+    ):
         return (
             f"{shown(value)} is not allowed: expected a number of US dollars >= 0, e.g. 25 or 2.5;"
             " omit it for no spending limit."
@@ -317,8 +322,8 @@ def check_inputs(
         where = setting_path(spec, news)
         if value is None:
             if spec.required:
-                reason = f"`{where}` is required: give the key a name, e.g. 'ci-deploy'."
-                failures.append(Failure(spec.name, reason))
+                missing = f"`{where}` is required: give the key a name, e.g. 'ci-deploy'."
+                failures.append(Failure(spec.name, missing))
             continue
         if spec.kind is Kind.TIMESTAMP:
             reason = _check_timestamp(value, now, olds.get(spec.name))

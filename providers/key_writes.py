@@ -7,7 +7,7 @@ step fails (a minted key that cannot be disabled is deleted again).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from providers.client import CreateKeyRequest, KeyRecord, OpenRouterClient
 from providers.credentials import Credentials
@@ -34,7 +34,10 @@ from providers.session import open_client
 
 def mint_key(client: OpenRouterClient, news: Mapping[str, Any]) -> tuple[KeyRecord, str]:
     """One POST (never retried blindly; see the client), and one PATCH if asked to be disabled."""
-    created = client.create_key(CreateKeyRequest(**create_fields(news)))
+    fields = create_fields(news)
+    # cast: `name` is required and checked to be a non-empty string (inputs.check_inputs) before
+    # the engine calls create, so the checked inputs always hold one.
+    created = client.create_key(CreateKeyRequest(cast(str, fields.pop("name")), **fields))
     record = created.record
     if news.get("disabled") is True:
         try:

@@ -33,6 +33,7 @@ from pydantic.alias_generators import to_camel
 
 from providers.client import OpenRouterClient
 from providers.credentials import API_BASE_URL_SETTING, MANAGEMENT_KEY_SETTING
+from providers.fields import FIX_SEPARATOR
 from providers.inputs import CONFIG_PATH, shown
 from providers.key_preview import is_new, management_key_problem
 from providers.messages import ProviderError, one_line
@@ -125,9 +126,11 @@ class ManagementProvider(ResourceProvider):
         loc = tuple(item["loc"])
         base = news.get(CONFIG_PATH) or type(self).__name__.removesuffix("Provider")
         parts = loc[1:] if loc and loc[0] in self.NESTED else loc
-        where = ".".join([str(base), *(to_camel(str(p)) for p in parts if isinstance(p, str))])
+        where = ".".join(
+            [str(base), *(to_camel(p) for p in parts if isinstance(p, str) and " " not in p)]
+        )
         value = f"{shown(item.get('input'))} is not allowed: " if "input" in item else ""
-        message = str(item["msg"]).removeprefix("Value error, ")
+        message = str(item["msg"]).removeprefix("Value error, ").replace(FIX_SEPARATOR, ". Fix: ")
         return f"{where}: {value}{message}."
 
     @contextmanager

@@ -154,7 +154,7 @@ def install() -> None:
             return
         _STATE.installed = True
         _STATE.engine = engine_address(sys.argv)
-    servicer.traceback = _OneLineTraceback()  # type: ignore[attr-defined]  # a module global
+    servicer.traceback = _OneLineTraceback()  # type: ignore[attr-defined]  # the SDK module's own global
     if _STATE.engine is not None:
         threading.Thread(target=_watch_engine, name="engine-watch", daemon=True).start()
 

@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 
 def _stdlib_batch_setitems() -> Callable[..., Any]:
     """`pickle._Pickler._batch_setitems` as the standard library defines it, found under the
     wrappers through their closures."""
-    method: Any = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]  # private stdlib
+    method: Any = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]  # private, not in typeshed
     while getattr(method, "__qualname__", "") != "_Pickler._batch_setitems":
         cells = [c.cell_contents for c in getattr(method, "__closure__", None) or ()]
         method = next((c for c in cells if callable(c)), None)
         if method is None:  # pragma: no cover - a future SDK that no longer wraps it
-            return pickle._Pickler._batch_setitems  # type: ignore[attr-defined, no-any-return]
-    return method  # type: ignore[no-any-return]
+            original = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]  # private, not in typeshed
+            return cast("Callable[..., Any]", original)  # cast: the method the pickler has now
+    # cast: the loop stopped at the callable whose qualname is the stdlib method's.
+    return cast("Callable[..., Any]", method)
 
 
 def undo_sdk_pickle_wrapper() -> None:
@@ -32,4 +34,4 @@ def undo_sdk_pickle_wrapper() -> None:
     The SDK's next call re-wraps the original once, so serialisation stays sorted and
     deterministic.
     """
-    pickle._Pickler._batch_setitems = _stdlib_batch_setitems()  # type: ignore[attr-defined]
+    pickle._Pickler._batch_setitems = _stdlib_batch_setitems()  # type: ignore[attr-defined]  # private, not in typeshed

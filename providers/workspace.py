@@ -30,7 +30,7 @@ from providers.management_resource import ManagementProvider, outputs
 from providers.messages import provider_error
 from providers.provider_process import engine_listening, redacted_errors
 from providers.sdk_pickle import undo_sdk_pickle_wrapper
-from providers.workspace_settings import SLUG, WorkspaceSettings
+from providers.workspace_settings import WORKSPACE_SLUG, WorkspaceSettings
 
 
 class WorkspaceInputs(BaseModel):
@@ -39,7 +39,7 @@ class WorkspaceInputs(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=100)
-    slug: str = Field(min_length=1, max_length=50, pattern=SLUG.pattern)
+    slug: str = Field(min_length=1, max_length=50, pattern=WORKSPACE_SLUG.pattern)
     description: str | None = Field(default=None, max_length=500)
     adopt: str | None = Field(default=None, min_length=1)
     config_path: str | None = None

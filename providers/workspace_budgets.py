@@ -106,7 +106,7 @@ class WorkspaceBudgetsProvider(ManagementProvider):
 
 
 def byok_steps(
-    current: Budgets, desired: Mapping[str, float], include: bool | None
+    current: Budgets, desired: Mapping[BudgetInterval, float], include: bool | None
 ) -> list[tuple[BudgetInterval, float | None]]:
     """`budget_steps`, plus one repeated budget when only the workspace-wide BYOK flag changes
     (OpenRouter sets it only along with a budget)."""

@@ -14,10 +14,11 @@ from typing import Final
 
 from pydantic import Field, model_validator
 
+from providers.fields import FIX_SEPARATOR
 from providers.governance_api import BUDGET_INTERVALS, BudgetInterval
 from providers.guardrail_settings import PolicyModel
 
-SLUG: Final = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+WORKSPACE_SLUG: Final = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 """A workspace slug: lowercase words joined by single hyphens, 1-50 characters."""
 
 
@@ -25,7 +26,7 @@ class WorkspaceSettings(PolicyModel):
     """What a workspace is called and how it is addressed."""
 
     name: str = Field(min_length=1, max_length=100)
-    slug: str = Field(min_length=1, max_length=50, pattern=SLUG.pattern)
+    slug: str = Field(min_length=1, max_length=50, pattern=WORKSPACE_SLUG.pattern)
     description: str | None = Field(default=None, max_length=500)
 
     def body(self) -> dict[str, object]:
@@ -57,7 +58,7 @@ class BudgetLimits(PolicyModel):
         }
 
 
-def ordering_problem(limits: Mapping[str, float]) -> str | None:
+def ordering_problem(limits: Mapping[BudgetInterval, float]) -> str | None:
     """Why these budgets break OpenRouter's rule (each set limit strictly greater than the next
     narrower set one), or None."""
     ordered = [(i, limits[i]) for i in BUDGET_INTERVALS if i in limits]
@@ -66,6 +67,7 @@ def ordering_problem(limits: Mapping[str, float]) -> str | None:
             return (
                 f"the {narrow} budget ({small:g}) must be less than the {broad} budget"
                 f" ({wide:g}): OpenRouter requires lifetime > monthly > weekly > daily"
+                f"{FIX_SEPARATOR}lower the {narrow} budget or raise the {broad} one"
             )
     return None
 
@@ -75,7 +77,7 @@ BudgetStep = tuple[BudgetInterval, float | None]
 
 
 def budget_steps(
-    current: Mapping[str, float], desired: Mapping[str, float]
+    current: Mapping[BudgetInterval, float], desired: Mapping[BudgetInterval, float]
 ) -> list[BudgetStep]:
     """The requests that take `current` to `desired`, ordered so that OpenRouter accepts each.
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import TypeVar
 
 import pulumi
 import pulumi.runtime.config
@@ -30,8 +30,13 @@ from providers import (
     BASE_URL_FIX,
     CONFIG_NAMESPACE,
     DEFAULT_BASE_URL,
+    FILTER_TAGS,
+    FIX_SEPARATOR,
     INPUTS_BY_NAME,
+    ClientSettings,
     Credentials,
+    OpenRouterClient,
+    OpenRouterError,
     base_url_problem,
     find_api_base_url,
     find_management_key,
@@ -50,13 +55,24 @@ from topology.deployed import (
     stack_names,
     unreadable_problem,
 )
+from topology.governance_guard import (
+    LiveKey,
+    removed_workspaces,
+    restriction_losses,
+    workspace_removal_problems,
+)
+from topology.governance_rules import all_governance_problems
 from topology.guard import TopologyGuardError, deletions, guard_problems, new_adoptions
 from topology.model import (
     SETTING_NAMES,
     VERCEL_TARGETS,
     VISIBILITIES,
+    GuardrailSpec,
     KeySpec,
     ManagementKeyTargets,
+    WorkspaceSpec,
+    literal_words,
+    models_in,
 )
 from topology.plan import MANAGEMENT_SOURCE, Plan, make_plan
 from topology.rules import Facts, Problem, TopologyConfigError, all_problems
@@ -100,6 +116,8 @@ class RawConfig:
     """The config values as Pulumi hands them to the program: text, objects as JSON text."""
 
     keys: str | None = None
+    guardrails: str | None = None
+    workspaces: str | None = None
     management_key_targets: str | None = None
     protect_keys: str | None = None
     api_base_url: str | None = None
@@ -139,6 +157,8 @@ def read_raw_config() -> RawConfig:
 
     return RawConfig(
         keys=config.get("keys"),
+        guardrails=config.get("guardrails"),
+        workspaces=config.get("workspaces"),
         management_key_targets=config.get("managementKeyTargets"),
         protect_keys=config.get("protectKeys"),
         api_base_url=config.get("apiBaseUrl"),
@@ -168,18 +188,25 @@ def guard(
     read: OutputsReader = read_outputs,
     stack_dir: Path = STACK_DIR,
     ask_api: Callable[[StackConfig], str | None] | None = None,
+    list_keys: Callable[[StackConfig, Sequence[str]], Mapping[str, Sequence[LiveKey]]]
+    | None = None,
 ) -> None:
-    """Refuse a change that would delete a live key by mistake (topology/guard.py).
+    """Refuse a change that would delete a live key by mistake (topology/guard.py), or a
+    workspace that would still hold a key (topology/governance_guard.py).
 
     Reads this stack's record, and the other stacks' only when the plan adopts a key anew. When
     the change deletes a key, asks OpenRouter whether the management key may (no provider
-    `check` runs for a deletion), so the preview fails where the update would.
+    `check` runs for a deletion), so the preview fails where the update would; when it deletes
+    a workspace, asks which keys live there.
     """
     plan = config.plan
     try:
-        previous = deployment_of(plan.stack, read).keys
+        deployment = deployment_of(plan.stack, read)
     except DeploymentUnreadableError as error:
         raise TopologyGuardError([unreadable_problem(plan.stack, str(error))]) from None
+    previous = deployment.keys
+    for warning in restriction_losses(previous, deployment.governance, plan):
+        pulumi.log.warn(warning)
     others: list[Deployment] = []
     if new_adoptions(previous, plan):
         names = [name for name in stack_names(stack_dir) if name != plan.stack]
@@ -196,8 +223,39 @@ def guard(
                     " preview again.",
                 )
             )
+    removed = removed_workspaces(deployment.governance, plan)
+    if not problems and removed:
+        try:
+            living = (list_keys or keys_in_workspaces)(config, [w.id for w in removed.values()])
+        except OpenRouterError as error:
+            problems.append(
+                Problem(
+                    MANAGEMENT_SOURCE,
+                    f"the change deletes a workspace, and which keys live in it could not be"
+                    f" read: {error.message}",
+                    "fix the management key or the API as the message says, then run the"
+                    " preview again.",
+                )
+            )
+        else:
+            going = [d.generation.hash for d in deletions(previous, plan)]
+            problems += workspace_removal_problems(removed, living, going)
     if problems:
         raise TopologyGuardError(problems)
+
+
+def keys_in_workspaces(
+    config: StackConfig, workspace_ids: Sequence[str]
+) -> dict[str, list[LiveKey]]:
+    """Every key OpenRouter lists in each workspace, disabled and expired ones included."""
+    if config.management_key is None:
+        return {}
+    settings = ClientSettings(config.management_key.reveal(), base_url=config.api_base_url)
+    with OpenRouterClient(settings) as client:
+        return {
+            workspace: [LiveKey(k.hash, k.name) for k in client.list_keys(workspace)]
+            for workspace in workspace_ids
+        }
 
 
 def management_key_refusal(config: StackConfig) -> str | None:
@@ -244,7 +302,80 @@ _EXPECTED: Mapping[str, tuple[str, str]] = {
         "a list of project names or prj_ ids",
         "write the projects as a list of names or ids.",
     ),
+    # Guardrails and workspaces (their words are checked by the models themselves).
+    "guardrail": ("a guardrail id from `guardrails`", "write the id of a declared guardrail."),
+    "workspace": (
+        "a workspace id from `workspaces`, or a workspace UUID",
+        "write the id of a declared workspace.",
+    ),
+    "description": (
+        "a string (a guardrail's up to 1000 characters, a workspace's up to 500)",
+        "shorten it, or remove `description`.",
+    ),
+    "limitUsd": (
+        "a number of US dollars >= 0, with `resetInterval`",
+        "write the cap as a number, e.g. 20.",
+    ),
+    **dict.fromkeys(
+        ("allowedModels", "allowedProviders"),
+        (
+            "a non-empty list of slugs, e.g. [openai/gpt-4o-mini]",
+            "list at least one, or remove the setting for no restriction.",
+        ),
+    ),
+    **dict.fromkeys(
+        ("ignoredModels", "ignoredProviders"),
+        ("a list of slugs, e.g. [openai/gpt-4o]", "write them as a list."),
+    ),
+    "allowedDataRegions": (
+        "a non-empty list of regions",
+        "list at least one region, or remove the setting for no restriction.",
+    ),
+    "enforceZdr": (
+        "a map of model families (anthropic, openai, google, xai, other) to true or false",
+        "write it as a map, e.g. {anthropic: true}.",
+    ),
+    "allowTraining": (
+        "a map of freeModelPublication, freeModelTraining, paidModelTraining to true or false",
+        "write it as a map, e.g. {paidModelTraining: false}.",
+    ),
+    "contentFilters": (
+        "a list of filters, each {builtin, action} or {pattern, action}",
+        "write one `- {builtin: email, action: redact}` or `- {pattern: ..., action: block}`"
+        " item per filter.",
+    ),
+    "pattern": (
+        "a regular expression of 1 to 100000 characters",
+        "write the pattern as a quoted string.",
+    ),
+    "label": ("a string of up to 100 characters", "shorten the label."),
+    "budgets": (
+        "a map of lifetime, monthly, weekly, daily to US dollars > 0",
+        "write it as a map, e.g. {monthly: 500}.",
+    ),
+    **dict.fromkeys(
+        ("lifetime", "monthly", "weekly", "daily"),
+        ("a number of US dollars > 0", "write the budget as a number, or remove the interval."),
+    ),
+    "slug": (
+        "1 to 50 lowercase letters and digits, single hyphens between words",
+        "write a slug such as `agents`.",
+    ),
+    "defaultGuardrail": (
+        "a map of guardrail settings, without name, workspace or adopt",
+        "write the settings as a map (docs/config.md#guardrails).",
+    ),
 }
+_IN_SECTION: Mapping[tuple[str, str], tuple[str, str]] = {
+    ("guardrails", "adopt"): ("a guardrail UUID", "copy the guardrail's id from the dashboard."),
+    ("workspaces", "adopt"): (
+        "a workspace UUID or slug",
+        "copy the workspace's id or slug from the dashboard.",
+    ),
+    ("guardrails", "name"): ("a string of 1 to 200 characters", "shorten the name."),
+    ("workspaces", "name"): ("a string of 1 to 100 characters", "shorten the name."),
+}
+"""Settings whose name means another thing in another section."""
 _FLAG = ("true or false", "write true or false, without quotes.")
 _TEXT = ("a string", "write the value as a string.")
 _ITEM: Mapping[str, tuple[str, str]] = {
@@ -261,13 +392,25 @@ _ITEM: Mapping[str, tuple[str, str]] = {
     "projects": ("a project name or prj_ id", "write the project's name or id."),
     "targets": _EXPECTED["targets"],
 }
-_FLAGS = frozenset({"protect", "dependabot", "developmentReadableByTeam"})
+_FLAGS = frozenset(
+    {
+        "protect",
+        "dependabot",
+        "developmentReadableByTeam",
+        "includeByokInBudgets",
+        *("anthropic", "openai", "google", "xai", "other"),
+        *("freeModelPublication", "freeModelTraining", "paidModelTraining"),
+    }
+)
 
 
 def config_path(prefix: str, loc: tuple[int | str, ...]) -> str:
-    """('vercel', 1, 'targets', 0) under keys.production -> keys.production.vercel[1].targets[0]."""
+    """('vercel', 1, 'targets', 0) under keys.production -> keys.production.vercel[1].targets[0];
+    the tag pydantic puts in a location to say which kind of filter it tried is left out."""
     path = prefix
     for part in loc:
+        if part in FILTER_TAGS:
+            continue
         path += f"[{part}]" if isinstance(part, int) else f".{part}"
     return path
 
@@ -278,37 +421,53 @@ def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseMo
     for part in loc:
         if isinstance(part, int):
             continue
+        if part in FILTER_TAGS:
+            current = FILTER_TAGS[part]
+            continue
         found = next(
             (f for n, f in current.model_fields.items() if (f.alias or n) == part), None
         )
         if found is None:
             break
-        inner = _model_in(found.annotation)
+        inner = next(models_in(found.annotation), None)
         if inner is None:
             break
         current = inner
     return current
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if get_origin(annotation) is not None or get_args(annotation):
-        for arg in get_args(annotation):
-            inner = _model_in(arg)
-            if inner is not None:
-                return inner
-    return None
 
 
-def _guide(loc: tuple[int | str, ...]) -> tuple[str, str]:
-    names = [part for part in loc if isinstance(part, str)]
+def _guide(
+    model: type[BaseModel], loc: tuple[int | str, ...], section: str
+) -> tuple[str, str]:
+    names = [part for part in loc if isinstance(part, str) and part not in FILTER_TAGS]
     name = names[-1] if names else ""
     if loc and isinstance(loc[-1], int) and name in _ITEM:
         return _ITEM[name]
     if name in _FLAGS:
         return _FLAG
-    return _EXPECTED.get(name, _TEXT)
+    if (section, name) in _IN_SECTION and len(names) == 1:
+        return _IN_SECTION[(section, name)]
+    if name in _EXPECTED:
+        return _EXPECTED[name]
+    choices = _choices(model, loc)
+    if choices:
+        return ", ".join(choices), "write one of the allowed words."
+    return _TEXT
+
+
+def _choices(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[str, ...]:
+    """The words a `Literal` setting allows, read from its declaration (never copied here)."""
+    parts = tuple(p for p in loc if p not in FILTER_TAGS)
+    names = [p for p in parts if isinstance(p, str)]
+    if not names:
+        return ()
+    holder = _model_at(model, parts[: max(i for i, p in enumerate(parts) if p == names[-1])])
+    field = next(
+        (f for n, f in holder.model_fields.items() if (f.alias or n) == names[-1]), None
+    )
+    return literal_words(field.annotation) if field is not None else ()
 
 
 def pydantic_problems(
@@ -331,7 +490,13 @@ def pydantic_problems(
                 )
             )
             continue
-        expected, fix = _guide(loc)
+        if detail["type"] == "value_error":
+            # A rule of the model itself: its message says what is wrong and the fix.
+            text = str(detail["msg"]).removeprefix("Value error, ")
+            wrong, _, fix = text.partition(FIX_SEPARATOR)
+            problems.append(Problem(path, f"{wrong}.", f"{fix or 'correct the value'}."))
+            continue
+        expected, fix = _guide(model, loc, prefix.partition(".")[0])
         problems.append(
             Problem(path, f"{shown(detail.get('input'))} is not allowed; allowed: {expected}.", fix)
         )
@@ -362,44 +527,69 @@ def _kind(value: object) -> str:
     return "a map"
 
 
-def parse_keys(text: str | None) -> tuple[dict[str, KeySpec], set[str], list[Problem]]:
-    """(parsed specs, ids that failed, problems); one bad key never hides another's problems."""
+_Spec = TypeVar("_Spec", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A map of id -> spec in the stack file: `keys`, `guardrails`, `workspaces`."""
+
+    name: str
+    what: str
+    example: str
+
+
+KEYS = Section("keys", "key", "{production: {limit: 250}}")
+GUARDRAILS = Section(
+    "guardrails", "guardrail", "{ci-cheap: {limitUsd: 20, resetInterval: monthly}}"
+)
+WORKSPACES = Section("workspaces", "workspace", "{agents: {budgets: {monthly: 500}}}")
+
+
+def parse_specs(
+    text: str | None, section: Section, model: type[_Spec]
+) -> tuple[dict[str, _Spec], set[str], list[Problem]]:
+    """(parsed specs, ids that failed, problems); one bad entry never hides another's problems."""
     value = _json(text)
     if value is None:
         return {}, set(), []
     if not isinstance(value, dict):
         return {}, set(), [
             Problem(
-                "keys",
-                f"is {_kind(value)}, not a map of key id to key spec; allowed: a map such as"
-                " {production: {limit: 250}}.",
-                "write `keys:` as a map under `openrouter-keys:keys` in the stack file"
-                " (docs/config.md).",
+                section.name,
+                f"is {_kind(value)}, not a map of {section.what} id to {section.what} spec;"
+                f" allowed: a map such as {section.example}.",
+                f"write `{section.name}:` as a map under `{NAMESPACE}:{section.name}` in the"
+                " stack file (docs/config.md).",
             )
         ]
-    parsed: dict[str, KeySpec] = {}
+    parsed: dict[str, _Spec] = {}
     failed: set[str] = set()
     problems: list[Problem] = []
-    for key_id, written in value.items():
-        path = f"keys.{key_id}"
+    for spec_id, written in value.items():
+        path = f"{section.name}.{spec_id}"
         spec = {} if written is None else written  # `production:` with nothing under it
         if not isinstance(spec, dict):
-            failed.add(key_id)
+            failed.add(spec_id)
             problems.append(
                 Problem(
                     path,
-                    f"{shown(spec)} is not a key spec; allowed: a map of settings such as"
-                    " {limit: 250}, or {} for all defaults.",
-                    "write the key's settings as a map.",
+                    f"{shown(spec)} is not a {section.what} spec; allowed: a map of settings,"
+                    " or {} for all defaults.",
+                    f"write the {section.what}'s settings as a map.",
                 )
             )
             continue
         try:
-            parsed[key_id] = KeySpec.model_validate(spec)
+            parsed[spec_id] = model.model_validate(spec)
         except ValidationError as error:
-            failed.add(key_id)
-            problems.extend(pydantic_problems(path, KeySpec, error))
+            failed.add(spec_id)
+            problems.extend(pydantic_problems(path, model, error))
     return parsed, failed, problems
+
+
+def parse_keys(text: str | None) -> tuple[dict[str, KeySpec], set[str], list[Problem]]:
+    return parse_specs(text, KEYS, KeySpec)
 
 
 def parse_management_targets(text: str | None) -> tuple[ManagementKeyTargets | None, list[Problem]]:
@@ -519,7 +709,13 @@ def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> StackCon
     """Parse and check everything; raise TopologyConfigError with every problem, or plan it."""
     problems = setting_problems(raw.config_keys)
     keys, failed, key_problems = parse_keys(raw.keys)
-    problems += key_problems
+    guardrails, failed_guardrails, guardrail_problems = parse_specs(
+        raw.guardrails, GUARDRAILS, GuardrailSpec
+    )
+    workspaces, failed_workspaces, workspace_problems = parse_specs(
+        raw.workspaces, WORKSPACES, WorkspaceSpec
+    )
+    problems += key_problems + guardrail_problems + workspace_problems
     targets, target_problems = parse_management_targets(raw.management_key_targets)
     protect_keys, protect_problems = parse_protect_keys(raw.protect_keys)
     adopted, adopted_problems = parse_adopted_secrets(raw)
@@ -540,6 +736,13 @@ def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> StackCon
         },
     )
     problems += all_problems(keys, targets, facts)
+    problems += all_governance_problems(
+        keys,
+        guardrails,
+        workspaces,
+        stack,
+        unparsed=(failed_guardrails, failed_workspaces),
+    )
     if problems or targets is None:
         raise TopologyConfigError(problems)
     plan = make_plan(
@@ -549,6 +752,8 @@ def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> StackCon
         protect_keys=protect_keys,
         github_owner=github_owner,
         adopted_secret_ids=frozenset(adopted),
+        guardrails=guardrails,
+        workspaces=workspaces,
     )
     token = (raw.github_token or "").strip()
     api_base_url = normal_base_url(find_api_base_url(raw.api_base_url, environ).value)

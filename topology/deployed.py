@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 import pulumi
 from pulumi.runtime import invoke
 
+from topology.governance_output import (
+    GOVERNANCE_OUTPUT,
+    DeployedGovernance,
+    parse_governance_output,
+)
 from topology.keys_output import KEYS_OUTPUT, DeployedKey, KeysOutputError, parse_keys_output
 from topology.rules import Problem
 
@@ -36,6 +41,7 @@ class Deployment:
 
     stack: str
     keys: Mapping[str, DeployedKey]
+    governance: DeployedGovernance = field(default_factory=DeployedGovernance)
 
 
 OutputsReader = Callable[[str], Mapping[str, Any]]
@@ -80,7 +86,11 @@ def deployment_of(
                 raise DeploymentUnreadableError(f"{type(error).__name__}: {error}") from None
             sleep(READ_PAUSE_SECONDS * attempt)
     try:
-        return Deployment(stack, parse_keys_output(outputs.get(KEYS_OUTPUT)))
+        return Deployment(
+            stack,
+            parse_keys_output(outputs.get(KEYS_OUTPUT)),
+            parse_governance_output(outputs.get(GOVERNANCE_OUTPUT)),
+        )
     except KeysOutputError as error:
         raise DeploymentUnreadableError(str(error)) from None
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import pulumi
 
-from providers import INPUTS_BY_NAME, REPLACE_FIELDS, replacing_changes, shown
+from providers import INPUTS_BY_NAME, REPLACE_FIELDS, UUID, replacing_changes, shown
 from topology.deployed import Deployment
 from topology.keys_output import DeployedGeneration, DeployedKey
 from topology.plan import GenerationPlan, KeyPlan, Plan, key_path
@@ -216,16 +216,20 @@ def replace_problems(previous: Mapping[str, DeployedKey], plan: Plan) -> list[Pr
             key = claims.get(generation.resource_name(key_plan.component))
             if key is None:
                 continue
-            replaced = _replaced_settings(generation, key)
+            replaced = _replaced_settings(generation, key, plan)
             if replaced:
                 problems.append(_replace_problem(key_plan, deployed, generation, replaced[0]))
     return problems
 
 
-def _replaced_settings(generation: DeployedGeneration, key: GenerationPlan) -> tuple[str, ...]:
+def _replaced_settings(
+    generation: DeployedGeneration, key: GenerationPlan, plan: Plan
+) -> tuple[str, ...]:
     before = {_SETTING_TO_INPUT[setting]: value for setting, value in generation.fixed.items()}
     news: dict[str, Any] = dict(before)
     planned = key.inputs()
+    if key.workspace is not None:
+        planned["workspace_id"] = _workspace_uuid(key.workspace, generation, before, plan)
     for name in REPLACE_FIELDS:
         if name in key.ignore_changes:
             continue  # the engine puts the old value back: no change
@@ -235,6 +239,22 @@ def _replaced_settings(generation: DeployedGeneration, key: GenerationPlan) -> t
         else:
             news[name] = value
     return replacing_changes(before, news)
+
+
+NEW_WORKSPACE = "<the id of a workspace not created yet>"
+
+
+def _workspace_uuid(
+    workspace: str, generation: DeployedGeneration, before: Mapping[str, Any], plan: Plan
+) -> object:
+    """What `workspace: <id>` will resolve to: the same workspace as last time, the UUID the
+    workspace adopts, or one that does not exist yet (a new key, so a replacement)."""
+    if generation.workspace == workspace:
+        return before.get("workspace_id")
+    adopted = next((w.adopt for w in plan.workspaces if w.workspace_id == workspace), None)
+    if adopted is not None and UUID.match(adopted):
+        return adopted.lower()
+    return NEW_WORKSPACE
 
 
 def _replace_problem(

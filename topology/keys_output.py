@@ -19,8 +19,8 @@ keys: {<key id>: {hash, label, name, rotation, fixed, disabled,      # the wired
   (`expiresAt`, `workspaceId`, `adopt`), where the key declared them;
 - `protect`: whether the wired generation is protected (absent: written before this field);
 - `guardrail`, `workspace`: the ids in the stack file (`guardrails.<id>`, `workspaces.<id>`) of
-  the guardrail the generation holds and the workspace it lives in, or the workspace's UUID as
-  `workspaceId` wrote it; absent: none (the default workspace), or written before these fields.
+  the guardrail the generation holds and the stack's workspace it lives in; absent: none (a
+  `workspaceId` is in `fixed`), or written before these fields.
   The `governance` output (topology/governance_output.py) maps the ids to OpenRouter's.
 
 Importing this module loads pydantic only, never the Pulumi SDK, so the CLI can use it.

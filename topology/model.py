@@ -14,12 +14,20 @@ Usage::
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from collections.abc import Iterator
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-from providers import KEY_HASH, UUID, KeySettings
+from providers import (
+    KEY_HASH,
+    UUID,
+    BudgetLimits,
+    GuardrailPolicy,
+    KeySettings,
+    WorkspaceSettings,
+)
 
 VERCEL_TARGETS: tuple[str, ...] = ("production", "preview", "development")
 DEFAULT_VERCEL_TARGETS: tuple[str, ...] = ("production", "preview")
@@ -113,6 +121,10 @@ class KeySpec(KeySettings, _ConfigModel):
 
     name: str | None = Field(default=None, min_length=1)
     workspace_id: str | None = Field(default=None, pattern=UUID.pattern)
+    workspace: str | None = Field(default=None, min_length=1)
+    """A workspace id from `workspaces` (or a workspace UUID, as `workspaceId` takes it)."""
+    guardrail: str | None = Field(default=None, min_length=1)
+    """A guardrail id from `guardrails`: the one guardrail this key holds."""
     adopt: str | None = Field(default=None, pattern=KEY_HASH.pattern)
     protect: bool | None = None
     rotations: list[str] | None = None
@@ -135,6 +147,29 @@ class KeySpec(KeySettings, _ConfigModel):
         return len(self.github) + len(self.vercel)
 
 
+class GuardrailSpec(GuardrailPolicy, _ConfigModel):
+    """One entry of `guardrails:`: a guardrail, its policy (declared once, in the provider's
+    `GuardrailPolicy`), its workspace and what it adopts."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    """OpenRouter's name for it; default `<stack>-<id>`."""
+    workspace: str | None = Field(default=None, min_length=1)
+    """A workspace id from `workspaces`, or a workspace UUID; default: the default workspace."""
+    adopt: str | None = Field(default=None, pattern=UUID.pattern)
+
+
+class WorkspaceSpec(WorkspaceSettings, _ConfigModel):
+    """One entry of `workspaces:`: a workspace, its budgets and its default guardrail."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]  # optional here: the id stands in
+    slug: str | None = Field(default=None, min_length=1, max_length=50)  # type: ignore[assignment]  # optional here: the id stands in
+    budgets: BudgetLimits | None = None
+    include_byok_in_budgets: bool | None = None
+    default_guardrail: GuardrailPolicy | None = None
+    adopt: str | None = Field(default=None, min_length=1)
+    """A workspace's UUID or slug."""
+
+
 class ManagementKeyTargets(_ConfigModel):
     """`managementKeyTargets`: where the management key itself is published (GitHub only).
 
@@ -146,8 +181,32 @@ class ManagementKeyTargets(_ConfigModel):
     vercel: Any = None
 
 
+def models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    """Every model an annotation names (`list[GitHubConsumer] | None` -> GitHubConsumer)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+        return
+    for arg in get_args(annotation):
+        yield from models_in(arg)
+
+
+def literal_words(annotation: Any) -> tuple[str, ...]:
+    """The words a `Literal` annotation allows, wherever it sits (`list[Region] | None`)."""
+    if get_origin(annotation) is Literal:
+        return tuple(str(arg) for arg in get_args(annotation))
+    return tuple(word for arg in get_args(annotation) for word in literal_words(arg))
+
+
+def _with_nested(model: type[BaseModel]) -> Iterator[type[BaseModel]]:
+    yield model
+    for field in model.model_fields.values():
+        for inner in models_in(field.annotation):
+            yield from _with_nested(inner)
+
+
 SETTING_NAMES: dict[type[BaseModel], tuple[str, ...]] = {
     model: tuple(field.alias or name for name, field in model.model_fields.items())
-    for model in (GitHubConsumer, VercelConsumer, KeySpec, ManagementKeyTargets)
+    for top in (KeySpec, ManagementKeyTargets, GuardrailSpec, WorkspaceSpec)
+    for model in _with_nested(top)
 }
 """The config names each model accepts, in declaration order: the "allowed" list of messages."""

@@ -2,6 +2,8 @@
 
 - `keys`: the stack's record of what it deployed (its shape is in topology/keys_output.py), read
   back by the guard before the next update and by `cli audit`.
+- `governance`: the guardrails and workspaces the stack manages, by the stack file's ids with
+  OpenRouter's (topology/governance_output.py); only in a stack that declares any.
 - `inventory`: compact facts the `keys` output lacks (topology/inventory.py `inventory_output`):
   generations the provider last saw disabled, expiry dates, and the management key masked with
   its source. The table and the diagram are rendered from it by `python -m topology inventory`,
@@ -19,6 +21,13 @@ import pulumi
 
 from providers import INPUTS_BY_NAME, REPLACE_FIELDS
 from topology.config import CONFIG_SOURCE
+from topology.governance_output import (
+    GOVERNANCE_OUTPUT,
+    DeployedGovernance,
+    DeployedGuardrail,
+    DeployedWorkspace,
+    governance_output,
+)
 from topology.inventory import (
     GenerationFacts,
     InventoryRow,
@@ -49,13 +58,16 @@ def _generation(built: BuiltKey, seen: Mapping[str, Any]) -> DeployedGeneration:
         for name in sorted(REPLACE_FIELDS & declared)
         if seen.get(name) is not None
     }
+    plan = built.plan
     return DeployedGeneration(
         hash=seen["hash"],
         label=seen["label"],
         name=seen["name"],
-        rotation=built.plan.generation,
+        rotation=plan.generation,
         fixed=fixed,
         disabled=bool(seen.get("disabled")),
+        guardrail=plan.guardrail,
+        workspace=plan.workspace,
     )
 
 
@@ -121,10 +133,51 @@ def stack_outputs(built: Built) -> dict[str, pulumi.Output[Any]]:
     }
     management = management_facts(built)
     all_facts = pulumi.Output.all(**facts) if facts else pulumi.Output.from_input({})
-    return {
+    outputs = {
         KEYS_OUTPUT: recorded.apply(keys_value),
         INVENTORY_OUTPUT: all_facts.apply(lambda seen: inventory_output(seen, management)),
     }
+    governance = governance_value(built)
+    if governance is not None:
+        outputs[GOVERNANCE_OUTPUT] = governance
+    return outputs
+
+
+def governance_value(built: Built) -> pulumi.Output[dict[str, Any]] | None:
+    """The `governance` output, once every guardrail and workspace exists; None without any
+    (a stack of keys only exports nothing more than before)."""
+    plan, registered = built.config.plan, built.governance
+    if not plan.guardrails and not plan.workspaces:
+        return None
+    ids = {
+        **{f"g:{g}": r.guardrail_id for g, r in registered.guardrails.items()},
+        **{f"w:{w}": r.workspace_id for w, r in registered.workspaces.items()},
+        **{f"d:{w}": r.guardrail_id for w, r in registered.defaults.items()},
+    }
+
+    def value(seen: Mapping[str, str]) -> dict[str, Any]:
+        return governance_output(
+            DeployedGovernance(
+                guardrails={
+                    g.guardrail_id: DeployedGuardrail(
+                        id=seen[f"g:{g.guardrail_id}"],
+                        name=g.name,
+                        workspace=g.workspace or g.workspace_uuid,
+                    )
+                    for g in plan.guardrails
+                },
+                workspaces={
+                    w.workspace_id: DeployedWorkspace(
+                        id=seen[f"w:{w.workspace_id}"],
+                        slug=w.settings.slug,
+                        default_guardrail=seen.get(f"d:{w.workspace_id}"),
+                    )
+                    for w in plan.workspaces
+                },
+            )
+        )
+
+    return pulumi.Output.all(**ids).apply(value)
 
 
 def management_facts(built: Built) -> ManagementFacts | None:

@@ -12,7 +12,11 @@ so the names below are the identity of every resource (docs/adr/0003-consumer-or
   plain key renames nothing in OpenRouter's eyes: the key stays, only its display name changes;
 - a sink is named by the slot it writes (owner/repo/SECRET, project/VARIABLE/target), never by
   the key feeding it, so moving a consumer to another key or generation is an in-place update of
-  the same secret, never a delete of it after a create.
+  the same secret, never a delete of it after a create;
+- a guardrail is the `Guardrail` named by its id; a workspace the `Workspace` named by its id,
+  with its `WorkspaceBudgets` and `DefaultGuardrail` as children of the same name; a generation
+  that holds a guardrail has a `GuardrailAssignment` named like the generation, under its key's
+  component (docs/adr/0009-guardrails-and-workspaces.md).
 """
 
 from __future__ import annotations
@@ -20,8 +24,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TypedDict
 
-from providers import MANAGEMENT_KEY_SETTING, REPLACE_FIELDS, KeySettings
+from providers import (
+    MANAGEMENT_KEY_SETTING,
+    REPLACE_FIELDS,
+    UUID,
+    BudgetLimits,
+    GuardrailPolicy,
+    KeySettings,
+    WorkspaceSettings,
+)
 from topology.keys_output import resource_name
 from topology.model import (
     DEFAULT_MANAGEMENT_SECRET,
@@ -30,9 +43,11 @@ from topology.model import (
     SENSITIVE_TARGETS,
     VERCEL_TARGETS,
     GitHubConsumer,
+    GuardrailSpec,
     KeySpec,
     ManagementKeyTargets,
     VercelConsumer,
+    WorkspaceSpec,
 )
 
 COMPONENT_TYPE = "openrouter-keys:index:KeyTopology"
@@ -86,6 +101,11 @@ class GenerationPlan:
     ignore_changes: tuple[str, ...] = ()
     config_path: str = ""
     """Where the key is declared in the stack file (`keys.<id>`), for the provider's messages."""
+    workspace: str | None = None
+    """The id of the stack's workspace it lives in (`workspace: agents`); `workspace_id` then is
+    that workspace's id once it exists."""
+    guardrail: str | None = None
+    """The id of the stack's guardrail it holds."""
 
     def inputs(self) -> dict[str, object]:
         """The `ApiKey` inputs this plans, by the provider's names (settings flattened)."""
@@ -139,6 +159,39 @@ class KeyPlan:
 
 
 @dataclass(frozen=True)
+class GuardrailPlan:
+    """One `Guardrail`."""
+
+    guardrail_id: str
+    name: str
+    policy: GuardrailPolicy
+    workspace: str | None
+    """A workspace id of this stack; None: `workspace_uuid` or the default workspace."""
+    workspace_uuid: str | None
+    adopt: str | None
+
+    @property
+    def config_path(self) -> str:
+        return f"guardrails.{self.guardrail_id}"
+
+
+@dataclass(frozen=True)
+class WorkspacePlan:
+    """One `Workspace`, and its `WorkspaceBudgets` and `DefaultGuardrail` when declared."""
+
+    workspace_id: str
+    settings: WorkspaceSettings
+    budgets: BudgetLimits | None
+    include_byok_in_budgets: bool | None
+    default_guardrail: GuardrailPolicy | None
+    adopt: str | None
+
+    @property
+    def config_path(self) -> str:
+        return f"workspaces.{self.workspace_id}"
+
+
+@dataclass(frozen=True)
 class Plan:
     """The whole stack: one KeyPlan per key id, then the management key's targets."""
 
@@ -148,6 +201,8 @@ class Plan:
     management: KeyPlan | None = None
     owners: tuple[str, ...] = field(default=())
     """GitHub owners that need an explicit provider (not `github:owner`), lowercase, sorted."""
+    guardrails: tuple[GuardrailPlan, ...] = ()
+    workspaces: tuple[WorkspacePlan, ...] = ()
 
     def all_key_plans(self) -> tuple[KeyPlan, ...]:
         """Every component's plan: the key ids', then the management key's targets."""
@@ -342,6 +397,15 @@ def display_names(key_id: str, spec: KeySpec, stack: str) -> tuple[str, ...]:
     return tuple(generation_display_name(name, generation) for generation in spec.rotations)
 
 
+class _SharedByGenerations(TypedDict):
+    """What every generation of one key id is planned with alike."""
+
+    settings: KeySettings
+    workspace_id: str | None
+    workspace: str | None
+    guardrail: str | None
+
+
 def generation_plans(
     key_id: str, spec: KeySpec, stack: str, protect_keys: bool, has_adopted_secret: bool
 ) -> tuple[GenerationPlan, ...]:
@@ -349,9 +413,14 @@ def generation_plans(
     name = display_name(key_id, spec, stack)
     protect = spec.protect if spec.protect is not None else protect_keys
     config_path = key_path(key_id)
-    settings = {
+    declared_workspace, workspace_uuid = split_workspace_ref(spec.workspace)
+    settings: _SharedByGenerations = {
         "settings": KeySettings.of(spec),
-        "workspace_id": spec.workspace_id,
+        # `workspace: <uuid>` is `workspaceId: <uuid>`; a workspace of the stack is filled in
+        # with its id by resources.py.
+        "workspace_id": spec.workspace_id or workspace_uuid,
+        "workspace": declared_workspace,
+        "guardrail": spec.guardrail,
     }
     if spec.rotations is None:
         return (
@@ -420,6 +489,62 @@ def consumer_plans(
     return tuple(sinks), tuple(consumers)
 
 
+def split_workspace_ref(ref: str | None) -> tuple[str | None, str | None]:
+    """`workspace:` as (a workspace id of the stack, a workspace UUID): one of them, or neither."""
+    if ref is None:
+        return None, None
+    return (None, ref) if UUID.match(ref) else (ref, None)
+
+
+def guardrail_display_name(guardrail_id: str, spec: GuardrailSpec, stack: str) -> str:
+    """OpenRouter's name of a guardrail: `name`, else `<stack>-<id>` (as for keys)."""
+    return spec.name or f"{stack}-{guardrail_id}"
+
+
+def workspace_slug(workspace_id: str, spec: WorkspaceSpec) -> str:
+    """`slug`, else the id: `agents:` is the workspace with slug agents."""
+    return spec.slug or workspace_id
+
+
+def guardrail_plans(
+    guardrails: Mapping[str, GuardrailSpec], stack: str
+) -> tuple[GuardrailPlan, ...]:
+    plans = []
+    for guardrail_id, spec in guardrails.items():
+        workspace, workspace_uuid = split_workspace_ref(spec.workspace)
+        plans.append(
+            GuardrailPlan(
+                guardrail_id=guardrail_id,
+                name=guardrail_display_name(guardrail_id, spec, stack),
+                policy=GuardrailPolicy.model_construct(
+                    **{name: getattr(spec, name) for name in GuardrailPolicy.model_fields}
+                ),
+                workspace=workspace,
+                workspace_uuid=workspace_uuid,
+                adopt=spec.adopt,
+            )
+        )
+    return tuple(plans)
+
+
+def workspace_plans(workspaces: Mapping[str, WorkspaceSpec]) -> tuple[WorkspacePlan, ...]:
+    return tuple(
+        WorkspacePlan(
+            workspace_id=workspace_id,
+            settings=WorkspaceSettings(
+                name=spec.name or workspace_id,
+                slug=workspace_slug(workspace_id, spec),
+                description=spec.description,
+            ),
+            budgets=spec.budgets,
+            include_byok_in_budgets=spec.include_byok_in_budgets,
+            default_guardrail=spec.default_guardrail,
+            adopt=spec.adopt,
+        )
+        for workspace_id, spec in workspaces.items()
+    )
+
+
 def make_plan(
     stack: str,
     *,
@@ -428,6 +553,8 @@ def make_plan(
     protect_keys: bool,
     github_owner: str | None,
     adopted_secret_ids: frozenset[str] = frozenset(),
+    guardrails: Mapping[str, GuardrailSpec] | None = None,
+    workspaces: Mapping[str, WorkspaceSpec] | None = None,
 ) -> Plan:
     """Plan a config that passed every rule (rules.py); the result is deterministic."""
     key_plans_ = []
@@ -454,4 +581,12 @@ def make_plan(
             if sink.owner and not same_owner(sink.owner, github_owner)
         }
     )
-    return Plan(stack, github_owner, tuple(key_plans_), management, tuple(owners))
+    return Plan(
+        stack,
+        github_owner,
+        tuple(key_plans_),
+        management,
+        tuple(owners),
+        guardrails=guardrail_plans(guardrails or {}, stack),
+        workspaces=workspace_plans(workspaces or {}),
+    )

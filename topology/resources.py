@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import pulumi
 import pulumi_github as github
@@ -28,6 +29,7 @@ import pulumiverse_vercel as vercel
 
 from providers import ApiKey, ApiKeyArgs
 from topology.config import Secret, StackConfig
+from topology.governance_resources import BuiltGovernance, assign, register_governance
 from topology.plan import (
     COMPONENT_TYPE,
     READABLE,
@@ -68,6 +70,7 @@ class Built:
     """Key id -> its registered generations, oldest first."""
     components: Mapping[str, KeyComponent]
     sinks: tuple[pulumi.CustomResource, ...]
+    governance: BuiltGovernance = field(default_factory=lambda: BuiltGovernance({}, {}, {}))
 
 
 @dataclass
@@ -123,6 +126,7 @@ def _api_key(
     plan: GenerationPlan,
     parent: KeyComponent,
     config: StackConfig,
+    governance: BuiltGovernance,
     depends_on: list[pulumi.Resource] | None = None,
 ) -> ApiKey:
     secret = config.adopted_secrets.get(plan.key_id) if plan.takes_adopted_secret else None
@@ -131,7 +135,7 @@ def _api_key(
         ApiKeyArgs(
             name=plan.name,
             settings=plan.settings,
-            workspace_id=plan.workspace_id,
+            workspace_id=governance.workspace_id(plan.workspace, plan.workspace_id),
             adopt=plan.adopt,
             adopt_secret=pulumi.Output.secret(secret.reveal()) if secret else None,
             config_path=plan.config_path or None,
@@ -146,6 +150,7 @@ def _api_key(
     )
     if plan.settings.disabled is None:
         key.disabled.apply(lambda disabled: _warn_if_disabled(plan, disabled))
+    assign(plan, key, governance, parent)
     return key
 
 
@@ -279,18 +284,25 @@ def build(config: StackConfig) -> Built:
         config,
         _GitHubProviders(config.plan.github_owner, config.github_token, config.github_base_url),
     )
+    governance = register_governance(config.plan)
     generations: dict[str, tuple[BuiltKey, ...]] = {}
     components: dict[str, KeyComponent] = {}
     for key_plan in config.plan.keys:
         component = KeyComponent(key_plan.component)
         wired_plan = next(g for g in key_plan.generations if g.wired)
-        wired = _api_key(wired_plan, component, config)
-        sinks = builder.sinks_of(key_plan, pulumi.Output.secret(wired.key), component)
+        wired = _api_key(wired_plan, component, config, governance)
+        # cast: `key` is None only for an adopted key without its secret, and such a key has no
+        # consumers (rules.adoption_problems refuses them), so no sink ever reads a None.
+        key = cast("pulumi.Output[str]", wired.key)
+        sinks = builder.sinks_of(key_plan, pulumi.Output.secret(key), component)
         # An older generation is registered only once the wired one exists and every sink holds
         # it: whatever fails before that, it keeps its protection (ADR 0008).
         holders: list[pulumi.Resource] = [wired, *sinks]
         generations[key_plan.component] = tuple(
-            BuiltKey(g, wired if g.wired else _api_key(g, component, config, depends_on=holders))
+            BuiltKey(
+                g,
+                wired if g.wired else _api_key(g, component, config, governance, holders),
+            )
             for g in key_plan.generations
         )
         component.register_outputs({})
@@ -302,4 +314,4 @@ def build(config: StackConfig) -> Built:
         builder.sinks_of(management, value, component)
         component.register_outputs({})
         components[management.component] = component
-    return Built(config, generations, components, tuple(builder.sinks))
+    return Built(config, generations, components, tuple(builder.sinks), governance)

@@ -8,7 +8,6 @@ fix, in the form `keys.production.vercel[1].targets[0]: <what is wrong>; allowed
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -16,7 +15,8 @@ import pulumi
 
 from providers import KEY_TYPES, MANAGEMENT_KEYS_PAGE, shown
 from topology.consumers import ConsumerCheck
-from topology.model import GENERATION, KEY_ID, KeySpec, ManagementKeyTargets
+from topology.governance_rules import spec_id_problems
+from topology.model import GENERATION, KeySpec, ManagementKeyTargets
 from topology.plan import MANAGEMENT_SOURCE, display_names
 from topology.problem import Problem, first_seen
 
@@ -66,20 +66,7 @@ def consumers_phrase(count: int) -> str:
 
 
 def key_id_problems(key_ids: Iterable[str]) -> list[Problem]:
-    problems = []
-    for key_id in key_ids:
-        if not KEY_ID.match(key_id):
-            suggestion = re.sub(r"[^A-Za-z0-9_-]+", "-", key_id).strip("-_")[:63] or "production"
-            problems.append(
-                Problem(
-                    f"keys.{key_id}",
-                    f"key id {shown(key_id)} is not allowed; allowed: 1 to 63 letters, digits,"
-                    " '-' and '_', starting with a letter or digit (the id names the key's"
-                    " resources).",
-                    f"rename the key id, e.g. {shown(suggestion)}.",
-                )
-            )
-    return problems
+    return spec_id_problems("keys", "key", key_ids)
 
 
 def rotation_problems(path: str, rotations: Sequence[str] | None) -> list[Problem]:

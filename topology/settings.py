@@ -17,6 +17,8 @@ from topology.rules import Problem
 
 PROJECT_SETTINGS: Final = (
     "keys",
+    "guardrails",
+    "workspaces",
     "managementKeyTargets",
     "protectKeys",
     "apiBaseUrl",

@@ -189,7 +189,13 @@ def test_output_name_and_entry_shape_match_the_topology_that_writes_them():
 
     def generation(name: str, rotation: str, position: int, wired: bool) -> SimpleNamespace:
         plan = SimpleNamespace(
-            resource_name=name, generation=rotation, position=position, wired=wired, protect=wired
+            resource_name=name,
+            generation=rotation,
+            position=position,
+            wired=wired,
+            protect=wired,
+            guardrail="ci-cheap" if wired else None,
+            workspace=None,
         )
         return SimpleNamespace(plan=plan)
 
@@ -203,6 +209,9 @@ def test_output_name_and_entry_shape_match_the_topology_that_writes_them():
         observed,
     )
     keys = topology_outputs.keys_output({"shop": entry})
+    assert keys["shop"]["guardrail"] == "ci-cheap"
+    assert "guardrail" not in keys["shop"]["retiring"][0]  # left out when none
+    assert "workspace" not in keys["shop"]
     document = json.loads(json.dumps({topology_outputs.KEYS_OUTPUT: keys}))
 
     wired, older = parse_stack_outputs(document, "prod.json", "prod")

@@ -106,6 +106,22 @@ class Emulator:
         payload = self._call("GET", "/_emulator/keys")
         return payload["data"] if isinstance(payload, dict) else payload
 
+    def workspaces(self) -> list[dict[str, Any]]:
+        """Every workspace (admin view), the default one included."""
+        return list(self._call("GET", "/_emulator/workspaces")["data"])
+
+    def guardrails(self) -> list[dict[str, Any]]:
+        """Every guardrail of every workspace (admin view)."""
+        return list(self._call("GET", "/_emulator/guardrails")["data"])
+
+    def assignments(self) -> dict[str, str]:
+        """Key hash -> the guardrail it holds."""
+        held = self._call("GET", "/_emulator/assignments")["data"]
+        return {item["key_hash"]: item["guardrail_id"] for item in held}
+
+    def seed_workspace(self, name: str, slug: str) -> dict[str, Any]:
+        return dict(self._call("POST", "/_emulator/workspaces", {"name": name, "slug": slug}))
+
     def delete_key_behind_pulumis_back(self, key_hash: str) -> None:
         self._call("DELETE", f"/_emulator/keys/{key_hash}")
 

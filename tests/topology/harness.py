@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import runpy
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,6 +41,17 @@ PROGRAM = ROOT / "__main__.py"
 STACKS = ROOT / "stacks"
 PROJECT = "openrouter-keys"
 API_KEY_TYPE = "pulumi-python:dynamic/openrouter:ApiKey"
+DYNAMIC = "pulumi-python:dynamic/openrouter:"
+WORKSPACE_TYPE = f"{DYNAMIC}Workspace"
+GUARDRAIL_TYPE = f"{DYNAMIC}Guardrail"
+DEFAULT_GUARDRAIL_TYPE = f"{DYNAMIC}DefaultGuardrail"
+ASSIGNMENT_TYPE = f"{DYNAMIC}GuardrailAssignment"
+BUDGETS_TYPE = f"{DYNAMIC}WorkspaceBudgets"
+
+
+def fake_uuid(*parts: str) -> str:
+    """A stable UUID-shaped id for a mocked object (what OpenRouter would assign)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
 COMPONENT_TYPE = "openrouter-keys:index:KeyTopology"
 SECRET_SIG = rpc._special_sig_key
 GET_REPOSITORY = "github:index/getRepository:getRepository"
@@ -154,6 +166,19 @@ class TopologyMocks(pulumi.runtime.Mocks):
             }
         if not args.custom:
             return None, {}
+        if args.typ == WORKSPACE_TYPE:
+            made = inputs.get("adopt") or fake_uuid("workspace", args.name)
+            return made, {
+                **inputs,
+                "workspace_id": made,
+                "default_guardrail_id": fake_uuid("default", made),
+            }
+        if args.typ == GUARDRAIL_TYPE:
+            made = inputs.get("adopt") or fake_uuid("guardrail", args.name)
+            return made, {**inputs, "guardrail_id": made}
+        if args.typ == DEFAULT_GUARDRAIL_TYPE:
+            made = fake_uuid("default", str(inputs.get("workspace_id")))
+            return made, {**inputs, "guardrail_id": made}
         return f"{args.name}-id", inputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:

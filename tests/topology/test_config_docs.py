@@ -19,11 +19,10 @@ from tests.topology.harness import ROOT, config_from
 from topology.config import NAMESPACE, RawConfig, validate
 from topology.model import SETTING_NAMES
 from topology.rules import TopologyConfigError
+from topology.settings import PROJECT_SETTINGS
 
 DOC = ROOT / "docs" / "config.md"
-TOP_LEVEL = (
-    "managementKey", "apiBaseUrl", "protectKeys", "keys", "managementKeyTargets", "adoptedSecrets"
-)
+TOP_LEVEL = PROJECT_SETTINGS
 EXAMPLE_STACKS = ("dev", "staging", "prod")
 
 

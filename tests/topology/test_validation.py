@@ -84,7 +84,8 @@ def test_unknown_vercel_target_names_its_path_the_value_and_the_allowed_targets(
 def test_misspelt_setting_is_refused_with_the_allowed_names_and_a_suggestion(management_key):
     assert only_problem(raw_config(management_key, {"ci": {"limt": 5}})) == (
         "keys.ci.limt: unknown setting `limt`; allowed: limit, limitReset, includeByokInLimit,"
-        " expiresAt, disabled, name, workspaceId, adopt, protect, rotations, github, vercel."
+        " expiresAt, disabled, name, workspaceId, workspace, guardrail, adopt, protect, rotations,"
+        " github, vercel."
         " Fix: remove `limt`, or correct it to `limit`."
     )
 

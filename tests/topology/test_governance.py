@@ -1,0 +1,332 @@
+"""Guardrails and workspaces in the stack file: validation (every problem at once, with paths),
+the registrations the program makes under mocks (order from data, parents, inputs), the outputs
+it records, and the guard's refusals and warnings."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.support.sentinel import make_sentinel
+from tests.topology.harness import (
+    API_KEY_TYPE,
+    ASSIGNMENT_TYPE,
+    BUDGETS_TYPE,
+    DEFAULT_GUARDRAIL_TYPE,
+    GUARDRAIL_TYPE,
+    WORKSPACE_TYPE,
+    fake_uuid,
+    namespaced,
+    run_program,
+)
+from topology.config import RawConfig, TopologyConfigError, guard, validate
+from topology.deployed import READ_STACK_OUTPUTS
+from topology.governance_guard import LiveKey
+from topology.governance_output import GOVERNANCE_OUTPUT, parse_governance_output
+from topology.guard import TopologyGuardError
+from topology.keys_output import KEYS_OUTPUT, parse_keys_output
+
+MANAGEMENT = "openrouter-keys:managementKey"
+A_UUID = "3f2b0c4e-8a1d-4e5f-9b6a-7c8d9e0f1a2b"
+
+GUARDRAILS = {
+    "ci-cheap": {
+        "limitUsd": 20,
+        "resetInterval": "monthly",
+        "allowedModels": ["openai/gpt-4o-mini"],
+        "workspace": "agents",
+    }
+}
+WORKSPACES = {
+    "agents": {
+        "name": "Agents",
+        "budgets": {"monthly": 500, "weekly": 150},
+        "defaultGuardrail": {"enforceZdr": {"other": True}},
+    }
+}
+KEYS = {"ci": {"limit": 5, "workspace": "agents", "guardrail": "ci-cheap"}, "web": {}}
+
+
+def raw(keys: Any = None, guardrails: Any = None, workspaces: Any = None) -> RawConfig:
+    return RawConfig(
+        keys=json.dumps(keys if keys is not None else {}),
+        guardrails=None if guardrails is None else json.dumps(guardrails),
+        workspaces=None if workspaces is None else json.dumps(workspaces),
+        management_key=make_sentinel(),
+        management_key_is_secret=True,
+        github_owner="f8ai",
+    )
+
+
+def problems(config: RawConfig) -> list[str]:
+    with pytest.raises(TopologyConfigError) as caught:
+        validate(config, "dev", {})
+    return [problem.render() for problem in caught.value.problems]
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def test_a_whole_governed_stack_validates_and_plans_in_order():
+    config = validate(raw(KEYS, GUARDRAILS, WORKSPACES), "dev", {})
+    [guardrail] = config.plan.guardrails
+    assert (guardrail.name, guardrail.workspace, guardrail.workspace_uuid) == (
+        "dev-ci-cheap",
+        "agents",
+        None,
+    )
+    [workspace] = config.plan.workspaces
+    assert (workspace.settings.name, workspace.settings.slug) == ("Agents", "agents")
+    assert workspace.budgets is not None
+    assert workspace.budgets.limits() == {"monthly": 500, "weekly": 150}
+    ci = config.plan.keys[0].generations[0]
+    assert (ci.workspace, ci.workspace_id, ci.guardrail) == ("agents", None, "ci-cheap")
+
+
+def test_every_governance_problem_is_reported_at_once_with_its_path():
+    found = problems(
+        raw(
+            {
+                "ci": {"guardrail": "ci-chep", "workspace": "agent"},
+                "web": {"workspace": "agents", "workspaceId": A_UUID},
+                "ops": {"guardrail": "elsewhere"},
+            },
+            {
+                "ci-cheap": {"limitUsd": 5},
+                "elsewhere": {"workspace": "tools"},
+                "empty": {"allowedModels": []},
+                "bad regex": {"contentFilters": [{"pattern": "(?=x)", "action": "block"}]},
+                "bad id": {},
+            },
+            {
+                "agents": {"budgets": {"monthly": 100, "weekly": 200}},
+                "Bad_Slug": {},
+                "tools": {},
+                "byok": {"includeByokInBudgets": True},
+            },
+        )
+    )
+    text = "\n".join(found)
+    assert (
+        "guardrails.ci-cheap: `limitUsd` and `resetInterval` go together (OpenRouter refuses one"
+        " alone). Fix: write both, or remove both for no spending cap." in text
+    )
+    assert "guardrails.empty.allowedModels: [] is not allowed; allowed: a non-empty list" in text
+    assert "guardrails.bad regex.contentFilters[0]" in text
+    assert "lookahead and lookbehind" in text
+    assert "guardrails.bad id: guardrail id 'bad id' is not allowed" in text
+    assert "workspaces.agents.budgets: the weekly budget (200) must be less" in text
+    assert "Fix: lower the weekly budget or raise the monthly one." in text
+    assert "workspaces.Bad_Slug: slug 'Bad_Slug' is not allowed" in text
+    assert "workspaces.byok.includeByokInBudgets: is set but the workspace has no `budgets`" in text
+    assert "keys.ci.workspace: 'agent' is not a workspace of this stack" in text
+    assert "correct it to `agents`" in text
+    assert "keys.web.workspace: both `workspace` and `workspaceId` are set" in text
+    # The failed guardrails are still declared: no second problem for a reference to them.
+    assert not any("keys.ci.guardrail" in line for line in found)
+    # `ops` is in the default workspace, `elsewhere` in tools: OpenRouter would refuse.
+    assert any(
+        line.startswith(
+            "keys.ops.guardrail: guardrail 'elsewhere' lives in workspace 'tools',"
+            " and the key in the default workspace"
+        )
+        for line in found
+    ), found
+
+
+def test_an_unknown_guardrail_setting_names_the_allowed_ones_and_the_likely_fix():
+    [problem] = problems(raw({}, {"ci": {"allowedModel": ["a/b"]}}))
+    assert problem.startswith("guardrails.ci.allowedModel: unknown setting `allowedModel`;")
+    assert "correct it to `allowedModels`" in problem
+    [nested] = problems(raw({}, {"ci": {"enforceZdr": {"antropic": True}}}))
+    assert nested.startswith("guardrails.ci.enforceZdr.antropic: unknown setting")
+    assert "correct it to `anthropic`" in nested
+
+
+def test_a_key_and_its_guardrail_in_the_same_adopted_workspace_pass():
+    workspaces = {"legacy": {"adopt": A_UUID}}
+    guardrails = {"g": {"workspace": "legacy"}}
+    keys = {"k": {"workspaceId": A_UUID, "guardrail": "g"}}
+    validate(raw(keys, guardrails, workspaces), "dev", {})
+
+
+def test_two_guardrails_of_one_workspace_need_two_names_and_one_object_one_owner():
+    found = problems(
+        raw(
+            {},
+            {"a": {"name": "same", "adopt": A_UUID}, "b": {"name": "same", "adopt": A_UUID}},
+        )
+    )
+    assert any("guardrails.b: name 'same' is also guardrails.a's" in p for p in found)
+    assert any("guardrails.b.adopt:" in p and "also adopted by guardrails.a" in p for p in found)
+
+
+# --- registration -------------------------------------------------------------------------------
+
+
+def governed_run(**more: Any) -> Any:
+    values = {
+        "keys": json.dumps(KEYS),
+        "guardrails": json.dumps(GUARDRAILS),
+        "workspaces": json.dumps(WORKSPACES),
+        "managementKey": make_sentinel(),
+        **more,
+    }
+    run = run_program(namespaced(values), [MANAGEMENT], stack="dev")
+    assert run.error is None, run.error
+    return run
+
+
+def test_the_program_registers_each_object_once_wired_by_data():
+    run = governed_run()
+    [workspace] = run.of_type(WORKSPACE_TYPE)
+    [budgets] = run.of_type(BUDGETS_TYPE)
+    [default] = run.of_type(DEFAULT_GUARDRAIL_TYPE)
+    [guardrail] = run.of_type(GUARDRAIL_TYPE)
+    [assignment] = run.of_type(ASSIGNMENT_TYPE)
+    ci = run.named(API_KEY_TYPE, "ci")
+    web = run.named(API_KEY_TYPE, "web")
+    assert workspace.inputs["slug"] == "agents"
+    assert budgets.parent == default.parent == workspace.urn
+    assert budgets.inputs["limits"] == {"monthly": 500, "weekly": 150}
+    assert default.inputs["policy"]["enforce_zdr"]["other"] is True
+    assert guardrail.inputs["policy"]["allowed_models"] == ["openai/gpt-4o-mini"]
+    # Order from data: each takes the id of what it lives in or governs.
+    workspace_uuid = fake_uuid("workspace", "agents")
+    assert guardrail.inputs["workspace_id"] == workspace_uuid
+    assert ci.inputs["workspace_id"] == workspace_uuid
+    assert web.inputs.get("workspace_id") is None
+    assert workspace.urn in ci.property_dependencies["workspace_id"]
+    assert guardrail.urn in assignment.property_dependencies["guardrail_id"]
+    assert ci.urn in assignment.property_dependencies["key_hash"]
+    assert assignment.parent_name == "ci"
+    # The key is never touched for its guardrail: it has no guardrail input at all.
+    assert "guardrail_id" not in ci.inputs
+
+
+def test_the_outputs_name_each_keys_guardrail_and_map_ids_for_audit():
+    run = governed_run()
+    keys = parse_keys_output(run.outputs[KEYS_OUTPUT])
+    assert (keys["ci"].guardrail, keys["ci"].workspace) == ("ci-cheap", "agents")
+    assert (keys["web"].guardrail, keys["web"].workspace) == (None, None)
+    governance = parse_governance_output(run.outputs[GOVERNANCE_OUTPUT])
+    assert governance.guardrails["ci-cheap"].id == fake_uuid("guardrail", "ci-cheap")
+    agents = governance.workspaces["agents"]
+    assert (agents.slug, agents.default_guardrail) == (
+        "agents",
+        fake_uuid("default", agents.id),
+    )
+    assert governance.guardrail_ids() == {
+        fake_uuid("guardrail", "ci-cheap"),
+        fake_uuid("default", agents.id),
+    }
+
+
+def test_a_stack_of_keys_only_exports_no_governance_output():
+    run = run_program(
+        namespaced({"keys": json.dumps({"ci": {}}), "managementKey": make_sentinel()}),
+        [MANAGEMENT],
+    )
+    assert run.error is None, run.error
+    assert GOVERNANCE_OUTPUT not in run.outputs
+
+
+# --- the guard ----------------------------------------------------------------------------------
+
+
+def deployed() -> dict[str, Any]:
+    """What the governed stack recorded, its keys unprotected (the key guard is not tested here)."""
+    return dict(governed_run(protectKeys="false").outputs)
+
+
+def test_removing_a_workspace_that_still_holds_a_foreign_key_is_refused_before_any_write():
+    recorded = deployed()
+    # `ci` moves out with the workspace gone; a hand-made key still lives there.
+    config = validate(raw({"web": {}}, {}, {}), "dev", {})
+    asked: list[list[str]] = []
+
+    def living(_: Any, workspace_ids: list[str]) -> dict[str, list[LiveKey]]:
+        asked.append(list(workspace_ids))
+        ci = parse_keys_output(recorded[KEYS_OUTPUT])["ci"]
+        return {workspace_ids[0]: [LiveKey(ci.hash, "dev-ci"), LiveKey("f" * 64, "hand-made")]}
+
+    with pytest.raises(TopologyGuardError) as caught:
+        guard(config, read=lambda _: recorded, ask_api=lambda _: None, list_keys=living)
+    assert asked == [[fake_uuid("workspace", "agents")]]
+    [problem] = caught.value.problems
+    assert problem.path == "workspaces.agents"
+    assert "would still hold 1 key(s) this update does not delete: 'hand-made'" in problem.message
+    assert "docs/runbooks.md#delete-a-workspace" in problem.fix
+
+
+def test_removing_a_workspace_whose_keys_all_go_with_it_is_allowed():
+    recorded = deployed()
+    config = validate(raw({"web": {}}, {}, {}), "dev", {})
+    ci = parse_keys_output(recorded[KEYS_OUTPUT])["ci"]
+    guard(
+        config,
+        read=lambda _: recorded,
+        ask_api=lambda _: None,
+        list_keys=lambda _, ids: {ids[0]: [LiveKey(ci.hash, "dev-ci")]},
+    )
+
+
+def test_a_key_losing_its_guardrail_is_named_in_a_warning(monkeypatch):
+    recorded = deployed()
+    warned: list[str] = []
+    monkeypatch.setattr("pulumi.log.warn", lambda message, *a, **k: warned.append(message))
+    keys = {"ci": {"limit": 5, "workspace": "agents"}, "web": {}}
+    config = validate(raw(keys, {}, WORKSPACES), "dev", {})
+    guard(config, read=lambda _: recorded, ask_api=lambda _: None, list_keys=lambda *_: {})
+    [warning] = warned
+    assert warning.startswith("guardrails.ci-cheap ('dev-ci-cheap') is removed: keys.ci lose")
+    moved = {**GUARDRAILS, "other": {"workspace": "agents"}}
+    keys = {"ci": {"workspace": "agents", "guardrail": "other"}, "web": {}}
+    warned.clear()
+    guard(
+        validate(raw(keys, moved, WORKSPACES), "dev", {}),
+        read=lambda _: recorded,
+        ask_api=lambda _: None,
+    )
+    assert warned == []  # moved to another guardrail: still governed
+
+
+def test_a_key_moving_into_a_workspace_the_stack_adopts_is_no_replacement():
+    # As the provider records a key declared with `workspaceId` (its `fixed` settings).
+    recorded = {
+        KEYS_OUTPUT: {
+            "ci": {
+                "hash": "c" * 64,
+                "label": "sk-or-v1-ccc...ccc",
+                "name": "dev-ci",
+                "fixed": {"workspaceId": A_UUID},
+                "generation": 1,
+                "consumers": [],
+                "protect": True,
+            }
+        }
+    }
+    adopted = {"legacy": {"adopt": A_UUID}}
+    config = validate(raw({"ci": {"workspace": "legacy"}}, {}, adopted), "dev", {})
+    guard(config, read=lambda _: recorded, ask_api=lambda _: None)
+    moved = validate(raw({"ci": {"workspace": "fresh"}}, {}, {"fresh": {}}), "dev", {})
+    with pytest.raises(TopologyGuardError) as caught:
+        guard(moved, read=lambda _: recorded, ask_api=lambda _: None)
+    assert caught.value.problems[0].path == "keys.ci.workspaceId"
+
+
+def test_the_guard_reads_only_the_stack_record_when_nothing_is_removed():
+    recorded = deployed()
+    values = {
+        "keys": json.dumps(KEYS),
+        "guardrails": json.dumps(GUARDRAILS),
+        "workspaces": json.dumps(WORKSPACES),
+        "managementKey": make_sentinel(),
+    }
+    run = run_program(
+        namespaced(values), [MANAGEMENT], stack="dev", stack_outputs={"dev": recorded}
+    )
+    assert run.error is None, run.error
+    assert [i.token for i in run.invocations] == [READ_STACK_OUTPUTS]

@@ -1,0 +1,119 @@
+"""Register the stack's workspaces and guardrails, and the assignments of keys to guardrails.
+
+Order comes from data, not from `depends_on`: a key in a workspace of the stack takes the
+workspace's id as an input, a guardrail its workspace's, an assignment its guardrail's and its
+key's. So `pulumi up` creates a workspace before what lives in it, and a destroy (or a removal)
+deletes an assignment before its guardrail and its key, and a key before its workspace, which
+OpenRouter requires (docs/reference/openrouter-governance-api.md §3.4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from providers import (
+    ApiKey,
+    DefaultGuardrail,
+    DefaultGuardrailArgs,
+    Guardrail,
+    GuardrailArgs,
+    GuardrailAssignment,
+    GuardrailAssignmentArgs,
+    Workspace,
+    WorkspaceArgs,
+    WorkspaceBudgets,
+    WorkspaceBudgetsArgs,
+)
+from topology.plan import GenerationPlan, GuardrailPlan, Plan, WorkspacePlan
+
+
+@dataclass(frozen=True)
+class BuiltGovernance:
+    """What `register_governance` registered, by the stack file's ids."""
+
+    workspaces: dict[str, Workspace]
+    guardrails: dict[str, Guardrail]
+    defaults: dict[str, DefaultGuardrail]
+
+    def workspace_id(self, workspace: str | None, uuid: str | None) -> pulumi.Input[str] | None:
+        """A workspace of the stack's id, once it exists; else the UUID as written, or None."""
+        return self.workspaces[workspace].workspace_id if workspace is not None else uuid
+
+
+def _workspace(plan: WorkspacePlan) -> tuple[Workspace, DefaultGuardrail | None]:
+    workspace = Workspace(
+        plan.workspace_id,
+        WorkspaceArgs(settings=plan.settings, adopt=plan.adopt, config_path=plan.config_path),
+    )
+    child = pulumi.ResourceOptions(parent=workspace)
+    if plan.budgets is not None:
+        WorkspaceBudgets(
+            plan.workspace_id,
+            WorkspaceBudgetsArgs(
+                workspace_id=workspace.workspace_id,
+                limits=plan.budgets,
+                include_byok_in_budgets=plan.include_byok_in_budgets,
+                config_path=plan.config_path,
+            ),
+            child,
+        )
+    default = None
+    if plan.default_guardrail is not None:
+        default = DefaultGuardrail(
+            plan.workspace_id,
+            DefaultGuardrailArgs(
+                workspace_id=workspace.workspace_id,
+                policy=plan.default_guardrail,
+                config_path=f"{plan.config_path}.defaultGuardrail",
+            ),
+            child,
+        )
+    return workspace, default
+
+
+def _guardrail(plan: GuardrailPlan, built: BuiltGovernance) -> Guardrail:
+    return Guardrail(
+        plan.guardrail_id,
+        GuardrailArgs(
+            name=plan.name,
+            policy=plan.policy,
+            workspace_id=built.workspace_id(plan.workspace, plan.workspace_uuid),
+            adopt=plan.adopt,
+            config_path=plan.config_path,
+        ),
+    )
+
+
+def register_governance(plan: Plan) -> BuiltGovernance:
+    """Every workspace (with its budgets and default guardrail), then every guardrail."""
+    built = BuiltGovernance({}, {}, {})
+    for workspace_plan in plan.workspaces:
+        workspace, default = _workspace(workspace_plan)
+        built.workspaces[workspace_plan.workspace_id] = workspace
+        if default is not None:
+            built.defaults[workspace_plan.workspace_id] = default
+    for guardrail_plan in plan.guardrails:
+        built.guardrails[guardrail_plan.guardrail_id] = _guardrail(guardrail_plan, built)
+    return built
+
+
+def assign(
+    generation: GenerationPlan,
+    key: ApiKey,
+    built: BuiltGovernance,
+    parent: pulumi.Resource,
+) -> GuardrailAssignment | None:
+    """The generation's guardrail, as a resource of its own beside the key (ADR 0009)."""
+    if generation.guardrail is None:
+        return None
+    return GuardrailAssignment(
+        generation.resource_name,
+        GuardrailAssignmentArgs(
+            guardrail_id=built.guardrails[generation.guardrail].guardrail_id,
+            key_hash=key.hash,
+            config_path=f"{generation.config_path}.guardrail",
+        ),
+        pulumi.ResourceOptions(parent=parent),
+    )
