@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import TypeVar
 from urllib.parse import quote
 
@@ -148,7 +149,7 @@ def observe(
     url: str,
     managed: Sequence[ManagedKey],
     workspaces: Sequence[str],
-) -> tuple[list[audit.ObservedKey], AccountGovernance]:
+) -> tuple[Sequence[audit.ObservedKey], AccountGovernance]:
     """Every key of the account, complete or not at all; and its guardrails, workspaces and
     budgets, as far as the account lets them be read.
 
@@ -276,7 +277,7 @@ def _guardrails(
     found: list[GuardrailFacts] = []
     for workspace in workspaces:
         listed = _read(
-            lambda w=workspace.id: list_guardrails(client, w),
+            partial(list_guardrails, client, workspace.id),
             f"GET /guardrails?workspace_id={workspace.id}",
             url,
         )
@@ -305,7 +306,7 @@ def _budgets(
     """The budgets of each workspace that holds keys (one without keys spends nothing)."""
     return {
         workspace.id: _read(
-            lambda w=workspace.id: get_budgets(client, w),
+            partial(get_budgets, client, workspace.id),
             f"GET /workspaces/{workspace.id}/budgets",
             url,
         )
@@ -343,7 +344,9 @@ def _workspace_facts(record: WorkspaceRecord, budgets: Budgets | None) -> Worksp
         name=record.name,
         slug=record.slug,
         default_guardrail_id=record.default_guardrail_id,
-        budgets=dict(budgets.limits) if budgets else {},
+        budgets={str(interval): limit for interval, limit in budgets.limits.items()}
+        if budgets
+        else {},
         include_byok=bool(budgets and budgets.include_byok),
     )
 

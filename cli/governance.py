@@ -298,8 +298,9 @@ def _unmanaged(
         f"stack manages it{held}.",
         hint=f"if it is wanted, adopt it: add an entry with `adopt: {guardrail.id}` under "
         f"`{CONFIG_NAMESPACE}:guardrails` in a stack's config (`{CONFIG_NAMESPACE}:guardrails."
-        f"<id>.adopt`); otherwise delete it in the dashboard ({DASHBOARD}) or with `DELETE "
-        f"/api/v1/guardrails/{guardrail.id}` (the keys that hold it then hold none).",
+        f"<id>.adopt`, docs/config.md#guardrails); otherwise delete it in the dashboard "
+        f"({DASHBOARD}) or with `DELETE /api/v1/guardrails/{guardrail.id}` (the keys that hold "
+        "it then hold none).",
         context={
             "name": guardrail.name,
             "guardrail_id": guardrail.id,

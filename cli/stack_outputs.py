@@ -48,7 +48,8 @@ class ManagedKey:
     guardrail: str | None = None
     """The stack file's id of the guardrail it holds (`keys.<id>.guardrail`), if any."""
     workspace: str | None = None
-    """The stack file's id of its workspace (`workspaces.<id>`), or the UUID `workspaceId` gave."""
+    """The stack file's id of its workspace (`workspaces.<id>`); None: the default workspace, or
+    one a `workspaceId` names."""
 
 
 @dataclass(frozen=True)
