@@ -240,3 +240,13 @@ def test_a_failing_governance_read_stops_the_audit_without_a_report(
     [line] = run.err.splitlines()
     assert "failed while reading GET /guardrails/assignments/keys: HTTP 500" in line
     assert line.endswith("[api-error]")
+
+
+def test_a_workspace_named_by_slug_is_not_listed_twice(governed: Governed, run_cli: RunCli):
+    audit(run_cli, governed, "--workspace", "agents", "--workspace", governed.ids["agents"])
+
+    listings = [r.query for r in governed.emulator.requests() if r.path == "/api/v1/keys"]
+    assert [q.rsplit("workspace_id=", 1)[1] for q in listings] == [
+        governed.ids["agents"],
+        DEFAULT_WORKSPACE_ID,
+    ]
