@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import NoReturn
 
-from cli import api, audit, diagnostics, keysource, render, stack_outputs
+from cli import api, audit, diagnostics, governance, keysource, render, stack_outputs
 from cli import recover as recovery
 from cli.diagnostics import CliError
 from providers import DEFAULT_BASE_URL, ENV_API_BASE_URL, MANAGEMENT_KEY_VARIABLES, redact
@@ -112,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="join every key of the account with the stacks and report problems",
         description="List every key of the account with the management key, join it with the "
         "`keys` output of each stack, and report unmanaged, missing, disabled, expiring, "
-        "near-limit and unused keys. Exit 1 when a finding fails the audit, 2 on errors.",
+        "near-limit and unused keys; with the stacks' `governance` output, also keys without "
+        "a guardrail, guardrails no stack manages, and guardrail caps and workspace budgets "
+        "near their limit. Exit 1 when a finding fails the audit, 2 on errors.",
     )
     _add_common(audit_parser, AUDIT_KEY_VARIABLES)
     audit_parser.add_argument(
@@ -139,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="ID",
-        help="also list the keys of this workspace (repeatable; default: the default workspace)",
+        help="also list the keys of this workspace (repeatable; every workspace is listed when "
+        "the workspaces can be read, else the default one)",
     )
     audit_parser.add_argument(
         "--expiring-days",
@@ -228,8 +231,9 @@ def run_audit(args: argparse.Namespace, out: render.Output, env: Mapping[str, st
     base_url = api.base_url(args.api_base_url, env)
     # Local input first: a bad outputs file fails before any request is made.
     managed = stack_outputs.load_managed(sources, env)
-    observed = api.observe(key, base_url, managed, tuple(args.workspaces))
-    report = audit.compare(managed, observed, audit.utc_now(), thresholds)
+    observed, account = api.observe(key, base_url, managed.keys, tuple(args.workspaces))
+    report = audit.compare(managed.keys, observed, audit.utc_now(), thresholds)
+    report = governance.judge(report, account, managed.governance)
 
     markdown = render.audit_markdown(report)
     if out.json_mode:

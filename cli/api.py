@@ -1,37 +1,51 @@
 """The CLI's door to OpenRouter: the project's one client, GET requests only, errors translated.
 
-Every call here is a read (`GET /key`, `GET /keys`, `GET /keys/{hash}`); the commands never
-create, change or delete anything. `providers` errors become CLI diagnostics at this seam, so no
-raw client message reaches a user unredacted.
+Every call here is a read (`GET /key`, `GET /keys`, `GET /keys/{hash}`, and for the audit the
+guardrail and workspace listings); `doctor` and `audit` never create, change or delete anything.
+`providers` errors become CLI diagnostics at this seam, so no raw client message reaches a user
+unredacted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
+from typing import TypeVar
+from urllib.parse import quote
 
 from cli import audit, diagnostics
 from cli import recover as recovery
 from cli.diagnostics import CliError
 from cli.doctor import DoctorReport, ExpectedType, KeyFacts, verdict
+from cli.governance import AccountGovernance, GuardrailFacts, WorkspaceFacts
 from cli.keysource import KeyInput
 from cli.stack_outputs import ManagedKey
 from providers import (
     ApiError,
+    Budgets,
     ClientSettings,
     CurrentKey,
     KeyNotFound,
+    KeyRecord,
     NetworkError,
     OpenRouterClient,
     OpenRouterError,
     UnauthorizedError,
+    WorkspaceRecord,
+    all_assignments,
     base_url_problem,
     find_api_base_url,
+    get_budgets,
+    list_guardrails,
+    list_workspaces,
     mask,
     normal_base_url,
     parse_instant,
     redact,
 )
+
+_T = TypeVar("_T")
 
 __all__ = ["base_url", "doctor", "observe", "recover"]
 
@@ -135,31 +149,206 @@ def observe(
     url: str,
     managed: Sequence[ManagedKey],
     workspaces: Sequence[str],
-) -> list[audit.ObservedKey]:
-    """Every key of the account, complete or not at all.
+) -> tuple[Sequence[audit.ObservedKey], AccountGovernance]:
+    """Every key of the account, complete or not at all; and its guardrails, workspaces and
+    budgets, as far as the account lets them be read.
 
-    A managed key missing from the listed workspaces is looked up by hash before it is called
-    missing: it may live in a workspace the run did not list.
+    With the workspaces readable, the keys of every workspace are listed; otherwise those of the
+    `--workspace`s given, or of the default workspace. A managed key missing from the listed
+    workspaces is looked up by hash before it is called missing: it may live in a workspace the
+    run did not list.
     """
     with _management_client(key, url) as client:
-        found: dict[str, audit.ObservedKey] = {}
+        unreadable: list[str] = []
         try:
-            for workspace in workspaces or (None,):
-                for record in client.list_keys(workspace_id=workspace):
-                    found.setdefault(record.hash, record)
-        except OpenRouterError as error:
-            raise diagnostics.key_list_incomplete(url, _cause(error)) from None
+            listed = _read(lambda: list_workspaces(client), "GET /workspaces", url)
+        except _UnreadableError as why:
+            listed = None
+            unreadable.append(str(why))
+        keys = _all_keys(client, url, managed, _key_workspaces(listed, workspaces))
+        if listed is None:
+            return keys, AccountGovernance(unreadable=tuple(unreadable))
+        return keys, _governance(client, url, listed, keys)
 
-        for key_hash in dict.fromkeys(entry.hash for entry in managed):
-            if key_hash in found:
-                continue
-            try:
-                found[key_hash] = client.get_key(key_hash)
-            except KeyNotFound:
-                continue
-            except OpenRouterError as error:
-                raise _translate(error, url, f"looking up managed key {key_hash}") from None
+
+def _key_workspaces(
+    listed: Sequence[WorkspaceRecord] | None, asked: Sequence[str]
+) -> tuple[str | None, ...]:
+    """Whose keys to list: every workspace when they are known (a slug given is mapped to its
+    id, so no workspace is listed twice); else the ones asked for, or the default workspace."""
+    if listed is None:
+        return tuple(asked) or (None,)
+    by_slug = {w.slug: w.id for w in listed}
+    wanted = [w.id for w in listed] + [by_slug.get(name, name) for name in asked]
+    return tuple(dict.fromkeys(wanted)) or (None,)
+
+
+def _all_keys(
+    client: OpenRouterClient,
+    url: str,
+    managed: Sequence[ManagedKey],
+    workspaces: Iterable[str | None],
+) -> list[KeyRecord]:
+    found: dict[str, KeyRecord] = {}
+    try:
+        for workspace in workspaces:
+            for record in client.list_keys(workspace_id=workspace):
+                found.setdefault(record.hash, record)
+    except OpenRouterError as error:
+        raise diagnostics.key_list_incomplete(url, _cause(error)) from None
+
+    for key_hash in dict.fromkeys(entry.hash for entry in managed):
+        if key_hash in found:
+            continue
+        try:
+            found[key_hash] = client.get_key(key_hash)
+        except KeyNotFound:
+            continue
+        except OpenRouterError as error:
+            raise _translate(error, url, f"looking up managed key {key_hash}") from None
     return list(found.values())
+
+
+# --- guardrails, workspaces and budgets --------------------------------------------------------
+
+
+class _UnreadableError(Exception):
+    """The account does not let a governance route be read (403 or 404): nothing to judge."""
+
+
+UNREADABLE_STATUSES = frozenset({403, 404})
+"""An account without workspaces, guardrails or Enterprise budgets answers these routes so."""
+
+
+def _read(call: Callable[[], _T], what: str, url: str) -> _T:
+    """One governance read; 403/404 is `_UnreadableError`, any other failure stops the audit
+    (it never judges from a partial picture)."""
+    try:
+        return call()
+    except ApiError as error:
+        if error.status in UNREADABLE_STATUSES:
+            raise _UnreadableError(f"{what} answered {_cause(error)}") from None
+        raise _translate(error, url, f"reading {what}") from None
+    except OpenRouterError as error:
+        raise _translate(error, url, f"reading {what}") from None
+
+
+def _governance(
+    client: OpenRouterClient,
+    url: str,
+    workspaces: Sequence[WorkspaceRecord],
+    keys: Sequence[KeyRecord],
+) -> AccountGovernance:
+    """One listing of the assignments, the guardrails of each workspace, a workspace's default
+    guardrail only where a key without a guardrail of its own depends on it and the listing did
+    not show it, and the budgets of each workspace that holds keys."""
+    unreadable: list[str] = []
+    assignments: dict[str, str] = {}
+    guardrails: list[GuardrailFacts] | None = None
+    try:
+        assignments = _read(
+            lambda: all_assignments(client), "GET /guardrails/assignments/keys", url
+        )
+        guardrails = _guardrails(client, url, workspaces, keys, assignments)
+    except _UnreadableError as why:
+        unreadable.append(str(why))
+    budgets: dict[str, Budgets] | None = None
+    try:
+        budgets = _budgets(client, url, workspaces, keys)
+    except _UnreadableError as why:
+        unreadable.append(str(why))
+    return AccountGovernance(
+        workspaces=tuple(_workspace_facts(w, (budgets or {}).get(w.id)) for w in workspaces),
+        guardrails=tuple(guardrails or ()),
+        assignments=assignments if guardrails is not None else {},
+        guardrails_read=guardrails is not None,
+        budgets_read=budgets is not None,
+        unreadable=tuple(unreadable),
+    )
+
+
+def _guardrails(
+    client: OpenRouterClient,
+    url: str,
+    workspaces: Sequence[WorkspaceRecord],
+    keys: Sequence[KeyRecord],
+    assignments: Mapping[str, str],
+) -> list[GuardrailFacts]:
+    found: list[GuardrailFacts] = []
+    for workspace in workspaces:
+        listed = _read(
+            partial(list_guardrails, client, workspace.id),
+            f"GET /guardrails?workspace_id={workspace.id}",
+            url,
+        )
+        found += [GuardrailFacts.of(record.fields()) for record in listed]
+    known = {g.id for g in found}
+    for workspace in workspaces:
+        default_id = workspace.default_guardrail_id
+        if default_id is None or default_id in known:
+            continue
+        if any(
+            k.workspace_id == workspace.id and not k.disabled and k.hash not in assignments
+            for k in keys
+        ):
+            default = _default_guardrail(client, url, default_id)
+            if default is not None:
+                found.append(default)
+    return found
+
+
+def _budgets(
+    client: OpenRouterClient,
+    url: str,
+    workspaces: Sequence[WorkspaceRecord],
+    keys: Sequence[KeyRecord],
+) -> dict[str, Budgets]:
+    """The budgets of each workspace that holds keys (one without keys spends nothing)."""
+    return {
+        workspace.id: _read(
+            partial(get_budgets, client, workspace.id),
+            f"GET /workspaces/{workspace.id}/budgets",
+            url,
+        )
+        for workspace in workspaces
+        if any(k.workspace_id == workspace.id for k in keys)
+    }
+
+
+def _default_guardrail(
+    client: OpenRouterClient, url: str, guardrail_id: str
+) -> GuardrailFacts | None:
+    """A workspace's default guardrail; None while it was never configured (GET answers 404)."""
+    path = f"/guardrails/{quote(guardrail_id, safe='')}"
+
+    def get() -> object:
+        try:
+            return client.get_json(path)
+        except ApiError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    answer = _read(get, f"GET {path}", url)
+    if answer is None:
+        return None
+    data = answer.get("data") if isinstance(answer, Mapping) else None
+    if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
+        raise diagnostics.api_failed(url, f"reading GET {path}", "the answer holds no guardrail")
+    return GuardrailFacts.of(data)
+
+
+def _workspace_facts(record: WorkspaceRecord, budgets: Budgets | None) -> WorkspaceFacts:
+    return WorkspaceFacts(
+        id=record.id,
+        name=record.name,
+        slug=record.slug,
+        default_guardrail_id=record.default_guardrail_id,
+        budgets={str(interval): limit for interval, limit in budgets.limits.items()}
+        if budgets
+        else {},
+        include_byok=bool(budgets and budgets.include_byok),
+    )
 
 
 # --- recover -----------------------------------------------------------------------------------

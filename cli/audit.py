@@ -9,7 +9,7 @@ Nothing here writes: the only requests are `GET /key`, `GET /keys` and `GET /key
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -53,6 +53,16 @@ class ObservedKey(Protocol):
     def created_at(self) -> datetime | str | None: ...
     @property
     def last_used_at(self) -> datetime | str | None: ...
+    @property
+    def workspace_id(self) -> str | None: ...
+    @property
+    def byok_usage(self) -> float: ...
+    @property
+    def byok_usage_daily(self) -> float: ...
+    @property
+    def byok_usage_weekly(self) -> float: ...
+    @property
+    def byok_usage_monthly(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,22 @@ class Thresholds:
 
 
 # --- the result --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spend:
+    """Dollars spent in each budget window: `lifetime` (all time), `monthly`, `weekly`, `daily`."""
+
+    lifetime: float = 0.0
+    monthly: float = 0.0
+    weekly: float = 0.0
+    daily: float = 0.0
+
+    def of(self, interval: str | None) -> float:
+        """The window a budget resets in; None (no reset) is the lifetime."""
+        return {"monthly": self.monthly, "weekly": self.weekly, "daily": self.daily}.get(
+            interval or "lifetime", self.lifetime
+        )
 
 
 @dataclass(frozen=True)
@@ -85,6 +111,13 @@ class KeyRow:
     created_at: datetime | None = None
     usage: float | None = None
     last_used_at: datetime | None = None
+    workspace_id: str | None = None
+    spend: Spend | None = None
+    """What the key spent, by window; None for a missing key."""
+    byok_spend: Spend | None = None
+    """What its BYOK requests would have cost, by window (counted where a budget includes BYOK)."""
+    guardrail_id: str | None = None
+    """The guardrail it holds (its own assignment), when guardrails were read."""
 
 
 @dataclass(frozen=True)
@@ -144,13 +177,12 @@ def compare(
             findings.extend(_judge(row, now, thresholds))
 
     rows.sort(key=_row_order)
-    findings.sort(key=lambda f: (_FINDING_ORDER.index(f.kind), f.context.get("name", "")))
     return AuditReport(
         now=now,
         thresholds=thresholds,
         stacks=tuple(dict.fromkeys(entry.stack for entry in managed)),
         rows=tuple(rows),
-        findings=tuple(findings),
+        findings=sort_findings(findings),
         observed_count=len(observed_by_hash),
         disabled_count=sum(1 for key in observed_by_hash.values() if key.disabled),
     )
@@ -163,9 +195,21 @@ _FINDING_ORDER = (
     "key-expired",
     "key-expiring",
     "key-near-limit",
+    "guardrail-near-limit",
+    "workspace-budget-near-limit",
     "unmanaged-key",
+    "unmanaged-guardrail",
+    "key-without-guardrail",
     "key-unused",
+    "governance-unreadable",
 )
+
+
+def sort_findings(findings: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
+    """The report's order: by kind (the most urgent first), then by what each is about."""
+    return tuple(
+        sorted(findings, key=lambda f: (_FINDING_ORDER.index(f.kind), f.context.get("name", "")))
+    )
 
 
 def _row_order(row: KeyRow) -> tuple[int, str, str, str]:
@@ -196,6 +240,11 @@ def _observed_row(key: ObservedKey, owners: tuple[ManagedKey, ...], now: datetim
         created_at=parse_instant(key.created_at),
         usage=key.usage,
         last_used_at=parse_instant(key.last_used_at),
+        workspace_id=key.workspace_id,
+        spend=Spend(key.usage, key.usage_monthly, key.usage_weekly, key.usage_daily),
+        byok_spend=Spend(
+            key.byok_usage, key.byok_usage_monthly, key.byok_usage_weekly, key.byok_usage_daily
+        ),
     )
 
 
@@ -216,9 +265,12 @@ def limit_used(key: ObservedKey) -> float | None:
 def limit_percent(row: KeyRow) -> float | None:
     if row.limit is None or row.limit_used is None:
         return None
-    if row.limit <= 0:
-        return 100.0
-    return 100.0 * row.limit_used / row.limit
+    return percent_of(row.limit_used, row.limit)
+
+
+def percent_of(spent: float, limit: float) -> float:
+    """How much of a cap is spent; a cap of zero (or less) is spent from the start."""
+    return 100.0 if limit <= 0 else 100.0 * spent / limit
 
 
 def _judge(row: KeyRow, now: datetime, thresholds: Thresholds) -> list[Diagnostic]:
@@ -282,7 +334,7 @@ def idle(row: KeyRow, now: datetime, days: int) -> str | None:
 # --- finding wording ---------------------------------------------------------------------------
 
 
-def _context(row: KeyRow) -> dict[str, str]:
+def key_context(row: KeyRow) -> dict[str, str]:
     context = {"key": row.label, "name": row.name, "hash": row.hash}
     if row.owners:
         context["stacks"] = ", ".join(sorted({o.stack for o in row.owners}))
@@ -313,14 +365,22 @@ def _retiring(row: KeyRow) -> bool:
     return bool(row.owners) and all(o.retiring for o in row.owners)
 
 
+def up_command(stacks: Iterable[str]) -> str:
+    """The command that applies a stack file change, once per stack."""
+    return "; ".join(f"`pulumi up --refresh --stack {s}`" for s in sorted(set(stacks)))
+
+
+def config_files(stacks: Iterable[str]) -> str:
+    """Where each stack's settings are written."""
+    return " and ".join(f"stacks/Pulumi.{s}.yaml" for s in sorted(set(stacks)))
+
+
 def _up(row: KeyRow) -> str:
-    return "; ".join(
-        f"`pulumi up --refresh --stack {s}`" for s in sorted({o.stack for o in row.owners})
-    )
+    return up_command(o.stack for o in row.owners)
 
 
 def _config_files(row: KeyRow) -> str:
-    return " and ".join(f"stacks/Pulumi.{s}.yaml" for s in sorted({o.stack for o in row.owners}))
+    return config_files(o.stack for o in row.owners)
 
 
 def _unmanaged(row: KeyRow) -> Diagnostic:
@@ -333,7 +393,7 @@ def _unmanaged(row: KeyRow) -> Diagnostic:
             f"{row.hash}` under `keys` in a stack's config (docs/config.md); otherwise delete it "
             "at https://openrouter.ai/settings/keys."
         ),
-        context=_context(row),
+        context=key_context(row),
     )
 
 
@@ -349,7 +409,7 @@ def _missing(row: KeyRow) -> Diagnostic:
             if _retiring(row)
             else f"run {_up(row)} to create it again and re-point its consumers."
         ),
-        context=_context(row),
+        context=key_context(row),
     )
 
 
@@ -364,7 +424,7 @@ def _managed_disabled(row: KeyRow) -> Diagnostic:
             f"otherwise set `disabled: false` on it in {_config_files(row)} and run {_up(row)}"
             " (a spec without `disabled` leaves a key disabled in the dashboard as it is)."
         ),
-        context=_context(row),
+        context=key_context(row),
     )
 
 
@@ -375,7 +435,7 @@ def _managed_twice(row: KeyRow) -> Diagnostic:
         "the key under the other.",
         hint=f"keep it in one stack; remove it from the others' state with `pulumi state delete` "
         f"after dropping it from their config ({_config_files(row)}).",
-        context=_context(row),
+        context=key_context(row),
     )
 
 
@@ -406,7 +466,7 @@ def _expired(row: KeyRow, now: datetime) -> Diagnostic:
         message=f"{row.label} ({row.name}) expired {span(now - row.expires_at)} ago "
         f"({iso(row.expires_at)}).",
         hint=_rotate_hint(row),
-        context={**_context(row), "expires_at": iso(row.expires_at)},
+        context={**key_context(row), "expires_at": iso(row.expires_at)},
     )
 
 
@@ -417,14 +477,14 @@ def _expiring(row: KeyRow, now: datetime, thresholds: Thresholds) -> Diagnostic:
         message=f"{row.label} ({row.name}) expires in {span(row.expires_at - now)} "
         f"({iso(row.expires_at)}), within the {thresholds.expiring_days}-day threshold.",
         hint=_rotate_hint(row),
-        context={**_context(row), "expires_at": iso(row.expires_at)},
+        context={**key_context(row), "expires_at": iso(row.expires_at)},
     )
 
 
 def _near_limit(row: KeyRow, percent: float, thresholds: Thresholds) -> Diagnostic:
     assert row.limit is not None
     assert row.limit_used is not None
-    period = f" this {_PERIOD[row.limit_reset]}" if row.limit_reset in _PERIOD else ""
+    period = this_period(row.limit_reset)
     fix = (
         f"raise its `limit` in {_config_files(row)} and run {_up(row)}"
         if row.owners
@@ -436,11 +496,16 @@ def _near_limit(row: KeyRow, percent: float, thresholds: Thresholds) -> Diagnost
         f"({money(row.limit_used)} of {money(row.limit)}), at or above "
         f"{thresholds.limit_percent:g}%.",
         hint=f"{fix}, or find out what is spending it; requests fail once the limit is reached.",
-        context={**_context(row), "percent": f"{percent:.1f}"},
+        context={**key_context(row), "percent": f"{percent:.1f}"},
     )
 
 
 _PERIOD = {"daily": "day", "weekly": "week", "monthly": "month"}
+
+
+def this_period(interval: str | None) -> str:
+    """` this month` for a monthly window; nothing for one that never resets."""
+    return f" this {_PERIOD[interval]}" if interval in _PERIOD else ""
 
 
 def _unused(row: KeyRow, idleness: str, thresholds: Thresholds) -> Diagnostic:
@@ -453,7 +518,7 @@ def _unused(row: KeyRow, idleness: str, thresholds: Thresholds) -> Diagnostic:
         fix = f"if nothing uses it any more, remove it from {_config_files(row)} and run {_up(row)}"
     else:
         fix = "if nothing uses it any more, delete it at https://openrouter.ai/settings/keys"
-    context = _context(row)
+    context = key_context(row)
     if row.last_used_at is not None:
         context["last_used_at"] = iso(row.last_used_at)
     return Diagnostic(

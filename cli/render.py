@@ -134,15 +134,19 @@ _SCOPE_TEXT = {
     "workspace_default_key": "workspace default guardrail",
     "member": "member guardrail",
     "api_key": "key guardrail",
-    "workspace": "workspace budget",
     "key_limit": "key limit",
 }
 _WINDOW_TEXT = {"daily": "today", "weekly": "this week", "monthly": "this month"}
 
 
 def budget_name(layer: BudgetLayer) -> str:
-    """The layer in words; a scope the CLI does not know yet is shown as the API spells it."""
+    """The layer in words; a scope the CLI does not know yet is shown as the API spells it.
+
+    A guardrail layer is named with the guardrail's id; a workspace layer by its interval, since
+    a workspace has up to four budgets and `blocks:` must say which one."""
     name = _SCOPE_TEXT.get(layer.scope, layer.scope)
+    if layer.scope == "workspace":
+        name = f"workspace {layer.reset_interval or 'lifetime'} budget"
     return f"{name} {layer.guardrail_id}" if layer.guardrail_id else name
 
 
@@ -394,4 +398,6 @@ def _row_json(row: KeyRow) -> dict[str, object]:
         "expires_at": None if row.expires_at is None else iso(row.expires_at),
         "created_at": None if row.created_at is None else iso(row.created_at),
         "last_used_at": None if row.last_used_at is None else iso(row.last_used_at),
+        "workspace_id": row.workspace_id,
+        "guardrail_id": row.guardrail_id,
     }

@@ -19,6 +19,11 @@ from typing import Final
 from cli import diagnostics
 from cli.keysource import REGULAR_KEY_VARIABLE
 from providers import MANAGEMENT_KEY_VARIABLES
+from topology.governance_output import (
+    GOVERNANCE_OUTPUT,
+    DeployedGovernance,
+    parse_governance_output,
+)
 from topology.keys_output import KEYS_OUTPUT, KeysOutputError, json_type, parse_keys_output
 
 PULUMI_TIMEOUT_SECONDS: Final = 120
@@ -40,6 +45,27 @@ class ManagedKey:
     rotation: str | None = None
     retiring: bool = False
     """An older generation still alive during a rotation: managed, but wired to nothing."""
+    guardrail: str | None = None
+    """The stack file's id of the guardrail it holds (`keys.<id>.guardrail`), if any."""
+    workspace: str | None = None
+    """The stack file's id of its workspace (`workspaces.<id>`); None: the default workspace, or
+    one a `workspaceId` names."""
+
+
+@dataclass(frozen=True)
+class ManagedGovernance:
+    """The guardrails and workspaces one stack's `governance` output says it manages."""
+
+    stack: str
+    deployed: DeployedGovernance
+
+
+@dataclass(frozen=True)
+class StackOutputs:
+    """What every stack of one audit run manages."""
+
+    keys: tuple[ManagedKey, ...]
+    governance: tuple[ManagedGovernance, ...]
 
 
 def parse_stack_outputs(document: object, source: str, stack: str) -> list[ManagedKey]:
@@ -69,17 +95,34 @@ def parse_stack_outputs(document: object, source: str, stack: str) -> list[Manag
         managed.append(
             ManagedKey(
                 stack, key_id, key.hash, key.label, key.name, key.generation, key.consumers,
-                key.rotation,
+                key.rotation, guardrail=key.guardrail, workspace=key.workspace,
             )
         )
         managed.extend(
             ManagedKey(
                 stack, key_id, older.hash, older.label, older.name, key.generation, (),
-                older.rotation, retiring=True,
+                older.rotation, retiring=True, guardrail=older.guardrail,
+                workspace=older.workspace,
             )
             for older in key.retiring
         )
     return managed
+
+
+def parse_stack_governance(document: object, source: str, stack: str) -> ManagedGovernance:
+    """The stack's `governance` output; absent (a stack of keys only, or an older one): empty.
+
+    Call it after `parse_stack_outputs`, which has checked that the document is an object.
+    """
+    value = document.get(GOVERNANCE_OUTPUT) if isinstance(document, Mapping) else None
+    if value == "[secret]":
+        raise diagnostics.outputs_invalid(
+            source, f"output `{GOVERNANCE_OUTPUT}`", "is a secret, but it never holds secrets"
+        )
+    try:
+        return ManagedGovernance(stack, parse_governance_output(value))
+    except KeysOutputError as error:
+        raise diagnostics.outputs_invalid(source, error.path, error.problem) from None
 
 
 # --- reading (I/O) -----------------------------------------------------------------------------
@@ -110,17 +153,20 @@ def stack_source(value: str, *, from_file: bool) -> StackSource:
     return StackSource(stack=path.stem, file=path)
 
 
-def load_managed(sources: Iterable[StackSource], env: Mapping[str, str]) -> list[ManagedKey]:
-    """Every stack's managed keys; any unreadable stack stops the command."""
-    managed: list[ManagedKey] = []
+def load_managed(sources: Iterable[StackSource], env: Mapping[str, str]) -> StackOutputs:
+    """Every stack's managed keys, guardrails and workspaces; any unreadable stack stops the
+    command."""
+    keys: list[ManagedKey] = []
+    governance: list[ManagedGovernance] = []
     for source in sources:
         document = (
             pulumi_stack_json(("stack", "output", "--json"), source.stack, env)
             if source.file is None
             else read_outputs_file(source.file)
         )
-        managed.extend(parse_stack_outputs(document, source.description, source.stack))
-    return managed
+        keys.extend(parse_stack_outputs(document, source.description, source.stack))
+        governance.append(parse_stack_governance(document, source.description, source.stack))
+    return StackOutputs(tuple(keys), tuple(governance))
 
 
 def read_outputs_file(path: Path) -> object:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from emulator import Emulator
+from providers import ClientSettings, OpenRouterClient
 
 
 @dataclass(frozen=True)
@@ -57,3 +58,23 @@ class Account:
 
 
 FILLER_KEYS = 104  # with the named keys, more than one page of 100
+
+
+def management_client(emulator: Emulator, management_key: str) -> OpenRouterClient:
+    """The project's client with the management key: sets up guardrails and workspaces the way
+    a person would, through the API."""
+    return OpenRouterClient(ClientSettings(api_key=management_key, base_url=emulator.api_base_url))
+
+
+def capped_guardrail(
+    client: OpenRouterClient, name: str, workspace_id: str, cap: tuple[float, str], *holders: str
+) -> str:
+    """A guardrail of a workspace with a spend cap (`(limit_usd, reset_interval)`), assigned to
+    the keys whose hashes are `holders`; its id."""
+    limit, reset = cap
+    body = {"name": name, "workspace_id": workspace_id, "limit_usd": limit, "reset_interval": reset}
+    guardrail_id = str(client.post_json("/guardrails", body)["data"]["id"])
+    if holders:
+        path = f"/guardrails/{guardrail_id}/assignments/keys"
+        client.send_json("POST", path, {"key_hashes": list(holders)})
+    return guardrail_id

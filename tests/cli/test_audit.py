@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cli_harness import FILLER_KEYS, Account, Run, RunCli
+from cli_harness import FILLER_KEYS, Account, Run, RunCli, management_client
 
-from emulator import Emulator, Fault
+from emulator import DEFAULT_WORKSPACE_ID, Emulator, Fault
 from tests.support.sentinel import assert_absent
 
 EXPECTED_FINDINGS = [
@@ -21,6 +21,7 @@ EXPECTED_FINDINGS = [
     ("error", "key-near-limit", "dev-worker"),
     ("error", "unmanaged-key", "hand-made"),
     ("error", "unmanaged-key", "left-over"),
+    ("warning", "key-without-guardrail", "default"),
     ("warning", "key-unused", "left-over"),
     ("warning", "key-unused", "prod-cron"),
 ]
@@ -48,13 +49,13 @@ def test_audit_of_the_account_reports_every_finding_and_fails(audit_env: Account
 
     assert run.code == 1
     assert run.err == ""
-    findings = run.out.split("### Findings (8)\n\n")[1].splitlines()
+    findings = run.out.split("### Findings (9)\n\n")[1].splitlines()
     pairs = [line for line in findings if line.startswith("- **")]
     assert len(pairs) == len(EXPECTED_FINDINGS)
     for line, (severity, kind, name) in zip(pairs, EXPECTED_FINDINGS, strict=True):
         assert line.startswith(f"- **{severity}** `{kind}`: "), line
-        assert f"({name})" in line or f"/{name.split('-', 1)[1]})" in line, line
-    assert "**6 findings fail the audit, 2 warnings.** 112 keys in the account (1 disabled)" in (
+        assert f"({name})" in line or f"/{name.split('-', 1)[-1]})" in line, line
+    assert "**6 findings fail the audit, 3 warnings.** 112 keys in the account (1 disabled)" in (
         run.out
     )
 
@@ -93,14 +94,23 @@ def test_audit_makes_only_get_requests_and_lists_past_the_first_page(
     audit(run_cli, audit_env)
 
     requests = only_reads(audit_env.emulator)
+    default = DEFAULT_WORKSPACE_ID
+    [workspace] = audit_env.emulator.workspaces()
     assert requests == [
         ("GET", "/api/v1/key"),
+        ("GET", "/api/v1/workspaces"),
         ("GET", "/api/v1/keys"),
         ("GET", "/api/v1/keys"),
         ("GET", f"/api/v1/keys/{audit_env.hashes['prod-gone']}"),
+        ("GET", "/api/v1/guardrails/assignments/keys"),
+        ("GET", "/api/v1/guardrails"),
+        # Keys without a guardrail of their own, and the listing did not show the default one.
+        ("GET", f"/api/v1/guardrails/{workspace['default_guardrail_id']}"),
+        ("GET", f"/api/v1/workspaces/{default}/budgets"),
     ]
     queries = [r.query for r in audit_env.emulator.requests() if r.path == "/api/v1/keys"]
     assert all("include_disabled=true" in q for q in queries)
+    assert all(f"workspace_id={default}" in q for q in queries)
     assert any("offset=100" in q for q in queries)
 
 
@@ -131,12 +141,23 @@ def test_json_is_one_document_with_every_key_and_finding(audit_env: Account, run
         "managed": 7 + FILLER_KEYS,
         "missing": 1,
         "errors": 6,
-        "warnings": 2,
+        "warnings": 3,
     }
     names = {row["hash"]: row["name"] for row in document["keys"]}
+    about = [
+        names.get(f["context"].get("hash"), f["context"].get("workspace"))
+        for f in document["findings"]
+    ]
     assert [
-        (f["severity"], f["kind"], names[f["context"]["hash"]]) for f in document["findings"]
-    ] == (EXPECTED_FINDINGS)
+        (f["severity"], f["kind"], name)
+        for f, name in zip(document["findings"], about, strict=True)
+    ] == EXPECTED_FINDINGS
+    [bare] = [f for f in document["findings"] if f["kind"] == "key-without-guardrail"]
+    assert len(bare["context"]["hashes"].split(", ")) == 7 + FILLER_KEYS - 2  # disabled, gone
+    assert {row["workspace_id"] for row in document["keys"] if row["status"] != "missing"} == {
+        DEFAULT_WORKSPACE_ID
+    }
+    assert {row["guardrail_id"] for row in document["keys"]} == {None}
     assert document["thresholds"] == {
         "expiring_days": 14,
         "limit_percent": 80.0,
@@ -249,9 +270,23 @@ def test_an_account_matching_its_stacks_passes(
         }
         for name, key in seeded.items()
     }
+    [workspace] = emulator.workspaces()
+    with management_client(emulator, management_key) as client:  # the stack's default guardrail
+        default_guardrail = f"/guardrails/{workspace['default_guardrail_id']}"
+        client.send_json("PATCH", default_guardrail, {"allowed_providers": ["openai"]})
+    governance = {
+        "workspaces": {
+            "main": {
+                "id": workspace["id"],
+                "slug": "default",
+                "defaultGuardrail": workspace["default_guardrail_id"],
+            }
+        }
+    }
     outputs = tmp_path / "staging.json"
-    outputs.write_text(json.dumps({"keys": keys}))
+    outputs.write_text(json.dumps({"keys": keys, "governance": governance}))
     monkeypatch.setenv("OPENROUTER_API_BASE_URL", emulator.api_base_url)
+    emulator.clear_requests()
 
     run = run_cli("audit", "--outputs", str(outputs), "--stdin", stdin=management_key)
 
@@ -260,6 +295,8 @@ def test_an_account_matching_its_stacks_passes(
         "**No findings.** 2 keys in the account (0 disabled); 2 managed by 1 stack (staging)"
         in (run.out)
     )
+    # The listing shows the configured default guardrail: no GET of it.
+    assert f"/api/v1{default_guardrail}" not in [r.path for r in emulator.requests()]
 
 
 def test_provisioning_key_variable_is_the_fallback(

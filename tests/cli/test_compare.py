@@ -34,6 +34,11 @@ class Observed:
     expires_at: datetime | str | None = None
     created_at: datetime | str | None = "2026-01-05T10:00:00Z"
     last_used_at: datetime | str | None = None
+    workspace_id: str | None = None
+    byok_usage: float = 0.0
+    byok_usage_daily: float = 0.0
+    byok_usage_weekly: float = 0.0
+    byok_usage_monthly: float = 0.0
 
 
 def key(n: int, **fields: object) -> Observed:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cli_harness import RunCli, stamp
+from cli_harness import RunCli, capped_guardrail, management_client, stamp
 
 from emulator import DEFAULT_WORKSPACE_ID, Emulator, Fault
 from emulator.app import window_end
@@ -322,3 +322,37 @@ def test_python_dash_m_cli_runs_as_a_module_and_fails_cleanly(tmp_path):
     assert done.stdout == ""
     assert done.stderr.startswith("error: no key: OPENROUTER_API_KEY is not set.")
     assert "Traceback" not in done.stderr
+
+
+def test_guardrail_and_workspace_layers_are_named_so_a_person_can_find_them(
+    api: Emulator, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+):
+    management_key = api.add_management_key()
+    agents = api.add_workspace("Agents", "agents")
+    own = api.seed_key("own", usage=3.0, workspace_id=agents["id"])
+    bare = api.seed_key("bare", usage=1.0, workspace_id=agents["id"])
+    default_guardrail = agents["default_guardrail_id"]
+    with management_client(api, management_key) as client:
+        cap = capped_guardrail(client, "cap", agents["id"], (10.0, "weekly"), own.hash)
+        daily = {"limit_usd": 2.0, "reset_interval": "daily"}
+        client.send_json("PATCH", f"/guardrails/{default_guardrail}", daily)
+        client.send_json("PUT", f"/workspaces/{agents['id']}/budgets/monthly", {"limit_usd": 50})
+        client.send_json("PUT", f"/workspaces/{agents['id']}/budgets/lifetime", {"limit_usd": 80})
+
+    def budget_lines(secret: str) -> list[str]:
+        monkeypatch.setenv("OPENROUTER_API_KEY", secret)
+        lines = run_cli("doctor").out.splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith("  budgets:"))
+        end = next(i for i, line in enumerate(lines) if line.startswith("  expires:"))
+        return [line.split(", resets")[0].split(", never")[0] for line in lines[start:end]]
+
+    assert budget_lines(own.secret) == [
+        f"  budgets:  1. key guardrail {cap}: $3.00 of $10.00 used this week, $7.00 left",
+        "            2. workspace lifetime budget: $4.00 of $80.00 used in all, $76.00 left",
+        "            3. workspace monthly budget: $4.00 of $50.00 used this month, $46.00 left",
+        f"  blocks:   key guardrail {cap}, $7.00 left",
+    ]
+    assert budget_lines(bare.secret)[0] == (
+        f"  budgets:  1. workspace default guardrail {default_guardrail}: $1.00 of $2.00 used "
+        "today, $1.00 left"
+    )

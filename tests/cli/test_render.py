@@ -34,6 +34,9 @@ class Record:
         self.expires_at: datetime | None = None
         self.created_at = NOW - timedelta(days=90)
         self.last_used_at: datetime | None = None
+        self.workspace_id: str | None = None
+        self.byok_usage = self.byok_usage_daily = 0.0
+        self.byok_usage_weekly = self.byok_usage_monthly = 0.0
         for field, value in fields.items():
             setattr(self, field, value)
 
@@ -200,11 +203,11 @@ def test_doctor_text_for_a_regular_key_shows_limit_usage_budgets_and_expiry():
         "cannot manage keys\n"
         "  limit:    $50.00, $12.30 remaining, resets monthly\n"
         "  usage:    $137.70 in all, $1.20 today, $5.00 this week, $37.70 this month\n"
-        "  budgets:  1. workspace budget: $195.00 of $200.00 used this week, $5.00 left, resets"
-        " 2026-11-23T00:00:00Z\n"
+        "  budgets:  1. workspace weekly budget: $195.00 of $200.00 used this week, $5.00 left,"
+        " resets 2026-11-23T00:00:00Z\n"
         "            2. key limit: $37.70 of $50.00 used this month, $12.30 left, resets"
         " 2026-12-01T00:00:00Z\n"
-        "  blocks:   workspace budget, $5.00 left\n"
+        "  blocks:   workspace weekly budget, $5.00 left\n"
         "  expires:  2027-01-21T09:30:00Z (in 64 days)\n"
         "  api:      https://openrouter.ai/api/v1\n"
         "  expected: regular key (matches)\n"

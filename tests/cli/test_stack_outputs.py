@@ -14,6 +14,8 @@ from cli.diagnostics import CliError
 from cli.stack_outputs import (
     ManagedKey,
     StackSource,
+    load_managed,
+    parse_stack_governance,
     parse_stack_outputs,
     read_outputs_file,
     stack_source,
@@ -227,3 +229,86 @@ def test_output_name_and_entry_shape_match_the_topology_that_writes_them():
         "1",
         True,
     )
+
+
+GUARDRAIL_ID = "6d1c9a2e-3b4f-4c5d-8e9f-0a1b2c3d4e5f"
+WORKSPACE_ID = "3f2b0c4e-8a1d-4e5f-9b6a-7c8d9e0f1a2b"
+DEFAULT_GUARDRAIL_ID = "0b7e4f1c-2d3a-5b6c-8d9e-1f2a3b4c5d6e"
+
+
+def test_each_generation_names_its_guardrail_and_workspace_as_the_stack_file_does():
+    older = {"hash": "d" * 64, "label": "sk-or-v1-ddd...ddd", "name": "shop-1", "rotation": "1",
+             "guardrail": "old-cap", "workspace": "agents"}
+    document = {
+        "keys": {
+            "shop": good_entry(rotation="2", guardrail="ci-cheap", workspace="agents",
+                               retiring=[older]),
+            "plain": good_entry(hash="c" * 64),
+        }
+    }
+
+    wired, retiring, plain = parse_stack_outputs(document, "prod.json", "prod")
+
+    assert (wired.guardrail, wired.workspace) == ("ci-cheap", "agents")
+    assert (retiring.guardrail, retiring.workspace) == ("old-cap", "agents")
+    assert (plain.guardrail, plain.workspace) == (None, None)
+
+
+def test_the_governance_output_says_which_guardrails_the_stack_manages():
+    document = {
+        "keys": {},
+        "governance": {
+            "guardrails": {"ci-cheap": {"id": GUARDRAIL_ID, "name": "ci-cheap", "workspace": None}},
+            "workspaces": {
+                "agents": {"id": WORKSPACE_ID, "slug": "agents",
+                           "defaultGuardrail": DEFAULT_GUARDRAIL_ID},
+            },
+        },
+    }
+
+    managed = parse_stack_governance(document, "prod.json", "prod")
+
+    assert managed.stack == "prod"
+    assert managed.deployed.guardrail_ids() == {GUARDRAIL_ID, DEFAULT_GUARDRAIL_ID}
+    assert managed.deployed.workspaces["agents"].id == WORKSPACE_ID
+
+
+def test_a_stack_without_a_governance_output_manages_no_guardrail():
+    managed = parse_stack_governance({"keys": {}}, "dev.json", "dev")
+    assert managed.deployed.guardrail_ids() == set()
+    assert managed.deployed.workspaces == {}
+
+
+@pytest.mark.parametrize(
+    ("governance", "path", "problem"),
+    [
+        ("[secret]", "output `governance`", "is a secret"),
+        ([], "output `governance`", "is an array, not an object"),
+        ({"guardrails": {"x": {"name": "x"}}}, "governance.guardrails.x.id", "is an object"),
+        ({"workspaces": {"w": {"id": 5, "slug": "w"}}}, "governance.workspaces.w.id", "is a"),
+    ],
+)
+def test_a_malformed_governance_output_names_the_source_and_path(governance, path, problem):
+    with pytest.raises(CliError) as caught:
+        parse_stack_governance({"keys": {}, "governance": governance}, "prod.json", "prod")
+    diagnostic = caught.value.diagnostic
+    assert diagnostic.kind == "outputs-invalid"
+    assert diagnostic.message.startswith(f"prod.json: {path} {problem}")
+
+
+def test_load_managed_reads_keys_and_governance_of_every_stack(tmp_path: Path):
+    prod = tmp_path / "prod.json"
+    prod.write_text(json.dumps({"keys": {"shop": good_entry()}, "governance": {
+        "guardrails": {"cap": {"id": GUARDRAIL_ID, "name": "cap"}}}}))
+    dev = tmp_path / "dev.json"
+    dev.write_text(json.dumps({"keys": {}}))
+
+    outputs = load_managed(
+        [stack_source(str(prod), from_file=True), stack_source(str(dev), from_file=True)], {}
+    )
+
+    assert [k.hash for k in outputs.keys] == [HASH]
+    assert [(g.stack, g.deployed.guardrail_ids()) for g in outputs.governance] == [
+        ("prod", {GUARDRAIL_ID}),
+        ("dev", set()),
+    ]
