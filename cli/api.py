@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from typing import TypeVar
-from urllib.parse import quote
 
 from cli import audit, diagnostics
 from cli import recover as recovery
@@ -26,9 +25,11 @@ from providers import (
     Budgets,
     ClientSettings,
     CurrentKey,
+    GuardrailRecord,
     KeyNotFound,
     KeyRecord,
     NetworkError,
+    NotFoundError,
     OpenRouterClient,
     OpenRouterError,
     UnauthorizedError,
@@ -37,6 +38,7 @@ from providers import (
     base_url_problem,
     find_api_base_url,
     get_budgets,
+    get_guardrail,
     list_guardrails,
     list_workspaces,
     mask,
@@ -319,23 +321,15 @@ def _default_guardrail(
     client: OpenRouterClient, url: str, guardrail_id: str
 ) -> GuardrailFacts | None:
     """A workspace's default guardrail; None while it was never configured (GET answers 404)."""
-    path = f"/guardrails/{quote(guardrail_id, safe='')}"
 
-    def get() -> object:
+    def get() -> GuardrailRecord | None:
         try:
-            return client.get_json(path)
-        except ApiError as error:
-            if error.status == 404:
-                return None
-            raise
+            return get_guardrail(client, guardrail_id)
+        except NotFoundError:
+            return None
 
-    answer = _read(get, f"GET {path}", url)
-    if answer is None:
-        return None
-    data = answer.get("data") if isinstance(answer, Mapping) else None
-    if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
-        raise diagnostics.api_failed(url, f"reading GET {path}", "the answer holds no guardrail")
-    return GuardrailFacts.of(data)
+    record = _read(get, f"GET /guardrails/{guardrail_id}", url)
+    return None if record is None else GuardrailFacts.of(record.fields())
 
 
 def _workspace_facts(record: WorkspaceRecord, budgets: Budgets | None) -> WorkspaceFacts:

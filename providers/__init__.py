@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         ApiError,
         KeyNotFound,
         NetworkError,
+        NotFoundError,
         OpenRouterError,
         UnauthorizedError,
     )
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
         WorkspaceRecord,
         all_assignments,
         get_budgets,
+        get_guardrail,
         list_guardrails,
         list_workspaces,
     )
@@ -168,6 +170,8 @@ _HOMES: dict[str, str] = {
     "get_budgets": "providers.governance_api",
     "list_guardrails": "providers.governance_api",
     "list_workspaces": "providers.governance_api",
+    "get_guardrail": "providers.governance_api",
+    "NotFoundError": "providers.errors",
 }
 
 __all__ = [
@@ -221,6 +225,7 @@ __all__ = [
     "KeySettings",
     "LimitReset",
     "NetworkError",
+    "NotFoundError",
     "OpenRouterClient",
     "OpenRouterError",
     "ProviderError",
@@ -237,6 +242,7 @@ __all__ = [
     "find_api_base_url",
     "find_management_key",
     "get_budgets",
+    "get_guardrail",
     "list_guardrails",
     "list_workspaces",
     "management_key_problem",

@@ -70,6 +70,8 @@ EXPORTED = [
     "management_key_problem",
     "mask",
     "normal_base_url",
+    "get_guardrail",
+    "NotFoundError",
     "FILTER_TAGS",
     "FIX_SEPARATOR",
     "WORKSPACE_SLUG",
