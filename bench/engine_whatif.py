@@ -10,9 +10,11 @@ the same run and alternating with it:
 - `no-register-outputs`: the per-key `KeyTopology` component stays, without `register_outputs({})`;
 - `no-components`: no `KeyTopology` component: each `ApiKey` is a child of the stack;
 - `no-outputs`: no `keys` / `inventory` stack outputs;
+- `tls-once`: `providers/client.py` builds its process-wide TLS context under a lock, so the four
+  provider threads that make the first calls together build it once, not four times;
 - `no-stack-traces`: the SDK sends no registration stack trace (a monkeypatch of
   `pulumi.runtime.resource._get_stack_trace`; shows what traces cost, not a recommendation);
-- `all`: lazy-sdks + no-components + no-outputs.
+- `all`: lazy-sdks + no-components + no-outputs + tls-once.
 
 The edits are written against the tree this file was committed with; when the code they edit has
 moved, a variant fails loudly naming the file and the text it could not find.
@@ -62,6 +64,20 @@ from pulumi.runtime.proto import source_pb2
 pulumi.runtime.resource._get_stack_trace = source_pb2.StackTrace  # what-if: no stack traces
 '''
 
+TLS_ONCE = '''\
+_TLS_LOCK = threading.Lock()
+
+
+def _tls_context() -> ssl.SSLContext:
+    """What-if: the first four concurrent calls wait for one build instead of racing."""
+    with _TLS_LOCK:
+        return _tls_context_once()
+
+
+@functools.cache
+def _tls_context_once() -> ssl.SSLContext:
+'''
+
 MAIN_EXPORTS = (
     "for output_name, value in topology.stack_outputs(topology.build(topology.load())).items():\n"
     "    pulumi.export(output_name, value)\n"
@@ -86,13 +102,21 @@ EDITS: Mapping[str, tuple[Edit, ...]] = {
         ("topology/build.py", REGISTER_OUTPUTS, KEEP_KEYS),
     ),
     "no-outputs": (("__main__.py", MAIN_EXPORTS, "topology.build(topology.load())\n"),),
+    "tls-once": (
+        ("providers/client.py", "import ssl\n", "import ssl\nimport threading\n"),
+        (
+            "providers/client.py",
+            "@functools.cache\ndef _tls_context() -> ssl.SSLContext:\n",
+            TLS_ONCE,
+        ),
+    ),
     "no-stack-traces": (
         ("__main__.py", "import topology\n", "import topology\n" + NO_STACK_TRACES),
     ),
 }
 EDITS = {
     **EDITS,
-    "all": EDITS["lazy-sdks"] + EDITS["no-components"] + EDITS["no-outputs"],
+    "all": EDITS["lazy-sdks"] + EDITS["no-components"] + EDITS["no-outputs"] + EDITS["tls-once"],
 }
 
 
