@@ -43,7 +43,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -472,82 +472,102 @@ def others(results: Results) -> list[str]:
     return [side.name for side in results.options.sides if not side.is_floor]
 
 
-def header(first: Sequence[str], results: Results, unit: str) -> list[str]:
-    """`| first... | floor unit | side unit | ratio | ...` and its rule."""
+def names(results: Results) -> list[str]:
+    return [side.name for side in results.options.sides]
+
+
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    """A Markdown table under a `###` heading."""
+    return [
+        f"### {title}",
+        "",
+        "| " + " | ".join(columns) + " |",
+        "|" + "---|" * len(columns),
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
+
+
+def compared_columns(first: Sequence[str], results: Results, unit: str) -> list[str]:
+    """`first... | floor unit | side unit | ratio | ...`."""
     columns = [*first, f"{FLOOR} {unit}"]
     for name in others(results):
         columns += [f"{name} {unit}", "ratio"]
-    return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    return columns
+
+
+def compared(values: Mapping[str, float], text: Callable[[float], str]) -> list[str]:
+    """`floor | side | ratio | side | ratio ...` cells, ratios of the values to the floor's."""
+    floor = values[FLOOR]
+    cells = [text(floor)]
+    for name, value in values.items():
+        if name != FLOOR:
+            cells += [text(value), ratio(value, floor)]
+    return cells
+
+
+def whole(value: float) -> str:
+    return f"{value:,.0f}"
 
 
 def time_table(results: Results, latency: int) -> list[str]:
-    lines = [
-        f"### Seconds per command, emulator latency {latency} ms"
+    def row(size: int, op: str) -> list[str]:
+        samples = {name: results.sample(latency, size, op, name).seconds
+                   for name in names(results)}
+        cells = [str(size), op, spread(samples[FLOOR])]
+        for name in others(results):
+            cells += [spread(samples[name]), ratio(statistics.median(samples[name]),
+                                                   statistics.median(samples[FLOOR]))]
+        return cells
+
+    return table(
+        f"Seconds per command, emulator latency {latency} ms"
         f" (median and min-max of {results.options.repetitions})",
-        "",
-        *header(("keys", "operation"), results, "s"),
-    ]
-    for size in results.options.sizes:
-        for op in results.options.operations:
-            floor = results.sample(latency, size, op, FLOOR).seconds
-            cells = [str(size), op, spread(floor)]
-            for name in others(results):
-                seconds = results.sample(latency, size, op, name).seconds
-                cells += [spread(seconds),
-                          ratio(statistics.median(seconds), statistics.median(floor))]
-            lines.append("| " + " | ".join(cells) + " |")
-    return lines
+        compared_columns(("keys", "operation"), results, "s"),
+        (row(size, op) for size in results.options.sizes for op in results.options.operations),
+    )
 
 
 def state_table(results: Results) -> list[str]:
-    lines = [
-        "### State after the first `up` (`pulumi stack export`, bytes per key)",
-        "",
-        *header(("keys",), results, "B/key"),
-    ]
-    for size in results.options.sizes:
-        floor = statistics.median(results.state_bytes[size, FLOOR]) / size
-        cells = [str(size), f"{floor:,.0f}"]
-        for name in others(results):
-            value = statistics.median(results.state_bytes[size, name]) / size
-            cells += [f"{value:,.0f}", ratio(value, floor)]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+    def row(size: int) -> list[str]:
+        per_key = {name: statistics.median(results.state_bytes[size, name]) / size
+                   for name in names(results)}
+        return [str(size), *compared(per_key, whole)]
+
+    return table(
+        "State after the first `up` (`pulumi stack export`, bytes per key)",
+        compared_columns(("keys",), results, "B/key"),
+        (row(size) for size in results.options.sizes),
+    )
 
 
 def printed_table(results: Results) -> list[str]:
-    lines = [
-        "### Bytes `pulumi up` prints for the one-key change (median)",
-        "",
-        *header(("latency ms", "keys"), results, "bytes"),
-    ]
-    for latency in results.options.latencies_ms:
-        for size in results.options.sizes:
-            floor = statistics.median(results.sample(latency, size, "update", FLOOR).printed_bytes)
-            cells = [str(latency), str(size), f"{floor:,.0f}"]
-            for name in others(results):
-                value = statistics.median(
-                    results.sample(latency, size, "update", name).printed_bytes
-                )
-                cells += [f"{value:,.0f}", ratio(value, floor)]
-            lines.append("| " + " | ".join(cells) + " |")
-    return lines
+    def row(latency: int, size: int) -> list[str]:
+        printed = {
+            name: statistics.median(results.sample(latency, size, "update", name).printed_bytes)
+            for name in names(results)
+        }
+        return [str(latency), str(size), *compared(printed, whole)]
+
+    return table(
+        "Bytes `pulumi up` prints for the one-key change (median)",
+        compared_columns(("latency ms", "keys"), results, "bytes"),
+        (row(latency, size)
+         for latency in results.options.latencies_ms for size in results.options.sizes),
+    )
 
 
 def calls_table(results: Results) -> list[str]:
     latency = results.options.latencies_ms[0]
-    names = [side.name for side in results.options.sides]
-    lines = [
-        "### HTTP calls per command (emulator request log)",
-        "",
-        "| " + " | ".join(["keys", "operation", *names]) + " |",
-        "|" + "---|" * (len(names) + 2),
-    ]
-    for size in results.options.sizes:
-        for op in results.options.operations:
-            cells = [calls_cell(results.sample(latency, size, op, name).calls) for name in names]
-            lines.append("| " + " | ".join([str(size), op, *cells]) + " |")
-    return lines
+
+    def row(size: int, op: str) -> list[str]:
+        calls = (results.sample(latency, size, op, name).calls for name in names(results))
+        return [str(size), op, *map(calls_cell, calls)]
+
+    return table(
+        "HTTP calls per command (emulator request log)",
+        ["keys", "operation", *names(results)],
+        (row(size, op) for size in results.options.sizes for op in results.options.operations),
+    )
 
 
 def growth(results: Results, latency: int, operation: str, side: str) -> float:
@@ -558,21 +578,16 @@ def growth(results: Results, latency: int, operation: str, side: str) -> float:
 
 def growth_table(results: Results) -> list[str]:
     small, large = GROWTH_SIZES
-    names = [side.name for side in results.options.sides]
-    lines = [
-        f"### Growth from {small} to {large} keys (median {large} / median {small};"
+    return table(
+        f"Growth from {small} to {large} keys (median {large} / median {small};"
         f" target <= {GROWTH_TARGET}x)",
-        "",
-        "| " + " | ".join(["latency ms", "operation", *names]) + " |",
-        "|" + "---|" * (len(names) + 2),
-    ]
-    for latency in results.options.latencies_ms:
-        for op in results.options.operations:
-            cells = [
-                f"{growth(results, latency, op, name):.2f}x" for name in names
-            ]
-            lines.append("| " + " | ".join([str(latency), op, *cells]) + " |")
-    return lines
+        ["latency ms", "operation", *names(results)],
+        (
+            [str(latency), op,
+             *(f"{growth(results, latency, op, name):.2f}x" for name in names(results))]
+            for latency in results.options.latencies_ms for op in results.options.operations
+        ),
+    )
 
 
 def report(results: Results) -> str:
