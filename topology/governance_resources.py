@@ -100,10 +100,7 @@ def register_governance(plan: Plan) -> BuiltGovernance:
 
 
 def assign(
-    generation: GenerationPlan,
-    key: ApiKey,
-    built: BuiltGovernance,
-    parent: pulumi.Resource,
+    generation: GenerationPlan, key: ApiKey, built: BuiltGovernance
 ) -> GuardrailAssignment | None:
     """The generation's guardrail, as a resource of its own beside the key (ADR 0009)."""
     if generation.guardrail is None:
@@ -115,5 +112,4 @@ def assign(
             key_hash=key.hash,
             config_path=f"{generation.config_path}.guardrail",
         ),
-        pulumi.ResourceOptions(parent=parent),
     )

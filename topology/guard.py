@@ -79,7 +79,7 @@ def _claims(key_plan: KeyPlan) -> dict[str, GenerationPlan]:
 
 def deletions(previous: Mapping[str, DeployedKey], plan: Plan) -> list[Deletion]:
     """Every live generation this plan no longer registers, in record order."""
-    desired = {key_plan.component: _claims(key_plan) for key_plan in plan.keys}
+    desired = {key_plan.key_id: _claims(key_plan) for key_plan in plan.keys}
     found = []
     for key_id, deployed in previous.items():
         kept = desired.get(key_id, {})
@@ -123,7 +123,7 @@ def all_keys_removed(previous: Mapping[str, DeployedKey], plan: Plan) -> list[Pr
 
 def removed_key_problems(deletions_: Sequence[Deletion], plan: Plan) -> list[Problem]:
     """A key id removed whole: its consumers must have moved off it, and it must be unprotected."""
-    declared = {key_plan.component for key_plan in plan.keys}
+    declared = {key_plan.key_id for key_plan in plan.keys}
     problems = []
     for deletion in deletions_:
         key_id, deployed = deletion.key_id, deletion.deployed
@@ -161,7 +161,7 @@ def _why_held(deployed: DeployedKey) -> str | None:
 
 def wired_generation_problems(deletions_: Sequence[Deletion], plan: Plan) -> list[Problem]:
     """A kept key id losing the generation its consumers hold (a rotation done in one edit)."""
-    by_id = {key_plan.component: key_plan for key_plan in plan.keys}
+    by_id = {key_plan.key_id: key_plan for key_plan in plan.keys}
     problems = []
     for deletion in deletions_:
         key_plan = by_id.get(deletion.key_id)
@@ -208,12 +208,12 @@ def replace_problems(previous: Mapping[str, DeployedKey], plan: Plan) -> list[Pr
     """A kept generation whose replace-forcing setting changes would be replaced: refused."""
     problems = []
     for key_plan in plan.keys:
-        deployed = previous.get(key_plan.component)
+        deployed = previous.get(key_plan.key_id)
         if deployed is None or deployed.protect is None:
             continue  # new, or recorded before `fixed` existed: the provider's check judges it
         claims = _claims(key_plan)
         for generation in deployed.generations:
-            key = claims.get(generation.resource_name(key_plan.component))
+            key = claims.get(generation.resource_name(key_plan.key_id))
             if key is None:
                 continue
             replaced = _replaced_settings(generation, key, plan)
@@ -261,7 +261,7 @@ def _replace_problem(
     key_plan: KeyPlan, deployed: DeployedKey, generation: DeployedGeneration, name: str
 ) -> Problem:
     setting = INPUTS_BY_NAME[name].setting
-    where = f"{key_path(key_plan.component)}.{setting}"
+    where = f"{key_path(key_plan.key_id)}.{setting}"
     holders = (
         f"{_held_by(deployed)} still hold it"
         if generation.hash == deployed.hash and deployed.consumers
@@ -270,7 +270,7 @@ def _replace_problem(
     if name == "adopt":
         fix = (
             "declare the key to adopt under a new key id, and retire"
-            f" {key_path(key_plan.component)} as the runbook says ({RUNBOOK}#retire-a-key)"
+            f" {key_path(key_plan.key_id)} as the runbook says ({RUNBOOK}#retire-a-key)"
         )
     else:
         current = generation.rotation or "<a label for the current key>"
@@ -298,8 +298,8 @@ def name_problems(previous: Mapping[str, DeployedKey], plan: Plan) -> list[Probl
     }
     problems = []
     for key_plan in plan.keys:
-        known = previous.get(key_plan.component)
-        kept = {g.resource_name(key_plan.component) for g in (known.generations if known else ())}
+        known = previous.get(key_plan.key_id)
+        kept = {g.resource_name(key_plan.key_id) for g in (known.generations if known else ())}
         for key in key_plan.generations:
             if key.resource_name in kept or set(key.aliases) & kept:
                 continue
@@ -309,7 +309,7 @@ def name_problems(previous: Mapping[str, DeployedKey], plan: Plan) -> list[Probl
             other_id, other = holder
             problems.append(
                 Problem(
-                    f"{key_path(key_plan.component)}.name",
+                    f"{key_path(key_plan.key_id)}.name",
                     f"the new key's OpenRouter name {shown(key.name)} is still carried by"
                     f" {key_path(other_id)}, key {_shown_key(other)}, in the same update; an"
                     " interrupted create is cleaned up by name, so one could delete the other;"
@@ -325,12 +325,12 @@ def new_adoptions(previous: Mapping[str, DeployedKey], plan: Plan) -> list[tuple
     """(key id, hash) of every key this plan adopts anew (its resource is not in the record)."""
     found = []
     for key_plan in plan.keys:
-        known = previous.get(key_plan.component)
-        kept = {g.resource_name(key_plan.component) for g in (known.generations if known else ())}
+        known = previous.get(key_plan.key_id)
+        kept = {g.resource_name(key_plan.key_id) for g in (known.generations if known else ())}
         for key in key_plan.generations:
             new = key.resource_name not in kept and not set(key.aliases) & kept
             if key.adopt is not None and new:
-                found.append((key_plan.component, key.adopt))
+                found.append((key_plan.key_id, key.adopt))
     return found
 
 

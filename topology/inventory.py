@@ -390,7 +390,7 @@ def render_diagram(plan: Plan, rows: Sequence[InventoryRow], *, collapse: bool =
     by_key = {row.key: row for row in rows}
     for index, key_plan in enumerate(plan.keys):
         group_id = f"k{index}"
-        diagram.lines.append(f"  subgraph {group_id}{_label(key_plan.component)}")
+        diagram.lines.append(f"  subgraph {group_id}{_label(key_plan.key_id)}")
         wired = None
         for key in key_plan.generations:
             row = by_key[_key_label(key.key_id, key.generation)]

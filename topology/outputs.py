@@ -108,7 +108,7 @@ def _generation_facts(built: BuiltKey) -> pulumi.Output[GenerationFacts]:
 
 def stack_outputs(built: Built) -> dict[str, pulumi.Output[Any]]:
     """Output name -> value, for `pulumi.export` in `__main__.py`."""
-    consumers = {plan.component: plan.consumers for plan in built.config.plan.keys}
+    consumers = {plan.key_id: plan.consumers for plan in built.config.plan.keys}
     observed = {
         g.plan.resource_name: _observed(g) for gens in built.generations.values() for g in gens
     }

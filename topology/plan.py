@@ -148,7 +148,7 @@ class SinkPlan:
 class KeyPlan:
     """What hangs under one component: a key id's generations and sinks, or the management key's."""
 
-    component: str
+    key_id: str
     generations: tuple[GenerationPlan, ...]
     sinks: tuple[SinkPlan, ...]
     consumers: tuple[str, ...]

@@ -21,11 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import cast
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, cast
 
 import pulumi
-import pulumi_github as github
-import pulumiverse_vercel as vercel
+
+if TYPE_CHECKING:
+    import pulumi_github as github
 
 from providers import ApiKey, ApiKeyArgs
 from topology.config import Secret, StackConfig
@@ -42,15 +44,32 @@ from topology.plan import (
 )
 
 
-class KeyComponent(pulumi.ComponentResource):
-    """One key id: its generations and the sinks that hold the wired one.
+def _github() -> Any:
+    """`pulumi_github`, imported only when a GitHub sink is planned (a third of a second per
+    program run, two runs per `up`, for a stack that may have none: bench/README.md)."""
+    return import_module("pulumi_github")
 
-    Type token `openrouter-keys:index:KeyTopology`, named by the key id: it is part of every child's
-    URN, so neither may change.
-    """
 
-    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(COMPONENT_TYPE, name, None, opts)
+def _vercel() -> Any:
+    """`pulumiverse_vercel`, likewise only when a Vercel sink is planned."""
+    return import_module("pulumiverse_vercel")
+
+
+def former_parent(key_id: str) -> str:
+    """The URN of the component a key id's resources were children of before ADR 0010, so an
+    alias moves them to the stack without replacing anything."""
+    return (
+        f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{COMPONENT_TYPE}::{key_id}"
+    )
+
+
+def moved(key_id: str, names: tuple[str, ...] = ()) -> list[pulumi.Alias]:
+    """Aliases of a resource that hung under `key_id`'s component, and of the names it had."""
+    parent = former_parent(key_id)
+    aliases = [pulumi.Alias(parent=parent)]
+    for name in names:
+        aliases += [pulumi.Alias(name=name), pulumi.Alias(name=name, parent=parent)]
+    return aliases
 
 
 @dataclass(frozen=True)
@@ -68,7 +87,6 @@ class Built:
     config: StackConfig
     generations: Mapping[str, tuple[BuiltKey, ...]]
     """Key id -> its registered generations, oldest first."""
-    components: Mapping[str, KeyComponent]
     sinks: tuple[pulumi.CustomResource, ...]
     governance: BuiltGovernance = field(default_factory=lambda: BuiltGovernance({}, {}, {}))
 
@@ -88,7 +106,7 @@ class _GitHubProviders:
             return None
         key = owner.casefold()
         if key not in self.providers:
-            self.providers[key] = github.Provider(
+            self.providers[key] = _github().Provider(
                 f"github-{key}",
                 owner=key,
                 token=pulumi.Output.secret(self.token.reveal()) if self.token else None,
@@ -100,7 +118,7 @@ class _GitHubProviders:
         """Organization allow-lists take numeric ids; one lookup per repository per run."""
         key = (owner.casefold(), name.casefold())
         if key not in self.repository_ids:
-            found = github.get_repository_output(
+            found = _github().get_repository_output(
                 full_name=f"{owner}/{name}",
                 opts=pulumi.InvokeOutputOptions(provider=self.provider_for(owner)),
             )
@@ -118,13 +136,12 @@ class _VercelProjects:
         if is_project_id(project):
             return project
         if project not in self.ids:
-            self.ids[project] = vercel.get_project_output(name=project).id
+            self.ids[project] = _vercel().get_project_output(name=project).id
         return self.ids[project]
 
 
 def _api_key(
     plan: GenerationPlan,
-    parent: KeyComponent,
     config: StackConfig,
     governance: BuiltGovernance,
     depends_on: list[pulumi.Resource] | None = None,
@@ -141,16 +158,15 @@ def _api_key(
             config_path=plan.config_path or None,
         ),
         pulumi.ResourceOptions(
-            parent=parent,
             protect=plan.protect,
-            aliases=[pulumi.Alias(name=alias) for alias in plan.aliases] or None,
+            aliases=moved(plan.key_id, plan.aliases),
             ignore_changes=list(plan.ignore_changes) or None,
             depends_on=depends_on,
         ),
     )
     if plan.settings.disabled is None:
         key.disabled.apply(lambda disabled: _warn_if_disabled(plan, disabled))
-    assign(plan, key, governance, parent)
+    assign(plan, key, governance)
     return key
 
 
@@ -172,6 +188,7 @@ def _github_sink(
     sink: SinkPlan, value: pulumi.Output[str], opts: pulumi.ResourceOptions,
     providers: _GitHubProviders,
 ) -> list[pulumi.CustomResource]:
+    github = _github()
     opts = pulumi.ResourceOptions.merge(
         opts, pulumi.ResourceOptions(provider=providers.provider_for(sink.owner))
     )
@@ -229,6 +246,7 @@ def _vercel_sink(
     sink: SinkPlan, value: pulumi.Output[str], opts: pulumi.ResourceOptions,
     projects: _VercelProjects,
 ) -> list[pulumi.CustomResource]:
+    vercel = _vercel()
     resource: pulumi.CustomResource
     if sink.kind is SinkKind.VERCEL_SHARED:
         resource = vercel.SharedEnvironmentVariable(
@@ -263,11 +281,9 @@ class _Builder:
     vercel_projects: _VercelProjects = field(default_factory=_VercelProjects)
     sinks: list[pulumi.CustomResource] = field(default_factory=list)
 
-    def sinks_of(
-        self, key_plan: KeyPlan, value: pulumi.Output[str], parent: KeyComponent
-    ) -> list[pulumi.CustomResource]:
+    def sinks_of(self, key_plan: KeyPlan, value: pulumi.Output[str]) -> list[pulumi.CustomResource]:
         """Register the sinks of one key id (or of the management key); returns them."""
-        opts = pulumi.ResourceOptions(parent=parent, delete_before_replace=True)
+        opts = pulumi.ResourceOptions(delete_before_replace=True, aliases=moved(key_plan.key_id))
         registered: list[pulumi.CustomResource] = []
         for sink in key_plan.sinks:
             if sink.kind.is_github:
@@ -286,32 +302,25 @@ def build(config: StackConfig) -> Built:
     )
     governance = register_governance(config.plan)
     generations: dict[str, tuple[BuiltKey, ...]] = {}
-    components: dict[str, KeyComponent] = {}
     for key_plan in config.plan.keys:
-        component = KeyComponent(key_plan.component)
         wired_plan = next(g for g in key_plan.generations if g.wired)
-        wired = _api_key(wired_plan, component, config, governance)
+        wired = _api_key(wired_plan, config, governance)
         # cast: `key` is None only for an adopted key without its secret, and such a key has no
         # consumers (rules.adoption_problems refuses them), so no sink ever reads a None.
         key = cast("pulumi.Output[str]", wired.key)
-        sinks = builder.sinks_of(key_plan, pulumi.Output.secret(key), component)
+        sinks = builder.sinks_of(key_plan, pulumi.Output.secret(key))
         # An older generation is registered only once the wired one exists and every sink holds
         # it: whatever fails before that, it keeps its protection (ADR 0008).
         holders: list[pulumi.Resource] = [wired, *sinks]
-        generations[key_plan.component] = tuple(
+        generations[key_plan.key_id] = tuple(
             BuiltKey(
                 g,
-                wired if g.wired else _api_key(g, component, config, governance, holders),
+                wired if g.wired else _api_key(g, config, governance, holders),
             )
             for g in key_plan.generations
         )
-        component.register_outputs({})
-        components[key_plan.component] = component
     management = config.plan.management
     if management is not None and config.management_key is not None:
-        component = KeyComponent(management.component)
         value = pulumi.Output.secret(config.management_key.reveal())
-        builder.sinks_of(management, value, component)
-        component.register_outputs({})
-        components[management.component] = component
-    return Built(config, generations, components, tuple(builder.sinks), governance)
+        builder.sinks_of(management, value)
+    return Built(config, generations, tuple(builder.sinks), governance)

@@ -89,7 +89,26 @@ class Registration:
 
     @property
     def alias_names(self) -> tuple[str, ...]:
-        return tuple(alias.get("spec", {}).get("name", "") for alias in self.aliases)
+        """The former names among the aliases (an alias of the parent only has none)."""
+        names = (alias.get("spec", {}).get("name", "") for alias in self.aliases)
+        return tuple(dict.fromkeys(name for name in names if name))
+
+    @property
+    def alias_parents(self) -> tuple[str, ...]:
+        return tuple(
+            dict.fromkeys(
+                alias["spec"]["parentUrn"]
+                for alias in self.aliases
+                if alias.get("spec", {}).get("parentUrn")
+            )
+        )
+
+    @property
+    def key_id(self) -> str:
+        """The key id (or `@management-key`) a key's or sink's resource belongs to: the name of
+        the component it hung under before ADR 0010, which its alias names."""
+        parents = self.alias_parents
+        return parents[0].rsplit("::", 1)[-1] if parents else ""
 
 
 @dataclass(frozen=True)

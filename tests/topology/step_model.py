@@ -39,13 +39,14 @@ from typing import Any
 from providers.inputs import INPUTS_BY_NAME, REPLACE_FIELDS, normal_value
 from topology.guard import guard_problems
 from topology.keys_output import DeployedGeneration, DeployedKey
-from topology.plan import COMPONENT_TYPE, GenerationPlan, Plan, SinkPlan
+from topology.plan import GenerationPlan, Plan, SinkPlan
 
 API_KEY_TYPE = "pulumi-python:dynamic/openrouter:ApiKey"
 
 
 def key_urn(name: str) -> str:
-    return f"{COMPONENT_TYPE}${API_KEY_TYPE}::{name}"
+    """Keys and sinks are children of the stack (ADR 0010): type and name make the URN."""
+    return f"{API_KEY_TYPE}::{name}"
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def desired_from_plan(plan: Plan) -> list[Desired]:
         for sink in key_plan.sinks:
             desired.append(
                 Desired(
-                    urn=f"{COMPONENT_TYPE}${sink.kind.value}::{sink.resource_name}",
+                    urn=f"{sink.kind.value}::{sink.resource_name}",
                     is_key=False,
                     inputs={},
                     source=key_urn(wired.resource_name) if wired else "management-key",
@@ -358,7 +359,7 @@ def record_of(stack: Stack, plan: Plan) -> dict[str, DeployedKey]:
             for key in key_plan.generations
             if not key.wired
         )
-        record[key_plan.component] = DeployedKey(
+        record[key_plan.key_id] = DeployedKey(
             **_recorded(stack.resources[key_urn(wired.resource_name)], wired).model_dump(),
             generation=wired.position,
             consumers=key_plan.consumers,

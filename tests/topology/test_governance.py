@@ -201,7 +201,7 @@ def test_the_program_registers_each_object_once_wired_by_data():
     assert workspace.urn in ci.property_dependencies["workspace_id"]
     assert guardrail.urn in assignment.property_dependencies["guardrail_id"]
     assert ci.urn in assignment.property_dependencies["key_hash"]
-    assert assignment.parent_name == "ci"
+    assert assignment.name == "ci"  # named like the generation it governs
     # The key is never touched for its guardrail: it has no guardrail input at all.
     assert "guardrail_id" not in ci.inputs
 

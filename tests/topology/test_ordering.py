@@ -30,7 +30,7 @@ from tests.topology.step_model import (
     key_urn,
 )
 from topology.config import RawConfig, validate
-from topology.plan import COMPONENT_TYPE, Plan
+from topology.plan import Plan
 from topology.rules import TopologyConfigError
 
 MANAGEMENT_KEY = "sk-or-v1-" + "0" * 8  # short: not key-shaped, never leaves this process
@@ -46,7 +46,7 @@ SLOTS: tuple[tuple[str, dict[str, Any]], ...] = (
 
 
 def sink_urn(kind: str, name: str) -> str:
-    return f"{COMPONENT_TYPE}${kind}::{name}"
+    return f"{kind}::{name}"
 
 
 @dataclass
@@ -264,19 +264,19 @@ def unprotected_key_ids(
     only once its successor holds the consumers, whatever failed in between (issue 9, case 2)."""
     found = []
     for topology in plan.keys:
-        deployed = stack.record.get(topology.component)
+        deployed = stack.record.get(topology.key_id)
         wants = any(key.protect for key in topology.generations)
-        asked = topology.component in unprotected_on_purpose
+        asked = topology.key_id in unprotected_on_purpose
         if deployed is None or not deployed.protect or not wants or asked:
             continue
         guarded = [
             held
             for urn, held in stack.resources.items()
             if held.is_key and held.protect and held.hash in world.live
-            and urn.rsplit("::", 1)[1].split("@")[0] == topology.component
+            and urn.rsplit("::", 1)[1].split("@")[0] == topology.key_id
         ]
         if not guarded:
-            found.append(f"keys.{topology.component} has no live, protected generation")
+            found.append(f"keys.{topology.key_id} has no live, protected generation")
     return found
 
 
@@ -309,7 +309,7 @@ def walk(
         world.violations.clear()
         found += unretired_deletions(record, live_before, world)
         unprotected_on_purpose |= {
-            k.component for k in plan.keys if not any(g.protect for g in k.generations)
+            k.key_id for k in plan.keys if not any(g.protect for g in k.generations)
         }
         found += unprotected_key_ids(stack, world, plan, unprotected_on_purpose)
         if stopped is None:

@@ -88,11 +88,13 @@ def run_stack(stack: str, extra: dict[str, Any] | None = None) -> tuple[ProgramR
 
 
 def assert_sinks_follow_the_rules(run: ProgramRun) -> None:
-    """Every sink: delete-before-replace, `value` a secret, under a component, after its key."""
+    """Every sink: delete-before-replace, `value` a secret, a child of the stack that moved out
+    of its key's former component (ADR 0010), after its key."""
     by_urn = run.by_urn()
     for sink in run.sinks:
         assert sink.delete_before_replace, sink.urn
-        assert by_urn[sink.parent].type == COMPONENT_TYPE, sink.urn
+        assert sink.parent.split("::")[2] == "pulumi:pulumi:Stack", sink.urn
+        assert sink.key_id, sink.urn
         assert "plaintextValue" not in sink.inputs
         if sink.type == ORGANIZATION_REPOSITORIES:
             continue
@@ -102,10 +104,10 @@ def assert_sinks_follow_the_rules(run: ProgramRun) -> None:
             # variable is registered only when its entry says developmentReadableByTeam.
             readable = sink.inputs["targets"] == ["development"]
             assert sink.inputs["sensitive"] is not readable, sink.urn
-        if sink.parent_name != "@management-key":
+        if sink.key_id != "@management-key":
             keys = [by_urn[d] for d in sink.dependencies if by_urn[d].type == API_KEY_TYPE]
             assert len(keys) == 1, sink.urn
-            assert keys[0].parent == sink.parent, sink.urn
+            assert keys[0].key_id == sink.key_id, sink.urn
 
 
 def assert_outputs_hold_no_secret(run: ProgramRun, secrets: list[str]) -> None:
@@ -118,9 +120,8 @@ def assert_outputs_hold_no_secret(run: ProgramRun, secrets: list[str]) -> None:
 
 
 EXPECTED_COUNTS: dict[str, dict[str, int]] = {
-    "dev": {COMPONENT_TYPE: 3, API_KEY_TYPE: 3, ACTIONS_SECRET: 2, PROJECT_VARIABLE: 2},
+    "dev": {API_KEY_TYPE: 3, ACTIONS_SECRET: 2, PROJECT_VARIABLE: 2},
     "staging": {
-        COMPONENT_TYPE: 2,
         API_KEY_TYPE: 2,
         ENVIRONMENT_SECRET: 1,
         ORGANIZATION_SECRET: 1,
@@ -129,7 +130,6 @@ EXPECTED_COUNTS: dict[str, dict[str, int]] = {
         DEPENDABOT_SECRET: 1,
     },
     "prod": {
-        COMPONENT_TYPE: 4,
         API_KEY_TYPE: 4,
         ENVIRONMENT_SECRET: 2,
         SHARED_VARIABLE: 1,
@@ -167,22 +167,26 @@ def test_prod_rotation_wires_the_newest_generation_and_protects_only_it():
     older = run.named(API_KEY_TYPE, "production@2025-10-28")
     newest = run.named(API_KEY_TYPE, "production@2025-11-28")
     assert (older.protect, newest.protect) == (False, True)
+    # Both moved out of the component `production` they hung under (ADR 0010); the oldest also
+    # answers to the plain key's former name, at the root and under the component.
+    component = f"urn:pulumi:prod::openrouter-keys::{COMPONENT_TYPE}::production"
+    assert older.alias_parents == newest.alias_parents == (component,)
     assert older.alias_names == ("production",)
-    assert newest.aliases == ()
+    assert newest.alias_names == ()
+    assert older.parent == newest.parent == next(r.parent for r in run.of_type(API_KEY_TYPE))
     assert newest.ignore_changes == ("adopt",)
     # An older generation keeps the settings it was created with (issue 9, case 3).
     assert older.ignore_changes == ("adopt", "expires_at", "workspace_id")
     # ...and is registered only once the wired generation and every sink of the key exist, so
     # it keeps its protection whatever fails before (issue 9, case 2).
-    holders = {newest.urn} | {s.urn for s in run.sinks if s.parent_name == "production"}
+    holders = {newest.urn} | {s.urn for s in run.sinks if s.key_id == "production"}
     assert holders <= set(older.dependencies)
     order = [r.urn for r in run.registrations]
     assert all(order.index(urn) < order.index(older.urn) for urn in holders)
     assert unwrap(older.inputs["name"]) == "Formul8-Production-2025-10-28"
     assert unwrap(newest.inputs["name"]) == "Formul8-Production-2025-11-28"
-    assert older.parent_name == newest.parent_name == "production"
     for sink in run.sinks:
-        if sink.parent_name == "production":
+        if sink.key_id == "production":
             assert newest.urn in sink.dependencies
             assert older.urn not in sink.dependencies
             assert unwrap(sink.inputs["value"]) == run.key_secrets["production@2025-11-28"]
@@ -204,7 +208,7 @@ def test_prod_adopted_key_gets_its_secret_as_a_secret_and_hands_it_to_its_consum
     assert "adopt_secret" in legacy.secret_inputs
     assert unwrap(legacy.inputs["adopt_secret"]) == adopted
     assert legacy.ignore_changes == ()
-    (consumer,) = [s for s in run.sinks if s.parent_name == "legacy-backend"]
+    (consumer,) = [s for s in run.sinks if s.key_id == "legacy-backend"]
     assert unwrap(consumer.inputs["value"]) == adopted
     assert_absent(adopted, run.outputs)
 
@@ -250,7 +254,7 @@ def test_staging_dependabot_and_environment_secrets_land_in_their_scopes():
     run, _ = run_stack("staging")
     (dependabot,) = run.of_type(DEPENDABOT_SECRET)
     (environment,) = run.of_type(ENVIRONMENT_SECRET)
-    assert (unwrap(dependabot.inputs["repository"]), dependabot.parent_name) == (
+    assert (unwrap(dependabot.inputs["repository"]), dependabot.key_id) == (
         "agents", "dependency-checks"
     )
     assert unwrap(environment.inputs["environment"]) == "staging"
@@ -267,7 +271,6 @@ def test_the_sandbox_stack_needs_no_github_or_vercel_plugin():
     declared = config["openrouter-keys:keys"]
     governed = [k for k in declared.values() if k and k.get("guardrail")]
     assert counts(run) == {
-        COMPONENT_TYPE: len(declared),
         API_KEY_TYPE: len(declared),
         # One guardrail, one workspace with budgets and a default guardrail, and ci's guardrail.
         GUARDRAIL_TYPE: len(config["openrouter-keys:guardrails"]),
@@ -315,27 +318,26 @@ def test_one_production_key_in_a_repo_secret_and_15_vercel_projects_plus_the_man
     run = run_program(scenario_config(vercel, management_key), [MANAGEMENT_KEY], stack="prod")
     assert run.error is None, run.error
     assert counts(run) == {
-        COMPONENT_TYPE: 2,
         API_KEY_TYPE: 1,
         ACTIONS_SECRET: 2,
         PROJECT_VARIABLE: 15,
     }
     assert_sinks_follow_the_rules(run)
     key = run.key_secrets["production"]
-    production_sinks = [s for s in run.sinks if s.parent_name == "production"]
+    production_sinks = [s for s in run.sinks if s.key_id == "production"]
     assert len(production_sinks) == 16
     assert {unwrap(s.inputs["value"]) for s in production_sinks} == {key}
     assert sorted(s.name for s in production_sinks if s.type == PROJECT_VARIABLE) == [
         f"{project}/OPENROUTER_API_KEY/production" for project in PROJECTS
     ]
-    (published,) = [s for s in run.sinks if s.parent_name == "@management-key"]
+    (published,) = [s for s in run.sinks if s.key_id == "@management-key"]
     assert published.name == "f8ai/infra/OPENROUTER_MANAGEMENT_KEY"
     assert unwrap(published.inputs["value"]) == management_key
     assert published.dependencies == ()
     assert_present(management_key, [published.inputs])
     for sink in production_sinks:
         assert_absent(management_key, [sink.inputs])
-    for registration in run.of_type(API_KEY_TYPE) + run.of_type(COMPONENT_TYPE):
+    for registration in run.of_type(API_KEY_TYPE):
         assert_absent(management_key, [registration.inputs])
     assert_outputs_hold_no_secret(run, [management_key, key])
     assert run.outputs[INVENTORY_OUTPUT]["managementKey"] == {
@@ -381,7 +383,7 @@ def test_a_management_key_from_the_environment_is_published_and_named_in_the_inv
     del config[MANAGEMENT_KEY]
     run = run_program(config, [], stack="prod")
     assert run.error is None, run.error
-    (published,) = [s for s in run.sinks if s.parent_name == "@management-key"]
+    (published,) = [s for s in run.sinks if s.key_id == "@management-key"]
     assert unwrap(published.inputs["value"]) == management_key
     source = run.outputs[INVENTORY_OUTPUT]["managementKey"]["source"]
     assert source == "environment (OPENROUTER_MANAGEMENT_KEY)"
