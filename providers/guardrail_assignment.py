@@ -3,7 +3,7 @@
 
 A resource of its own, not a property of the key, so that giving a key a guardrail, moving it
 to another or taking it away never touches the key: a protected key is never replaced for its
-guardrail (docs/adr/0009-guardrail-assignments.md). Assigning a key that holds another
+guardrail (docs/adr/0009-guardrails-and-workspaces.md). Assigning a key that holds another
 guardrail moves it, so a move is a replacement whose new assignment is made before the old one
 is removed: the key is never left without a guardrail in between. The provider is pickled by
 reference into state: never rename this module or the class.
