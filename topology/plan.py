@@ -4,9 +4,10 @@
 `tests/topology/test_ordering.py` replay the same plans through a model of Pulumi's step semantics,
 so the names below are the identity of every resource (docs/adr/0003-consumer-ordering.md):
 
-- each key id is one component `openrouter-keys:index:KeyTopology` named by the id; the
-  management key's targets hang off one more, named `@management-key` (outside the key id
-  alphabet, so no key can take the name);
+- keys, sinks and assignments are children of the stack; each answers, by an alias, to the
+  component `openrouter-keys:index:KeyTopology` it hung under before (named by its key id, or
+  `@management-key` for the management key's targets), so older stacks move without a
+  replacement (docs/adr/0010-no-component-per-key.md);
 - a key without `rotations` is the `ApiKey` named by its id; with `rotations`, generation `g` is
   `<id>@<g>`, and the first listed generation carries the alias `<id>`, so adding `rotations` to a
   plain key renames nothing in OpenRouter's eyes: the key stays, only its display name changes;
@@ -15,8 +16,8 @@ so the names below are the identity of every resource (docs/adr/0003-consumer-or
   the same secret, never a delete of it after a create;
 - a guardrail is the `Guardrail` named by its id; a workspace the `Workspace` named by its id,
   with its `WorkspaceBudgets` and `DefaultGuardrail` as children of the same name; a generation
-  that holds a guardrail has a `GuardrailAssignment` named like the generation, under its key's
-  component (docs/adr/0009-guardrails-and-workspaces.md).
+  that holds a guardrail has a `GuardrailAssignment` named like the generation
+  (docs/adr/0009-guardrails-and-workspaces.md).
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ class SinkPlan:
 
 @dataclass(frozen=True)
 class KeyPlan:
-    """What hangs under one component: a key id's generations and sinks, or the management key's."""
+    """One key id's generations and sinks, or the management key's targets (`@management-key`)."""
 
     key_id: str
     generations: tuple[GenerationPlan, ...]
@@ -205,7 +206,7 @@ class Plan:
     workspaces: tuple[WorkspacePlan, ...] = ()
 
     def all_key_plans(self) -> tuple[KeyPlan, ...]:
-        """Every component's plan: the key ids', then the management key's targets."""
+        """Every key id's plan, then the management key's targets."""
         return self.keys + ((self.management,) if self.management else ())
 
 
