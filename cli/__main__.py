@@ -124,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME",
         type=lambda value: stack_outputs.stack_source(value, from_file=False),
-        help="read this stack's outputs with `pulumi stack output --json` (repeatable)",
+        help="read this stack's outputs with `pulumi stack output --json --show-secrets`"
+        " (repeatable)",
     )
     audit_parser.add_argument(
         "--outputs",
@@ -132,8 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="[NAME=]FILE",
         type=lambda value: stack_outputs.stack_source(value, from_file=True),
-        help="read a stack's outputs from a file written by `pulumi stack output --json`; the "
-        "stack is NAME, or the file name without extension (repeatable)",
+        help="read a stack's outputs from a file written by `pulumi stack output --json"
+        " --show-secrets`; the stack is NAME, or the file name without extension (repeatable)",
     )
     audit_parser.add_argument(
         "--workspace",

@@ -68,8 +68,8 @@ def no_stacks_given() -> CliError:
     return _error(
         "usage",
         "audit needs at least one stack to join the keys with.",
-        "add `--stack NAME` (reads `pulumi stack output --json`) or `--outputs FILE`, once per "
-        "stack that uses this OpenRouter account.",
+        "add `--stack NAME` (reads `pulumi stack output --json --show-secrets`) or `--outputs"
+        " FILE`, once per stack that uses this OpenRouter account.",
     )
 
 
@@ -197,7 +197,8 @@ def outputs_file_missing(path: str) -> CliError:
     return _error(
         "outputs-file-missing",
         f"stack outputs file {path} does not exist.",
-        "write it with `pulumi stack output --json --stack STACK > FILE`, or use `--stack STACK`.",
+        "write it with `pulumi stack output --json --show-secrets --stack STACK > FILE`, or use"
+        " `--stack STACK`.",
         file=path,
     )
 
@@ -215,8 +216,8 @@ def outputs_invalid(source: str, json_path: str, problem: str) -> CliError:
     return _error(
         "outputs-invalid",
         f"{source}: {json_path} {problem}.",
-        "the file must be exactly what `pulumi stack output --json --stack STACK` prints for a "
-        "stack of this project; write it again with that command.",
+        "the file must be exactly what `pulumi stack output --json --show-secrets --stack STACK`"
+        " prints for a stack of this project; write it again with that command.",
         source=source,
         path=json_path,
     )
@@ -227,14 +228,14 @@ def pulumi_not_found(stack: str) -> CliError:
         "pulumi-not-found",
         f"`--stack {stack}` needs the pulumi CLI, and `pulumi` is not on PATH.",
         "install it (https://www.pulumi.com/docs/install/ or `bash scripts/build-engine.sh`), "
-        "or pass the outputs as a file: `pulumi stack output --json --stack "
+        "or pass the outputs as a file: `pulumi stack output --json --show-secrets --stack "
         f"{stack} > {stack}.json` then `--outputs {stack}.json`.",
         stack=stack,
     )
 
 
 def stack_output_failed(stack: str, cause: str, command: str | None = None) -> CliError:
-    shown = command or f"`pulumi stack output --json --stack {stack}`"
+    shown = command or f"`pulumi stack output --json --show-secrets --stack {stack}`"
     return _error(
         "stack-output-failed",
         f"{shown} failed: {cause}.",

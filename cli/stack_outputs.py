@@ -1,4 +1,5 @@
-"""A stack's outputs as the CLI reads them: from `pulumi stack output --json` or a file, checked
+"""A stack's outputs as the CLI reads them: from `pulumi stack output --json --show-secrets` or a
+file, checked
 against the one schema the program writes (topology/keys_output.py), never a copy of it.
 
 Reading is I/O at the edge (a subprocess, a file); the parse is pure. A value is never quoted
@@ -24,7 +25,13 @@ from topology.governance_output import (
     DeployedGovernance,
     parse_governance_output,
 )
-from topology.keys_output import KEYS_OUTPUT, KeysOutputError, json_type, parse_keys_output
+from topology.keys_output import (
+    HIDDEN,
+    KEYS_OUTPUT,
+    KeysOutputError,
+    json_type,
+    parse_keys_output,
+)
 
 PULUMI_TIMEOUT_SECONDS: Final = 120
 KEY_VARIABLES: Final = (*MANAGEMENT_KEY_VARIABLES, REGULAR_KEY_VARIABLE)
@@ -82,10 +89,6 @@ def parse_stack_outputs(document: object, source: str, stack: str) -> list[Manag
             f"is missing (outputs present: {present}); the stack is not an openrouter-keys "
             "stack or was never deployed",
         )
-    if document[KEYS_OUTPUT] == "[secret]":
-        raise diagnostics.outputs_invalid(
-            source, f"output `{KEYS_OUTPUT}`", "is a secret, but it never holds key values"
-        )
     try:
         keys = parse_keys_output(document[KEYS_OUTPUT])
     except KeysOutputError as error:
@@ -115,7 +118,7 @@ def parse_stack_governance(document: object, source: str, stack: str) -> Managed
     Call it after `parse_stack_outputs`, which has checked that the document is an object.
     """
     value = document.get(GOVERNANCE_OUTPUT) if isinstance(document, Mapping) else None
-    if value == "[secret]":
+    if value == HIDDEN:
         raise diagnostics.outputs_invalid(
             source, f"output `{GOVERNANCE_OUTPUT}`", "is a secret, but it never holds secrets"
         )
@@ -138,7 +141,7 @@ class StackSource:
     @property
     def description(self) -> str:
         if self.file is None:
-            return f"`pulumi stack output --json --stack {self.stack}`"
+            return f"`pulumi stack output --json --show-secrets --stack {self.stack}`"
         return str(self.file)
 
 
@@ -160,7 +163,7 @@ def load_managed(sources: Iterable[StackSource], env: Mapping[str, str]) -> Stac
     governance: list[ManagedGovernance] = []
     for source in sources:
         document = (
-            pulumi_stack_json(("stack", "output", "--json"), source.stack, env)
+            pulumi_stack_json(STACK_OUTPUT_WORDS, source.stack, env)
             if source.file is None
             else read_outputs_file(source.file)
         )
@@ -194,6 +197,10 @@ def _decode(text: str, source: str) -> object:
             "the document",
             f"is not JSON ({error.msg} at line {error.lineno}, column {error.colno})",
         ) from None
+
+
+STACK_OUTPUT_WORDS: Final = ("stack", "output", "--json", "--show-secrets")
+"""`keys` is a secret output only to stay out of `pulumi up`'s log; no output holds a key."""
 
 
 def pulumi_stack_json(words: Sequence[str], stack: str, env: Mapping[str, str]) -> object:

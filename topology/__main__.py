@@ -1,8 +1,8 @@
 """`python -m topology inventory --stack NAME [--outputs FILE]`: the inventory as Markdown.
 
 Reads the stack file (the keys and consumers it declares; in a pull request, what the merge will
-deploy) and, when given, the stack's `pulumi stack output --json` (names, masked values, status
-as the provider last saw them), and prints the table and the Mermaid diagram
+deploy) and, when given, the stack's `pulumi stack output --json --show-secrets` (names, masked
+values, status as the provider last saw them), and prints the table and the Mermaid diagram
 (topology/inventory.py). It needs no credential: the stack file's secrets are never read, and the
 outputs hold no key. The workflows post it to the pull request and the deploy job's summary.
 
@@ -85,7 +85,7 @@ def _read_outputs(path: str | None) -> Mapping[str, Any]:
     text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     value = json.loads(text) if text.strip() else {}
     if not isinstance(value, dict):
-        raise ValueError("not a JSON object; expected `pulumi stack output --json`")
+        raise ValueError("not a JSON object; expected `pulumi stack output --json --show-secrets`")
     return value
 
 
@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--stack-file", help="default: stacks/Pulumi.<stack>.yaml (Pulumi.yaml's stackConfigDir)"
     )
     inventory.add_argument(
-        "--outputs", help="`pulumi stack output --json` of the stack, or - for stdin"
+        "--outputs", help="`pulumi stack output --json --show-secrets` of the stack, or - for stdin"
     )
     args = parser.parse_args(argv)
     stack_file = Path(args.stack_file or STACKS_DIR / f"Pulumi.{args.stack}.yaml")

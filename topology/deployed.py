@@ -101,8 +101,8 @@ def unreadable_problem(stack: str, cause: str) -> Problem:
         f"what stack {stack} last deployed could not be read ({cause}), so the program cannot"
         " tell which keys this change would delete; allowed: an update whose effect on live keys"
         " is known.",
-        "run it again; if it persists, check the backend (`pulumi stack output --json`), and see"
-        " the topology guard in docs/troubleshooting.md.",
+        "run it again; if it persists, check the backend (`pulumi stack output --json"
+        " --show-secrets`), and see the topology guard in docs/troubleshooting.md.",
     )
 
 

@@ -5,9 +5,10 @@ Pure: no Pulumi call. It joins two things:
 
 - the plan of the stack file (`topology.plan.Plan`): which keys, generations and consumers exist,
   or, in a pull request, will exist once it is merged;
-- the stack outputs of the last deployment (`pulumi stack output --json`): `keys` gives each
-  generation's OpenRouter name and masked label, `inventory` the compact facts below (what the
-  provider last saw: disabled flags and expiry dates, and the management key's masked label).
+- the stack outputs of the last deployment (`pulumi stack output --json --show-secrets`): `keys`
+  gives each generation's OpenRouter name and masked label, `inventory` the compact facts below
+  (what the provider last saw: disabled flags and expiry dates, and the management key's masked
+  label).
 
 The rendered text is never a stack output: `pulumi up` prints every output on every run, and a
 table with a diagram grows with every key and consumer. `python -m topology inventory` renders it
@@ -139,7 +140,8 @@ def _entry_generations(key_id: str, entry: Mapping[str, Any]) -> Iterator[tuple[
 
 
 def deployed_from_outputs(outputs: Mapping[str, Any]) -> Deployed:
-    """Read `pulumi stack output --json`; a stack never deployed gives `{}`, and so no facts.
+    """Read `pulumi stack output --json --show-secrets`; a stack never deployed gives `{}`, and so
+    no facts.
 
     An `inventory` output of the previous shape (a Markdown string) carries no facts: statuses
     are `unknown` until the next `pulumi up` writes the compact form.

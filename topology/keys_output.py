@@ -3,10 +3,12 @@
 The program writes it at the end of every successful update (topology/outputs.py); the program
 reads the previous one before registering anything, to refuse a change that would delete a live
 key (topology/guard.py); `cli audit` reads it to tell managed keys from unmanaged ones. It holds
-no secret: `label` is OpenRouter's masked form of a key.
+no secret (`label` is OpenRouter's masked form of a key), yet the program exports it as a Pulumi
+secret: `pulumi up` prints every plain output in full on every run, which at 100 keys was 32 KB
+of log for a one-key change (bench/README.md); read it with `--show-secrets`.
 
 ```text
-keys: {<key id>: {hash, label, name, rotation, fixed, disabled,      # the wired generation
+keys (a secret output): {<key id>: {hash, label, name, rotation, fixed, disabled,  # the wired one
                   guardrail, workspace,
                   generation, consumers, protect,
                   retiring: [{hash, label, name, rotation, fixed, disabled,
@@ -18,6 +20,8 @@ keys: {<key id>: {hash, label, name, rotation, fixed, disabled,      # the wired
 - `fixed`: the settings OpenRouter cannot change in place, as the stack file names them
   (`expiresAt`, `workspaceId`, `adopt`), where the key declared them;
 - `protect`: whether the wired generation is protected (absent: written before this field);
+- empty, false and null fields are left out (`rotation`, `fixed`, `disabled`, `guardrail`,
+  `workspace`, `consumers`, `retiring`) and read back as such;
 - `guardrail`, `workspace`: the ids in the stack file (`guardrails.<id>`, `workspaces.<id>`) of
   the guardrail the generation holds and the stack's workspace it lives in; absent: none (a
   `workspaceId` is in `fixed`), or written before these fields.
@@ -34,6 +38,8 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 KEYS_OUTPUT: Final = "keys"
+HIDDEN: Final = "[secret]"
+"""What `pulumi stack output --json` prints for a secret output without `--show-secrets`."""
 GENERATION_SEPARATOR: Final = "@"
 """Between a key id and a generation label in a resource name (`production@2025-11-28`)."""
 
@@ -71,7 +77,7 @@ class DeployedKey(DeployedGeneration):
     """One key id: its wired generation's fields, its consumers, and the retiring generations."""
 
     generation: int
-    consumers: tuple[str, ...] = Field(strict=False)  # JSON arrays arrive as lists
+    consumers: tuple[str, ...] = Field(default=(), strict=False)  # JSON arrays arrive as lists
     protect: bool | None = None
     """None: written by a version that did not record it (treated as protected)."""
     retiring: tuple[DeployedGeneration, ...] = Field(default=(), strict=False)
@@ -166,6 +172,12 @@ def parse_keys_output(value: object) -> dict[str, DeployedKey]:
     """The `keys` output as typed records, or `KeysOutputError` naming what is wrong where."""
     if value is None:
         return {}
+    if value == HIDDEN:
+        raise KeysOutputError(
+            f"output `{KEYS_OUTPUT}`",
+            "is hidden ([secret]): read the outputs with `pulumi stack output --json"
+            " --show-secrets` (the output holds no key; it is secret only to stay out of logs)",
+        )
     if not isinstance(value, Mapping):
         raise KeysOutputError(f"output `{KEYS_OUTPUT}`", f"is {json_type(value)}, not an object")
     parsed = {}
@@ -180,8 +192,17 @@ def parse_keys_output(value: object) -> dict[str, DeployedKey]:
     return parsed
 
 
-_OMITTED_WHEN_EMPTY: Final = ("fixed", "disabled", "guardrail", "workspace")
-"""Fields left out of the JSON when empty, false or null: most keys have none of them."""
+_OMITTED_WHEN_EMPTY: Final = (
+    "rotation",
+    "fixed",
+    "disabled",
+    "guardrail",
+    "workspace",
+    "consumers",
+    "retiring",
+)
+"""Fields left out of the JSON when empty, false or null (most keys have none of them); each
+reads back as its default."""
 
 
 def keys_output(keys: Mapping[str, DeployedKey]) -> dict[str, Any]:

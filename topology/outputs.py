@@ -133,8 +133,10 @@ def stack_outputs(built: Built) -> dict[str, pulumi.Output[Any]]:
     }
     management = management_facts(built)
     all_facts = pulumi.Output.all(**facts) if facts else pulumi.Output.from_input({})
+    # A secret only to keep it out of every `up` log (topology/keys_output.py).
+    keys: pulumi.Output[dict[str, Any]] = pulumi.Output.secret(recorded.apply(keys_value))
     outputs = {
-        KEYS_OUTPUT: recorded.apply(keys_value),
+        KEYS_OUTPUT: keys,
         INVENTORY_OUTPUT: all_facts.apply(lambda seen: inventory_output(seen, management)),
     }
     governance = governance_value(built)

@@ -473,8 +473,8 @@ def test_stack_outputs_are_read_with_pulumi_which_never_sees_the_management_key(
     assert run.code == 1
     assert run.json()["stacks"] == ["dev", "prod"]  # type: ignore[index]
     assert Path(f"{seen}.argv").read_text().splitlines() == [
-        "stack output --json --non-interactive --stack dev",
-        "stack output --json --non-interactive --stack prod",
+        "stack output --json --show-secrets --non-interactive --stack dev",
+        "stack output --json --show-secrets --non-interactive --stack prod",
     ]
     assert "OPENROUTER_MANAGEMENT_KEY" not in Path(f"{seen}.env").read_text()
     assert_absent(audit_env.management_key, Path(f"{seen}.env"))
@@ -494,7 +494,7 @@ def test_failing_pulumi_is_reported_with_its_first_error_line(
     assert run.code == 2
     [line] = run.err.splitlines()
     assert line.startswith(
-        "error: `pulumi stack output --json --stack qa` failed: exit status 255: "
+        "error: `pulumi stack output --json --show-secrets --stack qa` failed: exit status 255: "
         "error: no stack named 'qa' found."
     )
     assert line.endswith("[stack-output-failed]")

@@ -71,7 +71,7 @@ def test_extra_fields_in_an_entry_are_tolerated_for_newer_stacks():
     [
         ([], "the document", "is an array, not an object of stack outputs"),
         ({"inventory": "x"}, "output `keys`", "is missing (outputs present: inventory)"),
-        ({"keys": "[secret]"}, "output `keys`", "is a secret"),
+        ({"keys": "[secret]"}, "output `keys`", "is hidden ([secret])"),
         ({"keys": ["a"]}, "output `keys`", "is an array, not an object"),
         ({"keys": {"shop": "x"}}, "keys.shop", "is a string, not an object"),
         ({"keys": {"shop": good_entry(hash=None)}}, "keys.shop.hash", "is null, not a non-empty"),
@@ -88,7 +88,7 @@ def test_malformed_outputs_name_the_source_path_and_problem(document, path, prob
     assert diagnostic.kind == "outputs-invalid"
     assert diagnostic.message.startswith(f"prod.json: {path} {problem}")
     assert diagnostic.context == {"source": "prod.json", "path": path}
-    assert "pulumi stack output --json --stack STACK" in diagnostic.hint
+    assert "pulumi stack output --json --show-secrets --stack STACK" in diagnostic.hint
 
 
 def test_missing_field_is_called_missing():
@@ -108,7 +108,8 @@ def test_outputs_file_that_does_not_exist(tmp_path: Path):
     with pytest.raises(CliError) as caught:
         read_outputs_file(tmp_path / "prod.json")
     assert caught.value.diagnostic.kind == "outputs-file-missing"
-    assert "pulumi stack output --json --stack STACK > FILE" in caught.value.diagnostic.hint
+    hint = caught.value.diagnostic.hint
+    assert "pulumi stack output --json --show-secrets --stack STACK > FILE" in hint
 
 
 @pytest.mark.parametrize(
@@ -149,7 +150,7 @@ def test_outputs_argument_names_the_stack_after_the_file_or_an_explicit_name(arg
 def test_stack_argument_reads_pulumi():
     source = stack_source("prod", from_file=False)
     assert source == StackSource("prod")
-    assert source.description == "`pulumi stack output --json --stack prod`"
+    assert source.description == "`pulumi stack output --json --show-secrets --stack prod`"
 
 
 def test_retiring_generations_are_managed_keys_wired_to_nothing():
@@ -312,3 +313,11 @@ def test_load_managed_reads_keys_and_governance_of_every_stack(tmp_path: Path):
         ("prod", {GUARDRAIL_ID}),
         ("dev", set()),
     ]
+
+
+def test_a_keys_output_read_without_show_secrets_says_how_to_read_it():
+    with pytest.raises(CliError) as caught:
+        parse_stack_outputs({"keys": "[secret]"}, "prod.json", "prod")
+    message = caught.value.diagnostic.message
+    assert "is hidden ([secret])" in message
+    assert "--show-secrets" in message

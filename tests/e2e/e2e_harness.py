@@ -265,7 +265,7 @@ class PulumiProject:
         }
 
     def stack_outputs(self) -> dict[str, Any]:
-        return json.loads(self.pulumi("stack", "output", "--json").stdout)
+        return json.loads(self.pulumi("stack", "output", "--json", "--show-secrets").stdout)
 
     def export_state(self, *, show_secrets: bool = False) -> str:
         args = ["stack", "export"] + (["--show-secrets"] if show_secrets else [])

@@ -187,7 +187,9 @@ def test_adopting_a_key_another_stack_manages_is_refused_naming_it(
     env = {"OPENROUTER_MANAGEMENT_KEY": sandbox_management_key()}
     project.pulumi("stack", "init", "other", env=env)
     project.pulumi("up", "--yes", "--stack", "other", env=env)
-    theirs = json.loads(project.pulumi("stack", "output", "--json", "--stack", "other").stdout)
+    theirs = json.loads(
+        project.pulumi("stack", "output", "--json", "--show-secrets", "--stack", "other").stdout
+    )
     shared = theirs["keys"]["shared"]["hash"]
 
     project.pulumi("stack", "select", STACK)

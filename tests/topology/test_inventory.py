@@ -2,7 +2,8 @@
 compact `inventory` output; and `python -m topology inventory` (docs/adr/0007).
 
 The deployed side comes from the real program under mocks (its `keys` and `inventory` outputs as
-`pulumi stack output --json` would print them), the planned side from the same config.
+`pulumi stack output --json --show-secrets` would print them), the planned side from the same
+config.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ TARGETS = {"github": [{"repository": "automation"}]}
 
 
 def deploy(keys: dict[str, Any], management_key: str) -> dict[str, Any]:
-    """The stack outputs after `pulumi up`, as `pulumi stack output --json` prints them."""
+    """The stack outputs after `pulumi up`, as `pulumi stack output --json --show-secrets` prints
+    them."""
     config = {
         **namespaced(
             {
