@@ -5,16 +5,13 @@ Each variant is the project's copy with one change applied as a text edit (the r
 touched), measured through the real engine exactly as `bench_engine.py` measures the project, in
 the same run and alternating with it:
 
-- `lazy-sdks`: `topology/build.py` imports `pulumi_github` and `pulumiverse_vercel` only when a
-  sink of that kind is built (a stack without consumers never loads either SDK);
-- `no-register-outputs`: the per-key `KeyTopology` component stays, without `register_outputs({})`;
-- `no-components`: no `KeyTopology` component: each `ApiKey` is a child of the stack;
 - `no-outputs`: no `keys` / `inventory` stack outputs;
-- `tls-once`: `providers/client.py` builds its process-wide TLS context under a lock, so the four
-  provider threads that make the first calls together build it once, not four times;
 - `no-stack-traces`: the SDK sends no registration stack trace (a monkeypatch of
-  `pulumi.runtime.resource._get_stack_trace`; shows what traces cost, not a recommendation);
-- `all`: lazy-sdks + no-components + no-outputs + tls-once.
+  `pulumi.runtime.resource._get_stack_trace`; shows what traces cost, not a recommendation).
+
+The variants measured on 2026-12-01 and since made in the code (`lazy-sdks`, `no-components`,
+`no-register-outputs`, `tls-once`, and `all`) were removed from this file once their change
+landed; bench/README.md keeps their figures, and git history their edits.
 
 The edits are written against the tree this file was committed with; when the code they edit has
 moved, a variant fails loudly naming the file and the text it could not find.
@@ -39,24 +36,6 @@ from bench.bench_engine import (
 Edit = tuple[str, str, str]
 """(file relative to the project root, text to find, replacement)."""
 
-LAZY_IMPORTS = '''\
-import importlib
-
-
-class _LazyModule:
-    """What-if: the SDK module is imported on first use, never for a stack without consumers."""
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __getattr__(self, attribute: str) -> object:
-        return getattr(importlib.import_module(self._name), attribute)
-
-
-github = _LazyModule("pulumi_github")
-vercel = _LazyModule("pulumiverse_vercel")
-'''
-
 NO_STACK_TRACES = '''\
 import pulumi.runtime.resource
 from pulumi.runtime.proto import source_pb2
@@ -64,59 +43,16 @@ from pulumi.runtime.proto import source_pb2
 pulumi.runtime.resource._get_stack_trace = source_pb2.StackTrace  # what-if: no stack traces
 '''
 
-TLS_ONCE = '''\
-_TLS_LOCK = threading.Lock()
-
-
-def _tls_context() -> ssl.SSLContext:
-    """What-if: the first four concurrent calls wait for one build instead of racing."""
-    with _TLS_LOCK:
-        return _tls_context_once()
-
-
-@functools.cache
-def _tls_context_once() -> ssl.SSLContext:
-'''
-
 MAIN_EXPORTS = (
     "for output_name, value in topology.stack_outputs(topology.build(topology.load())).items():\n"
     "    pulumi.export(output_name, value)\n"
 )
-KEEP_KEYS = "        keys[plan.component] = generations\n"
-REGISTER_OUTPUTS = "        component.register_outputs({})\n" + KEEP_KEYS
-COMPONENT = "        component = KeyTopology(plan.component)\n"
 
 EDITS: Mapping[str, tuple[Edit, ...]] = {
-    "lazy-sdks": (
-        (
-            "topology/build.py",
-            "import pulumi_github as github\nimport pulumiverse_vercel as vercel\n",
-            LAZY_IMPORTS,
-        ),
-    ),
-    "no-register-outputs": (
-        ("topology/build.py", REGISTER_OUTPUTS, KEEP_KEYS),
-    ),
-    "no-components": (
-        ("topology/build.py", COMPONENT, "        component = None  # what-if: no component\n"),
-        ("topology/build.py", REGISTER_OUTPUTS, KEEP_KEYS),
-    ),
     "no-outputs": (("__main__.py", MAIN_EXPORTS, "topology.build(topology.load())\n"),),
-    "tls-once": (
-        ("providers/client.py", "import ssl\n", "import ssl\nimport threading\n"),
-        (
-            "providers/client.py",
-            "@functools.cache\ndef _tls_context() -> ssl.SSLContext:\n",
-            TLS_ONCE,
-        ),
-    ),
     "no-stack-traces": (
         ("__main__.py", "import topology\n", "import topology\n" + NO_STACK_TRACES),
     ),
-}
-EDITS = {
-    **EDITS,
-    "all": EDITS["lazy-sdks"] + EDITS["no-components"] + EDITS["no-outputs"] + EDITS["tls-once"],
 }
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import ssl
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -187,14 +188,21 @@ class ClientSettings:
         )
 
 
-@functools.cache
+_TLS_LOCK: Final = threading.Lock()
+_TLS_CONTEXTS: list[ssl.SSLContext] = []
+
+
 def _tls_context() -> ssl.SSLContext:
     """One verified TLS context per process (CA bundle, `SSL_CERT_FILE`, as httpx's default).
 
-    Loading the CA bundle is most of the cost of a new client (~20 ms), and the provider builds
-    one client per operation; an `SSLContext` is safe to share between threads.
+    Loading the CA bundle is most of the cost of a new client (~20 ms); an `SSLContext` is safe
+    to share between threads. Built under a lock: the provider's four worker threads ask for it
+    together, and a bare cache let each of them build one (bench/README.md, finding 5).
     """
-    return httpx.create_ssl_context()
+    with _TLS_LOCK:
+        if not _TLS_CONTEXTS:
+            _TLS_CONTEXTS.append(httpx.create_ssl_context())
+        return _TLS_CONTEXTS[0]
 
 
 class OpenRouterClient:

@@ -227,11 +227,6 @@ class ApiKey(Resource, module="openrouter", name="ApiKey"):
     disabled: pulumi.Output[bool]
     workspace_id: pulumi.Output[str]
     created_at: pulumi.Output[str]
-    limit_remaining: pulumi.Output[float | None]
-    usage: pulumi.Output[float]
-    usage_daily: pulumi.Output[float]
-    usage_weekly: pulumi.Output[float]
-    usage_monthly: pulumi.Output[float]
     adopt: pulumi.Output[str | None]
     declared: pulumi.Output[list[str]]
 

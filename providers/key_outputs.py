@@ -19,14 +19,13 @@ OUTPUT_ONLY: Final = (
     "key",
     "label",
     "created_at",
-    "limit_remaining",
-    "usage",
-    "usage_daily",
-    "usage_weekly",
-    "usage_monthly",
     DECLARED,
 )
-"""Outputs the program never sets; declared on `ApiKey` so that they become attributes."""
+"""Outputs the program never sets; declared on `ApiKey` so that they become attributes.
+
+Usage counters and `limit_remaining` are not among them: they change with every call a key
+serves, so in state they were stale at once, rewritten by every refresh, and 190 bytes a key;
+`audit` and `doctor` read them live (bench/README.md)."""
 
 
 def key_outputs(
@@ -46,11 +45,6 @@ def key_outputs(
         **{name: getattr(record, name) for name, _, _ in setting_rows()},
         "workspace_id": record.workspace_id,
         "created_at": record.created_at,
-        "limit_remaining": record.limit_remaining,
-        "usage": record.usage,
-        "usage_daily": record.usage_daily,
-        "usage_weekly": record.usage_weekly,
-        "usage_monthly": record.usage_monthly,
         "adopt": adopt,
         DECLARED: declared,
     }

@@ -29,7 +29,7 @@ from providers.inputs import (
 from providers.key_outputs import key_outputs
 from providers.messages import provider_error
 from providers.redaction import mask, redact
-from providers.session import open_client
+from providers.session import key_client
 
 
 def mint_key(client: OpenRouterClient, news: Mapping[str, Any]) -> tuple[KeyRecord, str]:
@@ -104,7 +104,7 @@ def verify_adopt_secret(
     """
     shown_label = redact(str(label)) if label is not None else "label unknown"
     try:
-        client = open_client(credentials, api_key=secret)
+        client = key_client(credentials, secret)
     except InvalidRequestError:  # not sendable as a header: it is no key at all
         raise provider_error(
             "adopt-secret-invalid", hash=hash_, label=shown_label, where=where

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,10 +64,12 @@ class _ProcessMemory:
         )
         self.verified_management_keys: set[str] = set()
         self.unavailable: dict[str, str] = {}
-        self.listings: dict[str, tuple[KeyRecord, ...]] = {}
-        """Credential cache key -> the account's keys as first listed in this process."""
         """Credential cache key -> why the API could not be reached, so that one preview does
         not wait out the retries again for every key once it knows the API is down."""
+        self.listings: dict[str, tuple[KeyRecord, ...]] = {}
+        """Credential cache key -> the account's keys as first listed in this process."""
+        self.clients: dict[str, OpenRouterClient] = {}
+        """Credential cache key -> the one client (connection pool) of these credentials."""
 
     def reset(self) -> None:
         with self.lock:
@@ -74,6 +77,9 @@ class _ProcessMemory:
             self.verified_management_keys.clear()
             self.unavailable.clear()
             self.listings.clear()
+            for client in self.clients.values():
+                client.close()
+            self.clients.clear()
 
 
 _MEMORY = _ProcessMemory()
@@ -121,11 +127,29 @@ def credentials_of(provider: object) -> Credentials:
     return resolve_credentials(stack)
 
 
-def open_client(credentials: Credentials, api_key: str | None = None) -> OpenRouterClient:
-    """A client on the credentials' URL, authenticated with the management key (or `api_key`)."""
-    return OpenRouterClient(
-        ClientSettings(api_key=api_key or credentials.management_key, base_url=credentials.base_url)
-    )
+@contextmanager
+def open_client(credentials: Credentials) -> Iterator[OpenRouterClient]:
+    """The management key's client on the credentials' URL, one per process and credentials.
+
+    Shared by the provider's four worker threads (an httpx client may be shared between
+    threads) and closed with the process: a client per operation cost ~1.5 ms and a TLS
+    handshake each (bench/README.md, finding 5).
+    """
+    cache_key = credentials.guard_cache_key()
+    with _MEMORY.lock:
+        client = _MEMORY.clients.get(cache_key)
+        if client is None:
+            client = OpenRouterClient(
+                ClientSettings(api_key=credentials.management_key, base_url=credentials.base_url)
+            )
+            _MEMORY.clients[cache_key] = client
+    yield client
+
+
+def key_client(credentials: Credentials, api_key: str) -> OpenRouterClient:
+    """A client of its own for another key on the credentials' URL (an adopted secret, asked
+    once); the caller closes it."""
+    return OpenRouterClient(ClientSettings(api_key=api_key, base_url=credentials.base_url))
 
 
 def account_keys(client: OpenRouterClient, credentials: Credentials) -> tuple[KeyRecord, ...]:

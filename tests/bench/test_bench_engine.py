@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench import bench_engine, engine_whatif, state_bytes
-from tests.e2e.e2e_harness import engine_skip_reason
+from tests.e2e.e2e_harness import REPO, engine_skip_reason
 
 SKIP_REASON = engine_skip_reason()
 ROW = re.compile(r"^\| (?P<cells>.+) \|$")
@@ -82,3 +82,17 @@ def test_a_what_if_edit_whose_text_moved_fails_loudly(tmp_path: Path) -> None:
     with pytest.raises(bench_engine.BenchError, match=r"stale: __main__\.py"):
         engine_whatif.apply_edits(tmp_path, engine_whatif.EDITS["no-outputs"])
 
+
+
+@pytest.mark.parametrize("variant", sorted(engine_whatif.EDITS))
+def test_every_what_if_variant_still_applies_to_the_project(tmp_path: Path, variant: str) -> None:
+    edits = engine_whatif.EDITS[variant]
+    for relative in {relative for relative, _, _ in edits}:
+        target = tmp_path / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text((REPO / relative).read_text(encoding="utf-8"), encoding="utf-8")
+
+    engine_whatif.apply_edits(tmp_path, edits)
+
+    for relative, _, new in edits:
+        assert new in (tmp_path / relative).read_text(encoding="utf-8")

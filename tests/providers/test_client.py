@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -893,21 +894,29 @@ def test_an_unusable_key_is_an_openrouter_error_callers_already_handle():
     assert caught.value.definite is True
 
 
-def test_clients_share_one_tls_context_per_process(monkeypatch):
-    # The provider builds a client per operation; loading the CA bundle each time cost ~20 ms.
+def test_clients_share_one_tls_context_per_process_even_built_together(monkeypatch):
+    # Loading the CA bundle cost ~20 ms; the provider's four threads first ask for it together,
+    # and a bare cache let each build one (bench/README.md, finding 5).
     built: list[object] = []
     real = httpx.create_ssl_context
+    together = threading.Barrier(4)
 
     def counting(*args, **kwargs):
         built.append(args)
+        time.sleep(0.05)  # a slow build: any other thread not held by the lock would build too
         return real(*args, **kwargs)
 
+    def build() -> None:
+        together.wait(timeout=10)
+        OpenRouterClient(settings).close()
+
     monkeypatch.setattr(httpx, "create_ssl_context", counting)
-    client_module._tls_context.cache_clear()
-    try:
-        settings = ClientSettings(api_key=f"k-{secrets.token_hex(8)}", base_url="https://h.invalid")
-        for _ in range(3):
-            OpenRouterClient(settings).close()
-    finally:
-        client_module._tls_context.cache_clear()
+    monkeypatch.setattr(client_module, "_TLS_CONTEXTS", [])
+    settings = ClientSettings(api_key=f"k-{secrets.token_hex(8)}", base_url="https://h.invalid")
+    threads = [threading.Thread(target=build) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    OpenRouterClient(settings).close()
     assert len(built) == 1

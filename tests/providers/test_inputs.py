@@ -55,11 +55,6 @@ def outputs_for(news: dict[str, Any], **server: Any) -> dict[str, Any]:
         "workspace_id": news.get("workspace_id", WORKSPACE),
         "adopt": news.get("adopt"),
         "created_at": "2026-11-30T10:00:00Z",
-        "limit_remaining": news.get("limit"),
-        "usage": 0,
-        "usage_daily": 0,
-        "usage_weekly": 0,
-        "usage_monthly": 0,
         "__provider": PROVIDER_BLOB,
         DECLARED: declared_inputs(news),
     }
@@ -325,7 +320,8 @@ def test_omitted_flag_never_diffs_against_the_server_value():
     assert not diff_inputs(olds, {"name": "ci"}).has_changes
 
 
-def test_provider_usage_and_label_never_diff():
+def test_provider_label_and_usage_counters_of_older_state_never_diff():
+    """State written before the counters left it still holds them until the key's next write."""
     news = {"name": "ci", "limit": 5}
     olds = outputs_for(
         news, usage=3.5, usage_daily=1, limit_remaining=1.5, label="other", __provider="changed"

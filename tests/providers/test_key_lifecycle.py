@@ -28,10 +28,9 @@ from providers.key import GUARD_PROPERTY, KeyProvider
 from providers.messages import ProviderError
 from tests.support.sentinel import assert_absent
 
-USAGE_OUTPUTS = ("limit_remaining", "usage", "usage_daily", "usage_weekly", "usage_monthly")
 EVERY_OUTPUT = {
     "hash", "key", "label", "name", "limit", "limit_reset", "include_byok_in_limit", "expires_at",
-    "disabled", "workspace_id", "created_at", *USAGE_OUTPUTS, "adopt", DECLARED,
+    "disabled", "workspace_id", "created_at", "adopt", DECLARED,
 }
 FUTURE = "2099-06-30T00:00:00Z"
 
@@ -375,6 +374,38 @@ def test_guard_asks_once_per_process_even_under_concurrency(provider, emulator):
     assert counts[("POST", "/api/v1/keys")] == 4
     provider.delete("b" * 64, {})
     assert Counter(log.calls())[("GET", "/api/v1/key")] == 1
+
+
+def test_one_client_serves_every_operation_of_the_process(
+    provider, emulator, management_key, monkeypatch
+):
+    """A client per operation cost ~1.5 ms and a connection each (bench/README.md)."""
+    opened: list[object] = []
+    real = session.OpenRouterClient
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        opened.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(session, "OpenRouterClient", counting)
+    threads = [
+        threading.Thread(target=provider.create, args=({"name": f"ci-{i}"},)) for i in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    created = hashes(emulator)
+    assert len(created) == 4
+    for hash_ in created:
+        provider.read(hash_, {})
+        provider.delete(hash_, {})
+    assert hashes(emulator) == set()
+    assert len(opened) == 1
+    session.reset_process_memory()  # closes it; the next operation opens a new one
+    configure(provider, management_key, emulator.api_base_url)
+    provider.create({"name": "ci-after"})
+    assert len(opened) == 2
 
 
 def test_stack_config_wins_over_environment(emulator, management_key, monkeypatch):
