@@ -173,10 +173,7 @@ def update_guardrail(
 
 def delete_guardrail(client: OpenRouterClient, guardrail_id: str) -> None:
     """A 404 counts as done; the API unassigns the keys that held it."""
-    try:
-        client.send_json("DELETE", guardrail_path(guardrail_id))
-    except NotFoundError:
-        return
+    _delete(client, guardrail_path(guardrail_id))
 
 
 def assignment_path(guardrail_id: str) -> str:
@@ -284,10 +281,7 @@ def update_workspace(
 
 def delete_workspace(client: OpenRouterClient, workspace_id: str) -> None:
     """A 404 counts as done. The API refuses (400) while any key lives in it."""
-    try:
-        client.send_json("DELETE", workspace_path(workspace_id))
-    except NotFoundError:
-        return
+    _delete(client, workspace_path(workspace_id))
 
 
 def get_budgets(client: OpenRouterClient, workspace_id: str) -> Budgets:
@@ -320,10 +314,7 @@ def put_budget(
 
 def delete_budget(client: OpenRouterClient, workspace_id: str, interval: BudgetInterval) -> None:
     """Succeeds also when no budget was set for the interval."""
-    try:
-        client.send_json("DELETE", f"{workspace_path(workspace_id)}/budgets/{interval}")
-    except NotFoundError:
-        return
+    _delete(client, f"{workspace_path(workspace_id)}/budgets/{interval}")
 
 
 # --- lost creates -------------------------------------------------------------------------------
@@ -366,3 +357,11 @@ def _settle(
         path=path,
         key_name=what,
     ) from None
+
+
+def _delete(client: OpenRouterClient, path: str) -> None:
+    """`DELETE`, where a 404 counts as done: the object is gone either way."""
+    try:
+        client.send_json("DELETE", path)
+    except NotFoundError:
+        return
