@@ -39,7 +39,7 @@ def key_outputs(
     return {
         "hash": record.hash,
         "key": key,
-        "label": redact(record.label) if record.label is not None else None,
+        "label": redact(record.label),
         "name": record.name,
         # Every setting as the server has it (the record's fields carry the settings' names).
         **{name: getattr(record, name) for name, _, _ in setting_rows()},

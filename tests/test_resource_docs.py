@@ -19,6 +19,7 @@ import importlib
 import inspect
 import re
 import sys
+import textwrap
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,8 +225,23 @@ def resource_variables(tree: ast.Module, names: Namespace) -> dict[str, type[Res
 
 
 def outputs_of(resource: type[Resource]) -> set[str]:
-    """The outputs a resource class declares, and what every resource has (`id`, `urn`)."""
+    """The outputs a resource class declares, and what every resource has (`id`, `urn`).
+
+    Read from the source: the project's resources declare them under `if TYPE_CHECKING:`, so
+    that the SDK does not evaluate them on every registration."""
     declared = {name for cls in resource.__mro__ for name in vars(cls).get("__annotations__", {})}
+    body = ast.parse(textwrap.dedent(inspect.getsource(resource))).body[0]
+    assert isinstance(body, ast.ClassDef)
+    statements = [
+        statement
+        for node in body.body
+        for statement in (node.body if isinstance(node, ast.If) else [node])
+    ]
+    declared |= {
+        node.target.id
+        for node in statements
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+    }
     return declared | {"id", "urn"}
 
 
