@@ -66,7 +66,7 @@ class GenerationFacts:
     """What the provider last saw of one generation: its state outputs after the last up/refresh.
 
     The lead wires these from the `ApiKey` outputs `disabled` and `expires_at`
-    (topology/outputs.py `_generation_facts`).
+    (topology/outputs.py `_facts`).
     """
 
     disabled: bool = False

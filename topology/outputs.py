@@ -90,33 +90,39 @@ def key_entry(
 
 
 _OBSERVED = ("hash", "label", "name", "declared", "disabled", *sorted(REPLACE_FIELDS))
-"""The `ApiKey` outputs the `keys` entry is made of."""
+"""The `ApiKey` outputs the `keys` entry and the inventory facts are made of."""
 
 
-def _observed(built: BuiltKey) -> pulumi.Output[dict[str, Any]]:
-    resource = built.resource
-    return pulumi.Output.all(**{name: getattr(resource, name) for name in _OBSERVED})
+def _observed(generations: Sequence[BuiltKey]) -> pulumi.Output[dict[str, dict[str, Any]]]:
+    """Resource name -> the `_OBSERVED` outputs of its `ApiKey`, as one output.
+
+    One `Output.all` over the resources' own outputs: each `Output.all` over outputs whose values
+    are dicts walks every value again (the SDK's `from_input`), and nesting them per key cost
+    most of a program run at 500 keys (bench/README.md).
+    """
+    leaves = [getattr(g.resource, name) for g in generations for name in _OBSERVED]
+    width = len(_OBSERVED)
+
+    def by_resource(values: Sequence[Any]) -> dict[str, dict[str, Any]]:
+        return {
+            g.plan.resource_name: dict(
+                zip(_OBSERVED, values[i * width : (i + 1) * width], strict=True)
+            )
+            for i, g in enumerate(generations)
+        }
+
+    return pulumi.Output.all(*leaves).apply(by_resource)
 
 
-def _generation_facts(built: BuiltKey) -> pulumi.Output[GenerationFacts]:
+def _facts(seen: Mapping[str, Any]) -> GenerationFacts:
     """The provider's last view of one generation: its `disabled` and `expires_at` outputs."""
-    resource = built.resource
-    return pulumi.Output.all(resource.disabled, resource.expires_at).apply(
-        lambda seen: GenerationFacts(disabled=bool(seen[0]), expires_at=seen[1] or None)
-    )
+    return GenerationFacts(disabled=bool(seen["disabled"]), expires_at=seen["expires_at"] or None)
 
 
 def stack_outputs(built: Built) -> dict[str, pulumi.Output[Any]]:
     """Output name -> value, for `pulumi.export` in `__main__.py`."""
     consumers = {plan.key_id: plan.consumers for plan in built.config.plan.keys}
-    observed = {
-        g.plan.resource_name: _observed(g) for gens in built.generations.values() for g in gens
-    }
-    everything = pulumi.Output.all(**observed) if observed else pulumi.Output.from_input({})
-    # The record of what was deployed resolves only once every sink is written too, so a failed
-    # update never records a change it did not finish (topology/guard.py reads it back).
-    sinks_done = pulumi.Output.all(*(sink.urn for sink in built.sinks))
-    recorded = pulumi.Output.all(everything, sinks_done).apply(lambda done: done[0])
+    observed = _observed([g for gens in built.generations.values() for g in gens])
 
     def keys_value(seen: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         return keys_output(
@@ -126,19 +132,17 @@ def stack_outputs(built: Built) -> dict[str, pulumi.Output[Any]]:
             }
         )
 
-    facts = {
-        g.plan.resource_name: _generation_facts(g)
-        for gens in built.generations.values()
-        for g in gens
-    }
+    # The record of what was deployed resolves only once every sink is written too, so a failed
+    # update never records a change it did not finish (topology/guard.py reads it back). It is a
+    # secret only to keep it out of every `up` log (topology/keys_output.py); the secret joins
+    # here, as an input, because `Output.secret(<an output>)` would walk the whole value again.
+    sinks_done = pulumi.Output.all(pulumi.Output.secret(None), *(sink.urn for sink in built.sinks))
+    keys: pulumi.Output[dict[str, Any]] = sinks_done.apply(lambda _: observed.apply(keys_value))
     management = management_facts(built)
-    all_facts = pulumi.Output.all(**facts) if facts else pulumi.Output.from_input({})
-    # A secret only to keep it out of every `up` log (topology/keys_output.py).
-    keys: pulumi.Output[dict[str, Any]] = pulumi.Output.secret(recorded.apply(keys_value))
-    outputs = {
-        KEYS_OUTPUT: keys,
-        INVENTORY_OUTPUT: all_facts.apply(lambda seen: inventory_output(seen, management)),
-    }
+    inventory = observed.apply(
+        lambda seen: inventory_output({name: _facts(o) for name, o in seen.items()}, management)
+    )
+    outputs = {KEYS_OUTPUT: keys, INVENTORY_OUTPUT: inventory}
     governance = governance_value(built)
     if governance is not None:
         outputs[GOVERNANCE_OUTPUT] = governance
