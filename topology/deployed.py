@@ -42,6 +42,8 @@ class Deployment:
     stack: str
     keys: Mapping[str, DeployedKey]
     governance: DeployedGovernance = field(default_factory=DeployedGovernance)
+    unreadable: str | None = None
+    """Why another stack's record could not be read: then `keys` is empty, not known empty."""
 
 
 OutputsReader = Callable[[str], Mapping[str, Any]]
@@ -50,6 +52,15 @@ OutputsReader = Callable[[str], Mapping[str, Any]]
 
 class DeploymentUnreadableError(Exception):
     """The stack's record could not be read or parsed; the text says why, without values."""
+
+
+class SecretsUnreadableError(DeploymentUnreadableError):
+    """The record's `keys` output is a secret this run cannot decrypt (another passphrase or
+    secrets provider): reading it again cannot help."""
+
+
+NEVER_DEPLOYED: Final = "unknown stack"
+"""How the engine's `readStackOutputs` fails for a stack file with no stack in the backend."""
 
 
 def qualified_name(stack: str) -> str:
@@ -63,7 +74,16 @@ def read_outputs(stack: str) -> Mapping[str, Any]:
     result = invoke(READ_STACK_OUTPUTS, {"name": qualified_name(stack)})
     value = result.value if isinstance(result.value, Mapping) else {}
     outputs = value.get("outputs")
-    return outputs if isinstance(outputs, Mapping) else {}
+    outputs = outputs if isinstance(outputs, Mapping) else {}
+    if KEYS_OUTPUT in (value.get("secretOutputNames") or ()) and outputs.get(KEYS_OUTPUT) == {}:
+        # The engine hands back `{}` for a secret it cannot decrypt, and logs only an info line;
+        # the program exports an empty record in plain text (topology/outputs.py), so a secret
+        # `{}` is always one it could not read.
+        raise SecretsUnreadableError(
+            f"its `{KEYS_OUTPUT}` output is encrypted with a passphrase or secrets provider this"
+            " run cannot use"
+        )
+    return outputs
 
 
 def deployment_of(
@@ -81,6 +101,8 @@ def deployment_of(
         try:
             outputs = read(stack)
             break
+        except DeploymentUnreadableError:
+            raise
         except Exception as error:  # any backend or engine failure: the guard cannot judge
             if attempt == READ_ATTEMPTS:
                 raise DeploymentUnreadableError(f"{type(error).__name__}: {error}") from None
@@ -121,12 +143,14 @@ def other_deployments(
     read: OutputsReader = read_outputs,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[Deployment]:
-    """What the other stacks deployed; one that was never deployed, or cannot be read, manages
-    nothing this program could know of (its own guard protects it)."""
+    """What the other stacks deployed. One never deployed manages nothing; one whose record
+    cannot be read is returned with the reason, so that an adoption it might own is refused."""
     found = []
     for stack in stacks:
         try:
             found.append(deployment_of(stack, read, sleep))
-        except DeploymentUnreadableError:
-            continue
+        except DeploymentUnreadableError as error:
+            if NEVER_DEPLOYED in str(error):
+                continue
+            found.append(Deployment(stack, {}, unreadable=str(error)))
     return found

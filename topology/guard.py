@@ -275,10 +275,10 @@ def _replace_problem(
     else:
         current = generation.rotation or "<a label for the current key>"
         fix = (
-            f"keep {setting} as it was and add a generation that carries the new value:"
+            f"keep the new {setting} and, in the same edit, add a generation to carry it:"
             f" rotations: ['{current}', '<a label for the new key>'] (the first label keeps the"
-            f" current key); once every deployment has the new key, remove '{current}'"
-            f" ({RUNBOOK}#rotate-a-key)"
+            f" current key as it is; the new value goes to the new key only); once every"
+            f" deployment has the new key, remove '{current}' ({RUNBOOK}#rotate-a-key)"
         )
     return Problem(
         where,
@@ -343,14 +343,17 @@ def adoption_problems(
     """An adopted key must not be one this stack or another stack of the project manages:
     removing either resource would delete the key under the other."""
     owners: dict[str, tuple[str, str]] = {}
-    for deployment in [Deployment(stack, previous), *others]:
+    deployments = [Deployment(stack, previous), *others]
+    for deployment in deployments:
         for key_id, deployed in deployment.keys.items():
             for generation in deployed.generations:
                 owners.setdefault(generation.hash, (deployment.stack, key_id))
+    unread = [d for d in deployments if d.unreadable is not None]
     problems = []
     for key_id, hash_ in adoptions:
         owner = owners.get(hash_)
         if owner is None:
+            problems += [_unknown_owner(key_id, hash_, d) for d in unread]
             continue
         owner_stack, owner_id = owner
         where = "this stack" if owner_stack == stack else f"stack {owner_stack!r}"
@@ -365,6 +368,18 @@ def adoption_problems(
             )
         )
     return problems
+
+
+def _unknown_owner(key_id: str, hash_: str, other: Deployment) -> Problem:
+    return Problem(
+        f"{key_path(key_id)}.adopt",
+        f"cannot tell whether stack {other.stack!r} manages hash {shown(hash_)}: its record could"
+        f" not be read ({other.unreadable}); allowed: adopting a key once every stack of this"
+        " project can be read.",
+        "run the preview where every stack's record can be decrypted (stacks of one project that"
+        " share a backend should share their passphrase or secrets provider), or remove"
+        f" `adopt` from {key_path(key_id)}; see the topology guard in docs/troubleshooting.md.",
+    )
 
 
 def guard_problems(

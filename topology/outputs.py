@@ -136,7 +136,10 @@ def stack_outputs(built: Built) -> dict[str, pulumi.Output[Any]]:
     # update never records a change it did not finish (topology/guard.py reads it back). It is a
     # secret only to keep it out of every `up` log (topology/keys_output.py); the secret joins
     # here, as an input, because `Output.secret(<an output>)` would walk the whole value again.
-    sinks_done = pulumi.Output.all(pulumi.Output.secret(None), *(sink.urn for sink in built.sinks))
+    # An empty record stays plain: the engine hands another stack `{}` for a secret it cannot
+    # decrypt, and the guard tells the two apart by that (topology/deployed.py).
+    secret = [pulumi.Output.secret(None)] if built.generations else []
+    sinks_done = pulumi.Output.all(*secret, *(sink.urn for sink in built.sinks))
     keys: pulumi.Output[dict[str, Any]] = sinks_done.apply(lambda _: observed.apply(keys_value))
     management = management_facts(built)
     inventory = observed.apply(

@@ -203,6 +203,51 @@ def test_adopting_a_key_another_stack_manages_is_refused_naming_it(
     assert shared in hashes(emulator)
 
 
+def test_adopting_while_another_stack_cannot_be_read_is_refused_naming_it(
+    project: PulumiProject, emulator: Emulator
+) -> None:
+    # The `keys` output is a secret: with another passphrase the engine hands this stack `{}`
+    # for it and only logs an info line. Read as "manages nothing", it let a stack adopt (and
+    # later delete) the other stack's key.
+    start(project, emulator)
+    elsewhere = project.root / "stacks" / "Pulumi.elsewhere.yaml"
+    elsewhere.write_text(
+        yaml.safe_dump(
+            {
+                "config": {
+                    f"{PROJECT}:apiBaseUrl": emulator.api_base_url,
+                    f"{PROJECT}:keys": {"theirs": {"limit": 1}},
+                }
+            }
+        ),
+        encoding="utf-8",
+    )
+    env = {
+        "OPENROUTER_MANAGEMENT_KEY": sandbox_management_key(),
+        "PULUMI_CONFIG_PASSPHRASE": f"another-{secrets.token_hex(8)}",
+    }
+    project.pulumi("stack", "init", "elsewhere", env=env)
+    project.pulumi("up", "--yes", "--stack", "elsewhere", env=env)
+    theirs = json.loads(
+        project.pulumi(
+            "stack", "output", "--json", "--show-secrets", "--stack", "elsewhere", env=env
+        ).stdout
+    )["keys"]["theirs"]["hash"]
+
+    project.pulumi("stack", "select", STACK)
+    keys = project.keys_config()
+    keys["taken"] = {"adopt": theirs}
+    project.edit_config("keys", keys)
+    for command in (("preview",), ("up", "--yes", "--skip-preview")):
+        result = refused(project, emulator, *command)
+        assert "keys.taken.adopt: cannot tell whether stack 'elsewhere' manages hash" in (
+            result.output
+        )
+        assert "cannot use" in result.output
+    assert theirs in hashes(emulator)
+    assert "taken" not in project.stack_outputs()["keys"]
+
+
 def sandbox_management_key() -> str:
     sys.path.insert(0, str(REPO))
     from emulator import SANDBOX_MANAGEMENT_KEY  # noqa: PLC0415 - the test's own emulator

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import copy
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from tests.topology.step_model import Stack, World, apply
+from topology import deployed as deployed_module
 from topology.config import RawConfig, validate
-from topology.deployed import Deployment
+from topology.deployed import Deployment, SecretsUnreadableError, other_deployments
 from topology.guard import (
     TopologyGuardError,
     adoption_problems,
@@ -185,6 +187,50 @@ def test_adopting_another_stacks_key_is_refused_naming_that_stack():
         f"keys.legacy.adopt: hash '{theirs}' is already managed by stack 'staging' as"
         " keys.agents"
     )
+
+
+def test_adopting_while_another_stack_cannot_be_read_is_refused_naming_it():
+    plan = plan_of({"legacy": {"adopt": HASH_X}})
+    blind = Deployment("staging", {}, unreadable="its `keys` output is encrypted")
+    (problem,) = adoption_problems(new_adoptions({}, plan), {}, "prod", [blind])
+    assert problem.render().startswith(
+        f"keys.legacy.adopt: cannot tell whether stack 'staging' manages hash '{HASH_X}': its"
+        " record could not be read (its `keys` output is encrypted)"
+    )
+    readable = Deployment("staging", {})
+    assert adoption_problems(new_adoptions({}, plan), {}, "prod", [readable]) == []
+
+
+def test_another_stack_never_deployed_is_skipped_and_an_unreadable_one_kept():
+    def read(stack: str) -> dict[str, Any]:
+        if stack == "new":
+            raise RuntimeError('unknown stack "organization/openrouter-keys/new"')
+        raise SecretsUnreadableError("its `keys` output is encrypted")
+
+    found = other_deployments(["new", "staging"], read, sleep=lambda _: None)
+    assert [(d.stack, d.unreadable) for d in found] == [
+        ("staging", "its `keys` output is encrypted")
+    ]
+
+
+def test_a_secret_record_read_back_empty_is_unreadable_not_empty(monkeypatch):
+    # The engine hands back `{}` for a secret it cannot decrypt; the program never exports an
+    # empty record as a secret, so this is another passphrase, never "no keys".
+    answers = {
+        "secret": {"outputs": {"keys": {}}, "secretOutputNames": ["keys"]},
+        "plain": {"outputs": {"keys": {}}, "secretOutputNames": []},
+    }
+    monkeypatch.setattr(deployed_module, "qualified_name", lambda stack: stack)
+    monkeypatch.setattr(
+        deployed_module, "invoke", lambda _token, args: SimpleNamespace(value=answers[args["name"]])
+    )
+    assert deployed_module.read_outputs("plain") == {"keys": {}}
+    with pytest.raises(SecretsUnreadableError):
+        deployed_module.read_outputs("secret")
+    calls: list[float] = []
+    with pytest.raises(SecretsUnreadableError):
+        deployed_module.deployment_of("secret", sleep=calls.append)
+    assert calls == []  # read once: another try cannot decrypt it
 
 
 def test_a_record_of_an_earlier_version_counts_a_key_as_protected():

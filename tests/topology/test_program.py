@@ -54,6 +54,7 @@ PROJECT_VARIABLE = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVa
 SHARED_VARIABLE = "vercel:index/sharedEnvironmentVariable:SharedEnvironmentVariable"
 GITHUB_PROVIDER = "pulumi:providers:github"
 MANAGEMENT_KEY = "openrouter-keys:managementKey"
+KEYS_SETTING = "openrouter-keys:keys"
 ADOPTED_SECRETS = "openrouter-keys:adoptedSecrets"
 
 
@@ -420,3 +421,17 @@ def test_with_the_guard_serialising_stays_flat_and_deterministic_past_the_recurs
     for _ in range(1500):  # without the guard: RecursionError near 950
         assert serialize_provider(KeyProvider()) == first
         undo_sdk_pickle_wrapper()
+
+
+def test_an_empty_record_is_exported_in_plain_text_and_a_full_one_as_a_secret():
+    # The engine hands another stack `{}` for a secret it cannot decrypt; the guard tells that
+    # from "no keys" only because an empty record is never a secret (topology/deployed.py).
+    config = {KEYS_SETTING: "{}", MANAGEMENT_KEY: make_sentinel()}
+    empty = run_program(config, [MANAGEMENT_KEY], stack="dev")
+    assert empty.error is None, empty.error
+    assert (empty.outputs[KEYS_OUTPUT], empty.output_secret[KEYS_OUTPUT]) == ({}, False)
+    config[KEYS_SETTING] = json.dumps({"ci": {"limit": 1}})
+    full = run_program(config, [MANAGEMENT_KEY], stack="dev")
+    assert full.error is None, full.error
+    assert set(full.outputs[KEYS_OUTPUT]) == {"ci"}
+    assert full.output_secret[KEYS_OUTPUT] is True
