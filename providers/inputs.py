@@ -381,10 +381,10 @@ def replace_failure(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Failure
         )
     else:
         fix = (
-            "keep the old value here and give the new one to a new generation: add `rotations`"
-            " with the current generation first and a new one last (docs/config.md#rotation);"
-            " the new key is created, consumers move to it, and the old one stays until you"
-            " retire it"
+            "give the new value to a new generation: in the same edit, add `rotations` with the"
+            " current generation first and a new one last (docs/config.md#rotation); the new"
+            " key is created with it, consumers move to it, and the old one keeps its value"
+            " until you retire it"
         )
     return Failure(
         spec.name,

@@ -24,6 +24,7 @@ import yaml
 
 from topology.config import NAMESPACE, parse_keys, parse_management_targets
 from topology.inventory import deployed_from_outputs, render_markdown
+from topology.keys_output import KEYS_OUTPUT, parse_keys_output
 from topology.plan import Plan, make_plan
 from topology.rules import Facts, Problem, all_problems
 
@@ -86,6 +87,9 @@ def _read_outputs(path: str | None) -> Mapping[str, Any]:
     value = json.loads(text) if text.strip() else {}
     if not isinstance(value, dict):
         raise ValueError("not a JSON object; expected `pulumi stack output --json --show-secrets`")
+    # The one schema (a KeysOutputError is a ValueError): outputs read without --show-secrets
+    # must not render every key as "new".
+    parse_keys_output(value.get(KEYS_OUTPUT))
     return value
 
 

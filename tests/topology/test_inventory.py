@@ -277,6 +277,18 @@ def test_the_command_says_what_it_cannot_read(tmp_path, capsys):
     assert main(["inventory", "--stack", "nope", "--stack-file", str(tmp_path / "x.yaml")]) == 2
 
 
+def test_outputs_read_without_show_secrets_are_refused_not_rendered_as_new(tmp_path, capsys):
+    # Without --show-secrets `keys` reads "[secret]": rendered, every key would look unminted.
+    stack_file = write_stack(tmp_path, {"a": {}})
+    hidden = tmp_path / "outputs.json"
+    hidden.write_text(json.dumps({"keys": "[secret]", "inventory": {}}), encoding="utf-8")
+    assert main(["inventory", "--stack", "prod", "--stack-file", str(stack_file),
+                 "--outputs", str(hidden)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "--show-secrets" in captured.err
+
+
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_the_example_stacks_render(stack, capsys):
     assert main(["inventory", "--stack", stack]) == 0
