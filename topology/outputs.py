@@ -36,7 +36,7 @@ from topology.inventory import (
     render_inventory,
 )
 from topology.keys_output import KEYS_OUTPUT, DeployedGeneration, DeployedKey, keys_output
-from topology.plan import MANAGEMENT_SOURCE
+from topology.plan import MANAGEMENT_SOURCE, GenerationPlan
 from topology.resources import Built, BuiltKey
 
 INVENTORY_OUTPUT = "inventory"
@@ -114,9 +114,22 @@ def _observed(generations: Sequence[BuiltKey]) -> pulumi.Output[dict[str, dict[s
     return pulumi.Output.all(*leaves).apply(by_resource)
 
 
-def _facts(seen: Mapping[str, Any]) -> GenerationFacts:
-    """The provider's last view of one generation: its `disabled` and `expires_at` outputs."""
-    return GenerationFacts(disabled=bool(seen["disabled"]), expires_at=seen["expires_at"] or None)
+def _facts(seen: Mapping[str, Any], plan: GenerationPlan) -> GenerationFacts:
+    """The provider's last view of one generation: its `disabled` and `expires_at` outputs.
+
+    An output the provider left empty reads back in the program as the program's own input.
+    An older generation ignores the `expiresAt` now planned for the new one, so that value,
+    neither declared when it was created nor set since, is not its expiry.
+    """
+    expires_at = seen["expires_at"] or None
+    filled_in = (
+        "expires_at" in plan.ignore_changes
+        and "expires_at" not in (seen["declared"] or ())
+        and expires_at == plan.settings.expires_at
+    )
+    return GenerationFacts(
+        disabled=bool(seen["disabled"]), expires_at=None if filled_in else expires_at
+    )
 
 
 def stack_outputs(built: Built) -> dict[str, pulumi.Output[Any]]:
@@ -142,8 +155,11 @@ def stack_outputs(built: Built) -> dict[str, pulumi.Output[Any]]:
     sinks_done = pulumi.Output.all(*secret, *(sink.urn for sink in built.sinks))
     keys: pulumi.Output[dict[str, Any]] = sinks_done.apply(lambda _: observed.apply(keys_value))
     management = management_facts(built)
+    plans = {g.plan.resource_name: g.plan for gens in built.generations.values() for g in gens}
     inventory = observed.apply(
-        lambda seen: inventory_output({name: _facts(o) for name, o in seen.items()}, management)
+        lambda seen: inventory_output(
+            {name: _facts(o, plans[name]) for name, o in seen.items()}, management
+        )
     )
     outputs = {KEYS_OUTPUT: keys, INVENTORY_OUTPUT: inventory}
     governance = governance_value(built)

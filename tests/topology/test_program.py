@@ -435,3 +435,13 @@ def test_an_empty_record_is_exported_in_plain_text_and_a_full_one_as_a_secret():
     assert full.error is None, full.error
     assert set(full.outputs[KEYS_OUTPUT]) == {"ci"}
     assert full.output_secret[KEYS_OUTPUT] is True
+
+
+def test_a_retiring_generation_is_not_given_the_expiry_planned_for_the_new_one():
+    # The old generation ignores the new `expiresAt`; its output, empty at OpenRouter, reads
+    # back in the program as that input, and the inventory showed it as expiring.
+    keys = {"p": {"rotations": ["2026-11-01", "2026-12-01"], "expiresAt": "2099-12-01T00:00:00Z"}}
+    config = {KEYS_SETTING: json.dumps(keys), MANAGEMENT_KEY: make_sentinel()}
+    run = run_program(config, [MANAGEMENT_KEY], stack="dev")
+    assert run.error is None, run.error
+    assert run.outputs[INVENTORY_OUTPUT]["expiresAt"] == {"p@2026-12-01": "2099-12-01T00:00:00Z"}
