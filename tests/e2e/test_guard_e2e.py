@@ -167,40 +167,53 @@ def test_a_new_expiry_goes_to_a_new_generation_and_never_replaces_a_key(
 # --- case 4: adopting another stack's key -----------------------------------------------------
 
 
-def test_adopting_a_key_another_stack_manages_is_refused_naming_it(
-    project: PulumiProject, emulator: Emulator
-) -> None:
-    start(project, emulator)
-    other_file = project.root / "stacks" / "Pulumi.other.yaml"
-    other_file.write_text(
+def deploy_another_stack(
+    project: PulumiProject, emulator: Emulator, stack: str, key_id: str, **env: str
+) -> str:
+    """`stack` deployed beside this one with one protected key `key_id`; returns its hash."""
+    (project.root / "stacks" / f"Pulumi.{stack}.yaml").write_text(
         yaml.safe_dump(
             {
                 "config": {
                     f"{PROJECT}:apiBaseUrl": emulator.api_base_url,
                     f"{PROJECT}:protectKeys": True,
-                    f"{PROJECT}:keys": {"shared": {"limit": 1}},
+                    f"{PROJECT}:keys": {key_id: {"limit": 1}},
                 }
             }
         ),
         encoding="utf-8",
     )
-    env = {"OPENROUTER_MANAGEMENT_KEY": sandbox_management_key()}
-    project.pulumi("stack", "init", "other", env=env)
-    project.pulumi("up", "--yes", "--stack", "other", env=env)
-    theirs = json.loads(
-        project.pulumi("stack", "output", "--json", "--show-secrets", "--stack", "other").stdout
-    )
-    shared = theirs["keys"]["shared"]["hash"]
-
+    env = {"OPENROUTER_MANAGEMENT_KEY": sandbox_management_key(), **env}
+    project.pulumi("stack", "init", stack, env=env)
+    project.pulumi("up", "--yes", "--stack", stack, env=env)
+    outputs = project.pulumi(
+        "stack", "output", "--json", "--show-secrets", "--stack", stack, env=env
+    ).stdout
     project.pulumi("stack", "select", STACK)
+    return str(json.loads(outputs)["keys"][key_id]["hash"])
+
+
+def adoption_refusals(project: PulumiProject, emulator: Emulator, hash_: str) -> list[str]:
+    """Adopt `hash_` as keys.taken: preview and `up --skip-preview` are both refused."""
     keys = project.keys_config()
-    keys["taken"] = {"adopt": shared}
+    keys["taken"] = {"adopt": hash_}
     project.edit_config("keys", keys)
-    for command in (("preview",), ("up", "--yes", "--skip-preview")):
-        result = refused(project, emulator, *command)
-        assert "keys.taken.adopt" in result.output
-        assert "is already managed by stack 'other' as keys.shared" in result.output
-    assert shared in hashes(emulator)
+    said = [
+        refused(project, emulator, *command).output
+        for command in (("preview",), ("up", "--yes", "--skip-preview"))
+    ]
+    assert hash_ in hashes(emulator)
+    return said
+
+
+def test_adopting_a_key_another_stack_manages_is_refused_naming_it(
+    project: PulumiProject, emulator: Emulator
+) -> None:
+    start(project, emulator)
+    shared = deploy_another_stack(project, emulator, "other", "shared")
+    for output in adoption_refusals(project, emulator, shared):
+        assert "keys.taken.adopt" in output
+        assert "is already managed by stack 'other' as keys.shared" in output
 
 
 def test_adopting_while_another_stack_cannot_be_read_is_refused_naming_it(
@@ -210,41 +223,13 @@ def test_adopting_while_another_stack_cannot_be_read_is_refused_naming_it(
     # for it and only logs an info line. Read as "manages nothing", it let a stack adopt (and
     # later delete) the other stack's key.
     start(project, emulator)
-    elsewhere = project.root / "stacks" / "Pulumi.elsewhere.yaml"
-    elsewhere.write_text(
-        yaml.safe_dump(
-            {
-                "config": {
-                    f"{PROJECT}:apiBaseUrl": emulator.api_base_url,
-                    f"{PROJECT}:keys": {"theirs": {"limit": 1}},
-                }
-            }
-        ),
-        encoding="utf-8",
+    passphrase = f"another-{secrets.token_hex(8)}"
+    theirs = deploy_another_stack(
+        project, emulator, "elsewhere", "theirs", PULUMI_CONFIG_PASSPHRASE=passphrase
     )
-    env = {
-        "OPENROUTER_MANAGEMENT_KEY": sandbox_management_key(),
-        "PULUMI_CONFIG_PASSPHRASE": f"another-{secrets.token_hex(8)}",
-    }
-    project.pulumi("stack", "init", "elsewhere", env=env)
-    project.pulumi("up", "--yes", "--stack", "elsewhere", env=env)
-    theirs = json.loads(
-        project.pulumi(
-            "stack", "output", "--json", "--show-secrets", "--stack", "elsewhere", env=env
-        ).stdout
-    )["keys"]["theirs"]["hash"]
-
-    project.pulumi("stack", "select", STACK)
-    keys = project.keys_config()
-    keys["taken"] = {"adopt": theirs}
-    project.edit_config("keys", keys)
-    for command in (("preview",), ("up", "--yes", "--skip-preview")):
-        result = refused(project, emulator, *command)
-        assert "keys.taken.adopt: cannot tell whether stack 'elsewhere' manages hash" in (
-            result.output
-        )
-        assert "cannot use" in result.output
-    assert theirs in hashes(emulator)
+    for output in adoption_refusals(project, emulator, theirs):
+        assert "keys.taken.adopt: cannot tell whether stack 'elsewhere' manages hash" in output
+        assert "cannot use" in output
     assert "taken" not in project.stack_outputs()["keys"]
 
 
