@@ -427,8 +427,10 @@ def test_machine_path_rule_flags_each_path_of_a_developer_machine(text):
 def test_machine_path_rule_allows_examples_urls_and_relative_paths():
     harmless = (
         "PULUMI_BACKEND_URL=file:///tmp/pulumi-state\n"
-        "see https://example.com/work/notes and https://github.com/org/repo/blob/main/root/x\n"
-        "tests/work/fixture.json, docs/reference/openrouter-api.md, ./shared/x, ../docs/x\n"
+        # Split like the paths above, so this file never spells what the rule looks for.
+        "see https://example.com/wo" "rk/notes and "
+        "https://github.com/org/repo/blob/main/ro" "ot/x\n"
+        "tests/wo" "rk/fixture.json, docs/reference/openrouter-api.md, ./sh" "ared/x, ../docs/x\n"
         "the workflow runs in a fresh checkout; /tmp/sandbox is a throwaway\n"
     )
     assert machine_paths(harmless) == []
