@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, Literal, NoReturn, TypeVar
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -135,40 +135,27 @@ def list_guardrails(client: OpenRouterClient, workspace_id: str | None) -> list[
 
 
 def create_guardrail(client: OpenRouterClient, body: Mapping[str, object]) -> GuardrailRecord:
-    """`POST /guardrails`, sent once; a lost answer is settled (module docstring)."""
-    started = datetime.now(UTC)
-    try:
-        created = client.post_json("/guardrails", body)
-    except OpenRouterError as error:
-        if error.definite:
-            raise
-        name = str(body.get("name"))
-        workspace = body.get("workspace_id")
+    """`POST /guardrails`, sent once; a lost answer is settled by name and creation time."""
+    name = str(body.get("name"))
+    workspace = body.get("workspace_id")
 
-        def made() -> list[str]:
-            return [
-                record.id
-                for record in list_guardrails(client, str(workspace) if workspace else None)
-                if record.name == name and _since(record.created_at, started)
-            ]
+    def made(started: datetime) -> list[str]:
+        return [
+            record.id
+            for record in list_guardrails(client, str(workspace) if workspace else None)
+            if record.name == name and _since(record.created_at, started)
+        ]
 
-        _settle(
-            "/guardrails",
-            f"guardrail {name!r}",
-            error,
-            made=made,
-            client=client,
-            object_path=guardrail_path,
-        )
-    return _parse(GuardrailRecord, _data(created), "POST", "/guardrails")
+    return _create_once(
+        client, "/guardrails", body, GuardrailRecord, f"guardrail {name!r}", made, guardrail_path
+    )
 
 
 def update_guardrail(
     client: OpenRouterClient, guardrail_id: str, body: Mapping[str, object]
 ) -> GuardrailRecord:
     """`PATCH`: each field sent replaces the stored one whole (send the full desired set)."""
-    path = guardrail_path(guardrail_id)
-    return _parse(GuardrailRecord, _data(client.send_json("PATCH", path, body)), "PATCH", path)
+    return _patch(client, guardrail_path(guardrail_id), body, GuardrailRecord)
 
 
 def delete_guardrail(client: OpenRouterClient, guardrail_id: str) -> None:
@@ -246,37 +233,24 @@ def list_workspaces(client: OpenRouterClient) -> list[WorkspaceRecord]:
 
 def create_workspace(client: OpenRouterClient, body: Mapping[str, object]) -> WorkspaceRecord:
     """`POST /workspaces`, sent once; a lost answer is settled by the slug (unique)."""
-    started = datetime.now(UTC)
-    try:
-        created = client.post_json("/workspaces", body)
-    except OpenRouterError as error:
-        if error.definite:
-            raise
-        slug = str(body.get("slug"))
+    slug = str(body.get("slug"))
 
-        def made() -> list[str]:
-            try:
-                record = get_workspace(client, slug)
-            except NotFoundError:
-                return []
-            return [record.id] if _since(record.created_at, started) else []
+    def made(started: datetime) -> list[str]:
+        try:
+            record = get_workspace(client, slug)
+        except NotFoundError:
+            return []
+        return [record.id] if _since(record.created_at, started) else []
 
-        _settle(
-            "/workspaces",
-            f"workspace {slug!r}",
-            error,
-            made=made,
-            client=client,
-            object_path=workspace_path,
-        )
-    return _parse(WorkspaceRecord, _data(created), "POST", "/workspaces")
+    return _create_once(
+        client, "/workspaces", body, WorkspaceRecord, f"workspace {slug!r}", made, workspace_path
+    )
 
 
 def update_workspace(
     client: OpenRouterClient, workspace_id: str, body: Mapping[str, object]
 ) -> WorkspaceRecord:
-    path = workspace_path(workspace_id)
-    return _parse(WorkspaceRecord, _data(client.send_json("PATCH", path, body)), "PATCH", path)
+    return _patch(client, workspace_path(workspace_id), body, WorkspaceRecord)
 
 
 def delete_workspace(client: OpenRouterClient, workspace_id: str) -> None:
@@ -325,6 +299,33 @@ def _since(created_at: str, started: datetime) -> bool:
     return moment is not None and moment >= started - CREATE_SKEW
 
 
+def _create_once(  # noqa: PLR0917 - one create's whole description
+    client: OpenRouterClient,
+    path: str,
+    body: Mapping[str, object],
+    model: type[_R],
+    what: str,
+    made: Callable[[datetime], list[str]],
+    object_path: Callable[[str], str],
+) -> _R:
+    """`POST path`, sent once. A lost answer is settled (module docstring): whatever `made`
+    finds created since the request is deleted, and the error raised."""
+    started = datetime.now(UTC)
+    try:
+        created = client.post_json(path, body)
+    except OpenRouterError as error:
+        if error.definite:
+            raise
+        _settle(
+            path, what, error, made=lambda: made(started), client=client, object_path=object_path
+        )
+    return _parse(model, _data(created), "POST", path)
+
+
+def _patch(client: OpenRouterClient, path: str, body: Mapping[str, object], model: type[_R]) -> _R:
+    return _parse(model, _data(client.send_json("PATCH", path, body)), "PATCH", path)
+
+
 def _settle(
     path: str,
     what: str,
@@ -333,7 +334,7 @@ def _settle(
     made: Callable[[], list[str]],
     client: OpenRouterClient,
     object_path: Callable[[str], str],
-) -> None:
+) -> NoReturn:
     """Delete what a create with a lost answer made, then raise: the next run creates it anew."""
     try:
         leftovers = made()
