@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from providers.errors import NotFoundError
@@ -28,7 +28,7 @@ from providers.guardrail_settings import ENFORCED_FIELDS, GuardrailPolicy, polic
 from providers.inputs import CONFIG_PATH
 from providers.management_resource import OBSERVED, ManagementProvider, fingerprint, outputs
 from providers.provider_process import redacted_errors
-from providers.sdk_pickle import undo_sdk_pickle_wrapper
+from providers.sdk_pickle import PickleSafeResource
 
 DEFAULT_FIELDS: Final = ENFORCED_FIELDS
 """Its name is OpenRouter's, so the fingerprint covers only the policy."""
@@ -119,7 +119,7 @@ class DefaultGuardrailArgs:
         }
 
 
-class DefaultGuardrail(Resource, module="openrouter", name="DefaultGuardrail"):
+class DefaultGuardrail(PickleSafeResource, module="openrouter", name="DefaultGuardrail"):
     """A workspace's default guardrail. The type token
     `pulumi-python:dynamic/openrouter:DefaultGuardrail` is part of every URN: never change it."""
 
@@ -136,7 +136,4 @@ class DefaultGuardrail(Resource, module="openrouter", name="DefaultGuardrail"):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {"guardrail_id": None, OBSERVED: None, **args.inputs()}
-        try:
-            super().__init__(DefaultGuardrailProvider(), resource_name, props, opts)
-        finally:
-            undo_sdk_pickle_wrapper()
+        super().__init__(DefaultGuardrailProvider(), resource_name, props, opts)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from providers.errors import NotFoundError
@@ -38,7 +38,7 @@ from providers.guardrail_settings import (
 from providers.inputs import CONFIG_PATH
 from providers.management_resource import OBSERVED, ManagementProvider, fingerprint, outputs
 from providers.provider_process import engine_listening, redacted_errors
-from providers.sdk_pickle import undo_sdk_pickle_wrapper
+from providers.sdk_pickle import PickleSafeResource
 
 _Group = TypeVar("_Group", bound=PolicyModel)
 GUARDRAIL_FIELDS: Final = ("name", *ENFORCED_FIELDS)
@@ -194,7 +194,7 @@ class GuardrailArgs:
         }
 
 
-class Guardrail(Resource, module="openrouter", name="Guardrail"):
+class Guardrail(PickleSafeResource, module="openrouter", name="Guardrail"):
     """An OpenRouter guardrail. The type token `pulumi-python:dynamic/openrouter:Guardrail` is
     part of every URN: never change it."""
 
@@ -211,7 +211,4 @@ class Guardrail(Resource, module="openrouter", name="Guardrail"):
         self, resource_name: str, args: GuardrailArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         props = {"guardrail_id": None, OBSERVED: None, **args.inputs()}
-        try:
-            super().__init__(GuardrailProvider(), resource_name, props, opts)
-        finally:
-            undo_sdk_pickle_wrapper()
+        super().__init__(GuardrailProvider(), resource_name, props, opts)

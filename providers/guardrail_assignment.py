@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource
+from pulumi.dynamic import CreateResult, ReadResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from providers.errors import NotFoundError
@@ -26,7 +26,7 @@ from providers.inputs import CONFIG_PATH
 from providers.management_resource import ManagementProvider, outputs
 from providers.messages import provider_error
 from providers.provider_process import redacted_errors
-from providers.sdk_pickle import undo_sdk_pickle_wrapper
+from providers.sdk_pickle import PickleSafeResource
 
 SEPARATOR = "/"
 """`<guardrail id>/<key hash>`: the id OpenRouter's Terraform provider imports one by."""
@@ -102,7 +102,7 @@ class GuardrailAssignmentArgs:
         }
 
 
-class GuardrailAssignment(Resource, module="openrouter", name="GuardrailAssignment"):
+class GuardrailAssignment(PickleSafeResource, module="openrouter", name="GuardrailAssignment"):
     """A key held by a guardrail. The type token
     `pulumi-python:dynamic/openrouter:GuardrailAssignment` is part of every URN: never change
     it."""
@@ -119,7 +119,4 @@ class GuardrailAssignment(Resource, module="openrouter", name="GuardrailAssignme
         args: GuardrailAssignmentArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        try:
-            super().__init__(GuardrailAssignmentProvider(), resource_name, args.inputs(), opts)
-        finally:
-            undo_sdk_pickle_wrapper()
+        super().__init__(GuardrailAssignmentProvider(), resource_name, args.inputs(), opts)

@@ -24,7 +24,6 @@ from pulumi.dynamic import (
     CreateResult,
     DiffResult,
     ReadResult,
-    Resource,
     ResourceProvider,
     UpdateResult,
 )
@@ -48,7 +47,7 @@ from providers.key_settings import KeySettings
 from providers.key_writes import adopt_key, discard_undeliverable, mint_key, verify_adopt_secret
 from providers.messages import ProviderError, one_line
 from providers.provider_process import engine_listening, install, redacted_errors
-from providers.sdk_pickle import undo_sdk_pickle_wrapper
+from providers.sdk_pickle import PickleSafeResource
 from providers.session import (
     credentials_of,
     ensure_management_key,
@@ -210,7 +209,7 @@ class ApiKeyArgs:
         }
 
 
-class ApiKey(Resource, module="openrouter", name="ApiKey"):
+class ApiKey(PickleSafeResource, module="openrouter", name="ApiKey"):
     """An OpenRouter regular (inference) key, minted by the management key.
 
     The type token `pulumi-python:dynamic/openrouter:ApiKey` is part of every URN: never change it.
@@ -244,12 +243,9 @@ class ApiKey(Resource, module="openrouter", name="ApiKey"):
             # Stored inputs hold it: make sure state encrypts it even if passed as plain text.
             props["adopt_secret"] = pulumi.Output.secret(args.adopt_secret)
         secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["key"])
-        try:
-            super().__init__(
-                KeyProvider(),
-                resource_name,
-                props,
-                pulumi.ResourceOptions.merge(secret_opts, opts),
-            )
-        finally:
-            undo_sdk_pickle_wrapper()
+        super().__init__(
+            KeyProvider(),
+            resource_name,
+            props,
+            pulumi.ResourceOptions.merge(secret_opts, opts),
+        )

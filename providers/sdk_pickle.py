@@ -4,7 +4,8 @@ pulumi 3.272 `serialize_provider` wraps `pickle._Pickler._batch_setitems` in a s
 every dynamic resource and never puts it back, so each resource adds one more layer:
 serialising slows down linearly, and past ~950 resources in one process it fails with
 RecursionError (the likely cause of pulumi/pulumi#17803). Every dynamic resource of this
-package calls `undo_sdk_pickle_wrapper()` after its registration, so no caller has to.
+package derives from `PickleSafeResource`, which calls `undo_sdk_pickle_wrapper()` after its
+registration, so no caller has to.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable
 from typing import Any, cast
+
+import pulumi
+from pulumi.dynamic import Resource, ResourceProvider
 
 
 def _stdlib_batch_setitems() -> Callable[..., Any]:
@@ -35,3 +39,22 @@ def undo_sdk_pickle_wrapper() -> None:
     deterministic.
     """
     pickle._Pickler._batch_setitems = _stdlib_batch_setitems()  # type: ignore[attr-defined]  # private, not in typeshed
+
+
+class PickleSafeResource(Resource):
+    """A dynamic resource whose registration leaves the standard pickler as it found it.
+
+    Subclasses name their own type token (`module=`, `name=`); this class is never registered.
+    """
+
+    def __init__(
+        self,
+        provider: ResourceProvider,
+        name: str,
+        props: pulumi.Inputs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        try:
+            super().__init__(provider, name, props, opts)
+        finally:
+            undo_sdk_pickle_wrapper()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from providers.errors import BadRequestError, NotFoundError
@@ -29,7 +29,7 @@ from providers.inputs import CONFIG_PATH
 from providers.management_resource import ManagementProvider, outputs
 from providers.messages import provider_error
 from providers.provider_process import engine_listening, redacted_errors
-from providers.sdk_pickle import undo_sdk_pickle_wrapper
+from providers.sdk_pickle import PickleSafeResource
 from providers.workspace_settings import WORKSPACE_SLUG, WorkspaceSettings
 
 
@@ -128,7 +128,7 @@ class WorkspaceArgs:
         return {**self.settings.model_dump(), "adopt": self.adopt, CONFIG_PATH: self.config_path}
 
 
-class Workspace(Resource, module="openrouter", name="Workspace"):
+class Workspace(PickleSafeResource, module="openrouter", name="Workspace"):
     """An OpenRouter workspace. The type token `pulumi-python:dynamic/openrouter:Workspace` is
     part of every URN: never change it."""
 
@@ -144,7 +144,4 @@ class Workspace(Resource, module="openrouter", name="Workspace"):
         self, resource_name: str, args: WorkspaceArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         props = {"workspace_id": None, "default_guardrail_id": None, **args.inputs()}
-        try:
-            super().__init__(WorkspaceProvider(), resource_name, props, opts)
-        finally:
-            undo_sdk_pickle_wrapper()
+        super().__init__(WorkspaceProvider(), resource_name, props, opts)

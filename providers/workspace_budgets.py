@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from providers.errors import NotFoundError
@@ -30,7 +30,7 @@ from providers.governance_api import (
 from providers.inputs import CONFIG_PATH
 from providers.management_resource import ManagementProvider, outputs
 from providers.provider_process import redacted_errors
-from providers.sdk_pickle import undo_sdk_pickle_wrapper
+from providers.sdk_pickle import PickleSafeResource
 from providers.workspace_settings import BudgetLimits, budget_steps
 
 
@@ -139,7 +139,7 @@ class WorkspaceBudgetsArgs:
         }
 
 
-class WorkspaceBudgets(Resource, module="openrouter", name="WorkspaceBudgets"):
+class WorkspaceBudgets(PickleSafeResource, module="openrouter", name="WorkspaceBudgets"):
     """A workspace's budgets. The type token `pulumi-python:dynamic/openrouter:WorkspaceBudgets`
     is part of every URN: never change it."""
 
@@ -154,7 +154,4 @@ class WorkspaceBudgets(Resource, module="openrouter", name="WorkspaceBudgets"):
         args: WorkspaceBudgetsArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        try:
-            super().__init__(WorkspaceBudgetsProvider(), resource_name, args.inputs(), opts)
-        finally:
-            undo_sdk_pickle_wrapper()
+        super().__init__(WorkspaceBudgetsProvider(), resource_name, args.inputs(), opts)

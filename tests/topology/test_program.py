@@ -407,8 +407,8 @@ def test_key_outputs_are_what_cli_audit_reads():
 
 
 def test_the_program_leaves_the_standard_pickler_in_place():
-    """pulumi 3.272 wraps pickle once per dynamic resource and never unwraps it; ApiKey undoes it
-    (providers/key.py, undo_sdk_pickle_wrapper)."""
+    """pulumi 3.272 wraps pickle once per dynamic resource and never unwraps it; every resource
+    of the package undoes it (providers/sdk_pickle.py, PickleSafeResource)."""
     serialize_provider(KeyProvider())  # leaves one wrapper behind, as the SDK does
     assert pickle._Pickler._batch_setitems.__qualname__ != "_Pickler._batch_setitems"
     run = run_program(scenario_config([], make_sentinel()), [MANAGEMENT_KEY], stack="prod")
