@@ -7,7 +7,11 @@ the same run and alternating with it:
 
 - `no-outputs`: no `keys` / `inventory` stack outputs;
 - `no-stack-traces`: the SDK sends no registration stack trace (a monkeypatch of
-  `pulumi.runtime.resource._get_stack_trace`; shows what traces cost, not a recommendation).
+  `pulumi.runtime.resource._get_stack_trace`; shows what traces cost, not a recommendation);
+- `keys-as-text`: the `keys` output exported as one JSON string instead of an object (what the
+  engine's per-step checkpoint pays for a large secret object; measured, not made: see
+  bench/README.md). Only `up` and `destroy` run on it: the program cannot read its own record
+  back in this form, so a later `up` would be refused.
 
 The variants measured on 2026-12-01 and since made in the code (`lazy-sdks`, `no-components`,
 `no-register-outputs`, `tls-once`, and `all`) were removed from this file once their change
@@ -48,7 +52,17 @@ MAIN_EXPORTS = (
     "    pulumi.export(output_name, value)\n"
 )
 
+KEYS_VALUE = "sinks_done.apply(lambda _: observed.apply(keys_value))"
+KEYS_AS_TEXT = (
+    "sinks_done.apply(lambda _: observed.apply("
+    "lambda seen: json.dumps(keys_value(seen), separators=(',', ':'))))"
+)
+
 EDITS: Mapping[str, tuple[Edit, ...]] = {
+    "keys-as-text": (
+        ("topology/outputs.py", KEYS_VALUE, KEYS_AS_TEXT),
+        ("topology/outputs.py", "\nimport pulumi\n", "\nimport json\n\nimport pulumi\n"),
+    ),
     "no-outputs": (("__main__.py", MAIN_EXPORTS, "topology.build(topology.load())\n"),),
     "no-stack-traces": (
         ("__main__.py", "import topology\n", "import topology\n" + NO_STACK_TRACES),

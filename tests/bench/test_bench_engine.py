@@ -95,4 +95,6 @@ def test_every_what_if_variant_still_applies_to_the_project(tmp_path: Path, vari
     engine_whatif.apply_edits(tmp_path, edits)
 
     for relative, _, new in edits:
-        assert new in (tmp_path / relative).read_text(encoding="utf-8")
+        edited = (tmp_path / relative).read_text(encoding="utf-8")
+        assert new in edited
+        compile(edited, relative, "exec")  # a variant that applies must still be Python
