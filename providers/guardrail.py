@@ -16,6 +16,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field
 
+from providers.client import OpenRouterClient
 from providers.errors import NotFoundError
 from providers.fields import UUID
 from providers.governance_api import (
@@ -23,6 +24,7 @@ from providers.governance_api import (
     create_guardrail,
     delete_guardrail,
     get_guardrail,
+    list_guardrails,
     update_guardrail,
 )
 from providers.guardrail_settings import (
@@ -37,6 +39,7 @@ from providers.guardrail_settings import (
 )
 from providers.inputs import CONFIG_PATH
 from providers.management_resource import OBSERVED, ManagementProvider, fingerprint, outputs
+from providers.messages import ProviderError, provider_error
 from providers.provider_process import engine_listening, redacted_errors
 from providers.sdk_pickle import PickleSafeResource
 
@@ -63,6 +66,22 @@ class GuardrailProvider(ManagementProvider):
     INPUTS = GuardrailInputs
     REPLACE_ON = frozenset({"workspace_id"})
     NESTED = frozenset({"policy"})
+
+    def taken(self, client: OpenRouterClient, news: Mapping[str, Any]) -> ProviderError | None:
+        """A guardrail of the same name in the same workspace: OpenRouter would make a second."""
+        name, workspace = news.get("name"), news.get("workspace_id")
+        if not isinstance(name, str) or not isinstance(workspace, str | None):
+            return None  # a workspace made in this same update holds no guardrail yet
+        twin = next((g for g in list_guardrails(client, workspace) if g.name == name), None)
+        if twin is None:
+            return None
+        return provider_error(
+            "guardrail-name-taken",
+            where=news.get(CONFIG_PATH) or "Guardrail",
+            name=name,
+            id=twin.id,
+            created=twin.created_at or "at an unknown time",
+        )
 
     @redacted_errors("create")
     def create(self, props: dict[str, Any]) -> CreateResult:

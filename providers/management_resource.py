@@ -33,10 +33,11 @@ from pydantic.alias_generators import to_camel
 
 from providers.client import OpenRouterClient
 from providers.credentials import API_BASE_URL_SETTING, MANAGEMENT_KEY_SETTING
+from providers.errors import OpenRouterError
 from providers.fields import FIX_SEPARATOR
 from providers.inputs import CONFIG_PATH, shown
 from providers.key_preview import is_new, management_key_problem
-from providers.messages import ProviderError, one_line
+from providers.messages import ProviderError, one_line, provider_error
 from providers.provider_process import install, redacted_errors
 from providers.session import (
     credentials_of,
@@ -61,6 +62,8 @@ class ManagementProvider(ResourceProvider):
     """Inputs the API cannot change in place."""
     NESTED: ClassVar[frozenset[str]] = frozenset()
     """Inputs whose fields the stack file writes at the resource's own level (a policy)."""
+    IDENTITY: ClassVar[str] = "name"
+    """The input a `taken` failure is reported on."""
 
     def __getstate__(self) -> dict[str, Any]:
         return {}
@@ -84,7 +87,28 @@ class ManagementProvider(ResourceProvider):
             return CheckResult(dict(news), [CheckFailure(setting, one_line(str(err), err.kind))])
         if problem is not None:
             failures.append(CheckFailure(MANAGEMENT_KEY_SETTING, problem))
+        elif is_new(olds) and not isinstance(news.get("adopt"), str):
+            failures += self._twin(news)
         return CheckResult(dict(news), failures)
+
+    def taken(self, client: OpenRouterClient, news: Mapping[str, Any]) -> ProviderError | None:
+        """What a create would duplicate: an object OpenRouter already holds under the identity
+        this one would get (its leftover from an interrupted `up`, most often). None here."""
+        return None
+
+    def _twin(self, news: Mapping[str, Any]) -> list[CheckFailure]:
+        """Refuse, before any write, a create that would leave a twin or fail on one (what
+        `key-name-taken` is for keys: docs/runbooks.md#an-interrupted-update)."""
+        credentials = credentials_of(self)
+        try:
+            with open_client(credentials) as client:
+                found = self.taken(client, news)
+        except OpenRouterError as err:
+            found = provider_error("api-unavailable", cause=str(err), url=credentials.base_url)
+        if found is None:
+            return []
+        where = API_BASE_URL_SETTING if found.kind == "api-unavailable" else self.IDENTITY
+        return [CheckFailure(where, one_line(str(found), found.kind))]
 
     @redacted_errors("diff")
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

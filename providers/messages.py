@@ -107,6 +107,22 @@ MESSAGES: Mapping[str, str] = {
         " (docs/runbooks.md#an-interrupted-update); if it is a key of yours, adopt it (`adopt:"
         " {hash}`) or give this key another `name`."
     ),
+    "guardrail-name-taken": (
+        "`{where}`: OpenRouter already has a guardrail named {name!r} in this workspace that no"
+        " resource of this stack holds (id {id}, created {created}), so a new one would be its"
+        " twin. A `pulumi up` interrupted while creating guardrails leaves exactly this behind."
+        " Nothing was changed. Fix: take it over with `adopt: {id}` under `{where}` (the declared"
+        " policy is then applied to it), delete it in the dashboard, or give this guardrail"
+        " another name (docs/runbooks.md#an-interrupted-update)."
+    ),
+    "workspace-slug-taken": (
+        "`{where}`: OpenRouter already has a workspace with slug {slug!r} that no resource of"
+        " this stack holds (id {id}, created {created}), and a slug names one workspace, so the"
+        " create would fail. A `pulumi up` interrupted while creating workspaces leaves exactly"
+        " this behind. Nothing was changed. Fix: take it over with `adopt: {slug}` under"
+        " `{where}`, delete it in the dashboard, or give this workspace another `slug`"
+        " (docs/runbooks.md#an-interrupted-update)."
+    ),
     "workspace-not-empty": (
         "`{where}` (slug {slug}) cannot be deleted: OpenRouter said {said!r}. Keys this stack"
         " manages are deleted before their workspace, so a key it does not manage still lives"

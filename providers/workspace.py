@@ -17,6 +17,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field
 
+from providers.client import OpenRouterClient
 from providers.errors import BadRequestError, NotFoundError
 from providers.governance_api import (
     WorkspaceRecord,
@@ -27,7 +28,7 @@ from providers.governance_api import (
 )
 from providers.inputs import CONFIG_PATH
 from providers.management_resource import ManagementProvider, outputs
-from providers.messages import provider_error
+from providers.messages import ProviderError, provider_error
 from providers.provider_process import engine_listening, redacted_errors
 from providers.sdk_pickle import PickleSafeResource
 from providers.workspace_settings import WORKSPACE_SLUG, WorkspaceSettings
@@ -49,6 +50,24 @@ class WorkspaceProvider(ManagementProvider):
     """Creates, adopts, reads, updates and deletes workspaces; stateless."""
 
     INPUTS = WorkspaceInputs
+    IDENTITY = "slug"
+
+    def taken(self, client: OpenRouterClient, news: Mapping[str, Any]) -> ProviderError | None:
+        """A workspace with this slug already: OpenRouter would refuse the create."""
+        slug = news.get("slug")
+        if not isinstance(slug, str):
+            return None
+        try:
+            twin = get_workspace(client, slug)
+        except NotFoundError:
+            return None
+        return provider_error(
+            "workspace-slug-taken",
+            where=news.get(CONFIG_PATH) or "Workspace",
+            slug=slug,
+            id=twin.id,
+            created=twin.created_at or "at an unknown time",
+        )
 
     @redacted_errors("create")
     def create(self, props: dict[str, Any]) -> CreateResult:

@@ -120,7 +120,9 @@ class Emulator:
         return {item["key_hash"]: item["guardrail_id"] for item in held}
 
     def seed_workspace(self, name: str, slug: str) -> dict[str, Any]:
-        return dict(self._call("POST", "/_emulator/workspaces", {"name": name, "slug": slug}))
+        """A workspace made outside any stack; its record as the API shows it."""
+        made = self._call("POST", "/_emulator/workspaces", {"name": name, "slug": slug})
+        return dict(made["data"])
 
     def delete_key_behind_pulumis_back(self, key_hash: str) -> None:
         self._call("DELETE", f"/_emulator/keys/{key_hash}")

@@ -160,3 +160,26 @@ def test_a_bad_guardrail_is_refused_before_any_write(
     assert "correct it to `allowedModels`" in result.output
     assert "guardrails.h: `limitUsd` and `resetInterval` go together" in result.output
     assert "keys.k.guardrail: 'gg' is not a guardrail of this stack" in result.output
+
+
+def test_a_workspace_left_by_an_interrupted_up_is_refused_at_preview_and_adopted_by_its_fix(
+    project: PulumiProject, emulator: Emulator
+) -> None:
+    # A `pulumi up` killed after OpenRouter made the workspace but before the engine recorded it
+    # leaves it in no state; here it is made by hand with the slug the stack file gives.
+    project.pulumi("stack", "init", STACK)
+    project.pulumi("config", "set", "apiBaseUrl", emulator.api_base_url)
+    project.edit_config("workspaces", WORKSPACES)
+    leftover = emulator.seed_workspace("Agents", "agents")
+    emulator.clear_requests()
+
+    result = project.pulumi("preview", check=False)
+
+    assert result.returncode != 0
+    assert "[workspace-slug-taken]" in result.output
+    assert "adopt: agents" in result.output
+    assert emulator.writes() == []
+
+    project.edit_config("workspaces", {"agents": {**WORKSPACES["agents"], "adopt": "agents"}})
+    up(project)
+    assert [w["id"] for w in emulator.workspaces() if w["slug"] == "agents"] == [leftover["id"]]

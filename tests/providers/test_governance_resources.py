@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
+from pulumi.output import Unknown
 
 from emulator import Fault
 from providers import session
@@ -237,6 +238,43 @@ def test_check_fails_the_preview_when_the_management_key_is_a_regular_key(emulat
     assert "regular key" in failures[0].reason
 
 
+def test_check_refuses_a_new_guardrail_whose_name_a_guardrail_already_has(
+    emulator, management_key
+):
+    # What a `pulumi up` killed after the create, before the engine recorded it, leaves behind.
+    provider = configured(GuardrailProvider(), emulator, management_key)
+    leftover = provider.create(guardrail_props(**CHEAP))
+    emulator.clear_requests()
+
+    [failure] = provider.check({}, guardrail_props(**CHEAP)).failures
+
+    assert failure.property == "name"
+    assert "[guardrail-name-taken]" in failure.reason
+    assert f"adopt: {leftover.id}" in failure.reason
+    assert "guardrails.ci-cheap" in failure.reason
+    assert writes(emulator) == []
+    assert provider.check({}, {**guardrail_props(**CHEAP), "adopt": leftover.id}).failures == []
+    assert provider.check({}, guardrail_props("another-name")).failures == []
+
+
+def test_the_same_guardrail_name_in_another_workspace_is_no_twin(emulator, management_key):
+    provider = configured(GuardrailProvider(), emulator, management_key)
+    provider.create(guardrail_props())
+    other = configured(WorkspaceProvider(), emulator, management_key).create(workspace_props())
+    elsewhere = {**guardrail_props(), "workspace_id": other.id}
+    assert provider.check({}, elsewhere).failures == []
+
+
+def test_a_guardrail_in_a_workspace_not_made_yet_asks_for_no_twin(emulator, management_key):
+    provider = configured(GuardrailProvider(), emulator, management_key)
+    provider.create(guardrail_props())
+    provider.check({}, guardrail_props())  # the management key is asked once per process
+    emulator.clear_requests()
+    unknown = {**guardrail_props(), "workspace_id": Unknown()}
+    assert provider.check({}, unknown).failures == []
+    assert emulator.requests() == []
+
+
 # --- workspaces and budgets ---------------------------------------------------------------------
 
 
@@ -256,6 +294,24 @@ def test_a_workspace_is_created_renamed_and_deleted(emulator, management_key):
     assert (stored["name"], stored["description"]) == ("Agents!", "All agents")
     provider.delete(created.id, created.outs)
     assert created.id not in {w["id"] for w in emulator.workspaces()}
+
+
+def test_check_refuses_a_new_workspace_whose_slug_a_workspace_already_has(
+    emulator, management_key
+):
+    provider = configured(WorkspaceProvider(), emulator, management_key)
+    leftover = provider.create(workspace_props())
+    emulator.clear_requests()
+
+    [failure] = provider.check({}, workspace_props()).failures
+
+    assert failure.property == "slug"
+    assert "[workspace-slug-taken]" in failure.reason
+    assert leftover.id in failure.reason
+    assert "adopt: agents" in failure.reason
+    assert writes(emulator) == []
+    assert provider.check({}, {**workspace_props(), "adopt": "agents"}).failures == []
+    assert provider.check({}, workspace_props("research")).failures == []
 
 
 def test_a_workspace_that_still_holds_a_key_the_stack_does_not_manage_is_refused_with_the_fix(
