@@ -39,7 +39,7 @@ from providers.guardrail_settings import (
 )
 from providers.inputs import CONFIG_PATH
 from providers.management_resource import OBSERVED, ManagementProvider, fingerprint, outputs
-from providers.messages import ProviderError, provider_error
+from providers.messages import ProviderError
 from providers.provider_process import engine_listening, redacted_errors
 from providers.sdk_pickle import PickleSafeResource
 
@@ -75,13 +75,7 @@ class GuardrailProvider(ManagementProvider):
         twin = next((g for g in list_guardrails(client, workspace) if g.name == name), None)
         if twin is None:
             return None
-        return provider_error(
-            "guardrail-name-taken",
-            where=news.get(CONFIG_PATH) or "Guardrail",
-            name=name,
-            id=twin.id,
-            created=twin.created_at or "at an unknown time",
-        )
+        return self.twin_error("guardrail-name-taken", news, twin.id, twin.created_at, name=name)
 
     @redacted_errors("create")
     def create(self, props: dict[str, Any]) -> CreateResult:

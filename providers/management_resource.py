@@ -96,6 +96,18 @@ class ManagementProvider(ResourceProvider):
         this one would get (its leftover from an interrupted `up`, most often). None here."""
         return None
 
+    def twin_error(
+        self, kind: str, news: Mapping[str, Any], twin_id: str, created: str, **identity: str
+    ) -> ProviderError:
+        """The `taken` failure of `kind`, naming the twin and where the stack file declares this."""
+        return provider_error(
+            kind,
+            where=news.get(CONFIG_PATH) or type(self).__name__.removesuffix("Provider"),
+            id=twin_id,
+            created=created or "at an unknown time",
+            **identity,
+        )
+
     def _twin(self, news: Mapping[str, Any]) -> list[CheckFailure]:
         """Refuse, before any write, a create that would leave a twin or fail on one (what
         `key-name-taken` is for keys: docs/runbooks.md#an-interrupted-update)."""

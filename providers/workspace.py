@@ -61,13 +61,7 @@ class WorkspaceProvider(ManagementProvider):
             twin = get_workspace(client, slug)
         except NotFoundError:
             return None
-        return provider_error(
-            "workspace-slug-taken",
-            where=news.get(CONFIG_PATH) or "Workspace",
-            slug=slug,
-            id=twin.id,
-            created=twin.created_at or "at an unknown time",
-        )
+        return self.twin_error("workspace-slug-taken", news, twin.id, twin.created_at, slug=slug)
 
     @redacted_errors("create")
     def create(self, props: dict[str, Any]) -> CreateResult:

@@ -41,6 +41,14 @@ def up(project: PulumiProject, *args: str) -> Result:
     return result
 
 
+def new_stack(project: PulumiProject, emulator: Emulator, **config: Any) -> None:
+    """`stack init` against this emulator, with `config` (setting -> value) in the stack file."""
+    project.pulumi("stack", "init", STACK)
+    project.pulumi("config", "set", "apiBaseUrl", emulator.api_base_url)
+    for setting, value in config.items():
+        project.edit_config(setting, value)
+
+
 def by_name(items: list[dict[str, Any]], name: str) -> dict[str, Any]:
     return next(item for item in items if item["name"] == name)
 
@@ -48,12 +56,8 @@ def by_name(items: list[dict[str, Any]], name: str) -> dict[str, Any]:
 def test_a_governed_key_walks_through_every_change_without_being_touched(
     project: PulumiProject, emulator: Emulator
 ) -> None:
-    project.pulumi("stack", "init", STACK)
-    project.pulumi("config", "set", "apiBaseUrl", emulator.api_base_url)
-    project.edit_config("workspaces", WORKSPACES)
-    project.edit_config("guardrails", GUARDRAILS)
     keys = {"agent": {"limit": 5, "workspace": "agents", "guardrail": "cheap", "protect": True}}
-    project.edit_config("keys", keys)
+    new_stack(project, emulator, workspaces=WORKSPACES, guardrails=GUARDRAILS, keys=keys)
 
     up(project)
     outputs = project.stack_outputs()
@@ -123,10 +127,8 @@ def test_a_governed_key_walks_through_every_change_without_being_touched(
 def test_a_workspace_that_still_holds_a_foreign_key_is_kept_and_the_preview_says_why(
     project: PulumiProject, emulator: Emulator
 ) -> None:
-    project.pulumi("stack", "init", STACK)
-    project.pulumi("config", "set", "apiBaseUrl", emulator.api_base_url)
-    project.edit_config("workspaces", {"tools": {}})
-    project.edit_config("keys", {"tool": {"workspace": "tools", "protect": False}, "other": {}})
+    keys = {"tool": {"workspace": "tools", "protect": False}, "other": {}}
+    new_stack(project, emulator, workspaces={"tools": {}}, keys=keys)
     project.pulumi("up", "--yes")
     workspace = by_name(emulator.workspaces(), "tools")["id"]
     emulator.seed_key("hand-made", workspace_id=workspace)
@@ -148,10 +150,8 @@ def test_a_workspace_that_still_holds_a_foreign_key_is_kept_and_the_preview_says
 def test_a_bad_guardrail_is_refused_before_any_write(
     project: PulumiProject, emulator: Emulator
 ) -> None:
-    project.pulumi("stack", "init", STACK)
-    project.pulumi("config", "set", "apiBaseUrl", emulator.api_base_url)
-    project.edit_config("guardrails", {"g": {"allowedModel": ["x/y"]}, "h": {"limitUsd": 5}})
-    project.edit_config("keys", {"k": {"guardrail": "gg"}})
+    guardrails = {"g": {"allowedModel": ["x/y"]}, "h": {"limitUsd": 5}}
+    new_stack(project, emulator, guardrails=guardrails, keys={"k": {"guardrail": "gg"}})
     emulator.clear_requests()
     result = project.pulumi("up", "--yes", "--skip-preview", check=False)
     assert result.returncode != 0
@@ -167,9 +167,7 @@ def test_a_workspace_left_by_an_interrupted_up_is_refused_at_preview_and_adopted
 ) -> None:
     # A `pulumi up` killed after OpenRouter made the workspace but before the engine recorded it
     # leaves it in no state; here it is made by hand with the slug the stack file gives.
-    project.pulumi("stack", "init", STACK)
-    project.pulumi("config", "set", "apiBaseUrl", emulator.api_base_url)
-    project.edit_config("workspaces", WORKSPACES)
+    new_stack(project, emulator, workspaces=WORKSPACES)
     leftover = emulator.seed_workspace("Agents", "agents")
     emulator.clear_requests()
 
