@@ -17,7 +17,13 @@ from typing import NoReturn
 from cli import api, audit, diagnostics, governance, keysource, render, stack_outputs
 from cli import recover as recovery
 from cli.diagnostics import CliError
-from providers import DEFAULT_BASE_URL, ENV_API_BASE_URL, MANAGEMENT_KEY_VARIABLES, redact
+from providers import (
+    CONFIG_API_BASE_URL,
+    DEFAULT_BASE_URL,
+    ENV_API_BASE_URL,
+    MANAGEMENT_KEY_VARIABLES,
+    redact,
+)
 
 PROG = "python -m cli"
 DOCTOR_KEY_VARIABLE = keysource.REGULAR_KEY_VARIABLE
@@ -252,7 +258,12 @@ def run_recover(args: argparse.Namespace, out: render.Output, env: Mapping[str, 
     found: list[recovery.Leftover] = []
     if pending:
         key = _key(args, env, AUDIT_KEY_VARIABLES)
-        base_url = api.base_url(args.api_base_url, env)
+        # The stack's own API, as its provider would resolve it: a sandbox stack's leftovers
+        # live in its emulator, and its key is never sent to another API.
+        stack_url = None
+        if not args.api_base_url:
+            stack_url = stack_outputs.plain_stack_setting(args.stack, CONFIG_API_BASE_URL, env)
+        base_url = api.base_url(args.api_base_url, env, stack_url)
         found, problems = api.recover(key, base_url, interrupted, delete=args.yes)
         if problems:
             raise diagnostics.recover_incomplete(args.stack, problems)

@@ -21,6 +21,7 @@ from cli.governance import AccountGovernance, GuardrailFacts, WorkspaceFacts
 from cli.keysource import KeyInput
 from cli.stack_outputs import ManagedKey
 from providers import (
+    ENV_API_BASE_URL,
     ApiError,
     Budgets,
     ClientSettings,
@@ -52,13 +53,14 @@ _T = TypeVar("_T")
 __all__ = ["base_url", "doctor", "observe", "recover"]
 
 
-def base_url(flag: str | None, env: Mapping[str, str]) -> str:
-    """`--api-base-url`, else $OPENROUTER_API_BASE_URL, else the real API; keys never go over
+def base_url(flag: str | None, env: Mapping[str, str], stack_value: str | None = None) -> str:
+    """`--api-base-url`, else the stack's `apiBaseUrl` (for a command about one stack), else
+    $OPENROUTER_API_BASE_URL, else the real API, in the provider's order; keys never go over
     plain http except to loopback (the emulator): the rule of providers/credentials.py."""
-    found = find_api_base_url(None, env, flag=flag)
+    found = find_api_base_url(stack_value, env, flag=flag)
     problem = base_url_problem(found.value)
     if problem is not None:
-        source = found.setting if found.setting.startswith("--") else f"${found.setting}"
+        source = f"${found.setting}" if found.setting == ENV_API_BASE_URL else found.setting
         raise diagnostics.api_base_url_invalid(source, found.value, problem)
     return normal_base_url(found.value)
 

@@ -92,6 +92,16 @@ def api_base_url_invalid(source: str, value: str, problem: str) -> CliError:
     )
 
 
+def stack_setting_secret(stack: str, setting: str) -> CliError:
+    return _error(
+        "stack-setting-secret",
+        f"stack {stack} sets {setting} as a secret, and `pulumi config --json` does not show"
+        " it, so the CLI cannot tell which API the stack uses. Nothing was sent.",
+        f"pass it with --api-base-url, or set it in plain text (`pulumi config set {setting}`).",
+        stack=stack,
+    )
+
+
 # --- where the key comes from ------------------------------------------------------------------
 
 
@@ -234,15 +244,20 @@ def pulumi_not_found(stack: str) -> CliError:
     )
 
 
+CUT_SIDECAR = "failed to load checkpoint: EOF"
+"""What every command says on a file backend whose checkpoint sidecar a killed CLI cut short."""
+
+
 def stack_output_failed(stack: str, cause: str, command: str | None = None) -> CliError:
     shown = command or f"`pulumi stack output --json --show-secrets --stack {stack}`"
-    return _error(
-        "stack-output-failed",
-        f"{shown} failed: {cause}.",
-        "check the stack name (`pulumi stack ls`) and that you are logged in to its backend "
-        "(`pulumi login`), in the project directory.",
-        stack=stack,
+    hint = (
+        "on a file:// backend a killed `pulumi up` can cut the checkpoint's `.attrs` sidecar: "
+        "remove it if it is empty or not JSON (docs/runbooks.md#an-interrupted-update)."
+        if CUT_SIDECAR in cause
+        else "check the stack name (`pulumi stack ls`) and that you are logged in to its backend "
+        "(`pulumi login`), in the project directory."
     )
+    return _error("stack-output-failed", f"{shown} failed: {cause}.", hint, stack=stack)
 
 
 # --- output ------------------------------------------------------------------------------------

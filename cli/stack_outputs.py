@@ -236,6 +236,22 @@ def pulumi_stack_json(words: Sequence[str], stack: str, env: Mapping[str, str]) 
     return _decode(finished.stdout, shown)
 
 
+def plain_stack_setting(stack: str, setting: str, env: Mapping[str, str]) -> str | None:
+    """The stack's config value `setting` (`namespace:name`), None when it is not set.
+
+    Read with `pulumi config --json`, which leaves a secret's value out: a secret setting is
+    refused by name rather than taken for absent, so a command never falls back to another API.
+    """
+    config = pulumi_stack_json(("config", "--json"), stack, env)
+    entry = config.get(setting) if isinstance(config, Mapping) else None
+    if not isinstance(entry, Mapping):
+        return None
+    value = entry.get("value")
+    if entry.get("secret") and not isinstance(value, str):
+        raise diagnostics.stack_setting_secret(stack, setting)
+    return value if isinstance(value, str) else None
+
+
 def _first_line(text: str, limit: int = 300) -> str:
     for line in text.splitlines():
         stripped = line.strip()

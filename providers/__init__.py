@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from providers.credentials import (
         API_BASE_URL_SETTING,
         BASE_URL_FIX,
+        CONFIG_API_BASE_URL,
         CONFIG_NAMESPACE,
         DEFAULT_BASE_URL,
         ENV_API_BASE_URL,
@@ -94,6 +95,7 @@ if TYPE_CHECKING:
 
 _HOMES: dict[str, str] = {
     "API_BASE_URL_SETTING": "providers.credentials",
+    "CONFIG_API_BASE_URL": "providers.credentials",
     "AmbiguousCreateError": "providers.errors",
     "ApiError": "providers.errors",
     "ApiKey": "providers.key",
@@ -178,6 +180,7 @@ __all__ = [
     "API_BASE_URL_SETTING",
     "BASE_URL_FIX",
     "BUDGET_INTERVALS",
+    "CONFIG_API_BASE_URL",
     "CONFIG_NAMESPACE",
     "CONFIG_PATH",
     "DEFAULT_BASE_URL",

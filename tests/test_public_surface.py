@@ -24,6 +24,7 @@ def test_the_provider_class_lives_where_state_refers_to_it():
 
 EXPORTED = [
     "API_BASE_URL_SETTING",
+    "CONFIG_API_BASE_URL",
     "BASE_URL_FIX",
     "CONFIG_NAMESPACE",
     "CONFIG_PATH",

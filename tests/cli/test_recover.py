@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cli.recover import API_KEY_TYPE, Interrupted, interrupted_creates
+from providers import CONFIG_API_BASE_URL
 from tests.support.sentinel import assert_absent
 
 
@@ -30,14 +31,26 @@ def export_of(pending: list[str], managed: list[str]) -> dict[str, object]:
     }
 
 
-def fake_pulumi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, document: object) -> Path:
+def fake_pulumi(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    document: object,
+    config: object = None,
+) -> Path:
+    """A `pulumi` on PATH that prints `document` for `stack export` and `config` (the shape of
+    `pulumi config --json`, none by default) for `config`; returns where it logs its argv."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     exported = tmp_path / "export.json"
     exported.write_text(json.dumps(document))
+    configured = tmp_path / "config.json"
+    configured.write_text(json.dumps(config or {}))
     seen = tmp_path / "argv"
     script = bin_dir / "pulumi"
-    script.write_text(f'#!/bin/sh\necho "$@" >> "{seen}"\ncat "{exported}"\n')
+    script.write_text(
+        f'#!/bin/sh\necho "$@" >> "{seen}"\n'
+        f'if [ "$1" = config ]; then cat "{configured}"; else cat "{exported}"; fi\n'
+    )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     return seen
@@ -72,7 +85,10 @@ def test_a_dry_run_lists_only_never_used_keys_of_pending_creates(  # noqa: PLR09
     assert all(h not in run.out for h in (managed.hash, used.hash, other.hash))
     assert "run again with --yes" in run.out
     assert "pulumi refresh --clear-pending-creates --yes --stack prod" in run.out
-    assert seen.read_text().splitlines() == ["stack export --non-interactive --stack prod"]
+    assert seen.read_text().splitlines() == [
+        "stack export --non-interactive --stack prod",
+        "config --json --non-interactive --stack prod",
+    ]
     assert len(emulator.keys()) == 4  # nothing deleted
     assert_absent(management_key, run.out, run.err)
 
@@ -98,3 +114,45 @@ def test_a_state_without_pending_creates_asks_openrouter_nothing(
     assert run.code == 0
     assert "no interrupted key creates: nothing to recover" in run.out
     assert emulator.requests() == []
+
+
+def test_it_asks_the_api_the_stack_itself_uses(world, run_cli, tmp_path, monkeypatch, emulator):
+    # A sandbox stack: its `apiBaseUrl` is the emulator, and nothing else points there.
+    managed, leftover, _, _ = world
+    monkeypatch.delenv("OPENROUTER_API_BASE_URL")
+    stack_api = {CONFIG_API_BASE_URL: {"value": emulator.api_base_url, "secret": False}}
+    fake_pulumi(tmp_path, monkeypatch, export_of(["prod-ci"], [managed.hash]), stack_api)
+
+    run = run_cli("recover", "--stack", "prod", "--json")
+
+    assert run.code == 1, run.err
+    assert [k["hash"] for k in run.json()["leftovers"]] == [leftover.hash]  # type: ignore[index]
+
+
+def test_a_secret_api_root_is_refused_rather_than_replaced_by_another(
+    world, run_cli, tmp_path, monkeypatch, emulator
+):
+    managed, _, _, _ = world
+    stack_api = {CONFIG_API_BASE_URL: {"secret": True}}
+    fake_pulumi(tmp_path, monkeypatch, export_of(["prod-ci"], [managed.hash]), stack_api)
+    emulator.clear_requests()
+
+    run = run_cli("recover", "--stack", "prod")
+
+    assert run.code == 2
+    assert "[stack-setting-secret]" in run.err
+    assert "--api-base-url" in run.err
+    assert emulator.requests() == []
+
+
+def test_the_flag_wins_and_the_stack_config_is_not_read(
+    world, run_cli, tmp_path, monkeypatch, emulator
+):
+    managed, leftover, _, _ = world
+    elsewhere = {CONFIG_API_BASE_URL: {"value": "https://api.invalid/api/v1", "secret": False}}
+    seen = fake_pulumi(tmp_path, monkeypatch, export_of(["prod-ci"], [managed.hash]), elsewhere)
+
+    run = run_cli("recover", "--stack", "prod", "--api-base-url", emulator.api_base_url, "--json")
+
+    assert [k["hash"] for k in run.json()["leftovers"]] == [leftover.hash]  # type: ignore[index]
+    assert all(not line.startswith("config") for line in seen.read_text().splitlines())

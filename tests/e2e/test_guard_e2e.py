@@ -363,8 +363,9 @@ def test_a_killed_cli_and_provider_are_recovered_with_the_runbook(
     assert "[key-name-taken]" in result.output
     assert "python -m cli recover --stack" in result.output
 
+    # No OPENROUTER_API_BASE_URL: recover asks the API the stack's own `apiBaseUrl` names.
     env = {**project.env, "OPENROUTER_MANAGEMENT_KEY": sandbox_management_key(),
-           "OPENROUTER_API_BASE_URL": emulator.api_base_url, "PYTHONPATH": str(REPO)}
+           "PYTHONPATH": str(REPO)}
     recover = subprocess.run(
         [sys.executable, "-m", "cli", "recover", "--stack", STACK, "--yes"],
         cwd=project.root, env=env, capture_output=True, text=True, timeout=120, check=False,
