@@ -261,10 +261,15 @@ def _verdict(report: AuditReport) -> str:
 def recover_text(stack: str, found: Sequence[Leftover], *, deleted: bool, pending: int) -> str:
     if not pending:
         return f"Stack {stack} has no interrupted key creates: nothing to recover.\n"
-    done = "deleted" if deleted else "found (not deleted: run again with --yes)"
+    if not found:
+        done = "found: every one was deleted again or never made"
+    elif deleted:
+        done = "deleted:"
+    else:
+        done = "found (not deleted: run again with --yes):"
     lines = [
         f"Stack {stack}: {pending} interrupted key create(s) in state; {len(found)} leftover"
-        f" key(s) {done}:",
+        f" key(s) {done}",
         *(f"  {one_line(k.name)}  {k.label}  created {k.created_at}  hash {k.hash}" for k in found),
         "Next: `pulumi refresh --clear-pending-creates --yes --stack "
         f"{stack}`, then `pulumi up` (docs/runbooks.md#an-interrupted-update).",

@@ -156,3 +156,18 @@ def test_the_flag_wins_and_the_stack_config_is_not_read(
 
     assert [k["hash"] for k in run.json()["leftovers"]] == [leftover.hash]  # type: ignore[index]
     assert all(not line.startswith("config") for line in seen.read_text().splitlines())
+
+
+def test_pending_creates_that_left_no_key_ask_for_no_second_run(
+    world, run_cli, tmp_path, monkeypatch
+):
+    # The CLI alone was killed: its provider deleted every key it minted for the dead engine.
+    managed, _, _, _ = world
+    fake_pulumi(tmp_path, monkeypatch, export_of(["prod-api"], [managed.hash]))
+
+    run = run_cli("recover", "--stack", "prod")
+
+    assert run.code == 0
+    assert "1 interrupted key create(s) in state; 0 leftover key(s) found" in run.out
+    assert "run again with --yes" not in run.out
+    assert "pulumi refresh --clear-pending-creates --yes --stack prod" in run.out
