@@ -16,16 +16,15 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
     Tag,
     field_validator,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 
 from providers.fields import FIX_SEPARATOR, LimitReset
+from providers.key_settings import SETTINGS_CONFIG
 
 FilterAction = Literal["redact", "block", "flag"]
 BuiltinFilterName = Literal[
@@ -52,16 +51,9 @@ _UNSUPPORTED_REGEX: Final = (
 
 
 class PolicyModel(BaseModel):
-    """Strict like the key settings: YAML gives real types, quoted numbers are mistakes."""
+    """Read as the key settings are (`SETTINGS_CONFIG`)."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        strict=True,
-        frozen=True,
-        alias_generator=to_camel,
-        populate_by_name=True,
-        hide_input_in_errors=True,
-    )
+    model_config = SETTINGS_CONFIG
 
 
 class ZeroDataRetention(PolicyModel):

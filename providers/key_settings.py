@@ -21,18 +21,23 @@ from pydantic.alias_generators import to_camel
 
 from providers.fields import RFC3339_UTC_ONLY, Kind, LimitReset, OnChange, Row
 
+SETTINGS_CONFIG = ConfigDict(
+    extra="forbid",
+    strict=True,
+    frozen=True,
+    alias_generator=to_camel,
+    populate_by_name=True,
+    hide_input_in_errors=True,
+)
+"""How the settings a stack file writes are read, for keys, guardrails and workspaces alike:
+strict (YAML gives real types, so a quoted number is a mistake worth naming), camelCase in the
+file, and pydantic's own error text never repeats a value (the messages show values themselves)."""
+
 
 class KeySettings(BaseModel):
     """What a regular key is allowed to do and when it ends; every setting optional."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        strict=True,
-        frozen=True,
-        alias_generator=to_camel,
-        populate_by_name=True,
-        hide_input_in_errors=True,
-    )
+    model_config = SETTINGS_CONFIG
 
     limit: Annotated[
         float | None,

@@ -298,9 +298,9 @@ def governance_recorded(project: PulumiProject) -> bool:
     """Whether the checkpoint records the sandbox's workspace and guardrail as made: the kill
     then catches the keys alone in flight (a guardrail or workspace made but not yet recorded
     is the case of test_governance_e2e.py's interrupted-up test)."""
-    path = project.state_dir / ".pulumi" / "stacks" / PROJECT / f"{STACK}.json"
     try:
-        latest = json.loads(path.read_text(encoding="utf-8"))["checkpoint"]["latest"] or {}
+        latest = json.loads(checkpoint(project).read_text(encoding="utf-8"))["checkpoint"]
+        latest = latest["latest"] or {}
     except (OSError, ValueError, KeyError, TypeError):
         return False  # not written yet, or read while the engine rewrites it
     made = {r["type"] for r in latest.get("resources") or ()}
@@ -308,8 +308,15 @@ def governance_recorded(project: PulumiProject) -> bool:
     return made >= GOVERNANCE_TYPES and not pending & GOVERNANCE_TYPES
 
 
+def checkpoint(project: PulumiProject) -> Path:
+    """Where the file backend keeps the stack's checkpoint."""
+    return project.state_dir / ".pulumi" / "stacks" / PROJECT / f"{STACK}.json"
+
+
 def checkpoint_sidecar(project: PulumiProject) -> Path:
-    return project.state_dir / ".pulumi" / "stacks" / PROJECT / f"{STACK}.json.attrs"
+    """Its metadata sidecar, which the backend rewrites in place (docs/runbooks.md)."""
+    path = checkpoint(project)
+    return path.with_name(f"{path.name}.attrs")
 
 
 def remove_cut_sidecar(project: PulumiProject) -> bool:
