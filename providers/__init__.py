@@ -70,6 +70,7 @@ if TYPE_CHECKING:
         all_assignments,
         get_budgets,
         get_guardrail,
+        get_workspace,
         list_guardrails,
         list_workspaces,
     )
@@ -173,6 +174,7 @@ _HOMES: dict[str, str] = {
     "list_guardrails": "providers.governance_api",
     "list_workspaces": "providers.governance_api",
     "get_guardrail": "providers.governance_api",
+    "get_workspace": "providers.governance_api",
     "NotFoundError": "providers.errors",
 }
 
@@ -246,6 +248,7 @@ __all__ = [
     "find_management_key",
     "get_budgets",
     "get_guardrail",
+    "get_workspace",
     "list_guardrails",
     "list_workspaces",
     "management_key_problem",

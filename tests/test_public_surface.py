@@ -72,6 +72,7 @@ EXPORTED = [
     "mask",
     "normal_base_url",
     "get_guardrail",
+    "get_workspace",
     "NotFoundError",
     "FILTER_TAGS",
     "FIX_SEPARATOR",

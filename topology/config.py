@@ -35,11 +35,13 @@ from providers import (
     INPUTS_BY_NAME,
     ClientSettings,
     Credentials,
+    NotFoundError,
     OpenRouterClient,
     OpenRouterError,
     base_url_problem,
     find_api_base_url,
     find_management_key,
+    get_workspace,
     management_key_problem,
     mask,
     normal_base_url,
@@ -62,7 +64,7 @@ from topology.governance_guard import (
     workspace_removal_problems,
 )
 from topology.governance_rules import all_governance_problems
-from topology.guard import TopologyGuardError, deletions, guard_problems, new_adoptions
+from topology.guard import TopologyGuardError, deletions, guard_problems
 from topology.model import (
     SETTING_NAMES,
     VERCEL_TARGETS,
@@ -74,6 +76,7 @@ from topology.model import (
     literal_words,
     models_in,
 )
+from topology.ownership import SlugLookup, needs_other_stacks, new_claims, slugs_to_resolve
 from topology.plan import MANAGEMENT_SOURCE, Plan, make_plan
 from topology.rules import Facts, Problem, TopologyConfigError, all_problems
 from topology.settings import setting_problems
@@ -190,11 +193,15 @@ def guard(
     ask_api: Callable[[StackConfig], str | None] | None = None,
     list_keys: Callable[[StackConfig, Sequence[str]], Mapping[str, Sequence[LiveKey]]]
     | None = None,
+    *,
+    find_workspace: Callable[[StackConfig, str], str | None] | None = None,
 ) -> None:
     """Refuse a change that would delete a live key by mistake (topology/guard.py), or a
     workspace that would still hold a key (topology/governance_guard.py).
 
-    Reads this stack's record, and the other stacks' only when the plan adopts a key anew. When
+    Reads this stack's record, and the other stacks' only when the plan adopts something anew
+    or creates a workspace or guardrail (topology/ownership.py); asks OpenRouter which workspace
+    has a slug an `adopt` names only when no record carries that slug. When
     the change deletes a key, asks OpenRouter whether the management key may (no provider
     `check` runs for a deletion), so the preview fails where the update would; when it deletes
     a workspace, asks which keys live there.
@@ -208,10 +215,14 @@ def guard(
     for warning in restriction_losses(previous, deployment.governance, plan):
         pulumi.log.warn(warning)
     others: list[Deployment] = []
-    if new_adoptions(previous, plan):
+    if needs_other_stacks(deployment, plan):
         names = [name for name in stack_names(stack_dir) if name != plan.stack]
         others = other_deployments(names, read)
-    problems = guard_problems(previous, plan, others)
+    slugs = slugs_to_resolve(new_claims(deployment, plan), [deployment, *others])
+    lookups = {slug: look_up(find_workspace or workspace_id_of, config, slug) for slug in slugs}
+    problems = guard_problems(
+        previous, plan, others, governance=deployment.governance, lookups=lookups
+    )
     if not problems and deletions(previous, plan):
         refused = (ask_api or management_key_refusal)(config)
         if refused is not None:
@@ -256,6 +267,27 @@ def keys_in_workspaces(
             workspace: [LiveKey(k.hash, k.name) for k in client.list_keys(workspace)]
             for workspace in workspace_ids
         }
+
+
+def workspace_id_of(config: StackConfig, slug: str) -> str | None:
+    """The id of the workspace OpenRouter knows by `slug` (`GET /workspaces/{slug}`), or None."""
+    if config.management_key is None:
+        return None  # reported by validation already
+    settings = ClientSettings(config.management_key.reveal(), base_url=config.api_base_url)
+    with OpenRouterClient(settings) as client:
+        try:
+            return get_workspace(client, slug).id
+        except NotFoundError:
+            return None
+
+
+def look_up(
+    find: Callable[[StackConfig, str], str | None], config: StackConfig, slug: str
+) -> SlugLookup:
+    try:
+        return SlugLookup(id=find(config, slug))
+    except OpenRouterError as error:
+        return SlugLookup(failure=error.message)
 
 
 def management_key_refusal(config: StackConfig) -> str | None:

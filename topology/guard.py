@@ -10,7 +10,9 @@ with the documented way to do it on purpose, when it would:
   done in one edit);
 - replace a key (a new value of a setting OpenRouter cannot change in place);
 - give a new key the OpenRouter name another key of this stack still carries;
-- adopt a key that this stack or another stack of the project already manages.
+- adopt a key, workspace or guardrail that this stack or another stack of the project already
+  manages, or create a workspace or guardrail another stack holds by slug or name
+  (topology/ownership.py, one rule for every kind).
 
 Every rule is a pure function of the previous record and the plan, so they are tested over edit
 sequences without an engine; the provider's own `check` refuses a replace too, for what the
@@ -27,7 +29,9 @@ import pulumi
 
 from providers import INPUTS_BY_NAME, REPLACE_FIELDS, UUID, replacing_changes, shown
 from topology.deployed import Deployment
+from topology.governance_output import DeployedGovernance
 from topology.keys_output import DeployedGeneration, DeployedKey
+from topology.ownership import SlugLookup, ownership_problems
 from topology.plan import GenerationPlan, KeyPlan, Plan, key_path
 from topology.rules import Problem, consumers_phrase
 
@@ -321,73 +325,16 @@ def name_problems(previous: Mapping[str, DeployedKey], plan: Plan) -> list[Probl
     return problems
 
 
-def new_adoptions(previous: Mapping[str, DeployedKey], plan: Plan) -> list[tuple[str, str]]:
-    """(key id, hash) of every key this plan adopts anew (its resource is not in the record)."""
-    found = []
-    for key_plan in plan.keys:
-        known = previous.get(key_plan.key_id)
-        kept = {g.resource_name(key_plan.key_id) for g in (known.generations if known else ())}
-        for key in key_plan.generations:
-            new = key.resource_name not in kept and not set(key.aliases) & kept
-            if key.adopt is not None and new:
-                found.append((key_plan.key_id, key.adopt))
-    return found
-
-
-def adoption_problems(
-    adoptions: Iterable[tuple[str, str]],
-    previous: Mapping[str, DeployedKey],
-    stack: str,
-    others: Iterable[Deployment],
-) -> list[Problem]:
-    """An adopted key must not be one this stack or another stack of the project manages:
-    removing either resource would delete the key under the other."""
-    owners: dict[str, tuple[str, str]] = {}
-    deployments = [Deployment(stack, previous), *others]
-    for deployment in deployments:
-        for key_id, deployed in deployment.keys.items():
-            for generation in deployed.generations:
-                owners.setdefault(generation.hash, (deployment.stack, key_id))
-    unread = [d for d in deployments if d.unreadable is not None]
-    problems = []
-    for key_id, hash_ in adoptions:
-        owner = owners.get(hash_)
-        if owner is None:
-            problems += [_unknown_owner(key_id, hash_, d) for d in unread]
-            continue
-        owner_stack, owner_id = owner
-        where = "this stack" if owner_stack == stack else f"stack {owner_stack!r}"
-        problems.append(
-            Problem(
-                f"{key_path(key_id)}.adopt",
-                f"hash {shown(hash_)} is already managed by {where} as {key_path(owner_id)}; two"
-                " resources on one key means removing either deletes it under the other; allowed:"
-                " adopting a key no stack of this project manages.",
-                f"remove `adopt` from {key_path(key_id)}; to move a key between key ids or"
-                f" stacks, follow {RUNBOOK}#move-a-key.",
-            )
-        )
-    return problems
-
-
-def _unknown_owner(key_id: str, hash_: str, other: Deployment) -> Problem:
-    return Problem(
-        f"{key_path(key_id)}.adopt",
-        f"cannot tell whether stack {other.stack!r} manages hash {shown(hash_)}: its record could"
-        f" not be read ({other.unreadable}); allowed: adopting a key once every stack of this"
-        " project can be read.",
-        "run the preview where every stack's record can be decrypted (stacks of one project that"
-        " share a backend should share their passphrase or secrets provider), or remove"
-        f" `adopt` from {key_path(key_id)}; see the topology guard in docs/troubleshooting.md.",
-    )
-
-
 def guard_problems(
     previous: Mapping[str, DeployedKey],
     plan: Plan,
     others: Iterable[Deployment] = (),
+    *,
+    governance: DeployedGovernance | None = None,
+    lookups: Mapping[str, SlugLookup] | None = None,
 ) -> list[Problem]:
-    """Every refusal of the change from `previous` to `plan`, in config order."""
+    """Every refusal of the change from `previous` (and `governance`, this stack's record) to
+    `plan`, in config order; adoptions and creates against `others` (topology/ownership.py)."""
     removed = deletions(previous, plan)
     problems = all_keys_removed(previous, plan)
     if problems:
@@ -396,5 +343,6 @@ def guard_problems(
     problems += wired_generation_problems(removed, plan)
     problems += replace_problems(previous, plan)
     problems += name_problems(previous, plan)
-    problems += adoption_problems(new_adoptions(previous, plan), previous, plan.stack, others)
+    own = Deployment(plan.stack, previous, governance or DeployedGovernance())
+    problems += ownership_problems(own, plan, others, lookups)
     return problems

@@ -18,13 +18,7 @@ from tests.topology.step_model import Stack, World, apply
 from topology import deployed as deployed_module
 from topology.config import RawConfig, validate
 from topology.deployed import Deployment, SecretsUnreadableError, other_deployments
-from topology.guard import (
-    TopologyGuardError,
-    adoption_problems,
-    deletions,
-    guard_problems,
-    new_adoptions,
-)
+from topology.guard import TopologyGuardError, deletions, guard_problems
 from topology.keys_output import DeployedKey
 from topology.plan import Plan
 
@@ -180,9 +174,8 @@ def test_adopting_another_stacks_key_is_refused_naming_that_stack():
     staging = deployed({"agents": {"limit": 1}})
     theirs = staging["agents"].hash
     plan = plan_of({"legacy": {"adopt": theirs}})
-    assert new_adoptions({}, plan) == [("legacy", theirs)]
     others = [Deployment("staging", staging)]
-    (problem,) = adoption_problems(new_adoptions({}, plan), {}, "prod", others)
+    (problem,) = guard_problems({}, plan, others)
     assert problem.render().startswith(
         f"keys.legacy.adopt: hash '{theirs}' is already managed by stack 'staging' as"
         " keys.agents"
@@ -192,13 +185,13 @@ def test_adopting_another_stacks_key_is_refused_naming_that_stack():
 def test_adopting_while_another_stack_cannot_be_read_is_refused_naming_it():
     plan = plan_of({"legacy": {"adopt": HASH_X}})
     blind = Deployment("staging", {}, unreadable="its `keys` output is encrypted")
-    (problem,) = adoption_problems(new_adoptions({}, plan), {}, "prod", [blind])
+    (problem,) = guard_problems({}, plan, [blind])
     assert problem.render().startswith(
         f"keys.legacy.adopt: cannot tell whether stack 'staging' manages hash '{HASH_X}': its"
         " record could not be read (its `keys` output is encrypted)"
     )
     readable = Deployment("staging", {})
-    assert adoption_problems(new_adoptions({}, plan), {}, "prod", [readable]) == []
+    assert guard_problems({}, plan, [readable]) == []
 
 
 def test_another_stack_never_deployed_is_skipped_and_an_unreadable_one_kept():
