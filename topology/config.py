@@ -41,6 +41,7 @@ from providers import (
     base_url_problem,
     find_api_base_url,
     find_management_key,
+    get_guardrail,
     get_workspace,
     management_key_problem,
     mask,
@@ -76,7 +77,7 @@ from topology.model import (
     literal_words,
     models_in,
 )
-from topology.ownership import SlugLookup, needs_other_stacks, new_claims, slugs_to_resolve
+from topology.ownership import GUARDRAIL, Answer, Answers, Question, needs_other_stacks, questions
 from topology.plan import MANAGEMENT_SOURCE, Plan, make_plan
 from topology.rules import Facts, Problem, TopologyConfigError, all_problems
 from topology.settings import setting_problems
@@ -194,14 +195,14 @@ def guard(
     list_keys: Callable[[StackConfig, Sequence[str]], Mapping[str, Sequence[LiveKey]]]
     | None = None,
     *,
-    find_workspace: Callable[[StackConfig, str], str | None] | None = None,
+    ask_owner: Callable[[StackConfig, Sequence[Question]], Answers] | None = None,
 ) -> None:
     """Refuse a change that would delete a live key by mistake (topology/guard.py), or a
     workspace that would still hold a key (topology/governance_guard.py).
 
     Reads this stack's record, and the other stacks' only when the plan adopts something anew
     or creates a workspace or guardrail (topology/ownership.py); asks OpenRouter which workspace
-    has a slug an `adopt` names only when no record carries that slug. When
+    has a slug, or what a guardrail is called, only where a record makes it matter. When
     the change deletes a key, asks OpenRouter whether the management key may (no provider
     `check` runs for a deletion), so the preview fails where the update would; when it deletes
     a workspace, asks which keys live there.
@@ -218,10 +219,10 @@ def guard(
     if needs_other_stacks(deployment, plan):
         names = [name for name in stack_names(stack_dir) if name != plan.stack]
         others = other_deployments(names, read)
-    slugs = slugs_to_resolve(new_claims(deployment, plan), [deployment, *others])
-    lookups = {slug: look_up(find_workspace or workspace_id_of, config, slug) for slug in slugs}
+    asked = questions(deployment, plan, others)
+    answers = (ask_owner or answer_questions)(config, asked) if asked else {}
     problems = guard_problems(
-        previous, plan, others, governance=deployment.governance, lookups=lookups
+        previous, plan, others, governance=deployment.governance, answers=answers
     )
     if not problems and deletions(previous, plan):
         refused = (ask_api or management_key_refusal)(config)
@@ -269,25 +270,26 @@ def keys_in_workspaces(
         }
 
 
-def workspace_id_of(config: StackConfig, slug: str) -> str | None:
-    """The id of the workspace OpenRouter knows by `slug` (`GET /workspaces/{slug}`), or None."""
+def answer_questions(config: StackConfig, asked: Sequence[Question]) -> Answers:
+    """Ask OpenRouter what topology/ownership.py needs: one GET per question."""
     if config.management_key is None:
-        return None  # reported by validation already
+        return {}  # reported by validation already
     settings = ClientSettings(config.management_key.reveal(), base_url=config.api_base_url)
+    answers: dict[Question, Answer] = {}
     with OpenRouterClient(settings) as client:
-        try:
-            return get_workspace(client, slug).id
-        except NotFoundError:
-            return None
-
-
-def look_up(
-    find: Callable[[StackConfig, str], str | None], config: StackConfig, slug: str
-) -> SlugLookup:
-    try:
-        return SlugLookup(id=find(config, slug))
-    except OpenRouterError as error:
-        return SlugLookup(failure=error.message)
+        for question in asked:
+            try:
+                if question.kind is GUARDRAIL:
+                    value = get_guardrail(client, question.ref).name
+                else:
+                    value = get_workspace(client, question.ref).id
+            except NotFoundError:
+                answers[question] = Answer()
+            except OpenRouterError as error:
+                answers[question] = Answer(failure=error.message)
+            else:
+                answers[question] = Answer(value)
+    return answers
 
 
 def management_key_refusal(config: StackConfig) -> str | None:

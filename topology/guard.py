@@ -31,7 +31,7 @@ from providers import INPUTS_BY_NAME, REPLACE_FIELDS, UUID, replacing_changes, s
 from topology.deployed import Deployment
 from topology.governance_output import DeployedGovernance
 from topology.keys_output import DeployedGeneration, DeployedKey
-from topology.ownership import SlugLookup, ownership_problems
+from topology.ownership import Answers, ownership_problems
 from topology.plan import GenerationPlan, KeyPlan, Plan, key_path
 from topology.rules import Problem, consumers_phrase
 
@@ -331,7 +331,7 @@ def guard_problems(
     others: Iterable[Deployment] = (),
     *,
     governance: DeployedGovernance | None = None,
-    lookups: Mapping[str, SlugLookup] | None = None,
+    answers: Answers | None = None,
 ) -> list[Problem]:
     """Every refusal of the change from `previous` (and `governance`, this stack's record) to
     `plan`, in config order; adoptions and creates against `others` (topology/ownership.py)."""
@@ -344,5 +344,5 @@ def guard_problems(
     problems += replace_problems(previous, plan)
     problems += name_problems(previous, plan)
     own = Deployment(plan.stack, previous, governance or DeployedGovernance())
-    problems += ownership_problems(own, plan, others, lookups)
+    problems += ownership_problems(own, plan, others, answers)
     return problems

@@ -13,9 +13,14 @@ registered (docs/adr/0008-topology-guard.md), the program refuses:
   object from that stack. Only an object no stack manages reaches the provider's check.
 
 One rule for every kind: each stack's record says what it `holds` (kind, OpenRouter's id), and the
-plan says what it `claims` anew. A kind recorded later joins by adding it to `holds`,
-`new_claims` and `KINDS`. Pure functions; the only OpenRouter question (which workspace has the
-slug an `adopt` names) is asked by topology/config.py and handed in as `lookups`.
+plan says what it `claims` anew; objects are compared by id. A kind recorded later joins by adding
+it to `holds`, `new_claims` and `KINDS`.
+
+Ids are unique across accounts, slugs and names are not: stacks of one project may use different
+OpenRouter accounts (or the emulator), so a slug or name another record carries is only a reason
+to ask. `questions` lists what OpenRouter must answer (which workspace has this slug, what this
+guardrail is called now), only when a record makes it matter; topology/config.py asks them and
+hands the `answers` back. Everything here is pure.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from typing import Final
 
 from providers import UUID, shown
 from topology.deployed import Deployment
-from topology.plan import GuardrailPlan, Plan, key_path
+from topology.plan import GuardrailPlan, Plan, WorkspacePlan, key_path
 from topology.problem import Problem
 
 RUNBOOK: Final = "docs/runbooks.md"
@@ -117,12 +122,25 @@ class Claim:
 
 
 @dataclass(frozen=True)
-class SlugLookup:
-    """What OpenRouter said of the slug an `adopt` names: the workspace's id, none, or why it
-    could not say."""
+class Question:
+    """One request to OpenRouter: for WORKSPACE, the id of the workspace with slug `ref`
+    (`GET /workspaces/{slug}`); for GUARDRAIL, the name of guardrail `ref`
+    (`GET /guardrails/{id}`)."""
 
-    id: str | None = None
+    kind: Kind
+    ref: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What OpenRouter said: the id or name asked for, None when nothing has that slug or id in
+    this account, or why it could not say."""
+
+    value: str | None = None
     failure: str | None = None
+
+
+Answers = Mapping[Question, Answer]
 
 
 # --- what each stack holds, what the plan claims ---------------------------------------------
@@ -178,10 +196,7 @@ def new_claims(previous: Deployment, plan: Plan) -> list[Claim]:
 def new_creates(previous: Deployment, plan: Plan) -> bool:
     """Whether the plan creates a workspace or guardrail (whose slug or name another stack may
     hold already)."""
-    recorded = previous.governance
-    return any(
-        w.adopt is None and w.workspace_id not in recorded.workspaces for w in plan.workspaces
-    ) or any(g.adopt is None and g.guardrail_id not in recorded.guardrails for g in plan.guardrails)
+    return bool(_created_workspaces(previous, plan) or _created_guardrails(previous, plan))
 
 
 def needs_other_stacks(previous: Deployment, plan: Plan) -> bool:
@@ -189,14 +204,30 @@ def needs_other_stacks(previous: Deployment, plan: Plan) -> bool:
     return bool(new_claims(previous, plan)) or new_creates(previous, plan)
 
 
-def slugs_to_resolve(claims: Iterable[Claim], deployments: Iterable[Deployment]) -> list[str]:
-    """The slugs an `adopt` names that no record carries, when some stack manages a workspace:
-    only OpenRouter can say which workspace has them (one `GET /workspaces/{slug}` each)."""
-    held = [h for d in deployments for h in holds(d) if h.kind is WORKSPACE]
-    if not held:
-        return []
-    known = {h.slug for h in held}
-    return sorted({c.ref.lower() for c in claims if c.by_slug and c.ref.lower() not in known})
+def questions(previous: Deployment, plan: Plan, others: Sequence[Deployment]) -> list[Question]:
+    """What OpenRouter must answer before the rules can judge, in a stable order: the slug of
+    every workspace adopted anew by slug (when some stack manages a workspace), the slug of every
+    new workspace another stack's record carries, and every guardrail of another stack whose
+    name and workspace a new guardrail takes."""
+    deployments = [previous, *others]
+    asked: list[Question] = []
+    if any(w for d in deployments for w in d.governance.workspaces.values()):
+        asked += [
+            Question(WORKSPACE, c.ref.lower()) for c in new_claims(previous, plan) if c.by_slug
+        ]
+    slugs = _slugs(others)
+    asked += [
+        Question(WORKSPACE, w.settings.slug.lower())
+        for w in _created_workspaces(previous, plan)
+        if w.settings.slug.lower() in slugs
+    ]
+    names = _names(others)
+    for guardrail in _created_guardrails(previous, plan):
+        place = _planned_place(guardrail, previous, plan)
+        held = names.get((place, guardrail.name)) if place is not None else None
+        if held is not None:
+            asked.append(Question(GUARDRAIL, held[2].lower()))
+    return list(dict.fromkeys(asked))
 
 
 # --- the rules ---------------------------------------------------------------------------------
@@ -210,50 +241,42 @@ def ownership_problems(
     previous: Deployment,
     plan: Plan,
     others: Iterable[Deployment] = (),
-    lookups: Mapping[str, SlugLookup] | None = None,
+    answers: Answers | None = None,
 ) -> list[Problem]:
     """Every refusal of an adoption or a create that would take an object another resource of
-    the project manages."""
-    deployments = [previous, *others]
-    claims = new_claims(previous, plan)
-    problems = adoption_problems(claims, plan.stack, deployments, lookups or {})
-    problems += taken_problems(previous, plan, [d for d in others if d.stack != plan.stack])
+    the project manages; `answers` to `questions(previous, plan, others)`."""
+    others = [d for d in others if d.stack != plan.stack]
+    said = answers or {}
+    problems = adoption_problems(new_claims(previous, plan), plan.stack, [previous, *others], said)
+    problems += taken_problems(previous, plan, others, said)
     return problems
 
 
 def adoption_problems(
-    claims: Iterable[Claim],
-    stack: str,
-    deployments: Sequence[Deployment],
-    lookups: Mapping[str, SlugLookup],
+    claims: Iterable[Claim], stack: str, deployments: Sequence[Deployment], answers: Answers
 ) -> list[Problem]:
     """An adopted object must not be one that this stack or another stack manages."""
-    by_id: dict[tuple[str, str], tuple[str, Held]] = {}
-    by_slug: dict[str, tuple[str, Held]] = {}
+    owners: dict[tuple[str, str], tuple[str, Held]] = {}
     for deployment in deployments:
         for held in holds(deployment):
-            by_id.setdefault((held.kind.section, held.id), (deployment.stack, held))
-            if held.slug is not None:
-                by_slug.setdefault(held.slug, (deployment.stack, held))
+            owners.setdefault((held.kind.section, held.id), (deployment.stack, held))
     unread = [d for d in deployments if d.unreadable is not None]
     problems = []
     for claim in claims:
         ref = claim.ref.lower()
-        owner = by_id.get((claim.kind.section, ref))
-        if owner is None and claim.by_slug:
-            owner = by_slug.get(ref)
-            lookup = lookups.get(ref, SlugLookup())
-            if owner is None and lookup.failure is not None:
-                problems.append(_unresolved(claim, lookup.failure))
+        if claim.by_slug:
+            answer = answers.get(Question(WORKSPACE, ref), Answer())
+            if answer.failure is not None:
+                problems.append(_unanswered(f"{claim.path}.adopt", claim.ref, answer.failure))
                 continue
-            if owner is None and lookup.id is not None:
-                owner = by_id.get((WORKSPACE.section, lookup.id.lower()))
+            ref = (answer.value or "").lower()
+        owner = owners.get((claim.kind.section, ref))
         if owner is None:
             problems += [_unknown_owner(claim, d) for d in unread]
             continue
         owner_stack, held = owner
         where = _where(owner_stack, stack)
-        named = shown(claim.ref) if not claim.by_slug else f"{shown(claim.ref)} (id {held.id})"
+        named = f"{shown(claim.ref)} (id {held.id})" if claim.by_slug else shown(claim.ref)
         problems.append(
             Problem(
                 f"{claim.path}.adopt",
@@ -278,42 +301,62 @@ def _unknown_owner(claim: Claim, other: Deployment) -> Problem:
     )
 
 
-def _unresolved(claim: Claim, failure: str) -> Problem:
+def _unanswered(path: str, ref: str, failure: str) -> Problem:
     return Problem(
-        f"{claim.path}.adopt",
-        f"cannot tell whether another stack manages workspace {shown(claim.ref)}: OpenRouter"
-        f" could not say which workspace has that slug ({failure}); allowed: adopting a"
-        " workspace whose owner is known.",
-        "fix what the message says and run the preview again, or write the workspace's id in"
-        f" `adopt` under {claim.path}.",
+        path,
+        f"cannot tell whether another stack manages {shown(ref)}: OpenRouter could not say"
+        f" which object that is ({failure}); allowed: a change whose effect on other stacks'"
+        " objects is known.",
+        "fix what the message says and run the preview again.",
     )
 
 
-def taken_problems(previous: Deployment, plan: Plan, others: Sequence[Deployment]) -> list[Problem]:
-    """A new workspace or guardrail that another stack's object already is, by slug or name."""
-    recorded = previous.governance
-    slugs = {
-        w.slug.lower(): (other.stack, f"workspaces.{wid}", w.id)
+def _slugs(others: Iterable[Deployment]) -> dict[str, tuple[str, str, str]]:
+    """Slug -> (stack, path, id) of every workspace another stack records."""
+    return {
+        w.slug.lower(): (other.stack, f"workspaces.{wid}", w.id.lower())
         for other in others
         for wid, w in other.governance.workspaces.items()
     }
-    names: dict[tuple[str, str], tuple[str, str, str]] = {}
+
+
+def _names(others: Iterable[Deployment]) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """(workspace, name) -> (stack, path, id) of every guardrail another stack records."""
+    names = {}
     for other in others:
-        for gid, recorded_guardrail in other.governance.guardrails.items():
-            place = _recorded_place(recorded_guardrail.workspace, other)
+        for gid, guardrail in other.governance.guardrails.items():
+            place = _recorded_place(guardrail.workspace, other)
             if place is not None:
-                names[(place, recorded_guardrail.name)] = (
-                    other.stack,
-                    f"guardrails.{gid}",
-                    recorded_guardrail.id,
-                )
+                names[(place, guardrail.name)] = (other.stack, f"guardrails.{gid}", guardrail.id)
+    return names
+
+
+def _created_workspaces(previous: Deployment, plan: Plan) -> list[WorkspacePlan]:
+    recorded = previous.governance.workspaces
+    return [w for w in plan.workspaces if w.adopt is None and w.workspace_id not in recorded]
+
+
+def _created_guardrails(previous: Deployment, plan: Plan) -> list[GuardrailPlan]:
+    recorded = previous.governance.guardrails
+    return [g for g in plan.guardrails if g.adopt is None and g.guardrail_id not in recorded]
+
+
+def taken_problems(
+    previous: Deployment, plan: Plan, others: Sequence[Deployment], answers: Answers
+) -> list[Problem]:
+    """A new workspace or guardrail that another stack's object already is, by slug or name
+    (confirmed by id: another stack may use another account, where the same slug is free)."""
     problems = []
-    for workspace in plan.workspaces:
+    slugs = _slugs(others)
+    for workspace in _created_workspaces(previous, plan):
         slug = workspace.settings.slug.lower()
-        if workspace.adopt is not None or workspace.workspace_id in recorded.workspaces:
+        if slug not in slugs:
             continue
-        if slug in slugs:
-            owner, path, id_ = slugs[slug]
+        owner, path, id_ = slugs[slug]
+        answer = answers.get(Question(WORKSPACE, slug), Answer())
+        if answer.failure is not None:
+            problems.append(_unanswered(workspace.config_path, slug, answer.failure))
+        elif (answer.value or "").lower() == id_:
             problems.append(
                 Problem(
                     workspace.config_path,
@@ -327,13 +370,17 @@ def taken_problems(previous: Deployment, plan: Plan, others: Sequence[Deployment
                     f" {SHARE}).",
                 )
             )
-    for guardrail in plan.guardrails:
-        if guardrail.adopt is not None or guardrail.guardrail_id in recorded.guardrails:
-            continue
+    names = _names(others)
+    for guardrail in _created_guardrails(previous, plan):
         place = _planned_place(guardrail, previous, plan)
-        found = names.get((place, guardrail.name)) if place is not None else None
-        if found is not None:
-            owner, path, id_ = found
+        held = names.get((place, guardrail.name)) if place is not None else None
+        if held is None:
+            continue
+        owner, path, id_ = held
+        answer = answers.get(Question(GUARDRAIL, id_.lower()), Answer())
+        if answer.failure is not None:
+            problems.append(_unanswered(guardrail.config_path, id_, answer.failure))
+        elif answer.value == guardrail.name:
             problems.append(
                 Problem(
                     guardrail.config_path,

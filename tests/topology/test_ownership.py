@@ -8,12 +8,12 @@ only what no stack manages is left to the provider's `workspace-slug-taken` /
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from providers import NetworkError
 from tests.support.sentinel import make_sentinel
 from topology.config import RawConfig, StackConfig, guard, validate
 from topology.deployed import Deployment
@@ -21,11 +21,14 @@ from topology.governance_output import GOVERNANCE_OUTPUT, DeployedGovernance
 from topology.guard import TopologyGuardError
 from topology.keys_output import KEYS_OUTPUT
 from topology.ownership import (
-    SlugLookup,
+    GUARDRAIL,
+    WORKSPACE,
+    Answer,
+    Question,
     needs_other_stacks,
     new_claims,
     ownership_problems,
-    slugs_to_resolve,
+    questions,
 )
 from topology.plan import Plan
 
@@ -70,8 +73,19 @@ def config_of(guardrails: Any = None, workspaces: Any = None) -> StackConfig:
 NOTHING = Deployment("prod", {})
 
 
-def rendered(plan: Plan, *others: Deployment, **lookups: SlugLookup) -> list[str]:
-    return [p.render() for p in ownership_problems(NOTHING, plan, others, lookups)]
+def rendered(plan: Plan, *others: Deployment, **said: Answer) -> list[str]:
+    """The refusals, OpenRouter answering each question by `said[ref]` (a UUID keyword as
+    `_<hex>`), or not knowing it."""
+    asked = questions(NOTHING, plan, list(others))
+    answers = {q: said.get(q.ref, said.get("_" + q.ref.replace("-", ""), Answer())) for q in asked}
+    return [p.render() for p in ownership_problems(NOTHING, plan, others, answers)]
+
+
+def asked(plan: Plan, *others: Deployment) -> list[tuple[str, str]]:
+    return [(q.kind.section, q.ref) for q in questions(NOTHING, plan, list(others))]
+
+
+THEIRS = Answer(THEIR_WORKSPACE)
 
 
 # --- adopt: another stack's object --------------------------------------------------------------
@@ -80,9 +94,9 @@ def rendered(plan: Plan, *others: Deployment, **lookups: SlugLookup) -> list[str
 @pytest.mark.parametrize("ref", [THEIR_WORKSPACE, THEIR_WORKSPACE.upper(), "research"])
 def test_adopting_another_stacks_workspace_by_id_or_slug_is_refused_naming_it(ref):
     plan = plan_of(workspaces={"lab": {"adopt": ref}})
-    # A slug the record carries needs no request: the record says whose it is.
-    assert slugs_to_resolve(new_claims(NOTHING, plan), [NOTHING, staging()]) == []
-    (said,) = rendered(plan, staging())
+    # An id is unique across accounts; a slug is asked: another account may have it too.
+    assert asked(plan, staging()) == ([] if ref != "research" else [("workspaces", "research")])
+    (said,) = rendered(plan, staging(), research=THEIRS)
     assert said.startswith(f"workspaces.lab.adopt: workspace '{ref}'")
     assert "is already managed by stack 'staging' as workspaces.research;" in said
     assert "two stacks on one workspace overwrite each other's" in said
@@ -90,31 +104,37 @@ def test_adopting_another_stacks_workspace_by_id_or_slug_is_refused_naming_it(re
     assert "leave it to stack 'staging' and name it by its id" in said
 
 
-def test_a_slug_no_record_carries_is_resolved_once_and_compared_by_id():
+def test_a_slug_is_resolved_by_openrouter_and_compared_by_id():
     # Their workspace's slug was changed in the dashboard: only OpenRouter knows it now.
     plan = plan_of(workspaces={"lab": {"adopt": "renamed"}})
-    assert slugs_to_resolve(new_claims(NOTHING, plan), [NOTHING, staging()]) == ["renamed"]
-    (said,) = rendered(plan, staging(), renamed=SlugLookup(id=THEIR_WORKSPACE))
+    assert asked(plan, staging()) == [("workspaces", "renamed")]
+    (said,) = rendered(plan, staging(), renamed=THEIRS)
     assert said.startswith(
         f"workspaces.lab.adopt: workspace 'renamed' (id {THEIR_WORKSPACE}) is already managed by"
         " stack 'staging' as workspaces.research;"
     )
-    assert rendered(plan, staging(), renamed=SlugLookup(id=ELSEWHERE)) == []
-    assert rendered(plan, staging(), renamed=SlugLookup()) == []  # no such workspace
+    assert rendered(plan, staging(), renamed=Answer(ELSEWHERE)) == []
+    assert rendered(plan, staging(), renamed=Answer()) == []  # no such workspace
+
+
+def test_a_slug_their_record_carries_is_free_in_another_account():
+    # A stack of the project on another account (or on the emulator) has its own `research`.
+    plan = plan_of(workspaces={"lab": {"adopt": "research"}})
+    assert rendered(plan, staging(), research=Answer(ELSEWHERE)) == []
 
 
 def test_a_slug_openrouter_cannot_resolve_is_refused_fail_closed():
     plan = plan_of(workspaces={"lab": {"adopt": "renamed"}})
-    (said,) = rendered(plan, staging(), renamed=SlugLookup(failure="connection refused"))
+    (said,) = rendered(plan, staging(), renamed=Answer(failure="connection refused"))
     assert said.startswith(
-        "workspaces.lab.adopt: cannot tell whether another stack manages workspace 'renamed':"
-        " OpenRouter could not say which workspace has that slug (connection refused)"
+        "workspaces.lab.adopt: cannot tell whether another stack manages 'renamed': OpenRouter"
+        " could not say which object that is (connection refused)"
     )
 
 
 def test_no_request_when_no_stack_manages_a_workspace():
     plan = plan_of(workspaces={"lab": {"adopt": "renamed"}})
-    assert slugs_to_resolve(new_claims(NOTHING, plan), [NOTHING, Deployment("dev", {})]) == []
+    assert asked(plan, Deployment("dev", {})) == []
 
 
 @pytest.mark.parametrize(
@@ -152,6 +172,7 @@ def test_adopting_under_a_new_id_what_this_stack_manages_is_refused():
         workspaces={"research": {}, "lab": {"adopt": THEIR_WORKSPACE}},
         guardrails={"cheap": {"workspace": "research", "name": "cheap-models"}},
     )
+    assert questions(previous, plan, []) == []
     (problem,) = ownership_problems(previous, plan)
     assert problem.render().startswith(
         f"workspaces.lab.adopt: workspace '{THEIR_WORKSPACE}' is already managed by this stack"
@@ -171,7 +192,7 @@ def test_a_free_object_may_be_adopted():
     plan = plan_of(
         guardrails={"mine": {"adopt": ELSEWHERE}}, workspaces={"lab": {"adopt": "free-slug"}}
     )
-    assert rendered(plan, staging(), **{"free-slug": SlugLookup(id=ELSEWHERE)}) == []
+    assert rendered(plan, staging(), **{"free-slug": Answer(ELSEWHERE)}) == []
 
 
 # --- a new workspace or guardrail taking another stack's slug or name ----------------------------
@@ -179,10 +200,16 @@ def test_a_free_object_may_be_adopted():
 
 def test_a_new_workspace_with_another_stacks_slug_is_refused_naming_it_without_adopt():
     for spec in ({"research": {}}, {"lab": {"slug": "research"}}):
-        (said,) = rendered(plan_of(workspaces=spec), staging())
+        plan = plan_of(workspaces=spec)
+        assert asked(plan, staging()) == [("workspaces", "research")]
+        (said,) = rendered(plan, staging(), research=THEIRS)
         assert f"slug 'research' is the slug of workspace {THEIR_WORKSPACE}, which stack" in said
         assert "'staging' manages as workspaces.research;" in said
         assert "adopt:" not in said.partition("Fix:")[2]
+        # Another account's workspace of that slug, or none: the provider's check judges.
+        assert rendered(plan, staging(), research=Answer(ELSEWHERE)) == []
+        assert rendered(plan, staging(), research=Answer()) == []
+    assert asked(plan_of(workspaces={"lab": {}}), staging()) == []
     assert rendered(plan_of(workspaces={"lab": {}}), staging()) == []
 
 
@@ -194,19 +221,28 @@ def test_a_new_workspace_with_another_stacks_slug_is_refused_naming_it_without_a
     ],
 )
 def test_a_new_guardrail_with_another_stacks_name_in_its_workspace_is_refused(spec):
-    (said,) = rendered(plan_of(guardrails={"mine": spec}), staging())
-    assert said.startswith(f"guardrails.mine: name '{spec['name']}' is the name of guardrail")
-    assert "which stack 'staging' manages as guardrails." in said
+    plan = plan_of(guardrails={"mine": spec})
+    ((kind, ref),) = asked(plan, staging())
+    assert kind == "guardrails"
+    assert ref in {THEIR_GUARDRAIL, THEIR_OTHER_GUARDRAIL}
+    (said,) = rendered(plan, staging(), **{"_" + ref.replace("-", ""): Answer(spec["name"])})
+    assert said.startswith(
+        f"guardrails.mine: name '{spec['name']}' is the name of guardrail {ref} in the same"
+        " workspace, which stack 'staging' manages as guardrails."
+    )
     assert "adopt:" not in said.partition("Fix:")[2]
+    # Not in this account, or renamed since: no twin.
+    assert rendered(plan, staging()) == []
+    assert rendered(plan, staging(), **{"_" + ref.replace("-", ""): Answer("renamed")}) == []
 
 
 def test_a_guardrail_name_is_free_in_another_or_a_new_workspace():
     elsewhere = {"mine": {"name": "cheap-models", "workspace": ELSEWHERE}}
-    assert rendered(plan_of(guardrails=elsewhere), staging()) == []
+    assert asked(plan_of(guardrails=elsewhere), staging()) == []
     new = plan_of(
         guardrails={"mine": {"name": "cheap-models", "workspace": "lab"}}, workspaces={"lab": {}}
     )
-    assert rendered(new, staging()) == []
+    assert asked(new, staging()) == []
 
 
 def test_objects_this_stack_already_manages_are_not_checked_again():
@@ -227,36 +263,45 @@ def test_the_program_reads_other_stacks_and_asks_openrouter_only_when_needed(tmp
         (tmp_path / f"Pulumi.{stack}.yaml").write_text("config: {}\n")
     records = {"prod": {}, "staging": {KEYS_OUTPUT: {}, GOVERNANCE_OUTPUT: STAGING_GOVERNANCE}}
     read: list[str] = []
-    asked: list[str] = []
+    calls: list[list[tuple[str, str]]] = []
+    account = {
+        (WORKSPACE.section, "research"): THEIR_WORKSPACE,
+        (WORKSPACE.section, "renamed"): THEIR_WORKSPACE,
+        (GUARDRAIL.section, THEIR_OTHER_GUARDRAIL): "global-cap",
+    }
 
     def reader(stack: str) -> dict[str, Any]:
         read.append(stack)
         return records[stack]
 
-    def find(_: StackConfig, slug: str) -> str | None:
-        asked.append(slug)
-        if slug == "down":
-            raise NetworkError("connection refused", method="GET", path="/workspaces/down")
-        return THEIR_WORKSPACE
+    def openrouter(_: StackConfig, questions: Sequence[Question]) -> dict[Question, Answer]:
+        calls.append([(q.kind.section, q.ref) for q in questions])
+        return {
+            q: Answer(failure="connection refused")
+            if q.ref == "down"
+            else Answer(account.get((q.kind.section, q.ref)))
+            for q in questions
+        }
 
     def run(**config: Any) -> list[str]:
         read.clear()
-        asked.clear()
+        calls.clear()
         try:
-            guard(config_of(**config), reader, tmp_path, find_workspace=find)
+            guard(config_of(**config), reader, tmp_path, ask_owner=openrouter)
         except TopologyGuardError as error:
             return [p.render() for p in error.problems]
         return []
 
     assert run() == []
-    assert (read, asked) == (["prod"], [])
-    assert run(workspaces={"lab": {"adopt": "research"}}) != []
-    assert (read, asked) == (["prod", "staging"], [])  # the slug is in the record
+    assert (read, calls) == (["prod"], [])  # nothing new: no other stack read, nothing asked
     (said,) = run(workspaces={"lab": {"adopt": "renamed"}})
-    assert asked == ["renamed"]  # one GET /workspaces/{slug}
+    assert (read, calls) == (["prod", "staging"], [[("workspaces", "renamed")]])
     assert "is already managed by stack 'staging' as workspaces.research" in said
     (said,) = run(workspaces={"lab": {"adopt": "down"}})
-    assert "OpenRouter could not say which workspace has that slug" in said
-    (said,) = run(workspaces={"research": {}})
-    assert (read, asked) == (["prod", "staging"], [])
-    assert said.startswith("workspaces.research: slug 'research' is the slug of workspace")
+    assert "OpenRouter could not say which object that is (connection refused)" in said
+    slug, name = run(workspaces={"research": {}}, guardrails={"g": {"name": "global-cap"}})
+    assert calls == [[("workspaces", "research"), ("guardrails", THEIR_OTHER_GUARDRAIL)]]
+    assert slug.startswith("workspaces.research: slug 'research' is the slug of workspace")
+    assert name.startswith("guardrails.g: name 'global-cap' is the name of guardrail")
+    assert run(workspaces={"lab": {}}, guardrails={"g": {"name": "mine"}}) == []
+    assert (read, calls) == (["prod", "staging"], [])
