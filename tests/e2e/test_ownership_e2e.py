@@ -75,7 +75,12 @@ def test_another_stacks_workspace_and_guardrail_are_never_taken(
 
     owned_by = "stack 'sandbox' manages as"
     managed = "is already managed by stack 'sandbox' as"
-    edits: list[tuple[dict[str, Any], list[str]]] = [
+    by_slug = ("GET", "/api/v1/workspaces/agents")
+    by_id = ("GET", f"/api/v1/guardrails/{guardrail['id']}")
+    # Each edit, what the refusal says, and what the program asked OpenRouter about other
+    # stacks' objects: a slug or a name is confirmed by id (another account may have it too),
+    # an id is never asked.
+    edits: list[tuple[dict[str, Any], list[str], list[tuple[str, str]]]] = [
         # What the provider's `workspace-slug-taken` / `guardrail-name-taken` would catch, with a
         # fix (`adopt:`) that hands the object to the wrong stack: the program names the owner.
         (
@@ -84,6 +89,7 @@ def test_another_stacks_workspace_and_guardrail_are_never_taken(
                 f"workspaces.agents: slug 'agents' is the slug of workspace {workspace['id']}",
                 f"{owned_by} workspaces.agents",
             ],
+            [by_slug],
         ),
         (
             {"guardrails": {"ci": {"name": guardrail["name"]}}},
@@ -91,11 +97,13 @@ def test_another_stacks_workspace_and_guardrail_are_never_taken(
                 f"guardrails.ci: name '{guardrail['name']}' is the name of guardrail",
                 f"{owned_by} guardrails.ci-cheap",
             ],
+            [by_id],
         ),
         # The `adopt:` the provider's messages offered.
         (
             {"workspaces": {"lab": {"adopt": workspace["id"]}}},
             [f"workspaces.lab.adopt: workspace '{workspace['id']}' {managed} workspaces.agents"],
+            [],
         ),
         (
             {"workspaces": {"lab": {"adopt": "agents"}}},
@@ -103,22 +111,31 @@ def test_another_stacks_workspace_and_guardrail_are_never_taken(
                 f"workspaces.lab.adopt: workspace 'agents' (id {workspace['id']}) {managed}"
                 " workspaces.agents"
             ],
+            [by_slug],
         ),
         (
             {"guardrails": {"mine": {"adopt": guardrail["id"]}}},
             [f"guardrails.mine.adopt: guardrail '{guardrail['id']}' {managed} guardrails.ci-cheap"],
+            [],
         ),
         (
             {"guardrails": {"mine": {"adopt": workspace["defaultGuardrail"]}}},
             [f"{managed} workspaces.agents.defaultGuardrail"],
+            [],
         ),
     ]
-    for config, said in edits:
+    for config, said, asked in edits:
         write_other(project, emulator, config)
         for command in (("preview",), ("up", "--yes", "--skip-preview")):
             output = refused(project, emulator, env, *command).output
             for fragment in said:
                 assert fragment in output, (config, command, output)
+            governance_reads = [
+                (r["method"], r["path"])
+                for r in emulator.requests()
+                if r["path"].startswith(("/api/v1/workspaces", "/api/v1/guardrails"))
+            ]
+            assert governance_reads == asked, (config, command)
             assert "[workspace-slug-taken]" not in output
             assert "[guardrail-name-taken]" not in output
 
