@@ -102,8 +102,6 @@ class Held:
     """OpenRouter's id (a key's hash), lowercase."""
     path: str
     """Where that stack's file declares it: `keys.<id>`, `workspaces.<id>`, ..."""
-    slug: str | None = None
-    """A workspace's other name, which an `adopt` may give instead of its id."""
 
 
 @dataclass(frozen=True)
@@ -156,7 +154,7 @@ def holds(deployment: Deployment) -> list[Held]:
     governance = deployment.governance
     for workspace_id, workspace in governance.workspaces.items():
         path = f"workspaces.{workspace_id}"
-        held.append(Held(WORKSPACE, workspace.id.lower(), path, workspace.slug.lower()))
+        held.append(Held(WORKSPACE, workspace.id.lower(), path))
         if workspace.default_guardrail:
             held.append(
                 Held(GUARDRAIL, workspace.default_guardrail.lower(), f"{path}.defaultGuardrail")
