@@ -166,8 +166,8 @@ def unknown_name_problem(path: str, name: str, catalogue: Catalogue) -> Problem:
     if colon and base in catalogue.accepted:
         return Problem(
             path,
-            f"{shown(name)} is not in {source}: `:{suffix}` picks a route to a model, it is not"
-            f" one; allowed: {allowed}.",
+            f"{shown(name)} is not in {source}: it lists no `:{suffix}` variant of `{base}` (a"
+            f" routing suffix such as `:nitro` picks a route, not a model); allowed: {allowed}.",
             f"write `{base}`.",
         )
     near = suggestion(name, catalogue)

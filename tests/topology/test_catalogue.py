@@ -78,9 +78,10 @@ def test_a_model_that_does_not_exist_is_refused_with_no_far_fetched_suggestion()
     assert "https://openrouter.ai/models" in problem
 
 
-def test_a_routing_suffix_is_refused_naming_the_model_to_write():
-    [problem] = problems_for(MODELS, "openai/gpt-4o:nitro")
-    assert "`:nitro` picks a route to a model, it is not one" in problem
+@pytest.mark.parametrize("suffix", ["nitro", "online", "free"])
+def test_a_suffix_the_list_does_not_hold_is_refused_naming_the_model_to_write(suffix):
+    [problem] = problems_for(MODELS, f"openai/gpt-4o:{suffix}")
+    assert f"it lists no `:{suffix}` variant of `openai/gpt-4o`" in problem
     assert problem.endswith("Fix: write `openai/gpt-4o`.")
 
 
