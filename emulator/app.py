@@ -30,6 +30,7 @@ from emulator.budgets import (
     refusal,
     window_end,
 )
+from emulator.catalogue import MODELS_ROUTE, PROVIDERS_ROUTE, catalogue_route
 from emulator.guardrails import GuardrailBook, guardrails_route, is_guardrail_route
 from emulator.wire import (
     DEFAULT_WORKSPACE_ID,
@@ -843,6 +844,13 @@ def keys_route(store: Store, request: Request, caller: Caller, key_hash: str | N
 def api_route(store: Store, request: Request) -> Response:
     """Answer one `/api/v1` request, or raise the `ApiError` the real API answers."""
     route = request.path[len(API_PREFIX) :].rstrip("/") or "/"
+    if route in (MODELS_ROUTE, PROVIDERS_ROUTE):
+        return catalogue_route(request, route)  # public: no key needed
+    return keyed_route(store, request, route)
+
+
+def keyed_route(store: Store, request: Request, route: str) -> Response:
+    """Every route but the public catalogue's: the caller's key decides what it may do."""
     parts = route.strip("/").split("/")
     known = (
         route in ("/key", "/auth/key", "/chat/completions", "/keys", "/credits")

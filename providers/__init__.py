@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from providers.client import (
         BudgetLayer,
+        CatalogueModel,
+        CatalogueProvider,
         ClientSettings,
         CreateKeyRequest,
         CurrentKey,
@@ -103,6 +105,8 @@ _HOMES: dict[str, str] = {
     "ApiKeyArgs": "providers.key",
     "BASE_URL_FIX": "providers.credentials",
     "BudgetLayer": "providers.client",
+    "CatalogueModel": "providers.client",
+    "CatalogueProvider": "providers.client",
     "CONFIG_NAMESPACE": "providers.credentials",
     "CONFIG_PATH": "providers.inputs",
     "ClientSettings": "providers.client",
@@ -211,6 +215,8 @@ __all__ = [
     "BudgetLayer",
     "BudgetLimits",
     "Budgets",
+    "CatalogueModel",
+    "CatalogueProvider",
     "ClientSettings",
     "CreateKeyRequest",
     "Credentials",

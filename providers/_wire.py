@@ -153,6 +153,24 @@ class CreateKeyRequest:
         return f"CreateKeyRequest(name={self.name!r}, fields={sorted(self._fields)})"
 
 
+@dataclass(frozen=True)
+class CatalogueModel:
+    """One model of OpenRouter's public list (`GET /models`): the names a guardrail's model
+    lists accept, its `id` and its `canonical_slug` (docs/reference/openrouter-api.md §15)."""
+
+    id: str
+    canonical_slug: str | None = None
+
+
+@dataclass(frozen=True)
+class CatalogueProvider:
+    """One provider of OpenRouter's public list (`GET /providers`): the `slug` a guardrail's
+    provider lists take, and the display name a user may write instead."""
+
+    slug: str
+    name: str = ""
+
+
 # --- wire models --------------------------------------------------------------------------------
 
 
@@ -268,6 +286,25 @@ class _Current(_Wire):
     data: _CurrentKeyObject
 
 
+class _ModelObject(_Wire):
+    id: str = Field(min_length=1)
+    canonical_slug: str | None = None
+
+
+class _ModelList(_Wire):
+    data: list[_ModelObject]
+    total_count: int | None = None
+
+
+class _ProviderObject(_Wire):
+    slug: str = Field(min_length=1)
+    name: str = ""
+
+
+class _ProviderList(_Wire):
+    data: list[_ProviderObject]
+
+
 class _ErrorBody(_Wire):
     message: str | None = None
 
@@ -314,6 +351,18 @@ def parse_created(payload: Any) -> CreatedKey:
 def parse_current(payload: Any) -> CurrentKey:
     """`{"data": {...}}` from `GET /key`."""
     return _validate(_Current, payload).data.domain()
+
+
+def parse_models(payload: Any) -> tuple[list[CatalogueModel], int | None]:
+    """`{"data": [<model>, ...], "total_count": n}` from `GET /models`: the models, and how many
+    the whole list holds (None when the answer does not say)."""
+    page = _validate(_ModelList, payload)
+    return [CatalogueModel(m.id, m.canonical_slug) for m in page.data], page.total_count
+
+
+def parse_providers(payload: Any) -> list[CatalogueProvider]:
+    """`{"data": [<provider>, ...]}` from `GET /providers`."""
+    return [CatalogueProvider(p.slug, p.name) for p in _validate(_ProviderList, payload).data]
 
 
 def parse_error_message(payload: Any) -> str | None:

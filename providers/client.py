@@ -38,6 +38,8 @@ from providers._retry import (
 )
 from providers._wire import (
     BudgetLayer,
+    CatalogueModel,
+    CatalogueProvider,
     CreatedKey,
     CreateKeyRequest,
     CurrentKey,
@@ -48,6 +50,8 @@ from providers._wire import (
     parse_error_message,
     parse_key,
     parse_key_page,
+    parse_models,
+    parse_providers,
 )
 from providers.credentials import (
     BASE_URL_FIX,
@@ -88,6 +92,8 @@ __all__ = [
     "DEFAULT_MAX_RETRY_SECONDS",
     "DEFAULT_READ_TIMEOUT",
     "BudgetLayer",
+    "CatalogueModel",
+    "CatalogueProvider",
     "ClientSettings",
     "CreateKeyRequest",
     "CreatedKey",
@@ -108,6 +114,10 @@ PAGE_SIZE: Final = 100
 (docs/reference/openrouter-api.md §4.1)."""
 MAX_PAGES: Final = 10_000
 """A bound on the listing loop (a million keys); reaching it means the server misbehaves."""
+MODELS_PATH: Final = "/models"
+PROVIDERS_PATH: Final = "/providers"
+MODELS_PAGE: Final = 1000
+"""The largest page `GET /models` serves."""
 
 SWEEP_CLOCK_SKEW_SECONDS: Final = 5.0
 """How much earlier than the attempt start a key may be stamped and still count as its orphan.
@@ -317,6 +327,33 @@ class OpenRouterClient:
             ) from None
         self._sweep_after_success(request, started, created)
         return created
+
+    # --- the public catalogue ------------------------------------------------------------------
+
+    def list_models(self) -> list[CatalogueModel]:
+        """`GET /models?output_modalities=all`: every model OpenRouter lists, whatever it outputs
+        (the default is text models only). Without `offset` and `limit` the answer is the whole
+        list; should it say it holds fewer than `total_count`, the rest is read page by page."""
+        params: dict[str, str | int] = {"output_modalities": "all"}
+        models: list[CatalogueModel] = []
+        for _ in range(MAX_PAGES):
+            page, total = self._parse(
+                parse_models, self.get_json(MODELS_PATH, params), "GET", MODELS_PATH
+            )
+            models.extend(page)
+            if not page or total is None or len(models) >= total:
+                return models
+            params = {"output_modalities": "all", "offset": len(models), "limit": MODELS_PAGE}
+        raise InvalidResponseError(
+            f"GET {MODELS_PATH}: still more pages after {MAX_PAGES}; refusing to list forever.",
+            method="GET",
+            path=MODELS_PATH,
+        )
+
+    def list_providers(self) -> list[CatalogueProvider]:
+        """`GET /providers`: every provider OpenRouter routes to, by slug and name."""
+        payload = self.get_json(PROVIDERS_PATH)
+        return self._parse(parse_providers, payload, "GET", PROVIDERS_PATH)
 
     # --- guardrails and workspaces (typed by providers/governance_api.py) -----------------------
 

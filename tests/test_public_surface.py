@@ -49,6 +49,8 @@ EXPORTED = [
     "ApiKey",
     "ApiKeyArgs",
     "BudgetLayer",
+    "CatalogueModel",
+    "CatalogueProvider",
     "ClientSettings",
     "CreateKeyRequest",
     "Credentials",

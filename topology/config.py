@@ -48,6 +48,16 @@ from providers import (
     normal_base_url,
     shown,
 )
+from topology.catalogue import (
+    MODELS,
+    Catalogue,
+    Kind,
+    catalogue_problems,
+    declared_lists,
+    kinds_needed,
+    model_catalogue,
+    provider_catalogue,
+)
 from topology.deployed import (
     Deployment,
     DeploymentUnreadableError,
@@ -183,8 +193,45 @@ def load() -> StackConfig:
     deployed; `TopologyConfigError` or `TopologyGuardError` lists every problem, and nothing
     is registered."""
     config = validate(read_raw_config(), pulumi.get_stack(), os.environ)
+    check_catalogue(config)
     guard(config)
     return config
+
+
+CatalogueReader = Callable[[StackConfig, frozenset[Kind]], Mapping[Kind, Catalogue | str]]
+
+
+def check_catalogue(config: StackConfig, read: CatalogueReader | None = None) -> None:
+    """Refuse a model or provider name OpenRouter does not list (topology/catalogue.py), before
+    anything is registered, so it holds with `--skip-preview`. Asks each list at most once, and
+    only when the plan declares a list that needs it."""
+    lists = declared_lists(config.plan)
+    kinds = kinds_needed(lists)
+    if not kinds:
+        return
+    problems = catalogue_problems(lists, (read or read_catalogues)(config, kinds))
+    if problems:
+        raise TopologyConfigError(problems)
+
+
+def read_catalogues(config: StackConfig, kinds: frozenset[Kind]) -> dict[Kind, Catalogue | str]:
+    """`GET /models` and/or `GET /providers` (one request each, retried while transient), or
+    why a list could not be read: the check then fails closed."""
+    if config.management_key is None:
+        return {}  # reported by validation already
+    settings = ClientSettings(config.management_key.reveal(), base_url=config.api_base_url)
+    found: dict[Kind, Catalogue | str] = {}
+    with OpenRouterClient(settings) as client:
+        for kind in sorted(kinds):
+            try:
+                found[kind] = (
+                    model_catalogue(client.list_models())
+                    if kind == MODELS
+                    else provider_catalogue(client.list_providers())
+                )
+            except OpenRouterError as error:
+                found[kind] = error.message
+    return found
 
 
 def guard(

@@ -103,7 +103,16 @@ WORKSPACE_ENDPOINTS = (
              "test_workspaces.py::test_deleting_a_budget_answers_deleted_even_when_none_was_set"),
 )
 
-ENDPOINTS: tuple[Endpoint, ...] = API_KEY_ENDPOINTS + GUARDRAIL_ENDPOINTS + WORKSPACE_ENDPOINTS
+CATALOGUE_ENDPOINTS = (
+    Endpoint("GET", "/models", "models.list",
+             "test_catalogue.py::test_every_model_of_every_output_kind_in_one_answer"),
+    Endpoint("GET", "/providers", "providers.list",
+             "test_catalogue.py::test_every_provider_by_slug_and_name"),
+)
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    API_KEY_ENDPOINTS + GUARDRAIL_ENDPOINTS + WORKSPACE_ENDPOINTS + CATALOGUE_ENDPOINTS
+)
 """Every endpoint the emulator is held to: the client's, and guardrails' and workspaces'."""
 
 

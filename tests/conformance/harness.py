@@ -41,6 +41,14 @@ class Sdk:
     def workspaces(self) -> Any:
         return self.client.workspaces
 
+    @property
+    def models(self) -> Any:
+        return self.client.models
+
+    @property
+    def providers(self) -> Any:
+        return self.client.providers
+
     def last_json(self) -> Any:
         """The JSON body of the last answer, as the emulator sent it."""
         return json.loads(self.answers[-1].content)

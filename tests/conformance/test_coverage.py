@@ -20,6 +20,7 @@ from emulator import Emulator
 from providers.client import ClientSettings, CreateKeyRequest, OpenRouterClient
 from tests.conformance.endpoints import (
     API_KEY_ENDPOINTS,
+    CATALOGUE_ENDPOINTS,
     ENDPOINTS,
     SDK_DEPRECATION,
     fields_unknown_to,
@@ -42,11 +43,13 @@ def test_every_route_the_projects_client_calls_has_a_conformance_test(
         client.get_key(created.record.hash)
         client.update_key(created.record.hash, {"name": "walked"})
         client.delete_key(created.record.hash)
+        client.list_models()
+        client.list_providers()
 
     called = {(r.method, route_of(r.path)) for r in emulator.requests()}
     covered = {(endpoint.method, endpoint.route) for endpoint in ENDPOINTS}
     assert called <= covered, sorted(called - covered)
-    assert {(e.method, e.route) for e in API_KEY_ENDPOINTS} <= called
+    assert {(e.method, e.route) for e in API_KEY_ENDPOINTS + CATALOGUE_ENDPOINTS} <= called
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: f"{e.method} {e.route}")

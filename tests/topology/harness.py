@@ -33,8 +33,19 @@ from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from emulator import catalogue as emulator_catalogue
+from providers import CatalogueModel, CatalogueProvider
 from tests.support.sentinel import make_sentinel, masked
+from topology import config as program_config
 from topology.__main__ import yaml_plain as _plain
+from topology.catalogue import (
+    MODELS,
+    PROVIDERS,
+    Catalogue,
+    Kind,
+    model_catalogue,
+    provider_catalogue,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = ROOT / "__main__.py"
@@ -47,6 +58,13 @@ GUARDRAIL_TYPE = f"{DYNAMIC}Guardrail"
 DEFAULT_GUARDRAIL_TYPE = f"{DYNAMIC}DefaultGuardrail"
 ASSIGNMENT_TYPE = f"{DYNAMIC}GuardrailAssignment"
 BUDGETS_TYPE = f"{DYNAMIC}WorkspaceBudgets"
+
+
+def emulator_catalogues() -> dict[Kind, Catalogue]:
+    """The emulator's catalogue (emulator/catalogue.py) as the program's check reads it."""
+    models = [CatalogueModel(m.id, m.canonical_slug) for m in emulator_catalogue.MODELS]
+    providers = [CatalogueProvider(p.slug, p.name) for p in emulator_catalogue.PROVIDERS]
+    return {MODELS: model_catalogue(models), PROVIDERS: provider_catalogue(providers)}
 
 
 def fake_uuid(*parts: str) -> str:
@@ -169,6 +187,13 @@ class TopologyMocks(pulumi.runtime.Mocks):
     def __init__(self, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.secrets: dict[str, str] = {}
         self.stack_outputs = dict(stack_outputs or {})
+        self.catalogue_asks: list[frozenset[Kind]] = []
+
+    def catalogues(self, _config: object, kinds: frozenset[Kind]) -> dict[Kind, Catalogue | str]:
+        """OpenRouter's model and provider lists as the emulator serves them, in place of the
+        program's `GET /models` and `GET /providers` (no network under mocks); each ask kept."""
+        self.catalogue_asks.append(kinds)
+        return {kind: emulator_catalogues()[kind] for kind in kinds}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         inputs = {k: v for k, v in args.inputs.items() if k != "__provider"}
@@ -225,6 +250,8 @@ class ProgramRun:
     output_secret: dict[str, bool] = field(default_factory=dict)
     error: BaseException | None = None
     key_secrets: dict[str, str] = field(default_factory=dict)
+    catalogue_asks: list[frozenset[Kind]] = field(default_factory=list)
+    """Which of OpenRouter's lists each run of the catalogue check asked for."""
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]
@@ -262,9 +289,12 @@ def mocked_runtime(
     settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
+    reader = program_config.read_catalogues
+    program_config.read_catalogues = mocks.catalogues  # type: ignore[assignment]
     try:
         yield mocks, monitor
     finally:
+        program_config.read_catalogues = reader
         pulumi.runtime.set_all_config({}, [])
         settings.reset_options()
 
@@ -299,6 +329,7 @@ def run_callable(  # noqa: PLR0917 - the test harness's own call shape
             output_secret=secret,
             error=error,
             key_secrets=dict(mocks.secrets),
+            catalogue_asks=list(mocks.catalogue_asks),
         )
 
 
