@@ -314,7 +314,7 @@ _EXPECTED: Mapping[str, tuple[str, str]] = {
     ),
     "limitUsd": (
         "a number of US dollars >= 0, with `resetInterval`",
-        "write the cap as a number, e.g. 20.",
+        "write the cap as a number >= 0, e.g. 20.",
     ),
     **dict.fromkeys(
         ("allowedModels", "allowedProviders"),
@@ -355,7 +355,10 @@ _EXPECTED: Mapping[str, tuple[str, str]] = {
     ),
     **dict.fromkeys(
         ("lifetime", "monthly", "weekly", "daily"),
-        ("a number of US dollars > 0", "write the budget as a number, or remove the interval."),
+        (
+            "a number of US dollars > 0",
+            "write the budget as a number > 0, e.g. 500, or remove the interval.",
+        ),
     ),
     "slug": (
         "1 to 50 lowercase letters and digits, single hyphens between words",

@@ -257,7 +257,7 @@ def test_removing_a_workspace_that_still_holds_a_foreign_key_is_refused_before_a
     assert asked == [[fake_uuid("workspace", "agents")]]
     [problem] = caught.value.problems
     assert problem.path == "workspaces.agents"
-    assert "would still hold 1 key(s) this update does not delete: 'hand-made'" in problem.message
+    assert "would still hold 1 key this update does not delete: 'hand-made'" in problem.message
     assert "docs/runbooks.md#delete-a-workspace" in problem.fix
 
 
@@ -281,7 +281,10 @@ def test_a_key_losing_its_guardrail_is_named_in_a_warning(monkeypatch):
     config = validate(raw(keys, {}, WORKSPACES), "dev", {})
     guard(config, read=lambda _: recorded, ask_api=lambda _: None, list_keys=lambda *_: {})
     [warning] = warned
-    assert warning.startswith("guardrails.ci-cheap ('dev-ci-cheap') is removed: keys.ci lose")
+    assert warning.startswith(
+        "guardrails.ci-cheap ('dev-ci-cheap') is removed: keys.ci loses its restrictions"
+    )
+    assert "and is then governed by its workspace's default guardrail" in warning
     moved = {**GUARDRAILS, "other": {"workspace": "agents"}}
     keys = {"ci": {"workspace": "agents", "guardrail": "other"}, "web": {}}
     warned.clear()
@@ -291,6 +294,37 @@ def test_a_key_losing_its_guardrail_is_named_in_a_warning(monkeypatch):
         ask_api=lambda _: None,
     )
     assert warned == []  # moved to another guardrail: still governed
+
+
+def test_keys_losing_one_guardrail_together_are_named_in_one_plural_warning(monkeypatch):
+    both = {**KEYS, "web": {"workspace": "agents", "guardrail": "ci-cheap"}}
+    recorded = dict(governed_run(protectKeys="false", keys=json.dumps(both)).outputs)
+    warned: list[str] = []
+    monkeypatch.setattr("pulumi.log.warn", lambda message, *a, **k: warned.append(message))
+    keys = {"ci": {"workspace": "agents"}, "web": {"workspace": "agents"}}
+    config = validate(raw(keys, {}, WORKSPACES), "dev", {})
+    guard(config, read=lambda _: recorded, ask_api=lambda _: None, list_keys=lambda *_: {})
+    [warning] = warned
+    assert "is removed: keys.ci, keys.web lose its restrictions" in warning
+    assert "and are then governed by their workspace's default guardrail" in warning
+
+
+def test_a_workspace_refusal_is_not_headed_as_a_deleted_key():
+    recorded = deployed()
+    config = validate(raw({"web": {}}, {}, {}), "dev", {})
+
+    def living(_: Any, workspace_ids: list[str]) -> dict[str, list[LiveKey]]:
+        return {workspace_ids[0]: [LiveKey("f" * 64, "hand-made")]}
+
+    with pytest.raises(TopologyGuardError) as caught:
+        guard(config, read=lambda _: recorded, ask_api=lambda _: None, list_keys=living)
+    text = str(caught.value)
+    assert text.startswith(
+        "The topology guard refuses 1 change the stack config asks for; nothing was created,"
+        " changed or deleted:"
+    )
+    assert "delete a live key" not in text
+    assert "would still hold 1 key this update does not delete: 'hand-made'" in text
 
 
 def test_a_key_moving_into_a_workspace_the_stack_adopts_is_no_replacement():

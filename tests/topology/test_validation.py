@@ -109,7 +109,8 @@ def test_limit_reset_outside_the_three_periods_is_refused(management_key):
 def test_limit_must_be_a_non_negative_number(management_key, limit, shown):
     assert only_problem(raw_config(management_key, {"ci": {"limit": limit}})) == (
         f"keys.ci.limit: {shown} is not allowed; allowed: a number of US dollars >= 0, e.g. 250."
-        " Fix: write the limit as a number, or remove `limit` for no spending limit."
+        " Fix: write the limit as a number >= 0, e.g. 250, or remove `limit` for no spending"
+        " limit."
     )
 
 
