@@ -233,6 +233,22 @@ def test_a_stack_of_keys_only_exports_no_governance_output():
     assert GOVERNANCE_OUTPUT not in run.outputs
 
 
+def test_a_negative_cap_or_budget_is_told_its_bound_not_only_to_be_a_number():
+    found = problems(
+        raw(
+            {"web": {}},
+            {"g": {"limitUsd": -5, "resetInterval": "daily"}},
+            {"w": {"budgets": {"monthly": -5}}},
+        )
+    )
+    assert found == [
+        "guardrails.g.limitUsd: -5 is not allowed; allowed: a number of US dollars >= 0, with"
+        " `resetInterval`. Fix: write the cap as a number >= 0, e.g. 20.",
+        "workspaces.w.budgets.monthly: -5 is not allowed; allowed: a number of US dollars > 0."
+        " Fix: write the budget as a number > 0, e.g. 500, or remove the interval.",
+    ]
+
+
 # --- the guard ----------------------------------------------------------------------------------
 
 
