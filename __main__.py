@@ -4,5 +4,6 @@ import pulumi
 
 import topology
 
+topology.install_engine_stop()
 for output_name, value in topology.stack_outputs(topology.build(topology.load())).items():
     pulumi.export(output_name, value)

@@ -61,6 +61,7 @@ from providers.credentials import (
 )
 from providers.errors import (
     AUDIT_COMMAND,
+    RUN_AGAIN,
     AmbiguousCreateError,
     ApiError,
     BadRequestError,
@@ -316,11 +317,13 @@ class OpenRouterClient:
             if error.definite:
                 raise
             self._sweep(request, started, cause=error)
+            causes = first.brief
+            if error.brief != first.brief:
+                causes += f"; then {error.brief}"
             raise AmbiguousCreateError(
-                f"POST /keys: creating key {request.name!r} failed twice without a clear answer"
-                f" ({first.message}; then {error.message}). Any key either attempt made has"
-                " been found and deleted, so nothing was created; run again when OpenRouter is"
-                " reachable.",
+                f"POST /keys: creating key {request.name!r} got no clear answer, twice"
+                f" ({causes}). Any key either attempt made was found and deleted, so nothing is"
+                f" left behind. {RUN_AGAIN}",
                 method="POST",
                 path="/keys",
                 key_name=request.name,
@@ -438,11 +441,11 @@ class OpenRouterClient:
                 self.delete_key(orphan.hash)
         except OpenRouterError as error:
             raise CreateSweepFailedError(
-                f"POST /keys: creating key {request.name!r} failed without a clear answer"
-                f" ({cause.message}), and checking whether a key was made anyway failed too"
-                f" ({error.message}). A key named {request.name!r} may exist that nobody holds"
-                f" the secret of: run `{AUDIT_COMMAND}` (it lists unmanaged keys) or look for"
-                " the name at https://openrouter.ai/settings/keys, delete it, then run again.",
+                f"POST /keys: creating key {request.name!r} got no clear answer ({cause.brief}),"
+                f" and looking for a key it made failed too ({error.brief}), so a key named"
+                f" {request.name!r} may exist that nobody holds the secret of. Fix: find it with"
+                f" `{AUDIT_COMMAND}` (an unmanaged key) or at https://openrouter.ai/settings/keys,"
+                " delete it, then run `pulumi up` again.",
                 method="POST",
                 path="/keys",
                 key_name=request.name,
@@ -760,6 +763,7 @@ def _timed_out(method: str, path: str, detail: str, _base_url: str) -> OpenRoute
         " may or may not have carried it out. Run again.",
         method=method,
         path=path,
+        brief=f"no answer in time after the request was sent ({detail})",
     )
 
 
@@ -770,6 +774,7 @@ def _maybe_sent(method: str, path: str, detail: str, _base_url: str) -> OpenRout
         method=method,
         path=path,
         definite=False,
+        brief=f"the connection failed after the request was sent ({detail})",
     )
 
 

@@ -36,6 +36,8 @@ from providers.credentials import MANAGEMENT_KEYS_PAGE
 from providers.redaction import redact
 
 AUDIT_COMMAND = "python -m cli audit"
+RUN_AGAIN = "Fix: run `pulumi up` again once OpenRouter answers."
+"""The one fix of a create that got no clear answer and left nothing behind (ADR 0002)."""
 
 
 class OpenRouterError(Exception):
@@ -52,6 +54,7 @@ class OpenRouterError(Exception):
         path: str,
         status: int | None = None,
         definite: bool | None = None,
+        brief: str | None = None,
     ) -> None:
         self.message = _one_line(redact(message))
         self.method = method
@@ -59,6 +62,11 @@ class OpenRouterError(Exception):
         self.status = status
         if definite is not None:
             self.definite = definite
+        self.brief = _one_line(redact(brief)) if brief else self.message.removeprefix(
+            f"{method} {path}: "
+        )
+        """What went wrong, without the request and without advice: for a message that quotes
+        this error as the cause of its own, and gives its own fix once."""
         super().__init__(self.message)
 
     def __repr__(self) -> str:
@@ -81,7 +89,10 @@ class ApiError(OpenRouterError):
         api_message: str | None = None,
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(message, method=method, path=path, status=status)
+        said = f' "{api_message}"' if api_message else ""
+        super().__init__(
+            message, method=method, path=path, status=status, brief=f"HTTP {status}{said}"
+        )
         self.api_message = redact(api_message) if api_message is not None else None
         self.retry_after = retry_after
 

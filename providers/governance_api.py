@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from providers.client import OpenRouterClient
 from providers.errors import (
+    RUN_AGAIN,
     AmbiguousCreateError,
     CreateSweepFailedError,
     InvalidResponseError,
@@ -342,18 +343,24 @@ def _settle(
             client.send_json("DELETE", object_path(object_id))
     except OpenRouterError as error:
         raise CreateSweepFailedError(
-            f"POST {path}: creating {what} failed without a clear answer ({cause.message}), and"
-            f" checking whether it was made anyway failed too ({error.message}). It may exist"
-            " without this stack knowing: look for it at https://openrouter.ai/settings, delete"
-            " it, then run again.",
+            f"POST {path}: creating {what} got no clear answer ({cause.brief}), and looking for"
+            f" what it made failed too ({error.brief}), so it may exist without this stack"
+            " knowing. Fix: find it at https://openrouter.ai/settings, delete it, then run"
+            " `pulumi up` again.",
             method="POST",
             path=path,
             key_name=what,
         ) from None
-    removed = f" the {len(leftovers)} it made were deleted," if leftovers else " none was made,"
+    removed = (
+        "none was made"
+        if not leftovers
+        else "the one it made was deleted"
+        if len(leftovers) == 1
+        else f"the {len(leftovers)} it made were deleted"
+    )
     raise AmbiguousCreateError(
-        f"POST {path}: creating {what} failed without a clear answer ({cause.message});"
-        f"{removed} so nothing is left behind. Run again when OpenRouter is reachable.",
+        f"POST {path}: creating {what} got no clear answer ({cause.brief}); {removed}, so"
+        f" nothing is left behind. {RUN_AGAIN}",
         method="POST",
         path=path,
         key_name=what,

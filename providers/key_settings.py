@@ -47,7 +47,8 @@ class KeySettings(BaseModel):
             OnChange.UPDATE,
             "limit",
             "a number of US dollars >= 0, e.g. 250",
-            "write the limit as a number, or remove `limit` for no spending limit.",
+            "write the limit as a number >= 0, e.g. 250, or remove `limit` for no spending"
+            " limit.",
         ),
     ] = None
     limit_reset: Annotated[

@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
 # The sandbox: OpenRouter keys as code against the local emulator, no account and no network.
 #
-#   scripts/sandbox.sh emulator        start the emulator on 127.0.0.1:8787 (foreground), seeded with
-#                                      the sandbox management key that stacks/Pulumi.sandbox.yaml holds
-#   scripts/sandbox.sh up              pulumi up --refresh on the sandbox stack (created on first
-#                                      use); --refresh because the emulator forgets its keys when
-#                                      it stops, and refresh shows that drift before acting on it
-#   scripts/sandbox.sh demo            the whole job in one command, leaving nothing behind: the
-#                                      emulator in the background and a throwaway backend, up, a
-#                                      preview that shows no changes, the keys the emulator holds
-#   scripts/sandbox.sh pulumi ARGS...  any pulumi command on the sandbox stack (preview --diff,
-#                                      refresh, destroy, stack export, config set ...)
+#   scripts/sandbox.sh [--stack NAME] [--port N] COMMAND
+#
+#   emulator        start the emulator on 127.0.0.1:PORT (foreground), seeded with the sandbox
+#                   management key that stacks/Pulumi.sandbox.yaml holds
+#   up              pulumi up --refresh on the stack (created on first use); --refresh because
+#                   the emulator forgets its keys when it stops, and refresh shows that drift
+#                   before acting on it
+#   demo            the whole job in one command, leaving nothing behind: the emulator in the
+#                   background and a throwaway backend, up, a preview that shows no changes, the
+#                   keys the emulator holds
+#   pulumi ARGS...  any pulumi command on the stack (preview --diff, refresh, destroy, stack
+#                   export, config set ...)
+#
+# --stack NAME runs stacks/Pulumi.NAME.yaml instead of the sandbox (default: sandbox). The script
+# hands it the emulator's URL and throwaway management key through OPENROUTER_API_BASE_URL and
+# OPENROUTER_MANAGEMENT_KEY, so its file sets neither (or sets apiBaseUrl to the emulator's URL),
+# and declares no GitHub or Vercel consumer: scripts/sandbox_stack.py checks it first.
+# --port N is its emulator's port: the one the file's apiBaseUrl names (8787 for the sandbox), else
+# N, else 8788, apart from the sandbox's, so its workspaces and guardrails never meet the sandbox's.
 #
 # Backend: a local file backend in .pulumi/ (git-ignored) unless PULUMI_BACKEND_URL is set.
 # Secrets: the passphrase provider with the throwaway passphrase "sandbox" unless
@@ -19,18 +28,44 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-PORT=8787
 STACK=sandbox
+ASKED_PORT=
 PYTHON=$ROOT/.venv/bin/python
 
 die() { echo "sandbox: $*" >&2; exit 1; }
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; }
+
+while [[ ${1:-} == --* ]]; do
+  case $1 in
+    --stack) [[ -n ${2:-} ]] || die "--stack needs a stack name"; STACK=$2; shift 2 ;;
+    --port) [[ ${2:-} =~ ^[0-9]+$ ]] || die "--port needs a number"; ASKED_PORT=$2; shift 2 ;;
+    --help) usage; exit 0 ;;
+    *) usage; exit 2 ;;
+  esac
+done
 
 [[ -x $PYTHON ]] || die "no .venv: run 'python3 -m venv .venv && .venv/bin/pip install -r requirements.txt' first"
+STACK_FILE=stacks/Pulumi.$STACK.yaml
+[[ -f $STACK_FILE ]] || [[ -z ${1:-} ]] ||
+  die "no $STACK_FILE: write the stack file first (docs/emulator.md#your-own-stack-on-the-emulator)"
+if [[ -f $STACK_FILE ]]; then
+  # Exits 2 with every reason the stack cannot run on the emulator; else prints its port.
+  PORT=$("$PYTHON" scripts/sandbox_stack.py "$STACK_FILE" $ASKED_PORT) || exit 2
+fi
+PORT=${PORT:-8787}
+API_BASE_URL=http://127.0.0.1:$PORT/api/v1
+STACK_OPTION=$([[ $STACK == sandbox ]] || echo "--stack $STACK ")
+# The emulator's URL and throwaway key for a stack whose file leaves them out; never a key of
+# the caller's environment.
+export OPENROUTER_API_BASE_URL=$API_BASE_URL
+OPENROUTER_MANAGEMENT_KEY=$("$PYTHON" -c 'from emulator import SANDBOX_MANAGEMENT_KEY as k; print(k)')
+export OPENROUTER_MANAGEMENT_KEY
+unset OPENROUTER_PROVISIONING_KEY
 
 export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$ROOT/.pulumi}
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE:-sandbox}
 export PULUMI_SKIP_UPDATE_CHECK=1
-# The sandbox declares no GitHub or Vercel consumers: never try to download their plugins.
+# A stack on the emulator declares no GitHub or Vercel consumers: never try to download plugins.
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=1
 if [[ -x $ROOT/bin/pulumi ]]; then
   # The language host and the dynamic-provider launcher sit beside the CLI; bin/ must come first.
@@ -61,7 +96,7 @@ case ${1:-} in
     ;;
   up)
     shift
-    emulator_up || die "the emulator is not answering on 127.0.0.1:$PORT: start it with 'scripts/sandbox.sh emulator'"
+    emulator_up || die "the emulator is not answering on 127.0.0.1:$PORT: start it with '$0 ${STACK_OPTION}emulator'"
     select_stack
     pulumi_cli up --stack "$STACK" --refresh --yes "$@"
     ;;
@@ -71,7 +106,7 @@ case ${1:-} in
     pulumi_cli "$@" --stack "$STACK"
     ;;
   demo)
-    emulator_up && die "an emulator already answers on 127.0.0.1:$PORT: stop it, or use 'scripts/sandbox.sh up'"
+    emulator_up && die "an emulator already answers on 127.0.0.1:$PORT: stop it, or use '$0 ${STACK_OPTION}up'"
     DEMO_DIR=$(mktemp -d)
     export PULUMI_BACKEND_URL=file://$DEMO_DIR
     "$PYTHON" -m emulator --port "$PORT" &
@@ -91,7 +126,7 @@ for key in keys:
     print(f\"  {key['name']:32} limit={key['limit']} reset={key['limit_reset']}\")"
     ;;
   *)
-    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+    usage
     [[ -z ${1:-} ]] || exit 2
     ;;
 esac

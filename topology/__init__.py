@@ -1,7 +1,8 @@
 """Stack config -> validated model -> resources: the key topology of one stack.
 
-`__main__.py` makes three calls: `load()` (read and validate the whole config and compare it
-with what the stack last deployed, or raise with every problem before anything is registered),
+`__main__.py` makes three calls, after `install_engine_stop()` (the engine ending the program
+is one line, not a traceback): `load()` (read and validate the whole config and compare it with
+what the stack last deployed, or raise with every problem before anything is registered),
 `build()` (register the keys and their sinks) and `stack_outputs()` (the `keys` and `inventory`
 outputs).
 
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from topology.config import StackConfig, load
+    from topology.engine_stop import install_engine_stop
     from topology.outputs import INVENTORY_OUTPUT, stack_outputs
     from topology.problem import Problem
     from topology.resources import Built, build
@@ -28,6 +30,7 @@ _HOMES: dict[str, str] = {
     "StackConfig": "topology.config",
     "TopologyConfigError": "topology.rules",
     "build": "topology.resources",
+    "install_engine_stop": "topology.engine_stop",
     "load": "topology.config",
     "stack_outputs": "topology.outputs",
 }
@@ -39,6 +42,7 @@ __all__ = [
     "StackConfig",
     "TopologyConfigError",
     "build",
+    "install_engine_stop",
     "load",
     "stack_outputs",
 ]

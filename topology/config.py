@@ -395,7 +395,7 @@ _EXPECTED: Mapping[str, tuple[str, str]] = {
     ),
     "limitUsd": (
         "a number of US dollars >= 0, with `resetInterval`",
-        "write the cap as a number, e.g. 20.",
+        "write the cap as a number >= 0, e.g. 20.",
     ),
     **dict.fromkeys(
         ("allowedModels", "allowedProviders"),
@@ -436,7 +436,10 @@ _EXPECTED: Mapping[str, tuple[str, str]] = {
     ),
     **dict.fromkeys(
         ("lifetime", "monthly", "weekly", "daily"),
-        ("a number of US dollars > 0", "write the budget as a number, or remove the interval."),
+        (
+            "a number of US dollars > 0",
+            "write the budget as a number > 0, e.g. 500, or remove the interval.",
+        ),
     ),
     "slug": (
         "1 to 50 lowercase letters and digits, single hyphens between words",
@@ -661,12 +664,53 @@ def parse_specs(
                 )
             )
             continue
+        nested = nested_specs(spec, model)
+        if nested:
+            failed.add(spec_id)
+            problems.append(_too_deep(section, spec_id, nested))
+            spec = {name: setting for name, setting in spec.items() if name not in nested}
         try:
-            parsed[spec_id] = model.model_validate(spec)
+            validated = model.model_validate(spec)
         except ValidationError as error:
             failed.add(spec_id)
             problems.extend(pydantic_problems(path, model, error))
+            continue
+        if not nested:
+            parsed[spec_id] = validated
     return parsed, failed, problems
+
+
+def nested_specs(spec: Mapping[str, object], model: type[BaseModel]) -> list[str]:
+    """The names in a spec that are no setting of it but read as a whole spec of its section:
+    ids of the section indented one level too deep (YAML puts them under the id above), whose
+    fix is the indentation, not "remove it". A value that is empty reads so only when its name
+    is not close to a setting (an empty misspelt setting stays a misspelt setting)."""
+    allowed = SETTING_NAMES.get(model, ())
+    found = []
+    for name, value in spec.items():
+        if name in allowed:
+            continue
+        if value is None or value == {}:
+            if not get_close_matches(str(name), allowed, n=1):
+                found.append(str(name))
+        elif isinstance(value, dict) and set(value) <= set(allowed):
+            found.append(str(name))
+    return found
+
+
+def _too_deep(section: Section, spec_id: str, nested: Sequence[str]) -> Problem:
+    one = len(nested) == 1
+    listed = " and ".join(f"`{name}`" for name in nested)
+    what = section.what
+    return Problem(
+        f"{section.name}.{spec_id}",
+        f"{listed} {'sits' if one else 'sit'} inside {section.name}.{spec_id} but"
+        f" {'holds' if one else 'hold'} {what} settings of {'its' if one else 'their'} own:"
+        f" {'a ' + what + ' id' if one else what + ' ids'} indented one level too deep;"
+        f" allowed: every {what} id directly under `{section.name}`, in line with the others.",
+        f"indent {listed} (and everything under {'it' if one else 'them'}) one level less, in"
+        f" line with `{spec_id}`, directly under `{NAMESPACE}:{section.name}`.",
+    )
 
 
 def parse_keys(text: str | None) -> tuple[dict[str, KeySpec], set[str], list[Problem]]:

@@ -57,7 +57,8 @@ def workspace_removal_problems(
             Problem(
                 f"workspaces.{workspace_id}",
                 f"the change deletes workspace {shown(workspace.slug)}, which would still hold"
-                f" {len(staying)} key(s) this update does not delete: {shown_keys}{more};"
+                f" {len(staying)} {'key' if len(staying) == 1 else 'keys'} this update does"
+                f" not delete: {shown_keys}{more};"
                 " allowed: deleting a workspace once no key lives in it (OpenRouter refuses"
                 " otherwise, counting disabled and expired keys too).",
                 "delete those keys or move them to another workspace first (`python -m cli"
@@ -91,10 +92,12 @@ def restriction_losses(
         why = "is removed" if guardrail not in kept else "is no longer theirs"
         recorded = previous.guardrails.get(guardrail)
         called = f" ({shown(recorded.name)})" if recorded else ""
+        one = len(keys) == 1
+        lose, are, their = ("loses", "is", "its") if one else ("lose", "are", "their")
         warnings.append(
-            f"guardrails.{guardrail}{called} {why}: {', '.join(f'keys.{k}' for k in keys)} lose"
-            " its restrictions (its spend cap, model and provider lists, data rules and filters)"
-            " and are then governed by their workspace's default guardrail, if one is set, else"
-            " by their own limit only."
+            f"guardrails.{guardrail}{called} {why}: {', '.join(f'keys.{k}' for k in keys)}"
+            f" {lose} its restrictions (its spend cap, model and provider lists, data rules and"
+            f" filters) and {are} then governed by {their} workspace's default guardrail, if one"
+            f" is set, else by {their} own limit only."
         )
     return warnings

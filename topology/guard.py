@@ -40,14 +40,16 @@ _SETTING_TO_INPUT = {INPUTS_BY_NAME[name].setting: name for name in REPLACE_FIEL
 
 
 class TopologyGuardError(pulumi.RunError):
-    """The change would delete a live key; raised before any resource is registered."""
+    """The guard refuses the change (a live key, a workspace that still holds keys, a record it
+    cannot read...); raised before any resource is registered. The header names no one cause:
+    it heads every refusal the guard carries."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
         count = len(self.problems)
         noun = "change" if count == 1 else "changes"
         lines = [
-            f"The stack config asks for {count} {noun} that would delete a live key; nothing was"
+            f"The topology guard refuses {count} {noun} the stack config asks for; nothing was"
             " created, changed or deleted:",
             *(f"  {n}. {problem.render()}" for n, problem in enumerate(self.problems, start=1)),
         ]

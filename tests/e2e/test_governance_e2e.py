@@ -105,7 +105,7 @@ def test_a_governed_key_walks_through_every_change_without_being_touched(
     project.edit_config("guardrails", GUARDRAILS)
     preview = project.pulumi("preview")
     assert "guardrails.strict" in preview.output
-    assert "keys.agent lose its restrictions" in preview.output
+    assert "keys.agent loses its restrictions" in preview.output
     emulator.clear_requests()
     up(project)
     writes = emulator.writes()

@@ -740,6 +740,49 @@ def test_create_ambiguous_twice_leaves_no_key(emulator, management_key, drop):
     assert_absent(management_key, str(caught.value), repr(caught.value))
 
 
+def test_an_ambiguous_create_says_what_happened_once_with_one_fix(emulator, management_key):
+    emulator.inject(Fault(path=KEYS_PATH, method="POST", drop="after_commit", times=2))
+    client = emulator_client(emulator, management_key)
+    with client, pytest.raises(AmbiguousCreateError) as caught:
+        client.create_key(CreateKeyRequest(name="app"))
+    assert str(caught.value) == (
+        "POST /keys: creating key 'app' got no clear answer, twice (the connection failed after"
+        " the request was sent (RemoteProtocolError: Server disconnected without sending a"
+        " response.)). Any key either attempt made was found and deleted, so nothing is left"
+        " behind. Fix: run `pulumi up` again once OpenRouter answers."
+    )
+
+
+def test_an_ambiguous_create_names_two_different_causes_and_still_one_fix():
+    recorder = Recorder(
+        httpx.ReadTimeout("slow"),
+        httpx.Response(200, json={"data": []}),
+        httpx.Response(502, json=error_body(502, "Bad gateway")),
+        httpx.Response(200, json={"data": []}),
+    )
+    with client_for(recorder) as client, pytest.raises(AmbiguousCreateError) as caught:
+        client.create_key(CreateKeyRequest(name="app"))
+    message = str(caught.value)
+    assert "(no answer in time after the request was sent (ReadTimeout: slow); then HTTP 502" in (
+        message
+    )
+    assert message.lower().count("run") == 1
+    assert "delete it" not in message
+
+
+def test_a_failed_sweep_gives_one_fix_not_the_causes_run_again():
+    recorder = Recorder(
+        httpx.RemoteProtocolError("dropped"),
+        httpx.Response(401, json=error_body(401, "User not found.")),
+    )
+    with client_for(recorder) as client, pytest.raises(CreateSweepFailedError) as caught:
+        client.create_key(CreateKeyRequest(name="app"))
+    message = str(caught.value)
+    assert message.lower().count("run") == 1
+    assert message.endswith("delete it, then run `pulumi up` again.")
+    assert '(HTTP 401 "User not found.")' in message
+
+
 @pytest.mark.parametrize("status", [400, 401, 403])
 def test_create_refused_outright_leaves_no_key_and_posts_once(emulator, management_key, status):
     emulator.inject(Fault(path=KEYS_PATH, method="POST", status=status))

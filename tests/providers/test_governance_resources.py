@@ -180,8 +180,11 @@ def test_a_guardrail_create_whose_answer_is_lost_leaves_nothing_behind(emulator,
     emulator.inject(Fault("/api/v1/guardrails", method="POST", drop="after_commit"))
     with pytest.raises(ProviderError) as raised:
         provider.create(guardrail_props())
-    assert "failed without a clear answer" in str(raised.value)
-    assert "nothing is left behind" in str(raised.value)
+    assert "got no clear answer" in str(raised.value)
+    assert str(raised.value).endswith(
+        "; the one it made was deleted, so nothing is left behind. Fix: run `pulumi up` again"
+        " once OpenRouter answers."
+    )
     assert [g for g in emulator.guardrails() if g["name"] == "ci-cheap"] == []
     assert [call for call in writes(emulator) if call[0] == "POST"] == [
         ("POST", "/api/v1/guardrails")
@@ -334,7 +337,7 @@ def test_a_workspace_create_whose_answer_is_lost_is_found_by_slug_and_removed(
     emulator.inject(Fault("/api/v1/workspaces", method="POST", drop="after_commit"))
     with pytest.raises(ProviderError) as raised:
         provider.create(workspace_props())
-    assert "were deleted, so nothing is left behind" in str(raised.value)
+    assert "the one it made was deleted, so nothing is left behind" in str(raised.value)
     assert "agents" not in {w["slug"] for w in emulator.workspaces()}
     assert provider.create(workspace_props()).id  # the next run creates it once
 

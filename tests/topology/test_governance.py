@@ -233,6 +233,22 @@ def test_a_stack_of_keys_only_exports_no_governance_output():
     assert GOVERNANCE_OUTPUT not in run.outputs
 
 
+def test_a_negative_cap_or_budget_is_told_its_bound_not_only_to_be_a_number():
+    found = problems(
+        raw(
+            {"web": {}},
+            {"g": {"limitUsd": -5, "resetInterval": "daily"}},
+            {"w": {"budgets": {"monthly": -5}}},
+        )
+    )
+    assert found == [
+        "guardrails.g.limitUsd: -5 is not allowed; allowed: a number of US dollars >= 0, with"
+        " `resetInterval`. Fix: write the cap as a number >= 0, e.g. 20.",
+        "workspaces.w.budgets.monthly: -5 is not allowed; allowed: a number of US dollars > 0."
+        " Fix: write the budget as a number > 0, e.g. 500, or remove the interval.",
+    ]
+
+
 # --- the guard ----------------------------------------------------------------------------------
 
 
@@ -257,7 +273,7 @@ def test_removing_a_workspace_that_still_holds_a_foreign_key_is_refused_before_a
     assert asked == [[fake_uuid("workspace", "agents")]]
     [problem] = caught.value.problems
     assert problem.path == "workspaces.agents"
-    assert "would still hold 1 key(s) this update does not delete: 'hand-made'" in problem.message
+    assert "would still hold 1 key this update does not delete: 'hand-made'" in problem.message
     assert "docs/runbooks.md#delete-a-workspace" in problem.fix
 
 
@@ -281,7 +297,10 @@ def test_a_key_losing_its_guardrail_is_named_in_a_warning(monkeypatch):
     config = validate(raw(keys, {}, WORKSPACES), "dev", {})
     guard(config, read=lambda _: recorded, ask_api=lambda _: None, list_keys=lambda *_: {})
     [warning] = warned
-    assert warning.startswith("guardrails.ci-cheap ('dev-ci-cheap') is removed: keys.ci lose")
+    assert warning.startswith(
+        "guardrails.ci-cheap ('dev-ci-cheap') is removed: keys.ci loses its restrictions"
+    )
+    assert "and is then governed by its workspace's default guardrail" in warning
     moved = {**GUARDRAILS, "other": {"workspace": "agents"}}
     keys = {"ci": {"workspace": "agents", "guardrail": "other"}, "web": {}}
     warned.clear()
@@ -291,6 +310,37 @@ def test_a_key_losing_its_guardrail_is_named_in_a_warning(monkeypatch):
         ask_api=lambda _: None,
     )
     assert warned == []  # moved to another guardrail: still governed
+
+
+def test_keys_losing_one_guardrail_together_are_named_in_one_plural_warning(monkeypatch):
+    both = {**KEYS, "web": {"workspace": "agents", "guardrail": "ci-cheap"}}
+    recorded = dict(governed_run(protectKeys="false", keys=json.dumps(both)).outputs)
+    warned: list[str] = []
+    monkeypatch.setattr("pulumi.log.warn", lambda message, *a, **k: warned.append(message))
+    keys = {"ci": {"workspace": "agents"}, "web": {"workspace": "agents"}}
+    config = validate(raw(keys, {}, WORKSPACES), "dev", {})
+    guard(config, read=lambda _: recorded, ask_api=lambda _: None, list_keys=lambda *_: {})
+    [warning] = warned
+    assert "is removed: keys.ci, keys.web lose its restrictions" in warning
+    assert "and are then governed by their workspace's default guardrail" in warning
+
+
+def test_a_workspace_refusal_is_not_headed_as_a_deleted_key():
+    recorded = deployed()
+    config = validate(raw({"web": {}}, {}, {}), "dev", {})
+
+    def living(_: Any, workspace_ids: list[str]) -> dict[str, list[LiveKey]]:
+        return {workspace_ids[0]: [LiveKey("f" * 64, "hand-made")]}
+
+    with pytest.raises(TopologyGuardError) as caught:
+        guard(config, read=lambda _: recorded, ask_api=lambda _: None, list_keys=living)
+    text = str(caught.value)
+    assert text.startswith(
+        "The topology guard refuses 1 change the stack config asks for; nothing was created,"
+        " changed or deleted:"
+    )
+    assert "delete a live key" not in text
+    assert "would still hold 1 key this update does not delete: 'hand-made'" in text
 
 
 def test_a_key_moving_into_a_workspace_the_stack_adopts_is_no_replacement():

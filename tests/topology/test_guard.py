@@ -296,7 +296,7 @@ def test_the_error_lists_every_refusal_and_says_nothing_changed():
     problems = guard_problems(previous, plan_of({"other": {"limit": 1}}))
     text = str(TopologyGuardError(problems))
     assert text.startswith(
-        "The stack config asks for 2 changes that would delete a live key; nothing was created,"
+        "The topology guard refuses 2 changes the stack config asks for; nothing was created,"
         " changed or deleted:"
     )
     assert "  1. keys.shop: " in text

@@ -90,6 +90,68 @@ def test_misspelt_setting_is_refused_with_the_allowed_names_and_a_suggestion(man
     )
 
 
+def test_key_ids_indented_one_level_too_deep_are_one_problem_whose_fix_is_the_indent(
+    management_key,
+):
+    # `ci:` and `preview:` written one level deeper than `production:` land inside it.
+    keys = {
+        "production": {
+            "limit": 25,
+            "ci": {"limit": 5, "limitReset": "daily"},
+            "preview": {"name": "preview-deployments", "limit": 10},
+        }
+    }
+    assert only_problem(raw_config(management_key, keys)) == (
+        "keys.production: `ci` and `preview` sit inside keys.production but hold key settings"
+        " of their own: key ids indented one level too deep; allowed: every key id directly"
+        " under `keys`, in line with the others. Fix: indent `ci` and `preview` (and"
+        " everything under them) one level less, in line with `production`, directly under"
+        " `openrouter-keys:keys`."
+    )
+
+
+def test_one_nested_key_id_with_nothing_under_it_is_read_as_too_deep_too(management_key):
+    found = problems(raw_config(management_key, {"production": {"ci": None, "limit": -1}}))
+    assert found[0].startswith(
+        "keys.production: `ci` sits inside keys.production but holds key settings of its own:"
+        " a key id indented one level too deep;"
+    )
+    # The host's own settings are still checked.
+    assert found[1].startswith("keys.production.limit: -1 is not allowed;")
+    assert len(found) == 2
+
+
+def test_an_empty_misspelt_setting_is_still_a_misspelt_setting(management_key):
+    assert only_problem(raw_config(management_key, {"ci": {"protct": None}})).endswith(
+        "Fix: remove `protct`, or correct it to `protect`."
+    )
+
+
+def test_guardrail_and_workspace_ids_indented_too_deep_are_named_so(management_key):
+    guardrails = {"ci-cheap": {"description": "cheap", "strict": {"allowedModels": ["a/b"]}}}
+    workspaces = {"agents": {"name": "Agents", "batch": {"budgets": {"monthly": 5}}}}
+    found = problems(
+        raw_config(
+            management_key,
+            {"ci": {}},
+            guardrails=json.dumps(guardrails),
+            workspaces=json.dumps(workspaces),
+        )
+    )
+    assert found == [
+        "guardrails.ci-cheap: `strict` sits inside guardrails.ci-cheap but holds guardrail"
+        " settings of its own: a guardrail id indented one level too deep; allowed: every"
+        " guardrail id directly under `guardrails`, in line with the others. Fix: indent"
+        " `strict` (and everything under it) one level less, in line with `ci-cheap`, directly"
+        " under `openrouter-keys:guardrails`.",
+        "workspaces.agents: `batch` sits inside workspaces.agents but holds workspace settings"
+        " of its own: a workspace id indented one level too deep; allowed: every workspace id"
+        " directly under `workspaces`, in line with the others. Fix: indent `batch` (and"
+        " everything under it) one level less, in line with `agents`, directly under"
+        " `openrouter-keys:workspaces`.",
+    ]
+
+
 def test_unknown_setting_inside_a_github_entry_lists_the_entry_settings(management_key):
     keys = {"ci": {"github": [{"repository": "agents", "name": "X"}]}}
     assert only_problem(raw_config(management_key, keys)) == (
@@ -109,7 +171,8 @@ def test_limit_reset_outside_the_three_periods_is_refused(management_key):
 def test_limit_must_be_a_non_negative_number(management_key, limit, shown):
     assert only_problem(raw_config(management_key, {"ci": {"limit": limit}})) == (
         f"keys.ci.limit: {shown} is not allowed; allowed: a number of US dollars >= 0, e.g. 250."
-        " Fix: write the limit as a number, or remove `limit` for no spending limit."
+        " Fix: write the limit as a number >= 0, e.g. 250, or remove `limit` for no spending"
+        " limit."
     )
 
 
