@@ -45,7 +45,7 @@ def fake_pulumi(
     return seen
 
 
-def test_doctor_asks_the_api_of_the_stack_it_names(
+def test_doctor_asks_the_api_of_the_stack_it_names(  # noqa: PLR0917 - fixtures
     emulator: Emulator,
     management_key: str,
     run_cli: RunCli,
