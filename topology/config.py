@@ -16,6 +16,7 @@ import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from difflib import get_close_matches
 from pathlib import Path
 from typing import TypeVar
@@ -75,7 +76,7 @@ from topology.model import (
     models_in,
 )
 from topology.plan import MANAGEMENT_SOURCE, Plan, make_plan
-from topology.rules import Facts, Problem, TopologyConfigError, all_problems
+from topology.rules import Facts, Problem, TopologyConfigError, all_problems, record_problems
 from topology.settings import setting_problems
 
 NAMESPACE = CONFIG_NAMESPACE
@@ -192,7 +193,9 @@ def guard(
     | None = None,
 ) -> None:
     """Refuse a change that would delete a live key by mistake (topology/guard.py), or a
-    workspace that would still hold a key (topology/governance_guard.py).
+    workspace that would still hold a key (topology/governance_guard.py); first, the config
+    rules that need the record (topology/rules.py `record_problems`: rotation labels, consumers
+    of a disabled key), as a `TopologyConfigError`.
 
     Reads this stack's record, and the other stacks' only when the plan adopts a key anew. When
     the change deletes a key, asks OpenRouter whether the management key may (no provider
@@ -205,6 +208,9 @@ def guard(
     except DeploymentUnreadableError as error:
         raise TopologyGuardError([unreadable_problem(plan.stack, str(error))]) from None
     previous = deployment.keys
+    in_config = record_problems(previous, plan, datetime.now(UTC).date())
+    if in_config:
+        raise TopologyConfigError(in_config)
     for warning in restriction_losses(previous, deployment.governance, plan):
         pulumi.log.warn(warning)
     others: list[Deployment] = []
