@@ -112,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["management", "regular"],
         help="exit 1 unless the key is of this type",
     )
+    doctor_parser.add_argument(
+        "--stack",
+        metavar="NAME",
+        help="ask the API this stack uses (its apiBaseUrl, read with `pulumi config --json`)",
+    )
 
     audit_parser = commands.add_parser(
         "audit",
@@ -206,9 +211,29 @@ def _key(
     return keysource.from_env(env, variables, args.command)
 
 
+def _base_url(args: argparse.Namespace, env: Mapping[str, str], stacks: Sequence[str]) -> str:
+    """The API a command asks: `--api-base-url`, else the `apiBaseUrl` of the stacks it is about
+    (they must agree), else $OPENROUTER_API_BASE_URL, else the real API: the provider's order.
+
+    So a sandbox stack is asked in its emulator, and a key is never sent to another API than
+    the one its stack uses; a stack's config is read only when the flag is absent.
+    """
+    if args.api_base_url or not stacks:
+        return api.base_url(args.api_base_url, env)
+    urls = {
+        stack: api.base_url(
+            None, env, stack_outputs.plain_stack_setting(stack, CONFIG_API_BASE_URL, env)
+        )
+        for stack in stacks
+    }
+    if len(set(urls.values())) > 1:
+        raise diagnostics.stacks_on_different_apis(urls)
+    return next(iter(urls.values()))
+
+
 def run_doctor(args: argparse.Namespace, out: render.Output, env: Mapping[str, str]) -> int:
     key = _key(args, env, (DOCTOR_KEY_VARIABLE,))
-    base_url = api.base_url(args.api_base_url, env)
+    base_url = _base_url(args, env, [args.stack] if args.stack else [])
     report = api.doctor(key, base_url, args.expect, audit.utc_now())
     if out.json_mode:
         out.document(render.doctor_json(report))
@@ -235,9 +260,9 @@ def run_audit(args: argparse.Namespace, out: render.Output, env: Mapping[str, st
         unused_days=args.unused_days,
     )
     key = _key(args, env, AUDIT_KEY_VARIABLES)
-    base_url = api.base_url(args.api_base_url, env)
     # Local input first: a bad outputs file fails before any request is made.
     managed = stack_outputs.load_managed(sources, env)
+    base_url = _base_url(args, env, [s.stack for s in sources if s.file is None])
     observed, account = api.observe(key, base_url, managed.keys, tuple(args.workspaces))
     report = audit.compare(managed.keys, observed, audit.utc_now(), thresholds)
     report = governance.judge(report, account, managed.governance)
@@ -258,12 +283,7 @@ def run_recover(args: argparse.Namespace, out: render.Output, env: Mapping[str, 
     found: list[recovery.Leftover] = []
     if pending:
         key = _key(args, env, AUDIT_KEY_VARIABLES)
-        # The stack's own API, as its provider would resolve it: a sandbox stack's leftovers
-        # live in its emulator, and its key is never sent to another API.
-        stack_url = None
-        if not args.api_base_url:
-            stack_url = stack_outputs.plain_stack_setting(args.stack, CONFIG_API_BASE_URL, env)
-        base_url = api.base_url(args.api_base_url, env, stack_url)
+        base_url = _base_url(args, env, [args.stack])
         found, problems = api.recover(key, base_url, interrupted, delete=args.yes)
         if problems:
             raise diagnostics.recover_incomplete(args.stack, problems)

@@ -102,6 +102,17 @@ def stack_setting_secret(stack: str, setting: str) -> CliError:
     )
 
 
+def stacks_on_different_apis(urls: Mapping[str, str]) -> CliError:
+    listed = ", ".join(f"{stack} -> {url}" for stack, url in urls.items())
+    return _error(
+        "stacks-on-different-apis",
+        f"the stacks given do not use the same API ({listed}), and one run asks one API."
+        " Nothing was sent.",
+        "run the command once per API, each time with the stacks that use it.",
+        stacks=", ".join(urls),
+    )
+
+
 # --- where the key comes from ------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from providers.errors import (
     RUN_AGAIN,
     AmbiguousCreateError,
     CreateSweepFailedError,
+    ForbiddenError,
     InvalidResponseError,
     NotFoundError,
     OpenRouterError,
@@ -223,6 +224,19 @@ def workspace_path(workspace: str) -> str:
 def get_workspace(client: OpenRouterClient, workspace: str) -> WorkspaceRecord:
     path = workspace_path(workspace)
     return _parse(WorkspaceRecord, _data(client.get_json(path)), "GET", path)
+
+
+def workspace_missing(client: OpenRouterClient, workspace_id: str) -> bool:
+    """Whether OpenRouter says no such workspace exists (404), before a create files something
+    in it: the create would fail with a bare 400. Any other answer leaves the create to judge
+    (a key that may not read workspaces can still create in one)."""
+    try:
+        get_workspace(client, workspace_id)
+    except NotFoundError:
+        return True
+    except ForbiddenError:
+        return False
+    return False
 
 
 def list_workspaces(client: OpenRouterClient) -> list[WorkspaceRecord]:

@@ -26,6 +26,7 @@ from providers.governance_api import (
     get_guardrail,
     list_guardrails,
     update_guardrail,
+    workspace_missing,
 )
 from providers.guardrail_settings import (
     ENFORCED_FIELDS,
@@ -39,7 +40,7 @@ from providers.guardrail_settings import (
 )
 from providers.inputs import CONFIG_PATH
 from providers.management_resource import OBSERVED, ManagementProvider, fingerprint, outputs
-from providers.messages import ProviderError
+from providers.messages import ProviderError, provider_error
 from providers.provider_process import engine_listening, redacted_errors
 from providers.sdk_pickle import PickleSafeResource
 
@@ -68,10 +69,14 @@ class GuardrailProvider(ManagementProvider):
     NESTED = frozenset({"policy"})
 
     def taken(self, client: OpenRouterClient, news: Mapping[str, Any]) -> ProviderError | None:
-        """A guardrail of the same name in the same workspace: OpenRouter would make a second."""
+        """A guardrail of the same name in the same workspace: OpenRouter would make a second.
+        A workspace that does not exist: the create would fail (and so would the listing)."""
         name, workspace = news.get("name"), news.get("workspace_id")
         if not isinstance(name, str) or not isinstance(workspace, str | None):
             return None  # a workspace made in this same update holds no guardrail yet
+        if workspace is not None and workspace_missing(client, workspace):
+            where = f"{news.get(CONFIG_PATH) or 'Guardrail'}.workspace"
+            return provider_error("workspace-not-found", where=where, id=workspace)
         twin = next((g for g in list_guardrails(client, workspace) if g.name == name), None)
         if twin is None:
             return None

@@ -16,6 +16,7 @@ from typing import Any
 from providers.client import KeyRecord
 from providers.credentials import API_BASE_URL_SETTING, MANAGEMENT_KEY_SETTING, Credentials
 from providers.errors import KeyNotFound, OpenRouterError
+from providers.governance_api import workspace_missing
 from providers.inputs import (
     CONFIG_PATH,
     DECLARED,
@@ -96,6 +97,8 @@ def _property_of(kind: str) -> str:
         return "adopt"
     if kind == "key-name-taken":
         return "name"
+    if kind == "workspace-not-found":
+        return "workspace_id"
     return API_BASE_URL_SETTING
 
 
@@ -114,6 +117,7 @@ def _ask_before_write(
             ensure_management_key(client, credentials)
             record = _adopted_record(client, olds, news)
             if record is None and new_key and is_new(olds):
+                _refuse_a_missing_workspace(client, news)
                 _refuse_a_taken_name(client, credentials, news)
         if record is not None and _secret_changes(olds, news):
             where = setting_path(INPUTS_BY_NAME["adopt_secret"], news)
@@ -165,6 +169,22 @@ def _refuse_a_taken_name(
         created=key.created_at,
         used=used,
     )
+
+
+def _refuse_a_missing_workspace(client: Any, news: Mapping[str, Any]) -> None:
+    """A new key filed in a workspace OpenRouter does not have: the POST would fail with a bare
+    400, after the other steps of the update. One GET, only for a workspace known at preview (a
+    workspace of the stack made in this update is not)."""
+    workspace = news.get("workspace_id")
+    if isinstance(workspace, str) and workspace_missing(client, workspace):
+        # The provider cannot tell which of the two settings the stack file used for it.
+        path = news.get(CONFIG_PATH)
+        where = (
+            f"{path}.workspaceId` or `{path}.workspace"
+            if isinstance(path, str) and path
+            else "workspace_id"
+        )
+        raise provider_error("workspace-not-found", where=where, id=workspace)
 
 
 def _secret_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:

@@ -94,9 +94,12 @@ class KeySettings(BaseModel):
             "true or false",
             "write true or false, without quotes.",
             default=False,
+            removal_diffs=False,
             on_create=False,
         ),
     ] = None
+    """Omitted: the key stays as it is, enabled or disabled (a key disabled in the dashboard,
+    or by an earlier `disabled: true`, is usually a leak response); `false` enables it."""
     @classmethod
     def of(cls, spec: KeySettings) -> KeySettings:
         """Only the settings of a model that extends them (a stack file's key spec)."""

@@ -51,6 +51,11 @@ OBSERVED: Final = "observed"
 """Output: the fingerprint of the server's record after the last write (module docstring)."""
 BOOKKEEPING: Final = frozenset({CONFIG_PATH, OBSERVED, "adopt"})
 """Inputs and outputs that say where or what, never what to change: not diffed."""
+_FAILURE_INPUT: Final = {
+    "api-unavailable": API_BASE_URL_SETTING,
+    "workspace-not-found": "workspace_id",
+}
+"""The input (or setting) a `taken` failure is reported on, when not the identity."""
 
 
 class ManagementProvider(ResourceProvider):
@@ -119,7 +124,7 @@ class ManagementProvider(ResourceProvider):
             found = provider_error("api-unavailable", cause=str(err), url=credentials.base_url)
         if found is None:
             return []
-        where = API_BASE_URL_SETTING if found.kind == "api-unavailable" else self.IDENTITY
+        where = _FAILURE_INPUT.get(found.kind, self.IDENTITY)
         return [CheckFailure(where, one_line(str(found), found.kind))]
 
     @redacted_errors("diff")

@@ -123,6 +123,12 @@ MESSAGES: Mapping[str, str] = {
         " `{where}`, delete it in the dashboard, or give this workspace another `slug`"
         " (docs/runbooks.md#an-interrupted-update)."
     ),
+    "workspace-not-found": (
+        "`{where}`: OpenRouter has no workspace {id} in this account (GET /workspaces/{id}"
+        " answered 404), so the create would fail. Nothing was changed. Fix: copy the"
+        " workspace's id from the dashboard, declare the workspace under `workspaces` and name"
+        " its id, or remove `{where}` for the default workspace."
+    ),
     "workspace-not-empty": (
         "`{where}` (slug {slug}) cannot be deleted: OpenRouter said {said!r}. Keys this stack"
         " manages are deleted before their workspace, so a key it does not manage still lives"

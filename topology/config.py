@@ -16,6 +16,7 @@ import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from difflib import get_close_matches
 from pathlib import Path
 from typing import TypeVar
@@ -89,7 +90,7 @@ from topology.model import (
 )
 from topology.ownership import GUARDRAIL, Answer, Answers, Question, needs_other_stacks, questions
 from topology.plan import MANAGEMENT_SOURCE, Plan, make_plan
-from topology.rules import Facts, Problem, TopologyConfigError, all_problems
+from topology.rules import Facts, Problem, TopologyConfigError, all_problems, record_problems
 from topology.settings import setting_problems
 
 NAMESPACE = CONFIG_NAMESPACE
@@ -245,7 +246,9 @@ def guard(
     ask_owner: Callable[[StackConfig, Sequence[Question]], Answers] | None = None,
 ) -> None:
     """Refuse a change that would delete a live key by mistake (topology/guard.py), or a
-    workspace that would still hold a key (topology/governance_guard.py).
+    workspace that would still hold a key (topology/governance_guard.py); first, the config
+    rules that need the record (topology/rules.py `record_problems`: rotation labels, consumers
+    of a disabled key), as a `TopologyConfigError`.
 
     Reads this stack's record, and the other stacks' only when the plan adopts something anew
     or creates a workspace or guardrail (topology/ownership.py); asks OpenRouter which workspace
@@ -260,6 +263,9 @@ def guard(
     except DeploymentUnreadableError as error:
         raise TopologyGuardError([unreadable_problem(plan.stack, str(error))]) from None
     previous = deployment.keys
+    in_config = record_problems(previous, plan, datetime.now(UTC).date())
+    if in_config:
+        raise TopologyConfigError(in_config)
     for warning in restriction_losses(previous, deployment.governance, plan):
         pulumi.log.warn(warning)
     others: list[Deployment] = []

@@ -8,16 +8,18 @@ fix, in the form `keys.production.vercel[1].targets[0]: <what is wrong>; allowed
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 import pulumi
 
 from providers import KEY_TYPES, MANAGEMENT_KEYS_PAGE, shown
 from topology.consumers import ConsumerCheck
 from topology.governance_rules import spec_id_problems
+from topology.keys_output import DeployedKey
 from topology.model import GENERATION, KeySpec, ManagementKeyTargets
-from topology.plan import MANAGEMENT_SOURCE, display_names
+from topology.plan import MANAGEMENT_SOURCE, KeyPlan, Plan, display_names, key_path
 from topology.problem import Problem, first_seen
 
 __all__ = ["KEY_TYPES", "Facts", "Problem", "TopologyConfigError", "all_problems"]
@@ -103,6 +105,125 @@ def rotation_problems(path: str, rotations: Sequence[str] | None) -> list[Proble
                 "remove the repeated entry.",
             )
         )
+    return problems
+
+
+def generation_date(label: str) -> date | None:
+    """The date a generation label names (`2026-12-07`, the runbook's form), or None."""
+    if len(label) != len("YYYY-MM-DD"):
+        return None
+    try:
+        return date.fromisoformat(label)
+    except ValueError:
+        return None
+
+
+def rotation_order_problems(
+    path: str, rotations: Sequence[str], deployed: Collection[str], today: date
+) -> list[Problem]:
+    """A new generation is labelled with a date later than every generation before it, and
+    listed after every deployed one: the last one listed is the one the consumers get, so a
+    date out of order mints a key nobody holds and leaves the consumers on the old one.
+
+    Labels the stack already deployed (`deployed`, from its record) are kept as they are: an
+    earlier version accepted any label, and renaming a live generation would mint a new key.
+    """
+    where = f"{path}.rotations"
+    example = f"'{today.isoformat()}'"
+    problems: list[Problem] = []
+    latest: tuple[str, date] | None = None
+    newest_new: str | None = None
+    for index, label in enumerate(rotations):
+        day = generation_date(label)
+        if label in deployed:
+            if newest_new is not None:
+                problems.append(
+                    Problem(
+                        f"{where}[{index}]",
+                        f"new generation {shown(newest_new)} is listed before {shown(label)},"
+                        " which this stack already deployed; allowed: new generations after"
+                        " every deployed one, since the last generation listed is the one the"
+                        " consumers get.",
+                        f"move {shown(newest_new)} to the end of `rotations`.",
+                    )
+                )
+                newest_new = None
+        elif day is None:
+            problems.append(
+                Problem(
+                    f"{where}[{index}]",
+                    f"new generation {shown(label)} is not a date; allowed: a date YYYY-MM-DD,"
+                    " later than every generation listed before it (labels already deployed"
+                    " stay as they are).",
+                    f"label the new generation with the day of the rotation, e.g. {example}.",
+                )
+            )
+            newest_new = label
+        else:
+            if latest is not None and day <= latest[1]:
+                problems.append(
+                    Problem(
+                        f"{where}[{index}]",
+                        f"new generation {shown(label)} is not later than {shown(latest[0])}"
+                        " listed before it; allowed: dates strictly increasing, oldest first,"
+                        " since the last generation listed is the one the consumers get.",
+                        "list the generations oldest first, the new one last with a date"
+                        f" after {shown(latest[0])}, e.g. {example}.",
+                    )
+                )
+            newest_new = label
+        if day is not None and (latest is None or day > latest[1]):
+            latest = (label, day)
+    return problems
+
+
+def _recorded_labels(deployed: DeployedKey | None) -> frozenset[str]:
+    if deployed is None:
+        return frozenset()
+    return frozenset(g.rotation for g in deployed.generations if g.rotation is not None)
+
+
+def disabled_record_problems(key_plan: KeyPlan, deployed: DeployedKey | None) -> list[Problem]:
+    """A spec without `disabled` leaves a disabled key disabled (docs/config.md#disabled-keys):
+    consumers newly given to such a key would fail on every call."""
+    wired = key_plan.wired
+    if wired is None or deployed is None or wired.settings.disabled is not None:
+        return []
+    names = {wired.resource_name, *wired.aliases}
+    recorded = next(
+        (g for g in deployed.generations if g.resource_name(key_plan.key_id) in names), None
+    )
+    if recorded is None or not recorded.disabled:
+        return []
+    held_before = set(deployed.consumers) if recorded.hash == deployed.hash else set()
+    added = [c for c in key_plan.consumers if c not in held_before]
+    if not added:
+        return []
+    path = key_path(key_plan.key_id)
+    return [
+        Problem(
+            f"{path}.disabled",
+            f"key {recorded.name!r} is disabled, and a spec without `disabled` leaves it so, yet"
+            f" the change gives it {consumers_phrase(len(added))} ({'; '.join(added)}), which"
+            " would fail on every call; allowed: consumers only for enabled keys.",
+            f"set `disabled: false` on {path} to enable it in the same edit, or give the"
+            " consumers another key.",
+        )
+    ]
+
+
+def record_problems(
+    previous: Mapping[str, DeployedKey], plan: Plan, today: date
+) -> list[Problem]:
+    """The config rules that need the stack's record (topology/deployed.py) as well: rotation
+    labels, and consumers given to a key the record saw disabled."""
+    problems = []
+    for key_plan in plan.keys:
+        deployed = previous.get(key_plan.key_id)
+        labels = [g.generation for g in key_plan.generations if g.generation is not None]
+        path = key_path(key_plan.key_id)
+        problems += rotation_order_problems(path, labels, _recorded_labels(deployed), today)
+        problems += disabled_record_problems(key_plan, deployed)
     return problems
 
 

@@ -475,6 +475,9 @@ def test_stack_outputs_are_read_with_pulumi_which_never_sees_the_management_key(
     assert Path(f"{seen}.argv").read_text().splitlines() == [
         "stack output --json --show-secrets --non-interactive --stack dev",
         "stack output --json --show-secrets --non-interactive --stack prod",
+        # Which API each stack uses (tests/cli/test_stack_api.py): none set here.
+        "config --json --non-interactive --stack dev",
+        "config --json --non-interactive --stack prod",
     ]
     assert "OPENROUTER_MANAGEMENT_KEY" not in Path(f"{seen}.env").read_text()
     assert_absent(audit_env.management_key, Path(f"{seen}.env"))

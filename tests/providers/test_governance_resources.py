@@ -461,3 +461,18 @@ def test_an_assignment_of_a_key_from_another_workspace_fails_with_the_fix(
         provider.create({"guardrail_id": guardrail.id, "key_hash": key.hash})
     assert "own workspace" in str(raised.value)
     assert emulator.key_guardrail(key.hash) is None
+
+
+def test_a_guardrail_in_a_workspace_that_does_not_exist_fails_the_preview_naming_it(
+    emulator, management_key
+):
+    # Issue 19: it failed as [api-unavailable] ("check the network"), never naming the workspace.
+    missing = "0badc0de-0000-4000-8000-000000000000"
+    provider = configured(GuardrailProvider(), emulator, management_key)
+    [failure] = provider.check({}, {**guardrail_props(), "workspace_id": missing}).failures
+    assert failure.property == "workspace_id"
+    assert failure.reason.startswith(
+        f"`guardrails.ci-cheap.workspace`: OpenRouter has no workspace {missing} in this account"
+    )
+    assert failure.reason.endswith("[workspace-not-found]")
+    assert writes(emulator) == []

@@ -336,9 +336,17 @@ def test_removed_limit_goes_back_to_unlimited():
     assert patch_changes(olds, news) == {"limit": None, "limit_reset": None}
 
 
-def test_removed_disabled_flag_reenables_the_key():
+def test_removed_disabled_flag_leaves_the_key_disabled():
+    """A spec without `disabled` leaves the key as it is (docs/config.md#disabled-keys)."""
     olds = outputs_for({"name": "ci", "disabled": True})
-    assert patch_changes(olds, {"name": "ci"}) == {"disabled": False}
+    assert not diff_inputs(olds, {"name": "ci"}).has_changes
+    assert patch_changes(olds, {"name": "ci", "limit": 5}) == {"limit": 5}
+
+
+def test_disabled_false_enables_a_disabled_key():
+    olds = outputs_for({"name": "ci", "disabled": True})
+    assert diff_inputs(olds, {"name": "ci", "disabled": False}).changed == ("disabled",)
+    assert patch_changes(olds, {"name": "ci", "disabled": False}) == {"disabled": False}
 
 
 def test_removed_expiry_replaces_with_a_key_that_never_expires():

@@ -168,3 +168,26 @@ def test_an_existing_key_keeps_its_name_without_a_listing(emulator, management_k
     olds = {"name": "sandbox-ci", "limit": 5.0}
     assert provider.check(olds, {"name": "sandbox-ci", "limit": 6}).failures == []
     assert ("GET", "/api/v1/keys") not in calls(emulator)
+
+
+def test_a_new_key_in_a_workspace_that_does_not_exist_fails_the_preview_naming_it(
+    emulator, management_key
+):
+    # Issue 19: the POST would fail with a bare 400 after the other steps of the update.
+    missing = "0badc0de-0000-4000-8000-000000000000"
+    provider = configured(management_key, emulator.api_base_url)
+    news = {"name": "sandbox-ci", "workspace_id": missing, "config_path": "keys.ci"}
+    result = provider.check({}, news)
+    assert reasons(result) == [("workspace_id", "workspace-not-found")]
+    assert result.failures[0].reason.startswith(
+        f"`keys.ci.workspaceId` or `keys.ci.workspace`: OpenRouter has no workspace {missing}"
+    )
+    assert [m for m, _ in calls(emulator)] == ["GET"] * len(calls(emulator))
+    # A workspace that exists costs one GET, and an existing key none.
+    made = emulator.add_workspace("Agents", "agents")["id"]
+    emulator.clear_requests()
+    assert provider.check({}, {**news, "workspace_id": made}).failures == []
+    assert ("GET", f"/api/v1/workspaces/{made}") in calls(emulator)
+    emulator.clear_requests()
+    assert provider.check({"name": "sandbox-ci", "workspace_id": missing}, news).failures == []
+    assert calls(emulator) == []
