@@ -80,8 +80,6 @@ from topology.model import (
 )
 from topology.plan import MANAGEMENT_SOURCE, Plan, make_plan
 from topology.retirement import (
-    QUIET_PERIOD_SETTING,
-    RETIRE_IN_USE_SETTING,
     RetirementPolicy,
     Seen,
     parse_quiet_period,
@@ -181,8 +179,8 @@ def read_raw_config() -> RawConfig:
         management_key_targets=config.get("managementKeyTargets"),
         protect_keys=config.get("protectKeys"),
         api_base_url=config.get("apiBaseUrl"),
-        retire_quiet_period=config.get(QUIET_PERIOD_SETTING),
-        retire_in_use=config.get(RETIRE_IN_USE_SETTING),
+        retire_quiet_period=config.get("retireQuietPeriod"),
+        retire_in_use=config.get("retireInUse"),
         adopted_secrets=config.get("adoptedSecrets"),
         adopted_secrets_is_secret=is_secret("adoptedSecrets"),
         management_key=config.get("managementKey"),
