@@ -176,6 +176,7 @@ def compare(
             rows.append(row)
             findings.extend(_judge(row, now, thresholds))
 
+    findings.extend(retiring_in_use(rows, managed))
     rows.sort(key=_row_order)
     return AuditReport(
         now=now,
@@ -200,6 +201,7 @@ _FINDING_ORDER = (
     "unmanaged-key",
     "unmanaged-guardrail",
     "key-without-guardrail",
+    "retiring-key-in-use",
     "key-unused",
     "governance-unreadable",
 )
@@ -331,6 +333,26 @@ def idle(row: KeyRow, now: datetime, days: int) -> str | None:
     return f"has never been used since it was made {made} ago ({threshold})"
 
 
+def retiring_in_use(rows: Sequence[KeyRow], managed: Sequence[ManagedKey]) -> list[Diagnostic]:
+    """A retiring generation OpenRouter says was used after its successor was made, which is
+    when the successor took over its consumers: something still holds the old key, and the
+    update that retires it will be refused (topology/retirement.py). Pure."""
+    by_hash = {row.hash: row for row in rows}
+    wired = {(m.stack, m.key_id): m for m in managed if not m.retiring}
+    found = []
+    for owner in managed:
+        row = by_hash.get(owner.hash)
+        after = by_hash.get(owner.successor or "")
+        if row is None or after is None or row.status == "missing":
+            continue
+        if row.last_used_at is None or after.created_at is None:
+            continue
+        if row.last_used_at >= after.created_at:
+            holder = wired.get((owner.stack, owner.key_id))
+            found.append(_retiring_in_use(row, owner, after, holder))
+    return found
+
+
 # --- finding wording ---------------------------------------------------------------------------
 
 
@@ -436,6 +458,37 @@ def _managed_twice(row: KeyRow) -> Diagnostic:
         hint=f"keep it in one stack; remove it from the others' state with `pulumi state delete` "
         f"after dropping it from their config ({_config_files(row)}).",
         context=key_context(row),
+    )
+
+
+def _retiring_in_use(
+    row: KeyRow, owner: ManagedKey, after: KeyRow, wired: ManagedKey | None
+) -> Diagnostic:
+    assert row.last_used_at is not None
+    assert after.created_at is not None
+    consumers = wired.consumers if wired is not None else ()
+    moved = f" ({', '.join(consumers)})" if consumers else ""
+    label = f"{owner.key_id}@{owner.rotation}" if owner.rotation else owner.key_id
+    return Diagnostic(
+        kind="retiring-key-in-use",
+        message=f"{row.label} ({owner_text(owner)}) was last used {iso(row.last_used_at)}, after"
+        f" its successor {after.label} took over its consumers{moved} on"
+        f" {iso(after.created_at)}: something still holds the old key (a Vercel deployment built"
+        " before the rotation, a workflow in flight or a .env).",
+        hint=(
+            "redeploy whatever still calls with it (Vercel projects built before the rotation,"
+            " workflows started before it, any .env), and retire it only once OpenRouter reports"
+            " no use for the stack's `retireQuietPeriod`: `pulumi up` refuses to delete it"
+            f" until then, unless `{label}` is listed in `openrouter-keys:retireInUse` in"
+            f" {config_files([owner.stack])} (docs/runbooks.md#rotate-a-key)."
+        ),
+        context={
+            **key_context(row),
+            **({"consumers": ", ".join(consumers)} if consumers else {}),
+            "last_used_at": iso(row.last_used_at),
+            "successor": after.hash,
+        },
+        severity="warning",
     )
 
 

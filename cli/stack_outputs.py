@@ -57,6 +57,8 @@ class ManagedKey:
     workspace: str | None = None
     """The stack file's id of its workspace (`workspaces.<id>`); None: the default workspace, or
     one a `workspaceId` names."""
+    successor: str | None = None
+    """A retiring generation's: the hash of the next generation, which took over its consumers."""
 
 
 @dataclass(frozen=True)
@@ -101,13 +103,14 @@ def parse_stack_outputs(document: object, source: str, stack: str) -> list[Manag
                 key.rotation, guardrail=key.guardrail, workspace=key.workspace,
             )
         )
+        later = key.generations[1:]  # each retiring generation's successor, in order
         managed.extend(
             ManagedKey(
                 stack, key_id, older.hash, older.label, older.name, key.generation, (),
                 older.rotation, retiring=True, guardrail=older.guardrail,
-                workspace=older.workspace,
+                workspace=older.workspace, successor=after.hash,
             )
-            for older in key.retiring
+            for older, after in zip(key.retiring, later, strict=True)
         )
     return managed
 

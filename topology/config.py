@@ -36,6 +36,8 @@ from providers import (
     INPUTS_BY_NAME,
     ClientSettings,
     Credentials,
+    KeyNotFound,
+    KeyRecord,
     NotFoundError,
     OpenRouterClient,
     OpenRouterError,
@@ -47,6 +49,7 @@ from providers import (
     management_key_problem,
     mask,
     normal_base_url,
+    parse_instant,
     shown,
 )
 from topology.catalogue import (
@@ -90,6 +93,15 @@ from topology.model import (
 )
 from topology.ownership import GUARDRAIL, Answer, Answers, Question, needs_other_stacks, questions
 from topology.plan import MANAGEMENT_SOURCE, Plan, make_plan
+from topology.retirement import (
+    RetirementPolicy,
+    Seen,
+    parse_quiet_period,
+    parse_retire_in_use,
+    retirement_problems,
+    stale_overrides,
+    to_ask,
+)
 from topology.rules import Facts, Problem, TopologyConfigError, all_problems, record_problems
 from topology.settings import setting_problems
 
@@ -136,6 +148,8 @@ class RawConfig:
     management_key_targets: str | None = None
     protect_keys: str | None = None
     api_base_url: str | None = None
+    retire_quiet_period: str | None = None
+    retire_in_use: str | None = None
     adopted_secrets: str | None = field(default=None, repr=False)
     adopted_secrets_is_secret: bool = False
     management_key: str | None = field(default=None, repr=False)
@@ -160,6 +174,8 @@ class StackConfig:
     github_base_url: str | None = None
     api_base_url: str = DEFAULT_BASE_URL
     """Where the provider sends the management key (checked by the URL rule)."""
+    retirement: RetirementPolicy = field(default_factory=RetirementPolicy)
+    """The quiet period and the generations to delete even in use (topology/retirement.py)."""
 
 
 def read_raw_config() -> RawConfig:
@@ -177,6 +193,8 @@ def read_raw_config() -> RawConfig:
         management_key_targets=config.get("managementKeyTargets"),
         protect_keys=config.get("protectKeys"),
         api_base_url=config.get("apiBaseUrl"),
+        retire_quiet_period=config.get("retireQuietPeriod"),
+        retire_in_use=config.get("retireInUse"),
         adopted_secrets=config.get("adoptedSecrets"),
         adopted_secrets_is_secret=is_secret("adoptedSecrets"),
         management_key=config.get("managementKey"),
@@ -239,11 +257,13 @@ def guard(
     config: StackConfig,
     read: OutputsReader = read_outputs,
     stack_dir: Path = STACK_DIR,
+    *,
     ask_api: Callable[[StackConfig], str | None] | None = None,
     list_keys: Callable[[StackConfig, Sequence[str]], Mapping[str, Sequence[LiveKey]]]
     | None = None,
-    *,
     ask_owner: Callable[[StackConfig, Sequence[Question]], Answers] | None = None,
+    ask_usage: Callable[[StackConfig, Sequence[str]], Mapping[str, Seen]] | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> None:
     """Refuse a change that would delete a live key by mistake (topology/guard.py), or a
     workspace that would still hold a key (topology/governance_guard.py); first, the config
@@ -254,8 +274,9 @@ def guard(
     or creates a workspace or guardrail (topology/ownership.py); asks OpenRouter which workspace
     has a slug, or what a guardrail is called, only where a record makes it matter. When
     the change deletes a key, asks OpenRouter whether the management key may (no provider
-    `check` runs for a deletion), so the preview fails where the update would; when it deletes
-    a workspace, asks which keys live there.
+    `check` runs for a deletion), so the preview fails where the update would, and when each
+    deleted generation was last used (topology/retirement.py); when it deletes a workspace, asks
+    which keys live there.
     """
     plan = config.plan
     try:
@@ -277,7 +298,10 @@ def guard(
     problems = guard_problems(
         previous, plan, others, governance=deployment.governance, answers=answers
     )
-    if not problems and deletions(previous, plan):
+    removed_keys = deletions(previous, plan)
+    for warning in stale_overrides(removed_keys, plan, config.retirement.in_use):
+        pulumi.log.warn(warning)
+    if not problems and removed_keys:
         refused = (ask_api or management_key_refusal)(config)
         if refused is not None:
             problems.append(
@@ -288,6 +312,11 @@ def guard(
                     " preview again.",
                 )
             )
+    if not problems and removed_keys:
+        hashes = to_ask(removed_keys, plan, config.retirement)
+        seen = (ask_usage or last_uses)(config, hashes) if hashes else {}
+        now = (clock or utc_now)()
+        problems += retirement_problems(removed_keys, plan, seen, config.retirement, now)
     removed = removed_workspaces(deployment.governance, plan)
     if not problems and removed:
         try:
@@ -343,6 +372,42 @@ def answer_questions(config: StackConfig, asked: Sequence[Question]) -> Answers:
             else:
                 answers[question] = Answer(value)
     return answers
+
+
+def last_uses(config: StackConfig, hashes: Sequence[str]) -> dict[str, Seen]:
+    """What OpenRouter says of each key, one `GET /keys/{hash}` each; a failure is kept as the
+    key's answer, so the rule refuses that deletion (fail closed) and judges the others."""
+    if config.management_key is None:
+        return dict.fromkeys(hashes, Seen(error="no management key to ask it with"))
+    settings = ClientSettings(config.management_key.reveal(), base_url=config.api_base_url)
+    seen: dict[str, Seen] = {}
+    with OpenRouterClient(settings) as client:
+        for hash_ in hashes:
+            try:
+                record = client.get_key(hash_)
+            except KeyNotFound:
+                seen[hash_] = Seen(gone=True)
+            except OpenRouterError as error:
+                seen[hash_] = Seen(error=error.message)
+            else:
+                seen[hash_] = seen_of(record)
+    return seen
+
+
+def seen_of(record: KeyRecord) -> Seen:
+    """A key's answer as the retirement rule reads it; a time it cannot read is an error."""
+    last_used = parse_instant(record.last_used_at)
+    if record.last_used_at and last_used is None:
+        return Seen(error=f"its last_used_at {shown(record.last_used_at)} is not a time")
+    return Seen(
+        last_used_at=last_used,
+        created_at=parse_instant(record.created_at),
+        usage=record.usage + record.byok_usage,
+    )
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def management_key_refusal(config: StackConfig) -> str | None:
@@ -849,9 +914,11 @@ def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> StackCon
     problems += key_problems + guardrail_problems + workspace_problems
     targets, target_problems = parse_management_targets(raw.management_key_targets)
     protect_keys, protect_problems = parse_protect_keys(raw.protect_keys)
+    quiet_period, quiet_problems = parse_quiet_period(raw.retire_quiet_period)
+    in_use, in_use_problems = parse_retire_in_use(raw.retire_in_use)
     adopted, adopted_problems = parse_adopted_secrets(raw)
     management_key, source = management_key_from(raw, environ)
-    problems += target_problems + protect_problems
+    problems += target_problems + protect_problems + quiet_problems + in_use_problems
     problems += api_base_url_problems(raw.api_base_url, environ)
     problems += adopted_problems
     github_owner = (raw.github_owner or "").strip() or None
@@ -896,4 +963,5 @@ def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> StackCon
         github_token=Secret(token) if token else None,
         github_base_url=(raw.github_base_url or "").strip() or None,
         api_base_url=api_base_url,
+        retirement=RetirementPolicy(quiet_period, in_use),
     )

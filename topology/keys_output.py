@@ -9,10 +9,10 @@ of log for a one-key change (bench/README.md); read it with `--show-secrets`.
 
 ```text
 keys (a secret output): {<key id>: {hash, label, name, rotation, fixed, disabled,  # the wired one
-                  guardrail, workspace,
+                  guardrail, workspace, created,
                   generation, consumers, protect,
                   retiring: [{hash, label, name, rotation, fixed, disabled,
-                              guardrail, workspace}, ...]}}
+                              guardrail, workspace, created}, ...]}}
 ```
 
 - `generation`: the wired generation's 1-based place among the live ones (1 without rotations);
@@ -26,6 +26,9 @@ keys (a secret output): {<key id>: {hash, label, name, rotation, fixed, disabled
   the guardrail the generation holds and the stack's workspace it lives in; absent: none (a
   `workspaceId` is in `fixed`), or written before these fields.
   The `governance` output (topology/governance_output.py) maps the ids to OpenRouter's.
+- `created`: when OpenRouter made the key (its `created_at`, as OpenRouter wrote it); the next
+  generation's is when a retiring one's consumers moved off it, which the guard compares with
+  OpenRouter's `last_used_at` (topology/retirement.py). Absent: written before this field.
 
 Importing this module loads pydantic only, never the Pulumi SDK, so the CLI can use it.
 """
@@ -67,6 +70,7 @@ class DeployedGeneration(BaseModel):
     disabled: bool = False
     guardrail: str | None = None
     workspace: str | None = None
+    created: str | None = None
 
     def resource_name(self, key_id: str) -> str:
         """The `ApiKey` resource this generation is: `<id>`, or `<id>@<rotation>`."""
@@ -119,6 +123,7 @@ _EXPECTED: Final = {
     "disabled": "a boolean",
     "guardrail": "a string or null",
     "workspace": "a string or null",
+    "created": "a string or null",
 }
 """What each field must be, as a problem says it (else: a string)."""
 _ITEM: Final = {"consumers": "a string", "retiring": "an object"}
@@ -198,6 +203,7 @@ _OMITTED_WHEN_EMPTY: Final = (
     "disabled",
     "guardrail",
     "workspace",
+    "created",
     "consumers",
     "retiring",
 )

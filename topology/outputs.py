@@ -68,6 +68,7 @@ def _generation(built: BuiltKey, seen: Mapping[str, Any]) -> DeployedGeneration:
         disabled=bool(seen.get("disabled")),
         guardrail=plan.guardrail,
         workspace=plan.workspace,
+        created=seen.get("created_at") or None,
     )
 
 
@@ -89,7 +90,9 @@ def key_entry(
     )
 
 
-_OBSERVED = ("hash", "label", "name", "declared", "disabled", *sorted(REPLACE_FIELDS))
+_OBSERVED = (
+    "hash", "label", "name", "declared", "disabled", "created_at", *sorted(REPLACE_FIELDS)
+)
 """The `ApiKey` outputs the `keys` entry and the inventory facts are made of."""
 
 

@@ -23,6 +23,8 @@ PROJECT_SETTINGS: Final = (
     "protectKeys",
     "apiBaseUrl",
     "adoptedSecrets",
+    "retireQuietPeriod",
+    "retireInUse",
     "managementKey",
 )
 """Every `openrouter-keys:<setting>`; Pulumi.yaml declares all but `managementKey` (ADR 0001)."""

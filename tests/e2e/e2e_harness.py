@@ -124,6 +124,22 @@ class Emulator:
         made = self._call("POST", "/_emulator/workspaces", {"name": name, "slug": slug})
         return dict(made["data"])
 
+    def update_key_behind_pulumis_back(self, key_hash: str, **changes: Any) -> dict[str, Any]:
+        """Change a key as only OpenRouter can (`last_used_at`, `usage`, ...): its record."""
+        return dict(self._call("PATCH", f"/_emulator/keys/{key_hash}", changes)["data"])
+
+    def complete(self, key: str, model: str = "openai/gpt-4o-mini") -> None:
+        """One chat completion with a regular key, as a consumer calls: stamps `last_used_at`."""
+        request = urllib.request.Request(  # noqa: S310 - loopback URL
+            f"{self.api_base_url}/chat/completions",
+            data=json.dumps({"model": model, "messages": [{"role": "user", "content": "hi"}]})
+            .encode(),
+            method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            response.read()
+
     def delete_key_behind_pulumis_back(self, key_hash: str) -> None:
         self._call("DELETE", f"/_emulator/keys/{key_hash}")
 
@@ -143,6 +159,9 @@ class Emulator:
         """Scripted faults (emulator/faults.py), e.g. {"path": "/api/v1/keys", "method": "POST",
         "status": 400}."""
         self._call("POST", "/_emulator/faults", list(faults))
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/_emulator/faults")
 
     def seed_key(self, name: str, **settings: Any) -> dict[str, str]:
         """A key made by hand in the dashboard: {"hash", "key"}."""

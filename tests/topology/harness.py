@@ -180,6 +180,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().Invoke(request)
 
 
+CREATED_AT = "2026-12-01T09:30:00Z"
+"""When every mocked key was made, as OpenRouter writes it."""
+
+
 class TopologyMocks(pulumi.runtime.Mocks):
     """Engine stand-in: keys get generated secrets; lookups answer with stable fake ids; a
     stack's recorded outputs (what it last deployed) come from `stack_outputs`, by stack name."""
@@ -205,6 +209,7 @@ class TopologyMocks(pulumi.runtime.Mocks):
             return key_hash, {
                 **inputs,
                 "hash": key_hash,
+                "created_at": CREATED_AT,
                 "label": masked(secret),
                 "key": rpc.wrap_rpc_secret(secret),
             }

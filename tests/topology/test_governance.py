@@ -5,6 +5,7 @@ it records, and the guard's refusals and warnings."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from topology.governance_guard import LiveKey
 from topology.governance_output import GOVERNANCE_OUTPUT, parse_governance_output
 from topology.guard import TopologyGuardError
 from topology.keys_output import KEYS_OUTPUT, parse_keys_output
+from topology.retirement import Seen
 
 MANAGEMENT = "openrouter-keys:managementKey"
 A_UUID = "3f2b0c4e-8a1d-4e5f-9b6a-7c8d9e0f1a2b"
@@ -257,6 +259,11 @@ def deployed() -> dict[str, Any]:
     return dict(governed_run(protectKeys="false").outputs)
 
 
+def never_used(_: Any, hashes: Sequence[str]) -> dict[str, Seen]:
+    """OpenRouter's answer for keys nothing ever called (topology/retirement.py)."""
+    return dict.fromkeys(hashes, Seen())
+
+
 def test_removing_a_workspace_that_still_holds_a_foreign_key_is_refused_before_any_write():
     recorded = deployed()
     # `ci` moves out with the workspace gone; a hand-made key still lives there.
@@ -269,7 +276,13 @@ def test_removing_a_workspace_that_still_holds_a_foreign_key_is_refused_before_a
         return {workspace_ids[0]: [LiveKey(ci.hash, "dev-ci"), LiveKey("f" * 64, "hand-made")]}
 
     with pytest.raises(TopologyGuardError) as caught:
-        guard(config, read=lambda _: recorded, ask_api=lambda _: None, list_keys=living)
+        guard(
+            config,
+            read=lambda _: recorded,
+            ask_api=lambda _: None,
+            list_keys=living,
+            ask_usage=never_used,
+        )
     assert asked == [[fake_uuid("workspace", "agents")]]
     [problem] = caught.value.problems
     assert problem.path == "workspaces.agents"
@@ -286,6 +299,7 @@ def test_removing_a_workspace_whose_keys_all_go_with_it_is_allowed():
         read=lambda _: recorded,
         ask_api=lambda _: None,
         list_keys=lambda _, ids: {ids[0]: [LiveKey(ci.hash, "dev-ci")]},
+        ask_usage=never_used,
     )
 
 
