@@ -347,7 +347,13 @@ def test_a_workspace_refusal_is_not_headed_as_a_deleted_key():
         return {workspace_ids[0]: [LiveKey("f" * 64, "hand-made")]}
 
     with pytest.raises(TopologyGuardError) as caught:
-        guard(config, read=lambda _: recorded, ask_api=lambda _: None, list_keys=living)
+        guard(
+            config,
+            read=lambda _: recorded,
+            ask_api=lambda _: None,
+            list_keys=living,
+            ask_usage=never_used,
+        )
     text = str(caught.value)
     assert text.startswith(
         "The topology guard refuses 1 change the stack config asks for; nothing was created,"
