@@ -24,6 +24,7 @@ from providers.credentials import (
     find_api_base_url,
     find_management_key,
     is_header_safe,
+    key_source,
     normal_base_url,
 )
 from providers.errors import UnauthorizedError
@@ -107,8 +108,7 @@ def resolve_credentials(
     key = find_management_key(stack.management_key, environ)
     if key is None:
         raise provider_error("management-key-missing")
-    from_stack = key.setting.startswith("stack config")
-    source = key.setting if from_stack else f"environment {key.setting}"
+    source = key_source(key.setting)
     if not is_header_safe(key.value):
         raise provider_error("management-key-unsendable", source=source)
     url = find_api_base_url(stack.api_base_url, environ)

@@ -30,20 +30,26 @@ from providers import (
     BASE_URL_FIX,
     CONFIG_NAMESPACE,
     DEFAULT_BASE_URL,
+    ENV_API_BASE_URL,
     FILTER_TAGS,
     FIX_SEPARATOR,
     INPUTS_BY_NAME,
+    MANAGEMENT_KEY_SETTING,
     ClientSettings,
     Credentials,
     OpenRouterClient,
     OpenRouterError,
+    ProviderError,
     base_url_problem,
     find_api_base_url,
     find_management_key,
-    management_key_problem,
+    key_source,
+    management_key_error,
     mask,
     normal_base_url,
+    one_line,
     shown,
+    stack_setting_name,
 )
 from topology.deployed import (
     Deployment,
@@ -145,6 +151,8 @@ class StackConfig:
     github_base_url: str | None = None
     api_base_url: str = DEFAULT_BASE_URL
     """Where the provider sends the management key (checked by the URL rule)."""
+    api_base_url_setting: str = "the default"
+    """Where `api_base_url` came from, as `find_api_base_url` names it."""
 
 
 def read_raw_config() -> RawConfig:
@@ -179,25 +187,60 @@ def load() -> StackConfig:
     deployed; `TopologyConfigError` or `TopologyGuardError` lists every problem, and nothing
     is registered."""
     config = validate(read_raw_config(), pulumi.get_stack(), os.environ)
+    verify_management_slot(config)
     guard(config)
     return config
+
+
+def verify_management_slot(
+    config: StackConfig,
+    ask: Callable[[StackConfig], ProviderError | None] | None = None,
+) -> None:
+    """Ask OpenRouter (one `GET /key`) whether the configured management key and base URL work,
+    on every run and before anything is registered; raise `TopologyConfigError` if not.
+
+    A provider `check` asks only before a write, so a run that changes nothing would otherwise
+    pass with a regular key in the slot, and `pulumi up` would then record it (with the rest of
+    the stack config) as the default provider's inputs, for `refresh` and `destroy` to use
+    (issue 19). Refusing here keeps every recorded key and URL one that was verified.
+    """
+    refused = (ask or management_key_refusal)(config)
+    if refused is not None:
+        raise TopologyConfigError([management_slot_problem(config, refused)])
+
+
+def management_slot_problem(config: StackConfig, refused: ProviderError) -> Problem:
+    """The refusal as a problem of the setting it came from, as the user wrote or exported it."""
+    if refused.kind.startswith("management-key"):
+        source = config.management_key_source
+        path = MANAGEMENT_KEY_SETTING if source in (None, CONFIG_SOURCE) else str(source)
+        what = "management key"
+    else:
+        from_env = config.api_base_url_setting == ENV_API_BASE_URL
+        path = ENV_API_BASE_URL if from_env else API_BASE_URL_SETTING
+        what = "API base URL"
+    return Problem(
+        path,
+        f"OpenRouter, asked before anything is registered (GET /key on {config.api_base_url}),"
+        f" does not accept this {what}: {one_line(str(refused), refused.kind)}",
+        "do what the message says, then run the command again; nothing was registered, so"
+        " the stack still holds the settings of its last `pulumi up`.",
+    )
 
 
 def guard(
     config: StackConfig,
     read: OutputsReader = read_outputs,
     stack_dir: Path = STACK_DIR,
-    ask_api: Callable[[StackConfig], str | None] | None = None,
     list_keys: Callable[[StackConfig, Sequence[str]], Mapping[str, Sequence[LiveKey]]]
     | None = None,
 ) -> None:
     """Refuse a change that would delete a live key by mistake (topology/guard.py), or a
     workspace that would still hold a key (topology/governance_guard.py).
 
-    Reads this stack's record, and the other stacks' only when the plan adopts a key anew. When
-    the change deletes a key, asks OpenRouter whether the management key may (no provider
-    `check` runs for a deletion), so the preview fails where the update would; when it deletes
-    a workspace, asks which keys live there.
+    Reads this stack's record, and the other stacks' only when the plan adopts a key anew; when
+    the change deletes a workspace, asks OpenRouter which keys live there. Whether the
+    management key may delete at all was asked before (`verify_management_slot`, every run).
     """
     plan = config.plan
     try:
@@ -212,17 +255,6 @@ def guard(
         names = [name for name in stack_names(stack_dir) if name != plan.stack]
         others = other_deployments(names, read)
     problems = guard_problems(previous, plan, others)
-    if not problems and deletions(previous, plan):
-        refused = (ask_api or management_key_refusal)(config)
-        if refused is not None:
-            problems.append(
-                Problem(
-                    MANAGEMENT_SOURCE,
-                    f"the change deletes a key, and the management key cannot: {refused}",
-                    "fix the management key or the API as the message says, then run the"
-                    " preview again.",
-                )
-            )
     removed = removed_workspaces(deployment.governance, plan)
     if not problems and removed:
         try:
@@ -258,13 +290,17 @@ def keys_in_workspaces(
         }
 
 
-def management_key_refusal(config: StackConfig) -> str | None:
-    """What OpenRouter says of the management key before a delete, as one line, or None."""
+def management_key_refusal(config: StackConfig) -> ProviderError | None:
+    """What OpenRouter says of the management key and the URL (GET /key), or None if it takes
+    them; asked once per process and credentials (providers/session.py keeps the verdict)."""
     if config.management_key is None:
         return None  # reported by validation already
-    source = config.management_key_source or ""
-    credentials = Credentials(config.management_key.reveal(), config.api_base_url, source)
-    return management_key_problem(credentials)
+    source = config.management_key_source or CONFIG_SOURCE
+    named = stack_setting_name(MANAGEMENT_KEY_SETTING) if source == CONFIG_SOURCE else source
+    credentials = Credentials(
+        config.management_key.reveal(), config.api_base_url, key_source(named)
+    )
+    return management_key_error(credentials)
 
 
 # --- pydantic errors -> problems ---------------------------------------------------------------
@@ -756,7 +792,7 @@ def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> StackCon
         workspaces=workspaces,
     )
     token = (raw.github_token or "").strip()
-    api_base_url = normal_base_url(find_api_base_url(raw.api_base_url, environ).value)
+    api_base_url = find_api_base_url(raw.api_base_url, environ)
     return StackConfig(
         plan=plan,
         management_key=management_key,
@@ -764,5 +800,6 @@ def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> StackCon
         adopted_secrets=adopted,
         github_token=Secret(token) if token else None,
         github_base_url=(raw.github_base_url or "").strip() or None,
-        api_base_url=api_base_url,
+        api_base_url=normal_base_url(api_base_url.value),
+        api_base_url_setting=api_base_url.setting,
     )

@@ -253,7 +253,7 @@ def test_removing_a_workspace_that_still_holds_a_foreign_key_is_refused_before_a
         return {workspace_ids[0]: [LiveKey(ci.hash, "dev-ci"), LiveKey("f" * 64, "hand-made")]}
 
     with pytest.raises(TopologyGuardError) as caught:
-        guard(config, read=lambda _: recorded, ask_api=lambda _: None, list_keys=living)
+        guard(config, read=lambda _: recorded, list_keys=living)
     assert asked == [[fake_uuid("workspace", "agents")]]
     [problem] = caught.value.problems
     assert problem.path == "workspaces.agents"
@@ -268,7 +268,6 @@ def test_removing_a_workspace_whose_keys_all_go_with_it_is_allowed():
     guard(
         config,
         read=lambda _: recorded,
-        ask_api=lambda _: None,
         list_keys=lambda _, ids: {ids[0]: [LiveKey(ci.hash, "dev-ci")]},
     )
 
@@ -279,7 +278,7 @@ def test_a_key_losing_its_guardrail_is_named_in_a_warning(monkeypatch):
     monkeypatch.setattr("pulumi.log.warn", lambda message, *a, **k: warned.append(message))
     keys = {"ci": {"limit": 5, "workspace": "agents"}, "web": {}}
     config = validate(raw(keys, {}, WORKSPACES), "dev", {})
-    guard(config, read=lambda _: recorded, ask_api=lambda _: None, list_keys=lambda *_: {})
+    guard(config, read=lambda _: recorded, list_keys=lambda *_: {})
     [warning] = warned
     assert warning.startswith("guardrails.ci-cheap ('dev-ci-cheap') is removed: keys.ci lose")
     moved = {**GUARDRAILS, "other": {"workspace": "agents"}}
@@ -288,7 +287,6 @@ def test_a_key_losing_its_guardrail_is_named_in_a_warning(monkeypatch):
     guard(
         validate(raw(keys, moved, WORKSPACES), "dev", {}),
         read=lambda _: recorded,
-        ask_api=lambda _: None,
     )
     assert warned == []  # moved to another guardrail: still governed
 
@@ -310,10 +308,10 @@ def test_a_key_moving_into_a_workspace_the_stack_adopts_is_no_replacement():
     }
     adopted = {"legacy": {"adopt": A_UUID}}
     config = validate(raw({"ci": {"workspace": "legacy"}}, {}, adopted), "dev", {})
-    guard(config, read=lambda _: recorded, ask_api=lambda _: None)
+    guard(config, read=lambda _: recorded)
     moved = validate(raw({"ci": {"workspace": "fresh"}}, {}, {"fresh": {}}), "dev", {})
     with pytest.raises(TopologyGuardError) as caught:
-        guard(moved, read=lambda _: recorded, ask_api=lambda _: None)
+        guard(moved, read=lambda _: recorded)
     assert caught.value.problems[0].path == "keys.ci.workspaceId"
 
 
