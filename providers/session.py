@@ -30,6 +30,7 @@ from providers.credentials import (
 from providers.errors import UnauthorizedError
 from providers.messages import provider_error
 from providers.redaction import redact
+from providers.refresh_settings import Recorded, recorded_url, refuse_stale_refresh
 
 
 @dataclass(frozen=True)
@@ -121,9 +122,17 @@ def resolve_credentials(
 
 
 def credentials_of(provider: object) -> Credentials:
-    """The credentials for a call on `provider`, from what its `configure()` saw."""
+    """The credentials for a call on `provider`, from what its `configure()` saw.
+
+    In a refresh, that is what the last `pulumi up` recorded: refused first if the stack file
+    now says otherwise (providers/refresh_settings.py).
+    """
     with _MEMORY.lock:
         stack = _MEMORY.stack_settings.get(provider)
+    recorded = stack or StackSettings()
+    refuse_stale_refresh(
+        Recorded(recorded_url(recorded.api_base_url), recorded.management_key is not None)
+    )
     return resolve_credentials(stack)
 
 
