@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from providers.client import KeyRecord
-from providers.credentials import API_BASE_URL_SETTING, MANAGEMENT_KEY_SETTING, Credentials
+from providers.credentials import (
+    API_BASE_URL_SETTING,
+    MANAGEMENT_KEY_SETTING,
+    Credentials,
+    is_header_safe,
+)
 from providers.errors import KeyNotFound, OpenRouterError
 from providers.inputs import (
     CONFIG_PATH,
@@ -81,6 +86,8 @@ def management_key_error(credentials: Credentials) -> ProviderError | None:
     resource that changes, and none for a deleted one, so without it a regular key or an
     unreachable API in the slot would pass a run that changes nothing (issue 19).
     """
+    if not is_header_safe(credentials.management_key):
+        return provider_error("management-key-unsendable", source=credentials.source)
     try:
         _ask_before_write(credentials, {}, {"name": ""}, new_key=False)
     except ProviderError as err:

@@ -54,7 +54,8 @@ def recorded_url(value: object) -> str | None:
 
 def stale_settings(recorded: Recorded, document: Mapping[str, Any] | None) -> list[str]:
     """Each setting the stack file now holds differently, as one phrase; [] when they agree or
-    the file cannot tell (no file, or a value it takes from a Pulumi ESC `environment`)."""
+    the file cannot tell (no file, an encrypted URL, or a value it may take from a Pulumi ESC
+    `environment`)."""
     if document is None:
         return []
     config = document.get("config") or {}
@@ -62,8 +63,10 @@ def stale_settings(recorded: Recorded, document: Mapping[str, Any] | None) -> li
         return []
     from_environment = bool(document.get("environment"))
     changes = []
-    if CONFIG_API_BASE_URL in config or not from_environment:
-        now = recorded_url(config.get(CONFIG_API_BASE_URL))
+    written = config.get(CONFIG_API_BASE_URL)
+    readable = written is None or isinstance(written, str)  # not a `secure:` value
+    if readable and (written is not None or not from_environment):
+        now = recorded_url(written)
         if now != recorded.api_base_url:
             changes.append(
                 f"`{API_BASE_URL_SETTING}` was {recorded.api_base_url or 'not set'} at the last"

@@ -67,6 +67,8 @@ def test_what_the_file_cannot_tell_is_not_called_stale():
     assert stale_settings(recorded(), {"environment": ["prod"], "config": {}}) == []
     changed = {"environment": ["prod"], **document(apiBaseUrl=NEW)}
     assert len(stale_settings(recorded(), changed)) == 1
+    # An encrypted URL cannot be compared with the recorded one.
+    assert stale_settings(recorded(), document(apiBaseUrl=SECURE, managementKey=SECURE)) == []
 
 
 def test_the_stack_comes_from_the_urn():

@@ -223,6 +223,13 @@ def test_the_real_check_asks_get_key_once_per_process(emulator, management_key):
     assert load_module.management_key_refusal(right) is None
     verify_management_slot(right)  # asked again in this process (a deletion): the verdict is kept
     assert [(r.method, r.path) for r in emulator.requests()] == [("GET", "/api/v1/key")]
+    pasted = load_module.StackConfig(
+        **{**regular.__dict__, "management_key": load_module.Secret("sk-or-pasted with a space")}
+    )
+    unsendable = load_module.management_key_refusal(pasted)
+    assert unsendable is not None
+    assert unsendable.kind == "management-key-unsendable"
+    assert len(emulator.requests()) == 1  # nothing sent
     reset_process_memory()
 
 
