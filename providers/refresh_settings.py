@@ -104,22 +104,23 @@ def serving_urn() -> str | None:
 
 
 def stack_file(stack: str, project_dir: Path) -> Mapping[str, Any] | None:
-    """The stack file `Pulumi.yaml` points at (`stackConfigDir`), parsed; None if unreadable."""
+    """The stack file `Pulumi.yaml` points at (`stackConfigDir`), parsed; None if absent or
+    unreadable."""
     try:
         project = yaml.safe_load((project_dir / PROJECT_FILE).read_text(encoding="utf-8"))
         folder = (project.get("stackConfigDir") or ".") if isinstance(project, dict) else "."
         path = project_dir / str(folder) / f"Pulumi.{stack}.yaml"
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+        # No file: its config may live elsewhere (a service-side stack config), so no verdict.
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
         return None
     return document if isinstance(document, dict) else None
 
 
-def refuse_stale_refresh(recorded: Recorded, project_dir: Path | None = None) -> None:
-    """Raise `refresh-stale-settings` before a refresh's first request if the stack file now
-    says otherwise; nothing when this is not a refresh served by the engine or it cannot tell."""
-    urn = serving_urn()
-    stack = stack_of(urn) if urn else None
+def refuse_stale_refresh(recorded: Recorded, urn: str, project_dir: Path | None = None) -> None:
+    """Raise `refresh-stale-settings` before the first request of a refresh (a `Read` of `urn`)
+    if the stack file now says otherwise; nothing when it cannot tell."""
+    stack = stack_of(urn)
     if stack is None:
         return
     changes = stale_settings(recorded, stack_file(stack, project_dir or Path.cwd()))

@@ -12,7 +12,7 @@ import threading
 import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from providers.client import ClientSettings, KeyRecord, OpenRouterClient
@@ -30,7 +30,12 @@ from providers.credentials import (
 from providers.errors import UnauthorizedError
 from providers.messages import provider_error
 from providers.redaction import redact
-from providers.refresh_settings import Recorded, recorded_url, refuse_stale_refresh
+from providers.refresh_settings import (
+    Recorded,
+    recorded_url,
+    refuse_stale_refresh,
+    serving_urn,
+)
 
 
 @dataclass(frozen=True)
@@ -129,11 +134,17 @@ def credentials_of(provider: object) -> Credentials:
     """
     with _MEMORY.lock:
         stack = _MEMORY.stack_settings.get(provider)
+    urn = serving_urn()
+    if urn is None:
+        return resolve_credentials(stack)
     recorded = stack or StackSettings()
     refuse_stale_refresh(
-        Recorded(recorded_url(recorded.api_base_url), recorded.management_key is not None)
+        Recorded(recorded_url(recorded.api_base_url), recorded.management_key is not None), urn
     )
-    return resolve_credentials(stack)
+    credentials = resolve_credentials(stack)
+    if recorded.management_key is None:
+        return credentials  # from the environment, read now
+    return replace(credentials, source=f"{credentials.source}, as the last `pulumi up` recorded it")
 
 
 @contextmanager

@@ -95,10 +95,7 @@ def project(tmp_path: Path, **config: Any) -> Path:
 
 
 def refresh(recorded_: Recorded, root: Path) -> None:
-    def Read(request: Any) -> None:  # noqa: N802
-        refuse_stale_refresh(recorded_, root)
-
-    Read(SimpleNamespace(urn=URN))
+    refuse_stale_refresh(recorded_, URN, root)
 
 
 def test_a_refresh_with_a_replaced_url_is_refused_before_any_request(tmp_path):
@@ -110,7 +107,8 @@ def test_a_refresh_with_a_replaced_url_is_refused_before_any_request(tmp_path):
     assert "Nothing was read" in str(caught.value)
     assert "--run-program" in str(caught.value)
     refresh(recorded(NEW), root)  # the recorded URL is the file's: the refresh goes ahead
-    refuse_stale_refresh(recorded(), root)  # not inside a Read: nothing to compare
+    refuse_stale_refresh(recorded(), "not-a-urn", root)  # no stack to compare with
+    assert stack_file("elsewhere", root) is None  # no file: no verdict
 
 
 @pytest.fixture
@@ -139,3 +137,22 @@ def test_a_key_read_asks_whether_the_recorded_key_is_a_management_key(
     assert caught.value.kind == "management-key-not-management"
     assert_absent(regular.secret, str(caught.value))
     assert [(r.method, r.path) for r in emulator.requests()] == [("GET", "/api/v1/key")]
+
+
+def test_inside_a_refresh_the_recorded_key_says_where_it_came_from(tmp_path, monkeypatch):
+    root = project(tmp_path, apiBaseUrl=OLD, managementKey="{secure: v1:abc}")
+    monkeypatch.chdir(root)
+    provider = KeyProvider()
+    provider.configure(
+        ConfigureRequest(
+            Config({CONFIG_MANAGEMENT_KEY: "sk-or-x", CONFIG_API_BASE_URL: OLD}, "openrouter-keys")
+        )
+    )
+
+    def Read(request: Any) -> str:  # noqa: N802
+        return session.credentials_of(provider).source
+
+    assert Read(SimpleNamespace(urn=URN)) == (
+        "stack config openrouter-keys:managementKey, as the last `pulumi up` recorded it"
+    )
+    assert session.credentials_of(provider).source == "stack config openrouter-keys:managementKey"
