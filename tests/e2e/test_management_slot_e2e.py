@@ -140,3 +140,19 @@ def test_a_changed_api_base_url_is_checked_and_a_refresh_never_reads_the_old_one
     assert "[refresh-stale-settings]" not in ran.output
     project.pulumi("up", "--yes")  # checks the new URL, and records it
     assert "[refresh-stale-settings]" not in project.pulumi("preview", "--refresh").output
+
+
+def test_the_slot_costs_one_get_key_per_program_run(
+    project: PulumiProject, emulator: Emulator
+) -> None:
+    start(project, emulator)
+
+    def calls(*args: str) -> list[tuple[str, str]]:
+        emulator.clear_requests()
+        project.pulumi(*args)
+        return [(r["method"], r["path"]) for r in emulator.requests()]
+
+    key = ("GET", "/api/v1/key")
+    assert calls("preview") == [key]  # nothing changes: the slot is all it asks
+    assert calls("up", "--yes") == [key, key]  # the program runs twice: preview, then update
+    assert calls("up", "--yes", "--skip-preview") == [key]
