@@ -43,7 +43,9 @@ if TYPE_CHECKING:
         base_url_problem,
         find_api_base_url,
         find_management_key,
+        key_source,
         normal_base_url,
+        stack_setting_name,
     )
     from providers.default_guardrail import DefaultGuardrail, DefaultGuardrailArgs
     from providers.errors import (
@@ -87,9 +89,9 @@ if TYPE_CHECKING:
         shown,
     )
     from providers.key import ApiKey, ApiKeyArgs, KeyProvider
-    from providers.key_preview import management_key_problem
+    from providers.key_preview import management_key_error, management_key_problem
     from providers.key_settings import KeySettings, setting_rows
-    from providers.messages import KEY_TYPES, ProviderError
+    from providers.messages import KEY_TYPES, ProviderError, one_line
     from providers.redaction import KEY_PREFIX, contains_key, mask, redact
     from providers.sdk_pickle import undo_sdk_pickle_wrapper
     from providers.workspace import Workspace, WorkspaceArgs
@@ -145,6 +147,10 @@ _HOMES: dict[str, str] = {
     "contains_key": "providers.redaction",
     "find_api_base_url": "providers.credentials",
     "find_management_key": "providers.credentials",
+    "key_source": "providers.credentials",
+    "one_line": "providers.messages",
+    "stack_setting_name": "providers.credentials",
+    "management_key_error": "providers.key_preview",
     "management_key_problem": "providers.key_preview",
     "mask": "providers.redaction",
     "normal_base_url": "providers.credentials",
@@ -255,16 +261,20 @@ __all__ = [
     "get_budgets",
     "get_guardrail",
     "get_workspace",
+    "key_source",
     "list_guardrails",
     "list_workspaces",
+    "management_key_error",
     "management_key_problem",
     "mask",
     "normal_base_url",
+    "one_line",
     "parse_instant",
     "redact",
     "replacing_changes",
     "setting_rows",
     "shown",
+    "stack_setting_name",
     "undo_sdk_pickle_wrapper",
 ]
 

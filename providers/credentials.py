@@ -60,6 +60,12 @@ def stack_setting_name(setting: str) -> str:
     return f"stack config {config_key(setting)}"
 
 
+def key_source(setting: str) -> str:
+    """How a message names where the management key came from: `stack config
+    openrouter-keys:managementKey`, or `environment OPENROUTER_MANAGEMENT_KEY`."""
+    return setting if setting.startswith("stack config") else f"environment {setting}"
+
+
 def find_management_key(stack_value: object, environ: Mapping[str, str]) -> Found | None:
     """Stack config first, then OPENROUTER_MANAGEMENT_KEY, then its old name; read at call time
     so that rotating the management key needs no `pulumi up`."""

@@ -134,6 +134,9 @@ class KeyProvider(ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         credentials = credentials_of(self)
         with open_client(credentials) as client:
+            # A refresh runs no program (so no slot check): a key recorded by an older version
+            # may be a regular key, which reads as a bare 401 (once per process).
+            ensure_management_key(client, credentials)
             try:
                 record = client.get_key(id_)
             except KeyNotFound:

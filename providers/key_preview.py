@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from providers.client import KeyRecord
-from providers.credentials import API_BASE_URL_SETTING, MANAGEMENT_KEY_SETTING, Credentials
+from providers.credentials import (
+    API_BASE_URL_SETTING,
+    MANAGEMENT_KEY_SETTING,
+    Credentials,
+    is_header_safe,
+)
 from providers.errors import KeyNotFound, OpenRouterError
 from providers.governance_api import workspace_missing
 from providers.inputs import (
@@ -74,17 +79,27 @@ def preview_write(
     return []
 
 
-def management_key_problem(credentials: Credentials) -> str | None:
-    """Whether the management key may write at all (GET /key), as one line with its kind.
+def management_key_error(credentials: Credentials) -> ProviderError | None:
+    """Why the management key may not write at all (GET /key, once per process and
+    credentials), or None when OpenRouter accepts it as a management key.
 
-    For the program's own use before an update that only deletes: no `check` runs for a deleted
-    resource, so nothing else would find a rejected key or an unreachable API before it fails.
+    The program asks this before it registers anything, on every run: a `check` runs only for a
+    resource that changes, and none for a deleted one, so without it a regular key or an
+    unreachable API in the slot would pass a run that changes nothing (issue 19).
     """
+    if not is_header_safe(credentials.management_key):
+        return provider_error("management-key-unsendable", source=credentials.source)
     try:
         _ask_before_write(credentials, {}, {"name": ""}, new_key=False)
     except ProviderError as err:
-        return one_line(str(err), err.kind)
+        return err
     return None
+
+
+def management_key_problem(credentials: Credentials) -> str | None:
+    """`management_key_error` as one line with its kind (a `check` failure's text)."""
+    err = management_key_error(credentials)
+    return None if err is None else one_line(str(err), err.kind)
 
 
 def _property_of(kind: str) -> str:

@@ -48,6 +48,13 @@ MESSAGES: Mapping[str, str] = {
         " breaks, control characters or non-ASCII), so no request could send it; the value is not"
         f" shown. Nothing was sent. Copy the key again, one line, then {_SET_KEY}."
     ),
+    "refresh-stale-settings": (
+        "This refresh would read with the settings the last `pulumi up` recorded, not the stack"
+        " file's: {changes}. Nothing was read. Fix: run `pulumi preview`, then `pulumi up` (they"
+        " check the stack file's management key and URL with OpenRouter before anything, and"
+        " record them), then refresh; or refresh with `--run-program`, which does the same check"
+        " and reads with the stack file's settings."
+    ),
     "api-unavailable": (
         "OpenRouter could not be asked before the first write ({cause}), so the update would"
         " fail part way. Nothing was changed. Check the network, the API base URL ({url}) and"

@@ -12,7 +12,7 @@ import threading
 import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from providers.client import ClientSettings, KeyRecord, OpenRouterClient
@@ -24,11 +24,18 @@ from providers.credentials import (
     find_api_base_url,
     find_management_key,
     is_header_safe,
+    key_source,
     normal_base_url,
 )
 from providers.errors import UnauthorizedError
 from providers.messages import provider_error
 from providers.redaction import redact
+from providers.refresh_settings import (
+    Recorded,
+    recorded_url,
+    refuse_stale_refresh,
+    serving_urn,
+)
 
 
 @dataclass(frozen=True)
@@ -107,8 +114,7 @@ def resolve_credentials(
     key = find_management_key(stack.management_key, environ)
     if key is None:
         raise provider_error("management-key-missing")
-    from_stack = key.setting.startswith("stack config")
-    source = key.setting if from_stack else f"environment {key.setting}"
+    source = key_source(key.setting)
     if not is_header_safe(key.value):
         raise provider_error("management-key-unsendable", source=source)
     url = find_api_base_url(stack.api_base_url, environ)
@@ -121,10 +127,24 @@ def resolve_credentials(
 
 
 def credentials_of(provider: object) -> Credentials:
-    """The credentials for a call on `provider`, from what its `configure()` saw."""
+    """The credentials for a call on `provider`, from what its `configure()` saw.
+
+    In a refresh, that is what the last `pulumi up` recorded: refused first if the stack file
+    now says otherwise (providers/refresh_settings.py).
+    """
     with _MEMORY.lock:
         stack = _MEMORY.stack_settings.get(provider)
-    return resolve_credentials(stack)
+    urn = serving_urn()
+    if urn is None:
+        return resolve_credentials(stack)
+    recorded = stack or StackSettings()
+    refuse_stale_refresh(
+        Recorded(recorded_url(recorded.api_base_url), recorded.management_key is not None), urn
+    )
+    credentials = resolve_credentials(stack)
+    if recorded.management_key is None:
+        return credentials  # from the environment, read now
+    return replace(credentials, source=f"{credentials.source}, as the last `pulumi up` recorded it")
 
 
 @contextmanager

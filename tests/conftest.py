@@ -7,8 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
+import topology.config
 from emulator import Emulator, run_emulator
 from tests.support.sentinel import make_sentinel
+
+_ASK_OPENROUTER = topology.config.management_key_refusal
 
 STRIPPED_ENV_PREFIXES = ("OPENROUTER_", "PULUMI_")
 
@@ -19,6 +22,24 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(STRIPPED_ENV_PREFIXES):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _management_slot_accepted() -> Iterator[None]:
+    """The program asks OpenRouter about the management key on every run (topology/config.py
+    `verify_management_slot`); under Pulumi mocks there is no OpenRouter to ask, so the slot is
+    taken as accepted, for module-scoped fixtures too. Tests marked `management_slot` ask."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(topology.config, "management_key_refusal", lambda config: None)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _management_slot_asked(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if request.node.get_closest_marker("management_slot") is not None:
+        monkeypatch.setattr(topology.config, "management_key_refusal", _ASK_OPENROUTER)
 
 
 @pytest.fixture(scope="session")

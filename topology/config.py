@@ -31,9 +31,11 @@ from providers import (
     BASE_URL_FIX,
     CONFIG_NAMESPACE,
     DEFAULT_BASE_URL,
+    ENV_API_BASE_URL,
     FILTER_TAGS,
     FIX_SEPARATOR,
     INPUTS_BY_NAME,
+    MANAGEMENT_KEY_SETTING,
     ClientSettings,
     Credentials,
     KeyNotFound,
@@ -41,16 +43,20 @@ from providers import (
     NotFoundError,
     OpenRouterClient,
     OpenRouterError,
+    ProviderError,
     base_url_problem,
     find_api_base_url,
     find_management_key,
     get_guardrail,
     get_workspace,
-    management_key_problem,
+    key_source,
+    management_key_error,
     mask,
     normal_base_url,
+    one_line,
     parse_instant,
     shown,
+    stack_setting_name,
 )
 from topology.catalogue import (
     MODELS,
@@ -176,6 +182,8 @@ class StackConfig:
     """Where the provider sends the management key (checked by the URL rule)."""
     retirement: RetirementPolicy = field(default_factory=RetirementPolicy)
     """The quiet period and the generations to delete even in use (topology/retirement.py)."""
+    api_base_url_setting: str = "the default"
+    """Where `api_base_url` came from, as `find_api_base_url` names it."""
 
 
 def read_raw_config() -> RawConfig:
@@ -212,6 +220,7 @@ def load() -> StackConfig:
     deployed; `TopologyConfigError` or `TopologyGuardError` lists every problem, and nothing
     is registered."""
     config = validate(read_raw_config(), pulumi.get_stack(), os.environ)
+    verify_management_slot(config)
     check_catalogue(config)
     guard(config)
     return config
@@ -253,12 +262,47 @@ def read_catalogues(config: StackConfig, kinds: frozenset[Kind]) -> dict[Kind, C
     return found
 
 
+def verify_management_slot(
+    config: StackConfig,
+    ask: Callable[[StackConfig], ProviderError | None] | None = None,
+) -> None:
+    """Ask OpenRouter (one `GET /key`) whether the configured management key and base URL work,
+    on every run and before anything is registered; raise `TopologyConfigError` if not.
+
+    A provider `check` asks only before a write, so a run that changes nothing would otherwise
+    pass with a regular key in the slot, and `pulumi up` would then record it (with the rest of
+    the stack config) as the default provider's inputs, for `refresh` and `destroy` to use
+    (issue 19). Refusing here keeps every recorded key and URL one that was verified.
+    """
+    refused = (ask or management_key_refusal)(config)
+    if refused is not None:
+        raise TopologyConfigError([management_slot_problem(config, refused)])
+
+
+def management_slot_problem(config: StackConfig, refused: ProviderError) -> Problem:
+    """The refusal as a problem of the setting it came from, as the user wrote or exported it."""
+    if refused.kind.startswith("management-key"):
+        source = config.management_key_source
+        path = MANAGEMENT_KEY_SETTING if source in (None, CONFIG_SOURCE) else str(source)
+        what = "management key"
+    else:
+        from_env = config.api_base_url_setting == ENV_API_BASE_URL
+        path = ENV_API_BASE_URL if from_env else API_BASE_URL_SETTING
+        what = "API base URL"
+    return Problem(
+        path,
+        f"OpenRouter, asked before anything is registered (GET /key on {config.api_base_url}),"
+        f" does not accept this {what}: {one_line(str(refused), refused.kind)}",
+        "do what the message says, then run the command again; nothing was registered, so"
+        " the stack still holds the settings of its last `pulumi up`.",
+    )
+
+
 def guard(
     config: StackConfig,
     read: OutputsReader = read_outputs,
     stack_dir: Path = STACK_DIR,
     *,
-    ask_api: Callable[[StackConfig], str | None] | None = None,
     list_keys: Callable[[StackConfig, Sequence[str]], Mapping[str, Sequence[LiveKey]]]
     | None = None,
     ask_owner: Callable[[StackConfig, Sequence[Question]], Answers] | None = None,
@@ -272,11 +316,10 @@ def guard(
 
     Reads this stack's record, and the other stacks' only when the plan adopts something anew
     or creates a workspace or guardrail (topology/ownership.py); asks OpenRouter which workspace
-    has a slug, or what a guardrail is called, only where a record makes it matter. When
-    the change deletes a key, asks OpenRouter whether the management key may (no provider
-    `check` runs for a deletion), so the preview fails where the update would, and when each
-    deleted generation was last used (topology/retirement.py); when it deletes a workspace, asks
-    which keys live there.
+    has a slug, or what a guardrail is called, only where a record makes it matter. When the
+    change deletes a key, asks OpenRouter when each deleted generation was last used
+    (topology/retirement.py); when it deletes a workspace, which keys live there. Whether the
+    management key may delete at all was asked before (`verify_management_slot`, every run).
     """
     plan = config.plan
     try:
@@ -301,17 +344,6 @@ def guard(
     removed_keys = deletions(previous, plan)
     for warning in stale_overrides(removed_keys, plan, config.retirement.in_use):
         pulumi.log.warn(warning)
-    if not problems and removed_keys:
-        refused = (ask_api or management_key_refusal)(config)
-        if refused is not None:
-            problems.append(
-                Problem(
-                    MANAGEMENT_SOURCE,
-                    f"the change deletes a key, and the management key cannot: {refused}",
-                    "fix the management key or the API as the message says, then run the"
-                    " preview again.",
-                )
-            )
     if not problems and removed_keys:
         hashes = to_ask(removed_keys, plan, config.retirement)
         seen = (ask_usage or last_uses)(config, hashes) if hashes else {}
@@ -410,13 +442,17 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def management_key_refusal(config: StackConfig) -> str | None:
-    """What OpenRouter says of the management key before a delete, as one line, or None."""
+def management_key_refusal(config: StackConfig) -> ProviderError | None:
+    """What OpenRouter says of the management key and the URL (GET /key), or None if it takes
+    them; asked once per process and credentials (providers/session.py keeps the verdict)."""
     if config.management_key is None:
         return None  # reported by validation already
-    source = config.management_key_source or ""
-    credentials = Credentials(config.management_key.reveal(), config.api_base_url, source)
-    return management_key_problem(credentials)
+    source = config.management_key_source or CONFIG_SOURCE
+    named = stack_setting_name(MANAGEMENT_KEY_SETTING) if source == CONFIG_SOURCE else source
+    credentials = Credentials(
+        config.management_key.reveal(), config.api_base_url, key_source(named)
+    )
+    return management_key_error(credentials)
 
 
 # --- pydantic errors -> problems ---------------------------------------------------------------
@@ -954,7 +990,7 @@ def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> StackCon
         workspaces=workspaces,
     )
     token = (raw.github_token or "").strip()
-    api_base_url = normal_base_url(find_api_base_url(raw.api_base_url, environ).value)
+    api_base_url = find_api_base_url(raw.api_base_url, environ)
     return StackConfig(
         plan=plan,
         management_key=management_key,
@@ -962,6 +998,7 @@ def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> StackCon
         adopted_secrets=adopted,
         github_token=Secret(token) if token else None,
         github_base_url=(raw.github_base_url or "").strip() or None,
-        api_base_url=api_base_url,
+        api_base_url=normal_base_url(api_base_url.value),
+        api_base_url_setting=api_base_url.setting,
         retirement=RetirementPolicy(quiet_period, in_use),
     )

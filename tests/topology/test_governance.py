@@ -279,7 +279,6 @@ def test_removing_a_workspace_that_still_holds_a_foreign_key_is_refused_before_a
         guard(
             config,
             read=lambda _: recorded,
-            ask_api=lambda _: None,
             list_keys=living,
             ask_usage=never_used,
         )
@@ -297,7 +296,6 @@ def test_removing_a_workspace_whose_keys_all_go_with_it_is_allowed():
     guard(
         config,
         read=lambda _: recorded,
-        ask_api=lambda _: None,
         list_keys=lambda _, ids: {ids[0]: [LiveKey(ci.hash, "dev-ci")]},
         ask_usage=never_used,
     )
@@ -309,7 +307,7 @@ def test_a_key_losing_its_guardrail_is_named_in_a_warning(monkeypatch):
     monkeypatch.setattr("pulumi.log.warn", lambda message, *a, **k: warned.append(message))
     keys = {"ci": {"limit": 5, "workspace": "agents"}, "web": {}}
     config = validate(raw(keys, {}, WORKSPACES), "dev", {})
-    guard(config, read=lambda _: recorded, ask_api=lambda _: None, list_keys=lambda *_: {})
+    guard(config, read=lambda _: recorded, list_keys=lambda *_: {})
     [warning] = warned
     assert warning.startswith(
         "guardrails.ci-cheap ('dev-ci-cheap') is removed: keys.ci loses its restrictions"
@@ -321,7 +319,6 @@ def test_a_key_losing_its_guardrail_is_named_in_a_warning(monkeypatch):
     guard(
         validate(raw(keys, moved, WORKSPACES), "dev", {}),
         read=lambda _: recorded,
-        ask_api=lambda _: None,
     )
     assert warned == []  # moved to another guardrail: still governed
 
@@ -333,7 +330,7 @@ def test_keys_losing_one_guardrail_together_are_named_in_one_plural_warning(monk
     monkeypatch.setattr("pulumi.log.warn", lambda message, *a, **k: warned.append(message))
     keys = {"ci": {"workspace": "agents"}, "web": {"workspace": "agents"}}
     config = validate(raw(keys, {}, WORKSPACES), "dev", {})
-    guard(config, read=lambda _: recorded, ask_api=lambda _: None, list_keys=lambda *_: {})
+    guard(config, read=lambda _: recorded, list_keys=lambda *_: {})
     [warning] = warned
     assert "is removed: keys.ci, keys.web lose its restrictions" in warning
     assert "and are then governed by their workspace's default guardrail" in warning
@@ -350,7 +347,6 @@ def test_a_workspace_refusal_is_not_headed_as_a_deleted_key():
         guard(
             config,
             read=lambda _: recorded,
-            ask_api=lambda _: None,
             list_keys=living,
             ask_usage=never_used,
         )
@@ -380,10 +376,10 @@ def test_a_key_moving_into_a_workspace_the_stack_adopts_is_no_replacement():
     }
     adopted = {"legacy": {"adopt": A_UUID}}
     config = validate(raw({"ci": {"workspace": "legacy"}}, {}, adopted), "dev", {})
-    guard(config, read=lambda _: recorded, ask_api=lambda _: None)
+    guard(config, read=lambda _: recorded)
     moved = validate(raw({"ci": {"workspace": "fresh"}}, {}, {"fresh": {}}), "dev", {})
     with pytest.raises(TopologyGuardError) as caught:
-        guard(moved, read=lambda _: recorded, ask_api=lambda _: None)
+        guard(moved, read=lambda _: recorded)
     assert caught.value.problems[0].path == "keys.ci.workspaceId"
 
 

@@ -1,6 +1,6 @@
 """The guard as the program runs it: before anything is registered, from the stack's own record
-(read through the engine's `readStackOutputs`, mocked here), and with one request to OpenRouter
-when the change deletes a key."""
+(read through the engine's `readStackOutputs`, mocked here), after one request to OpenRouter on
+every run: is the management key in the slot one, and does the API answer (issue 19)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,17 @@ from typing import Any
 
 import pytest
 
+from providers import ProviderError
+from providers.session import reset_process_memory
 from tests.support.sentinel import assert_absent, make_sentinel
 from tests.topology.harness import namespaced, run_program
-from topology.config import RawConfig, guard, validate
+from topology.config import RawConfig, guard, validate, verify_management_slot
 from topology.deployed import READ_STACK_OUTPUTS, Deployment
 from topology.guard import TopologyGuardError
+from topology.rules import TopologyConfigError
 
 MANAGEMENT = "openrouter-keys:managementKey"
+URL = "https://openrouter.example/api/v1"
 load_module = importlib.import_module("topology.config")
 
 
@@ -50,41 +54,72 @@ def test_removing_a_held_key_registers_nothing_and_says_why(monkeypatch):
     assert [p.path for p in run.error.problems] == ["keys.shop"]
     assert run.registrations == []
     assert [i.token for i in run.invocations] == [READ_STACK_OUTPUTS]
-    assert asked == []  # refused before asking OpenRouter anything
+    assert asked == ["x"]  # the management slot, once, as on every run
     assert_absent(management_key, str(run.error))
 
 
-def test_an_allowed_deletion_asks_openrouter_once_and_a_refusal_stops_it(monkeypatch):
+REFUSED = ProviderError(
+    "management-key-not-management",
+    "The key in the management-key slot (stack config openrouter-keys:managementKey,"
+    " sk-or-v1-abc...xyz) is a regular key, not a management key.",
+)
+EDITS = {
+    "nothing changes": {"ci": {"limit": 1}, "old": {"limit": 1, "protect": False}},
+    "a setting changes": {"ci": {"limit": 2}, "old": {"limit": 1, "protect": False}},
+    "a key is deleted": {"ci": {"limit": 1}},
+}
+
+
+@pytest.mark.parametrize("keys", EDITS.values(), ids=EDITS.keys())
+def test_every_run_asks_openrouter_once_and_a_refusal_registers_nothing(monkeypatch, keys):
+    # Before issue 19 only a deletion asked: a regular key in the slot passed a run that
+    # changed nothing, and `up` recorded it.
     management_key = make_sentinel()
     recorded = deploy({"ci": {"limit": 1}, "old": {"limit": 1, "protect": False}}, management_key)
-    said = "OpenRouter rejected the management key (...) with 401 [management-key-invalid]"
-    monkeypatch.setattr(load_module, "management_key_refusal", lambda topology: said)
+    asked: list[str] = []
 
+    def refuse(config: Any) -> ProviderError:
+        asked.append(config.management_key.fingerprint)
+        return REFUSED
+
+    monkeypatch.setattr(load_module, "management_key_refusal", refuse)
     run = run_program(
-        config_of({"ci": {"limit": 1}}, management_key),
+        config_of(keys, management_key),
         [MANAGEMENT],
         stack="prod",
         stack_outputs={"prod": recorded},
     )
 
-    assert isinstance(run.error, TopologyGuardError)
+    assert isinstance(run.error, TopologyConfigError)
     (problem,) = run.error.problems
     assert problem.path == "managementKey"
-    assert problem.message == f"the change deletes a key, and the management key cannot: {said}"
+    assert "asked before anything is registered (GET /key" in problem.message
+    assert problem.message.endswith("[management-key-not-management]")
+    assert "nothing was registered" in problem.fix
     assert run.registrations == []
+    assert asked == [load_module.Secret(management_key).fingerprint]
+    assert_absent(management_key, str(run.error))
 
 
-def test_a_change_without_deletions_asks_openrouter_nothing(monkeypatch):
-    management_key = make_sentinel()
-    recorded = deploy({"ci": {"limit": 1}}, management_key)
-    monkeypatch.setattr(load_module, "management_key_refusal", lambda t: pytest.fail("asked"))
-    run = run_program(
-        config_of({"ci": {"limit": 2}, "new": {}}, management_key),
-        [MANAGEMENT],
-        stack="prod",
-        stack_outputs={"prod": recorded},
+def test_a_refusal_names_the_setting_or_variable_it_came_from():
+    unreachable = ProviderError("api-unavailable", "OpenRouter could not be asked (refused)")
+    from_stack = validate(raw({"ci": {}}), "prod", {})
+    from_env = validate(
+        RawConfig(keys=json.dumps({"ci": {}})),
+        "prod",
+        {"OPENROUTER_MANAGEMENT_KEY": make_sentinel(), "OPENROUTER_API_BASE_URL": URL},
     )
-    assert run.error is None
+
+    def path(config: Any, refused: ProviderError) -> str:
+        with pytest.raises(TopologyConfigError) as caught:
+            verify_management_slot(config, lambda _: refused)
+        return caught.value.problems[0].path
+
+    assert path(from_stack, REFUSED) == "managementKey"
+    assert path(from_stack, unreachable) == "apiBaseUrl"
+    assert path(from_env, REFUSED) == "OPENROUTER_MANAGEMENT_KEY"
+    assert path(from_env, unreachable) == "OPENROUTER_API_BASE_URL"
+    verify_management_slot(from_stack, lambda _: None)  # accepted: nothing raised
 
 
 def raw(keys: dict[str, Any]) -> RawConfig:
@@ -135,7 +170,7 @@ def test_a_record_read_while_the_engine_writes_it_is_tried_again(monkeypatch):
             raise RuntimeError(failures.pop())
         return {}
 
-    guard(validate(raw({"ci": {}}), "prod", {}), reader, ask_api=lambda t: None)
+    guard(validate(raw({"ci": {}}), "prod", {}), reader)
     assert failures == []
 
 
@@ -148,7 +183,7 @@ def test_an_unreadable_record_refuses_the_whole_update(monkeypatch):
         raise RuntimeError("backend said no")
 
     with pytest.raises(TopologyGuardError) as refused:
-        guard(validate(raw({"ci": {}}), "prod", {}), reader, ask_api=lambda t: None)
+        guard(validate(raw({"ci": {}}), "prod", {}), reader)
     assert "what stack prod last deployed could not be read (RuntimeError: backend said no)" in (
         str(refused.value)
     )
@@ -164,7 +199,9 @@ def test_a_malformed_record_names_its_json_path():
     assert "keys.ci.hash" in str(refused.value)
 
 
-def test_the_real_check_before_a_deletion_asks_get_key(emulator, management_key):
+@pytest.mark.management_slot
+def test_the_real_check_asks_get_key_once_per_process(emulator, management_key):
+    reset_process_memory()
     topology = validate(raw({"ci": {}}), "prod", {})
     wrong = emulator.seed_key(name="not-a-management-key").secret
     regular = load_module.StackConfig(
@@ -176,12 +213,24 @@ def test_the_real_check_before_a_deletion_asks_get_key(emulator, management_key)
     )
     said = load_module.management_key_refusal(regular)
     assert said is not None
-    assert said.endswith("[management-key-not-management]")
-    assert_absent(wrong, said)
+    assert said.kind == "management-key-not-management"
+    assert "(stack config openrouter-keys:managementKey, sk-or-v1-" in str(said)
+    assert_absent(wrong, str(said))
     right = load_module.StackConfig(
         **{**regular.__dict__, "management_key": load_module.Secret(management_key)}
     )
+    emulator.clear_requests()
     assert load_module.management_key_refusal(right) is None
+    verify_management_slot(right)  # asked again in this process (a deletion): the verdict is kept
+    assert [(r.method, r.path) for r in emulator.requests()] == [("GET", "/api/v1/key")]
+    pasted = load_module.StackConfig(
+        **{**regular.__dict__, "management_key": load_module.Secret("sk-or-pasted with a space")}
+    )
+    unsendable = load_module.management_key_refusal(pasted)
+    assert unsendable is not None
+    assert unsendable.kind == "management-key-unsendable"
+    assert len(emulator.requests()) == 1  # nothing sent
+    reset_process_memory()
 
 
 def test_deployments_of_other_stacks_that_were_never_deployed_manage_nothing():

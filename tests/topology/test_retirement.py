@@ -303,13 +303,12 @@ def test_the_guard_asks_once_per_deleted_generation_and_refuses_before_any_write
         return {HASH_OLD: used(timedelta(minutes=3))}
 
     with pytest.raises(TopologyGuardError) as caught:
-        guard(stack(RETIRED), lambda _: outputs(), ask_api=lambda _: None, ask_usage=ask,
-              clock=lambda: NOW)
+        guard(stack(RETIRED), lambda _: outputs(), ask_usage=ask, clock=lambda: NOW)
     assert asked == [[HASH_OLD]]
     [problem] = caught.value.problems
     assert problem.path == "keys.api.rotations"
     guard(stack(RETIRED, retire_in_use=json.dumps([f"api@{OLD}"])), lambda _: outputs(),
-          ask_api=lambda _: None, ask_usage=ask, clock=lambda: NOW)
+          ask_usage=ask, clock=lambda: NOW)
     assert len(asked) == 1  # the reviewed line: nothing to ask
 
 
@@ -317,17 +316,16 @@ def test_the_guard_asks_nothing_without_a_deletion_or_once_another_rule_refused(
     def ask(_config: StackConfig, _hashes: Sequence[str]) -> dict[str, Seen]:
         raise AssertionError("asked")
 
-    guard(stack({"api": {"rotations": [OLD, NEW]}}), lambda _: outputs(),
-          ask_api=lambda _: None, ask_usage=ask)
-    with pytest.raises(TopologyGuardError):
-        guard(stack(RETIRED), lambda _: outputs(), ask_api=lambda _: "rejected", ask_usage=ask)
+    guard(stack({"api": {"rotations": [OLD, NEW]}}), lambda _: outputs(), ask_usage=ask)
+    with pytest.raises(TopologyGuardError):  # every key removed at once: refused unasked
+        guard(stack({}), lambda _: outputs(), ask_usage=ask)
 
 
 def test_a_deletion_with_no_management_key_to_ask_with_is_refused():
     config = stack(RETIRED)
     unkeyed = StackConfig(config.plan, None, None, {})
     with pytest.raises(TopologyGuardError) as caught:
-        guard(unkeyed, lambda _: outputs(), ask_api=lambda _: None, clock=lambda: NOW)
+        guard(unkeyed, lambda _: outputs(), clock=lambda: NOW)
     assert "could not say when it was last used (no management key to ask it with)" in str(
         caught.value
     )
