@@ -6,7 +6,7 @@ provider by the last `pulumi up`, not with the stack file (pulumi/pulumi
 `pkg/resource/deploy/deployment.go` `EnsureProvider`, which configures it from the old state). So
 after `pulumi config set apiBaseUrl ...` a refresh still talked to the old URL, and after a new
 `managementKey` it still authenticated with the old key (issue 19). The program's own check
-(`topology.config.verify_management_slot`) runs only after such a refresh.
+(`topology.preflight.verify_management_slot`) runs only after such a refresh.
 
 This module compares what `configure()` was handed with the stack file on disk, before the
 first request: a changed `apiBaseUrl`, or a `managementKey` added to or removed from the file,

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-import topology.config
+import topology.openrouter
 from emulator import Emulator, run_emulator
 from tests.support.sentinel import make_sentinel
 
-_ASK_OPENROUTER = topology.config.management_key_refusal
+_ASK_OPENROUTER = topology.openrouter.management_key_refusal
 
 STRIPPED_ENV_PREFIXES = ("OPENROUTER_", "PULUMI_")
 
@@ -26,11 +26,11 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _management_slot_accepted() -> Iterator[None]:
-    """The program asks OpenRouter about the management key on every run (topology/config.py
+    """The program asks OpenRouter about the management key on every run (topology/preflight.py
     `verify_management_slot`); under Pulumi mocks there is no OpenRouter to ask, so the slot is
     taken as accepted, for module-scoped fixtures too. Tests marked `management_slot` ask."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(topology.config, "management_key_refusal", lambda config: None)
+        patch.setattr(topology.openrouter, "management_key_refusal", lambda config: None)
         yield
 
 
@@ -39,7 +39,7 @@ def _management_slot_asked(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if request.node.get_closest_marker("management_slot") is not None:
-        monkeypatch.setattr(topology.config, "management_key_refusal", _ASK_OPENROUTER)
+        monkeypatch.setattr(topology.openrouter, "management_key_refusal", _ASK_OPENROUTER)
 
 
 @pytest.fixture(scope="session")

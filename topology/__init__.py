@@ -16,9 +16,10 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from topology.config import StackConfig, load
+    from topology.config import StackConfig
     from topology.engine_stop import install_engine_stop
     from topology.outputs import INVENTORY_OUTPUT, stack_outputs
+    from topology.preflight import load
     from topology.problem import Problem
     from topology.resources import Built, build
     from topology.rules import TopologyConfigError
@@ -31,7 +32,7 @@ _HOMES: dict[str, str] = {
     "TopologyConfigError": "topology.rules",
     "build": "topology.resources",
     "install_engine_stop": "topology.engine_stop",
-    "load": "topology.config",
+    "load": "topology.preflight",
     "stack_outputs": "topology.outputs",
 }
 

@@ -3,7 +3,7 @@
 OpenRouter stores whatever a guardrail's `allowed_models`, `ignored_models`, `allowed_providers`
 and `ignored_providers` say, typo included, and every key under an allowlist that names nothing
 real then fails every call (issue 19, case 5). So before anything is registered the program asks
-for the two public lists (`GET /models`, `GET /providers`; topology/config.py
+for the two public lists (`GET /models`, `GET /providers`; topology/preflight.py
 `check_catalogue`), once each and only when the plan declares such a list, and refuses a name
 neither list holds, naming the setting as written and the nearest listed name.
 

@@ -19,7 +19,7 @@ it to `holds`, `new_claims` and `KINDS`.
 Ids are unique across accounts, slugs and names are not: stacks of one project may use different
 OpenRouter accounts (or the emulator), so a slug or name another record carries is only a reason
 to ask. `questions` lists what OpenRouter must answer (which workspace has this slug, what this
-guardrail is called now), only when a record makes it matter; topology/config.py asks them and
+guardrail is called now), only when a record makes it matter; topology/openrouter.py asks them and
 hands the `answers` back. Everything here is pure.
 """
 

@@ -10,7 +10,7 @@ within the stack's quiet period (`openrouter-keys:retireQuietPeriod`). When Open
 say, the deletion is refused too (fail closed). The way to delete a key in use on purpose is a
 reviewed line in the stack file (`openrouter-keys:retireInUse`), never a command-line flag.
 
-Everything here is pure: the requests are made in topology/config.py, the time is an argument.
+Everything here is pure: the requests are made in topology/openrouter.py, the time is an argument.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ from pulumi.runtime.sync_await import _sync_await
 from emulator import catalogue as emulator_catalogue
 from providers import CatalogueModel, CatalogueProvider
 from tests.support.sentinel import make_sentinel, masked
-from topology import config as program_config
+from topology import openrouter as program_openrouter
 from topology.__main__ import yaml_plain as _plain
 from topology.catalogue import (
     MODELS,
@@ -294,12 +294,12 @@ def mocked_runtime(
     settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
-    reader = program_config.read_catalogues
-    program_config.read_catalogues = mocks.catalogues  # type: ignore[assignment]
+    reader = program_openrouter.read_catalogues
+    program_openrouter.read_catalogues = mocks.catalogues  # type: ignore[assignment]
     try:
         yield mocks, monitor
     finally:
-        program_config.read_catalogues = reader
+        program_openrouter.read_catalogues = reader
         pulumi.runtime.set_all_config({}, [])
         settings.reset_options()
 

@@ -26,13 +26,9 @@ from topology.catalogue import (
     squash,
     suggestion,
 )
-from topology.config import (
-    RawConfig,
-    TopologyConfigError,
-    check_catalogue,
-    read_catalogues,
-    validate,
-)
+from topology.config import RawConfig, TopologyConfigError, validate
+from topology.openrouter import read_catalogues
+from topology.preflight import check_catalogue
 
 MANAGEMENT = "openrouter-keys:managementKey"
 CATALOGUES = emulator_catalogues()

@@ -22,12 +22,13 @@ from tests.topology.harness import (
     namespaced,
     run_program,
 )
-from topology.config import RawConfig, TopologyConfigError, guard, validate
+from topology.config import RawConfig, TopologyConfigError, validate
 from topology.deployed import READ_STACK_OUTPUTS
 from topology.governance_guard import LiveKey
 from topology.governance_output import GOVERNANCE_OUTPUT, parse_governance_output
 from topology.guard import TopologyGuardError
 from topology.keys_output import KEYS_OUTPUT, parse_keys_output
+from topology.preflight import guard
 from topology.retirement import Seen
 
 MANAGEMENT = "openrouter-keys:managementKey"

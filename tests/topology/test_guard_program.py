@@ -14,14 +14,16 @@ from providers import ProviderError
 from providers.session import reset_process_memory
 from tests.support.sentinel import assert_absent, make_sentinel
 from tests.topology.harness import namespaced, run_program
-from topology.config import RawConfig, guard, validate, verify_management_slot
+from topology.config import RawConfig, validate
 from topology.deployed import READ_STACK_OUTPUTS, Deployment
 from topology.guard import TopologyGuardError
+from topology.preflight import guard, verify_management_slot
 from topology.rules import TopologyConfigError
 
 MANAGEMENT = "openrouter-keys:managementKey"
 URL = "https://openrouter.example/api/v1"
 load_module = importlib.import_module("topology.config")
+openrouter_module = importlib.import_module("topology.openrouter")
 
 
 def config_of(keys: dict[str, Any], management_key: str, **more: Any) -> dict[str, Any]:
@@ -41,7 +43,7 @@ def test_removing_a_held_key_registers_nothing_and_says_why(monkeypatch):
     keys = {"shop": {"github": [{"repository": "shop"}]}, "ci": {"limit": 1}}
     recorded = deploy(keys, management_key)
     asked: list[str] = []
-    monkeypatch.setattr(load_module, "management_key_refusal", lambda t: asked.append("x"))
+    monkeypatch.setattr(openrouter_module, "management_key_refusal", lambda t: asked.append("x"))
 
     run = run_program(
         config_of({"ci": {"limit": 1}}, management_key),
@@ -82,7 +84,7 @@ def test_every_run_asks_openrouter_once_and_a_refusal_registers_nothing(monkeypa
         asked.append(config.management_key.fingerprint)
         return REFUSED
 
-    monkeypatch.setattr(load_module, "management_key_refusal", refuse)
+    monkeypatch.setattr(openrouter_module, "management_key_refusal", refuse)
     run = run_program(
         config_of(keys, management_key),
         [MANAGEMENT],
@@ -211,7 +213,7 @@ def test_the_real_check_asks_get_key_once_per_process(emulator, management_key):
             "api_base_url": emulator.api_base_url,
         }
     )
-    said = load_module.management_key_refusal(regular)
+    said = openrouter_module.management_key_refusal(regular)
     assert said is not None
     assert said.kind == "management-key-not-management"
     assert "(stack config openrouter-keys:managementKey, sk-or-v1-" in str(said)
@@ -220,13 +222,13 @@ def test_the_real_check_asks_get_key_once_per_process(emulator, management_key):
         **{**regular.__dict__, "management_key": load_module.Secret(management_key)}
     )
     emulator.clear_requests()
-    assert load_module.management_key_refusal(right) is None
+    assert openrouter_module.management_key_refusal(right) is None
     verify_management_slot(right)  # asked again in this process (a deletion): the verdict is kept
     assert [(r.method, r.path) for r in emulator.requests()] == [("GET", "/api/v1/key")]
     pasted = load_module.StackConfig(
         **{**regular.__dict__, "management_key": load_module.Secret("sk-or-pasted with a space")}
     )
-    unsendable = load_module.management_key_refusal(pasted)
+    unsendable = openrouter_module.management_key_refusal(pasted)
     assert unsendable is not None
     assert unsendable.kind == "management-key-unsendable"
     assert len(emulator.requests()) == 1  # nothing sent

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.support.sentinel import make_sentinel
-from topology.config import RawConfig, StackConfig, guard, validate
+from topology.config import RawConfig, StackConfig, validate
 from topology.deployed import Deployment
 from topology.governance_output import GOVERNANCE_OUTPUT, DeployedGovernance
 from topology.guard import TopologyGuardError
@@ -31,6 +31,7 @@ from topology.ownership import (
     questions,
 )
 from topology.plan import Plan
+from topology.preflight import guard
 
 THEIR_WORKSPACE = "3f2b0c4e-8a1d-4e5f-9b6a-7c8d9e0f1a2b"
 THEIR_GUARDRAIL = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"

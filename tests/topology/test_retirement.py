@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from tests.support.sentinel import assert_absent, make_sentinel
 from tests.topology.harness import CREATED_AT, namespaced, run_program
-from topology import config as config_module
-from topology.config import RawConfig, StackConfig, TopologyConfigError, guard, seen_of, validate
+from topology import openrouter as openrouter_module
+from topology.config import RawConfig, StackConfig, TopologyConfigError, validate
 from topology.guard import TopologyGuardError, deletions
 from topology.keys_output import (
     DeployedGeneration,
@@ -23,7 +23,9 @@ from topology.keys_output import (
     keys_output,
     parse_keys_output,
 )
+from topology.openrouter import seen_of
 from topology.plan import Plan
+from topology.preflight import guard
 from topology.retirement import (
     DEFAULT_QUIET_PERIOD,
     RetirementPolicy,
@@ -357,14 +359,14 @@ def test_the_program_records_when_each_generation_was_made_and_refuses_a_used_on
     rotated = parse_keys_output(both.outputs["keys"])["api"]
     assert [g.created for g in rotated.generations] == [CREATED_AT, CREATED_AT]
 
-    monkeypatch.setattr(config_module, "management_key_refusal", lambda _: None)
+    monkeypatch.setattr(openrouter_module, "management_key_refusal", lambda _: None)
     asked: list[Sequence[str]] = []
 
     def last_uses(_config: StackConfig, hashes: Sequence[str]) -> dict[str, Seen]:
         asked.append(hashes)
         return dict.fromkeys(hashes, Seen(last_used_at=datetime.now(UTC)))
 
-    monkeypatch.setattr(config_module, "last_uses", last_uses)
+    monkeypatch.setattr(openrouter_module, "last_uses", last_uses)
     run = run_program(config([NEW]), [MANAGEMENT], stack="prod",
                       stack_outputs={"prod": both.outputs})
     assert isinstance(run.error, TopologyGuardError)
