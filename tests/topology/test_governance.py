@@ -244,6 +244,10 @@ def test_a_preview_of_updates_in_place_wires_every_id_known():
     # Still wired by data, so `up` orders them as before.
     assert guardrail.urn in assignment.property_dependencies["guardrail_id"]
     assert ci.urn in assignment.property_dependencies["key_hash"]
+    # The `governance` output keeps its value too, instead of previewing as unknown.
+    governance = parse_governance_output(run.outputs[GOVERNANCE_OUTPUT])
+    assert governance.guardrails["ci-cheap"].id == fake_uuid("guardrail", "ci-cheap")
+    assert governance.workspaces["agents"].id == workspace_uuid
 
 
 def test_the_outputs_name_each_keys_guardrail_and_map_ids_for_audit():
