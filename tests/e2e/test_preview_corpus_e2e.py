@@ -146,6 +146,10 @@ CORPUS: tuple[Edit, ...] = (
         "keys.web.rotations (a new generation)",
         _set("keys", "web", "rotations", value=["2026-11-01", "2026-12-01"]),
     ),
+    Edit(
+        "keys.web.rotations (the old one retired)",
+        _set("keys", "web", "rotations", value=["2026-12-01"]),
+    ),
     # guardrails: every policy setting, its name, and its workspace
     Edit("guardrails.cheap.limitUsd", _set("guardrails", "cheap", "limitUsd", value=30)),
     Edit(
@@ -349,6 +353,17 @@ def performed(
     return done, unexplained
 
 
+def adoptions(emulator: Emulator) -> tuple[Edit, ...]:
+    """`adopt`: a key and a workspace made by hand, taken over by the stack."""
+    key = emulator.seed_key("corpus-legacy")["hash"]
+    workspace = emulator.seed_workspace("Found", "found")["id"]
+    return (
+        Edit("keys.legacy.adopt", _set("keys", "legacy", value={"adopt": key})),
+        Edit("workspaces.found.adopt", _set("workspaces", "found", value={"adopt": workspace})),
+    )
+
+
+@pytest.mark.timeout(900)  # about 4 minutes on 2 busy cores; a loaded machine takes twice that
 def test_every_edit_previews_exactly_what_up_does(
     project: PulumiProject, emulator: Emulator
 ) -> None:
@@ -358,7 +373,8 @@ def test_every_edit_previews_exactly_what_up_does(
     state = ids(project)
     started = time.monotonic()
     mismatches: list[str] = []
-    for edit in CORPUS:
+    corpus = (*CORPUS, *adoptions(emulator))
+    for edit in corpus:
         if edit.refused:
             mismatches += refused(project, emulator, edit, config)
             continue
@@ -382,7 +398,7 @@ def test_every_edit_previews_exactly_what_up_does(
     took = time.monotonic() - started
     assert mismatches == [], "\n".join(mismatches)
     project.pulumi("preview", "--expect-no-changes")
-    print(f"{len(CORPUS)} edits, preview and up each, in {took:.0f} s")  # noqa: T201
+    print(f"{len(corpus)} edits, preview and up each, in {took:.0f} s")  # noqa: T201
 
 
 def refused(project: PulumiProject, emulator: Emulator, edit: Edit, config: Config) -> list[str]:
