@@ -5,6 +5,13 @@ workspace's id as an input, a guardrail its workspace's, an assignment its guard
 key's. So `pulumi up` creates a workspace before what lives in it, and a destroy (or a removal)
 deletes an assignment before its guardrail and its key, and a key before its workspace, which
 OpenRouter requires (docs/reference/openrouter-governance-api.md §3.4).
+
+Each of those ids is the resource's Pulumi id (`.id`), never an output of the same value
+(`.workspace_id`, `.guardrail_id`, `.hash`): a preview knows the id of a resource it updates in
+place, but none of its other outputs (a dynamic provider has no preview of its own, so the
+engine predicts them from the inputs alone). Wired from an output, a guardrail's new allowlist
+previewed as a replacement of every assignment under it, and a workspace's new slug as a
+change of every key in it, though `up` changed neither (docs/architecture.md#faithful-previews).
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ class BuiltGovernance:
 
     def workspace_id(self, workspace: str | None, uuid: str | None) -> pulumi.Input[str] | None:
         """A workspace of the stack's id, once it exists; else the UUID as written, or None."""
-        return self.workspaces[workspace].workspace_id if workspace is not None else uuid
+        return self.workspaces[workspace].id if workspace is not None else uuid
 
 
 def _workspace(plan: WorkspacePlan) -> tuple[Workspace, DefaultGuardrail | None]:
@@ -52,7 +59,7 @@ def _workspace(plan: WorkspacePlan) -> tuple[Workspace, DefaultGuardrail | None]
         WorkspaceBudgets(
             plan.workspace_id,
             WorkspaceBudgetsArgs(
-                workspace_id=workspace.workspace_id,
+                workspace_id=workspace.id,
                 limits=plan.budgets,
                 include_byok_in_budgets=plan.include_byok_in_budgets,
                 config_path=plan.config_path,
@@ -64,7 +71,7 @@ def _workspace(plan: WorkspacePlan) -> tuple[Workspace, DefaultGuardrail | None]
         default = DefaultGuardrail(
             plan.workspace_id,
             DefaultGuardrailArgs(
-                workspace_id=workspace.workspace_id,
+                workspace_id=workspace.id,
                 policy=plan.default_guardrail,
                 config_path=f"{plan.config_path}.defaultGuardrail",
             ),
@@ -108,8 +115,8 @@ def assign(
     return GuardrailAssignment(
         generation.resource_name,
         GuardrailAssignmentArgs(
-            guardrail_id=built.guardrails[generation.guardrail].guardrail_id,
-            key_hash=key.hash,
+            guardrail_id=built.guardrails[generation.guardrail].id,
+            key_hash=key.id,
             config_path=f"{generation.config_path}.guardrail",
         ),
     )

@@ -177,10 +177,11 @@ def governance_value(built: Built) -> pulumi.Output[dict[str, Any]] | None:
     plan, registered = built.config.plan, built.governance
     if not plan.guardrails and not plan.workspaces:
         return None
+    # The ids, not the outputs of the same values: a preview knows them (governance_resources.py).
     ids = {
-        **{f"g:{g}": r.guardrail_id for g, r in registered.guardrails.items()},
-        **{f"w:{w}": r.workspace_id for w, r in registered.workspaces.items()},
-        **{f"d:{w}": r.guardrail_id for w, r in registered.defaults.items()},
+        **{f"g:{g}": r.id for g, r in registered.guardrails.items()},
+        **{f"w:{w}": r.id for w, r in registered.workspaces.items()},
+        **{f"d:{w}": r.id for w, r in registered.defaults.items()},
     }
 
     def value(seen: Mapping[str, str]) -> dict[str, Any]:

@@ -45,19 +45,19 @@ KEYS = {
 }
 
 
-def previous_program(into: Path) -> None:
+def previous_program(into: Path, commit: str = PREVIOUS_RELEASE) -> None:
     """Replace the project copy's program with the previous release's, from git history."""
     paths = [*PROJECT_FILES, *PROJECT_PACKAGES]
     try:
         archive = subprocess.run(
-            ["git", "-C", str(REPO), "archive", "--format=tar", PREVIOUS_RELEASE, *paths],  # noqa: S607 - git from PATH, as a developer runs it
+            ["git", "-C", str(REPO), "archive", "--format=tar", commit, *paths],  # noqa: S607 - git from PATH, as a developer runs it
             capture_output=True,
             check=True,
             timeout=60,
         ).stdout
     except (subprocess.CalledProcessError, FileNotFoundError) as error:
         pytest.fail(
-            f"the previous release {PREVIOUS_RELEASE} is not in this clone's history ({error});"
+            f"the previous release {commit} is not in this clone's history ({error});"
             " the upgrade test needs a full clone (`git fetch --unshallow`)."
         )
     for package in PROJECT_PACKAGES:
@@ -125,3 +125,32 @@ def test_a_stack_of_the_previous_release_upgrades_without_touching_a_key(
     assert parents == {"pulumi:pulumi:Stack"}
     assert project.protected()["production"] is True
     project.pulumi("preview", "--expect-no-changes")
+
+
+WIRED_BY_OUTPUTS = "a260ce3"
+"""The last commit whose program wired governance dependents from outputs (`guardrail_id`,
+`workspace_id`, `hash`) rather than ids (issue 19, faithful previews)."""
+
+
+def test_a_governed_stack_wired_by_outputs_upgrades_with_no_change(
+    project: PulumiProject, emulator: Emulator
+) -> None:
+    previous_program(project.root, WIRED_BY_OUTPUTS)
+    project.pulumi("stack", "init", STACK)
+    project.pulumi("config", "set", "apiBaseUrl", emulator.api_base_url)
+    project.edit_config("protectKeys", False)
+    project.edit_config(
+        "workspaces", {"agents": {"budgets": {"monthly": 50}, "defaultGuardrail": {}}}
+    )
+    project.edit_config(
+        "guardrails", {"cheap": {"allowedProviders": ["openai"], "workspace": "agents"}}
+    )
+    project.edit_config("keys", {"ci": {"workspace": "agents", "guardrail": "cheap"}})
+    project.pulumi("up", "--yes", "--skip-preview")
+
+    current_program(project.root)
+    planned = steps(project)
+    assert [s for s in planned if s["op"] != "same"] == [], json.dumps(planned, indent=1)
+    emulator.clear_requests()
+    project.pulumi("up", "--yes", "--skip-preview")
+    assert emulator.writes() == []

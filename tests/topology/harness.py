@@ -188,9 +188,14 @@ class TopologyMocks(pulumi.runtime.Mocks):
     """Engine stand-in: keys get generated secrets; lookups answer with stable fake ids; a
     stack's recorded outputs (what it last deployed) come from `stack_outputs`, by stack name."""
 
-    def __init__(self, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+        updates_in_preview: bool = False,
+    ) -> None:
         self.secrets: dict[str, str] = {}
         self.stack_outputs = dict(stack_outputs or {})
+        self.updates_in_preview = updates_in_preview
         self.catalogue_asks: list[frozenset[Kind]] = []
 
     def catalogues(self, _config: object, kinds: frozenset[Kind]) -> dict[Kind, Catalogue | str]:
@@ -200,6 +205,15 @@ class TopologyMocks(pulumi.runtime.Mocks):
         return {kind: emulator_catalogues()[kind] for kind in kinds}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        resource_id, state = self._made(args)
+        if self.updates_in_preview and args.custom:
+            # What the engine answers in a preview for a resource it updates in place through a
+            # provider without previews of its own (every dynamic one): the id it already has,
+            # and the new inputs as the only outputs; every other output is unknown.
+            return resource_id, {k: v for k, v in args.inputs.items() if k != "__provider"}
+        return resource_id, state
+
+    def _made(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         inputs = {k: v for k, v in args.inputs.items() if k != "__provider"}
         if args.typ == API_KEY_TYPE:
             adopted = inputs.get("adopt_secret")
@@ -284,15 +298,21 @@ def mocked_runtime(
     stack: str,
     record: bool = True,
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    updates_in_preview: bool = False,
 ) -> Iterator[tuple[TopologyMocks, RecordingMonitor | pulumi_mocks.MockMonitor]]:
     """Mocks and config for one run; every global is put back afterwards.
 
     `record=False` uses the SDK's own mock monitor (the benchmark: no recording overhead).
+    `updates_in_preview=True` runs a preview in which every resource exists and is updated in
+    place (`TopologyMocks.new_resource`).
     """
-    mocks = TopologyMocks(stack_outputs)
+    mocks = TopologyMocks(stack_outputs, updates_in_preview)
     monitor = RecordingMonitor(mocks) if record else pulumi_mocks.MockMonitor(mocks)
     settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(
+        mocks, project=PROJECT, stack=stack, preview=updates_in_preview, monitor=monitor
+    )
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
     reader = program_openrouter.read_catalogues
     program_openrouter.read_catalogues = mocks.catalogues  # type: ignore[assignment]
@@ -311,8 +331,12 @@ def run_callable(  # noqa: PLR0917 - the test harness's own call shape
     stack: str = "dev",
     record: bool = True,
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    updates_in_preview: bool = False,
 ) -> ProgramRun:
-    with mocked_runtime(config, secret_keys, stack, record, stack_outputs) as (mocks, monitor):
+    with mocked_runtime(
+        config, secret_keys, stack, record, stack_outputs, updates_in_preview=updates_in_preview
+    ) as (mocks, monitor):
         error: BaseException | None = None
         try:
             _sync_await(run_pulumi_func(program))
@@ -344,6 +368,8 @@ def run_program(
     stack: str = "dev",
     record: bool = True,
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    updates_in_preview: bool = False,
 ) -> ProgramRun:
     """Run `__main__.py` itself, as `pulumi up` would; `stack_outputs` are what each stack
     last deployed (by stack name; none: never deployed)."""
@@ -354,6 +380,7 @@ def run_program(
         stack,
         record,
         stack_outputs,
+        updates_in_preview=updates_in_preview,
     )
 
 

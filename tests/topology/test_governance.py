@@ -4,6 +4,7 @@ it records, and the guard's refusals and warnings."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -207,6 +208,49 @@ def test_the_program_registers_each_object_once_wired_by_data():
     assert assignment.name == "ci"  # named like the generation it governs
     # The key is never touched for its guardrail: it has no guardrail input at all.
     assert "guardrail_id" not in ci.inputs
+
+
+def test_a_preview_of_updates_in_place_wires_every_id_known():
+    """In a preview, the engine knows the id of a resource it updates in place and none of its
+    other outputs: each dependent takes the id, so it keeps its value and shows no change (a
+    guardrail's new allowlist previewed as a replacement of its assignments before)."""
+    values = {
+        "keys": json.dumps(KEYS),
+        "guardrails": json.dumps(GUARDRAILS),
+        "workspaces": json.dumps(WORKSPACES),
+        "managementKey": make_sentinel(),
+    }
+    run = run_program(namespaced(values), [MANAGEMENT], stack="dev", updates_in_preview=True)
+    assert run.error is None, run.error
+    [budgets] = run.of_type(BUDGETS_TYPE)
+    [default] = run.of_type(DEFAULT_GUARDRAIL_TYPE)
+    [guardrail] = run.of_type(GUARDRAIL_TYPE)
+    [assignment] = run.of_type(ASSIGNMENT_TYPE)
+    ci = run.named(API_KEY_TYPE, "ci")
+    workspace_uuid = fake_uuid("workspace", "agents")
+    wired = {
+        "budgets": budgets.inputs["workspace_id"],
+        "default guardrail": default.inputs["workspace_id"],
+        "guardrail": guardrail.inputs["workspace_id"],
+        "key": ci.inputs["workspace_id"],
+        "assignment's guardrail": assignment.inputs["guardrail_id"],
+        "assignment's key": assignment.inputs["key_hash"],
+    }
+    assert wired == {
+        "budgets": workspace_uuid,
+        "default guardrail": workspace_uuid,
+        "guardrail": workspace_uuid,
+        "key": workspace_uuid,
+        "assignment's guardrail": fake_uuid("guardrail", "ci-cheap"),
+        "assignment's key": hashlib.sha256(run.key_secrets["ci"].encode()).hexdigest(),
+    }
+    # Still wired by data, so `up` orders them as before.
+    assert guardrail.urn in assignment.property_dependencies["guardrail_id"]
+    assert ci.urn in assignment.property_dependencies["key_hash"]
+    # The `governance` output keeps its value too, instead of previewing as unknown.
+    governance = parse_governance_output(run.outputs[GOVERNANCE_OUTPUT])
+    assert governance.guardrails["ci-cheap"].id == fake_uuid("guardrail", "ci-cheap")
+    assert governance.workspaces["agents"].id == workspace_uuid
 
 
 def test_the_outputs_name_each_keys_guardrail_and_map_ids_for_audit():
