@@ -415,7 +415,7 @@ def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> StackCon
     targets, target_problems = parse_management_targets(raw.management_key_targets)
     protect_keys, protect_problems = parse_protect_keys(raw.protect_keys)
     quiet_period, quiet_problems = parse_quiet_period(raw.retire_quiet_period)
-    in_use, in_use_problems = parse_retire_in_use(raw.retire_in_use)
+    in_use, in_use_problems = parse_retire_in_use(_json(raw.retire_in_use))
     adopted, adopted_problems = parse_adopted_secrets(raw)
     management_key, source = management_key_from(raw, environ)
     problems += target_problems + protect_problems + quiet_problems + in_use_problems

@@ -15,7 +15,6 @@ Everything here is pure: the requests are made in topology/openrouter.py, the ti
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -79,15 +78,6 @@ def duration_text(period: timedelta) -> str:
     return f"{minutes}m"
 
 
-def _json(text: str | None) -> object:
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
 def parse_quiet_period(text: str | None) -> tuple[timedelta, list[Problem]]:
     """`openrouter-keys:retireQuietPeriod`: a whole number of minutes, hours or days."""
     if text is None or not text.strip():
@@ -109,9 +99,9 @@ def parse_quiet_period(text: str | None) -> tuple[timedelta, list[Problem]]:
     return int(found.group(1)) * _UNITS[found.group(2)], []
 
 
-def parse_retire_in_use(text: str | None) -> tuple[frozenset[str], list[Problem]]:
-    """`openrouter-keys:retireInUse`: a list of `<key id>@<label>` or `<key id>`."""
-    value = _json(text)
+def parse_retire_in_use(value: object) -> tuple[frozenset[str], list[Problem]]:
+    """`openrouter-keys:retireInUse` as the stack file holds it (parsed from Pulumi's JSON text):
+    a list of `<key id>@<label>` or `<key id>`."""
     if value is None or value == []:
         return frozenset(), []
     items = value if isinstance(value, list) else [value]

@@ -291,3 +291,35 @@ class PulumiProject:
     def export_state(self, *, show_secrets: bool = False) -> str:
         args = ["stack", "export"] + (["--show-secrets"] if show_secrets else [])
         return self.pulumi(*args).stdout
+
+
+# --- what many e2e tests do -------------------------------------------------------------------
+
+
+def start(project: PulumiProject, emulator: Emulator, **edits: dict[str, Any]) -> dict[str, Any]:
+    """`stack init` on this emulator, `edits` applied to the sandbox's keys, `up`: the keys."""
+    project.pulumi("stack", "init", STACK)
+    project.pulumi("config", "set", "apiBaseUrl", emulator.api_base_url)
+    keys = project.keys_config()
+    for key_id, settings in edits.items():
+        keys[key_id] = {**keys.get(key_id, {}), **settings}
+    project.edit_config("keys", keys)
+    project.pulumi("up", "--yes")
+    return keys
+
+
+def hashes(emulator: Emulator) -> set[str]:
+    return {key["hash"] for key in emulator.list_keys()}
+
+
+def refused(
+    project: PulumiProject, emulator: Emulator, *args: str, env: Mapping[str, str] | None = None
+) -> Result:
+    """Run a command that must be refused: non-zero, not one write reached OpenRouter, and no
+    Python traceback."""
+    emulator.clear_requests()
+    result = project.pulumi(*args, check=False, env=env)
+    assert result.returncode != 0, result.output
+    assert emulator.writes() == [], result.output
+    assert "Traceback" not in result.output, result.output
+    return result

@@ -4,10 +4,8 @@ account does not have are refused before any write, in the project's words."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from e2e_harness import STACK, Emulator, PulumiProject, Result, engine_skip_reason
+from e2e_harness import Emulator, PulumiProject, engine_skip_reason, refused, start
 
 SKIP_REASON = engine_skip_reason()
 pytestmark = [
@@ -17,28 +15,6 @@ pytestmark = [
 
 FIRST, SECOND = "2026-11-01", "2026-12-01"
 MISSING_WORKSPACE = "0badc0de-0000-4000-8000-000000000000"
-
-
-def start(project: PulumiProject, emulator: Emulator, **edits: dict[str, Any]) -> dict[str, Any]:
-    """`stack init` on this emulator, `edits` applied to the sandbox's keys, `up`: the keys."""
-    project.pulumi("stack", "init", STACK)
-    project.pulumi("config", "set", "apiBaseUrl", emulator.api_base_url)
-    keys = project.keys_config()
-    for key_id, settings in edits.items():
-        keys[key_id] = {**keys.get(key_id, {}), **settings}
-    project.edit_config("keys", keys)
-    project.pulumi("up", "--yes")
-    return keys
-
-
-def refused(project: PulumiProject, emulator: Emulator, *args: str) -> Result:
-    """A command that must fail with not one write to OpenRouter, and no traceback."""
-    emulator.clear_requests()
-    result = project.pulumi(*args, check=False)
-    assert result.returncode != 0, result.output
-    assert emulator.writes() == [], result.output
-    assert "Traceback" not in result.output, result.output
-    return result
 
 
 def disabled(emulator: Emulator, name: str) -> bool:

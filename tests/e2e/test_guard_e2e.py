@@ -16,11 +16,20 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
-from e2e_harness import PROJECT, REPO, STACK, Emulator, PulumiProject, Result, engine_skip_reason
+from e2e_harness import (
+    PROJECT,
+    REPO,
+    STACK,
+    Emulator,
+    PulumiProject,
+    engine_skip_reason,
+    hashes,
+    refused,
+    start,
+)
 
 SKIP_REASON = engine_skip_reason()
 pytestmark = [
@@ -32,32 +41,6 @@ FIRST, SECOND = "2026-11-01", "2026-12-01"
 EXPIRY, LATER = "2030-01-01T00:00:00Z", "2031-01-01T00:00:00Z"
 UP_VARIANTS = [("up", "--yes"), ("up", "--yes", "--skip-preview")]
 VARIANT_IDS = ["up", "up-skip-preview"]
-
-
-def start(project: PulumiProject, emulator: Emulator, **edits: dict[str, Any]) -> dict[str, Any]:
-    """`stack init`, point it at this emulator, apply `edits` to keys, `up`: the keys config."""
-    project.pulumi("stack", "init", STACK)
-    project.pulumi("config", "set", "apiBaseUrl", emulator.api_base_url)
-    keys = project.keys_config()
-    for key_id, settings in edits.items():
-        keys[key_id] = {**keys.get(key_id, {}), **settings}
-    project.edit_config("keys", keys)
-    project.pulumi("up", "--yes")
-    return keys
-
-
-def hashes(emulator: Emulator) -> set[str]:
-    return {key["hash"] for key in emulator.list_keys()}
-
-
-def refused(project: PulumiProject, emulator: Emulator, *args: str) -> Result:
-    """Run a command that must be refused: non-zero, and not one write reached OpenRouter."""
-    emulator.clear_requests()
-    result = project.pulumi(*args, check=False)
-    assert result.returncode != 0, result.output
-    assert emulator.writes() == [], result.output
-    assert "Traceback" not in result.output, result.output
-    return result
 
 
 # --- case 1: a misspelt setting ---------------------------------------------------------------

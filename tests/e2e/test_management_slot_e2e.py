@@ -13,7 +13,14 @@ import json
 from typing import Any
 
 import pytest
-from e2e_harness import API_KEY_TYPE, STACK, Emulator, PulumiProject, Result, engine_skip_reason
+from e2e_harness import (
+    API_KEY_TYPE,
+    Emulator,
+    PulumiProject,
+    engine_skip_reason,
+    refused,
+    start,
+)
 
 SKIP_REASON = engine_skip_reason()
 pytestmark = [
@@ -28,12 +35,6 @@ EVERY_RUN = [
     ("up", "--yes", "--skip-preview"),
 ]
 SLOT_REFUSAL = "managementKey: OpenRouter, asked before anything is registered (GET /key"
-
-
-def start(project: PulumiProject, emulator: Emulator) -> None:
-    project.pulumi("stack", "init", STACK)
-    project.pulumi("config", "set", "apiBaseUrl", emulator.api_base_url)
-    project.pulumi("up", "--yes")
 
 
 def state_digest(project: PulumiProject) -> str:
@@ -60,15 +61,6 @@ def plain(value: Any) -> Any:
     if isinstance(value, dict) and "plaintext" in value:
         return json.loads(value["plaintext"])
     return value
-
-
-def refused(project: PulumiProject, emulator: Emulator, *args: str) -> Result:
-    emulator.clear_requests()
-    result = project.pulumi(*args, check=False)
-    assert result.returncode != 0, result.output
-    assert emulator.writes() == [], result.output
-    assert "Traceback" not in result.output, result.output
-    return result
 
 
 def test_a_regular_key_in_the_slot_fails_every_run_and_is_never_stored(

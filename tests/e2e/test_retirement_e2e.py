@@ -9,7 +9,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from e2e_harness import PROJECT, Emulator, PulumiProject, Result, engine_skip_reason
+from e2e_harness import (
+    PROJECT,
+    Emulator,
+    PulumiProject,
+    engine_skip_reason,
+    hashes,
+    refused,
+)
 
 SKIP_REASON = engine_skip_reason()
 pytestmark = [
@@ -54,19 +61,6 @@ def retire_first(project: PulumiProject, keys: dict[str, Any]) -> None:
     """The runbook's last step: `rotations: [SECOND]`."""
     keys["preview"]["rotations"] = [SECOND]
     project.edit_config("keys", keys)
-
-
-def hashes(emulator: Emulator) -> set[str]:
-    return {key["hash"] for key in emulator.list_keys()}
-
-
-def refused(project: PulumiProject, emulator: Emulator, *args: str) -> Result:
-    emulator.clear_requests()
-    result = project.pulumi(*args, check=False)
-    assert result.returncode != 0, result.output
-    assert emulator.writes() == [], result.output
-    assert "Traceback" not in result.output, result.output
-    return result
 
 
 def test_a_generation_used_after_the_rotation_is_not_deleted_unless_the_stack_file_says_so(

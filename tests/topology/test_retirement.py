@@ -255,10 +255,10 @@ def test_another_quiet_period_is_refused_with_the_form(written: str):
 
 
 def test_retire_in_use_is_a_list_of_names_and_anything_else_is_refused_before_any_write():
-    assert parse_retire_in_use(json.dumps(["api@2026-11-01", "legacy"])) == (
+    assert parse_retire_in_use(["api@2026-11-01", "legacy"]) == (
         frozenset({"api@2026-11-01", "legacy"}), []
     )
-    for bad in ('"api@2026-11-01"', json.dumps([""]), json.dumps([{"api": 1}])):
+    for bad in ("api@2026-11-01", [""], [{"api": 1}]):
         _, [problem] = parse_retire_in_use(bad)
         assert problem.path == "retireInUse"
         assert "allowed: a list of generations to delete even if OpenRouter says" in (
