@@ -109,7 +109,13 @@ def register_governance(plan: Plan) -> BuiltGovernance:
 def assign(
     generation: GenerationPlan, key: ApiKey, built: BuiltGovernance
 ) -> GuardrailAssignment | None:
-    """The generation's guardrail, as a resource of its own beside the key (ADR 0009)."""
+    """The generation's guardrail, as a resource of its own beside the key (ADR 0009).
+
+    It takes the names its key had (`aliases`), as the key does: when a key is first rotated,
+    its assignment `<id>` becomes `<id>@<first label>`. Without the alias the engine created the
+    new name (a no-op: that key is already assigned) and then deleted the old one, which removed
+    the guardrail from the generation every consumer still held (issue 19).
+    """
     if generation.guardrail is None:
         return None
     return GuardrailAssignment(
@@ -119,4 +125,5 @@ def assign(
             key_hash=key.id,
             config_path=f"{generation.config_path}.guardrail",
         ),
+        pulumi.ResourceOptions(aliases=[pulumi.Alias(name=name) for name in generation.aliases]),
     )

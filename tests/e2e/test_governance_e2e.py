@@ -181,3 +181,31 @@ def test_a_workspace_left_by_an_interrupted_up_is_refused_at_preview_and_adopted
     project.edit_config("workspaces", {"agents": {**WORKSPACES["agents"], "adopt": "agents"}})
     up(project)
     assert [w["id"] for w in emulator.workspaces() if w["slug"] == "agents"] == [leftover["id"]]
+
+
+def test_a_rotation_keeps_the_guardrail_on_the_generation_consumers_still_hold(
+    project: PulumiProject, emulator: Emulator
+) -> None:
+    """Issue 19, found trying the rotation runbook: listing a second generation deleted the
+    first one's assignment after creating it under its new name, so the key every consumer still
+    held lost its guardrail, and a plain preview then said nothing had changed."""
+    keys: dict[str, Any] = {"agent": {"workspace": "agents", "guardrail": "cheap"}}
+    new_stack(project, emulator, workspaces=WORKSPACES, guardrails=GUARDRAILS, keys=keys)
+    up(project)
+    old = project.stack_outputs()["keys"]["agent"]["hash"]
+    cheap = project.stack_outputs()["governance"]["guardrails"]["cheap"]["id"]
+
+    keys["agent"]["rotations"] = ["2026-11-01", "2026-12-01"]
+    project.edit_config("keys", keys)
+    emulator.clear_requests()
+    up(project, "--refresh")
+    new = project.stack_outputs()["keys"]["agent"]["hash"]
+    assert new != old
+    assert emulator.assignments() == {old: cheap, new: cheap}
+    assert not any(path.endswith("/assignments/keys/remove") for _, path in emulator.writes())
+
+    # Retiring the old generation (never used) removes its assignment, and only its own.
+    keys["agent"]["rotations"] = ["2026-12-01"]
+    project.edit_config("keys", keys)
+    up(project)
+    assert emulator.assignments() == {new: cheap}

@@ -210,6 +210,22 @@ def test_the_program_registers_each_object_once_wired_by_data():
     assert "guardrail_id" not in ci.inputs
 
 
+def test_a_rotated_keys_assignment_keeps_the_name_it_had():
+    """The first generation's assignment answers to the key id's old name, as its key does, so a
+    rotation moves it instead of deleting it (which unassigned the key consumers still held)."""
+    keys = {**KEYS, "ci": {**KEYS["ci"], "rotations": ["2026-11-01", "2026-12-01"]}}
+    values = {
+        "keys": json.dumps(keys),
+        "guardrails": json.dumps(GUARDRAILS),
+        "workspaces": json.dumps(WORKSPACES),
+        "managementKey": make_sentinel(),
+    }
+    run = run_program(namespaced(values), [MANAGEMENT], stack="dev")
+    assert run.error is None, run.error
+    assignments = {a.name: a.alias_names for a in run.of_type(ASSIGNMENT_TYPE)}
+    assert assignments == {"ci@2026-11-01": ("ci",), "ci@2026-12-01": ()}
+
+
 def test_a_preview_of_updates_in_place_wires_every_id_known():
     """In a preview, the engine knows the id of a resource it updates in place and none of its
     other outputs: each dependent takes the id, so it keeps its value and shows no change (a
