@@ -145,6 +145,13 @@ def test_the_slot_costs_one_get_key_per_program_run(
         return [(r["method"], r["path"]) for r in emulator.requests()]
 
     key = ("GET", "/api/v1/key")
-    assert calls("preview") == [key]  # nothing changes: the slot is all it asks
-    assert calls("up", "--yes") == [key, key]  # the program runs twice: preview, then update
-    assert calls("up", "--yes", "--skip-preview") == [key]
+    # The sandbox's guardrails list models and providers, so each run of the program also reads
+    # the catalogue once (ADR 0012); nothing else is asked when nothing changes.
+    catalogue = {("GET", "/api/v1/models"), ("GET", "/api/v1/providers")}
+    commands = ((("preview",), 1), (("up", "--yes"), 2), (("up", "--yes", "--skip-preview"), 1))
+    for args, runs in commands:
+        made = calls(*args)
+        assert made.count(key) == runs, (args, made)  # `up` runs the program twice
+        others = [call for call in made if call != key]
+        assert set(others) <= catalogue, (args, made)
+        assert all(others.count(call) == runs for call in set(others)), (args, made)
