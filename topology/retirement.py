@@ -246,26 +246,37 @@ def retirement_problems(
             continue
         why = _why_in_use(deletion, seen, policy, now)
         if why is not None:
-            problems.append(_problem(deletion, deletion.key_id in declared, why, policy))
+            unanswered = _unknown(deletion, seen) is not None
+            problems.append(
+                _problem(deletion, deletion.key_id in declared, why, policy, unanswered)
+            )
     return problems
 
 
-def _problem(deletion: Deletion, kept: bool, why: str, policy: RetirementPolicy) -> Problem:
+def _problem(
+    deletion: Deletion, kept: bool, why: str, policy: RetirementPolicy, unanswered: bool
+) -> Problem:
     key_id, generation = deletion.key_id, deletion.generation
     path = key_path(key_id)
     where = f"{path}.rotations" if kept and generation.rotation else path
     what = f"generation {generation.rotation!r} of {path}" if generation.rotation else path
     entry = generation.resource_name(key_id) if kept else key_id
     anchor = "rotate-a-key" if kept else "retire-a-key"
+    first = (
+        "fix what stopped OpenRouter from answering (the management key, the API, the network)"
+        " and run `pulumi up` again"
+        if unanswered
+        else "redeploy or update whatever still calls with it, wait until it has been unused for"
+        " the quiet period, and run `pulumi up` again (`python -m cli audit` shows its last use)"
+    )
     return Problem(
         where,
         f"the change deletes {what}, key {generation.name!r} (hash {generation.hash[:12]}...):"
         f" {why}; allowed: deleting a key OpenRouter says is unused since its successor"
         f" took over and for the quiet period ({policy.quiet_text}).",
-        "redeploy or update whatever still calls with it, wait until it has been unused for the"
-        " quiet period, and run `pulumi up` again (`python -m cli audit` shows its last use); to"
-        f" delete it even so, add `{entry}` to `{CONFIG_NAMESPACE}:{RETIRE_IN_USE_SETTING}` in"
-        f" the stack file, a reviewed change ({RUNBOOK}#{anchor}).",
+        f"{first}; to delete it even so, add `{entry}` to"
+        f" `{CONFIG_NAMESPACE}:{RETIRE_IN_USE_SETTING}` in the stack file, a reviewed change"
+        f" ({RUNBOOK}#{anchor}).",
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import pulumi
 
@@ -168,7 +168,8 @@ def rotation_order_problems(
                         " listed before it; allowed: dates strictly increasing, oldest first,"
                         " since the last generation listed is the one the consumers get.",
                         "list the generations oldest first, the new one last with a date"
-                        f" after {shown(latest[0])}, e.g. {example}.",
+                        f" after {shown(latest[0])}, e.g."
+                        f" '{max(today, latest[1] + timedelta(days=1)).isoformat()}'.",
                     )
                 )
             newest_new = label

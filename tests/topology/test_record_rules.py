@@ -67,6 +67,15 @@ def test_new_dates_out_of_order_are_refused_with_todays_date_as_the_example():
     )
 
 
+def test_the_example_date_is_later_than_the_one_it_must_follow():
+    """Trying the runbook found `a date after '2026-12-07', e.g. '2026-12-07'` when the label to
+    follow was today's: the example is the next day then, and today when that is later."""
+    [refusal] = problems(None, rotated("2026-12-07", "2026-12-06"))
+    assert refusal.endswith("with a date after '2026-12-07', e.g. '2026-12-08'.")
+    [later] = problems(None, rotated("2027-01-31", "2027-01-02"))
+    assert later.endswith("with a date after '2027-01-31', e.g. '2027-02-01'.")
+
+
 def test_a_new_label_that_is_not_a_date_is_refused():
     [refusal] = problems(rotated("2026-11-01"), rotated("2026-11-01", "v2"))
     assert refusal == (

@@ -331,6 +331,9 @@ def test_a_deletion_with_no_management_key_to_ask_with_is_refused():
     assert "could not say when it was last used (no management key to ask it with)" in str(
         caught.value
     )
+    [problem] = caught.value.problems
+    assert problem.fix.startswith("fix what stopped OpenRouter from answering")
+    assert "redeploy" not in problem.fix  # nothing was seen using it: waiting would not help
 
 
 def test_an_unreadable_last_use_time_is_an_answer_that_refuses():
