@@ -8,17 +8,16 @@ what omitting it means, which API field carries it) lives in `INPUTS`, so `check
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pulumi.output import Unknown
+from pydantic import ValidationError
 
 from providers.fields import (
     KEY_HASH,
-    LIMIT_RESETS,
     RFC3339_UTC,
     UUID,
     Kind,
@@ -26,7 +25,7 @@ from providers.fields import (
     Row,
     parse_instant,
 )
-from providers.key_settings import setting_rows
+from providers.key_settings import KeySettings, setting_rows
 from providers.redaction import redact
 
 DECLARED = "declared"
@@ -194,36 +193,14 @@ def _check_text(value: object) -> str | None:
     return None
 
 
-def _check_usd(value: object) -> str | None:
-    # One condition, so the checker narrows `value` to a number for isfinite and `<`.
-    if (
-        not isinstance(value, int | float)
-        or isinstance(value, bool)
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        return (
-            f"{shown(value)} is not allowed: expected a number of US dollars >= 0, e.g. 25 or 2.5;"
-            " omit it for no spending limit."
-        )
+def setting_problem(spec: InputSpec, value: object) -> str | None:
+    """A key setting's value judged by its one rule, the field of `KeySettings` a stack file is
+    checked against too, and said in the same words (its row's)."""
+    try:
+        KeySettings.model_validate({spec.name: value})
+    except ValidationError:
+        return f"{shown(value)} is not allowed; allowed: {spec.row.expected}. Fix: {spec.row.fix}"
     return None
-
-
-def _check_limit_reset(value: object) -> str | None:
-    if value not in LIMIT_RESETS:
-        allowed = ", ".join(repr(reset) for reset in LIMIT_RESETS)
-        return (
-            f"{shown(value)} is not allowed: expected one of {allowed};"
-            " omit it for a limit that never resets."
-        )
-    return None
-
-
-def _check_flag(value: object) -> str | None:
-    if not isinstance(value, bool):
-        return f"{shown(value)} is not allowed: expected true or false (a boolean, not a string)."
-    return None
-
 
 
 def _check_timestamp(value: object, now: datetime, was: object) -> str | None:
@@ -284,9 +261,6 @@ def _check_secret(value: object) -> str | None:
 
 _SIMPLE_CHECKS: Mapping[Kind, Callable[[object], str | None]] = {
     Kind.TEXT: _check_text,
-    Kind.USD: _check_usd,
-    Kind.LIMIT_RESET: _check_limit_reset,
-    Kind.FLAG: _check_flag,
     Kind.UUID: _check_uuid,
     Kind.KEY_HASH: _check_key_hash,
     Kind.SECRET: _check_secret,
@@ -327,6 +301,8 @@ def check_inputs(
             continue
         if spec.kind is Kind.TIMESTAMP:
             reason = _check_timestamp(value, now, olds.get(spec.name))
+        elif spec.name in KeySettings.model_fields:
+            reason = setting_problem(spec, value)
         else:
             reason = _SIMPLE_CHECKS[spec.kind](value)
         if reason is not None:

@@ -8,14 +8,17 @@ project never refuses what the API takes. A disagreement names the input and bot
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from emulator import guardrails as api_guardrails
+from emulator.app import field_problems as key_field_problems
 from emulator.wire import ApiError
 from providers.guardrail_settings import GuardrailPolicy, regex_problem
+from providers.inputs import check_inputs
 
 PATTERNS = (
     # Nested quantifiers, as the guide's `(a+)+`, lazy, counted, through inner groups.
@@ -107,3 +110,23 @@ def test_a_guardrail_setting_is_refused_by_both_or_by_neither(body: dict[str, An
     sent = GuardrailPolicy.model_validate(body).body() if project else body
 
     assert project == _api_accepts(sent), f"project accepts: {project}"
+
+
+KEY_SETTINGS: tuple[tuple[str, object], ...] = (
+    ("limit", 0), ("limit", 250), ("limit", 2.5), ("limit", -1), ("limit", -0.01),
+    ("limit", "5"), ("limit", True),
+    ("limit_reset", "daily"), ("limit_reset", "monthly"), ("limit_reset", "hourly"),
+    ("limit_reset", "Daily"),
+    ("include_byok_in_limit", True), ("include_byok_in_limit", "true"), ("disabled", False),
+    ("disabled", 0),
+    ("expires_at", "2099-06-30T00:00:00Z"), ("expires_at", "2099-06-30T00:00Z"),
+    ("expires_at", "tomorrow"),
+)
+
+
+@pytest.mark.parametrize(("name", "value"), KEY_SETTINGS)
+def test_a_key_setting_is_refused_by_both_or_by_neither(name: str, value: object) -> None:
+    project = not check_inputs({}, {"name": "k", name: value}, datetime.now(UTC))
+    api = not key_field_problems({name: value}, frozenset({name}))
+
+    assert project == api
