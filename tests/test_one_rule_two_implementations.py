@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from emulator import app as emulator_app
 from emulator import guardrails as api_guardrails
-from emulator.app import field_problems as key_field_problems
-from emulator.wire import ApiError
+from emulator.wire import MAX_PAGE_LIMIT, ApiError
+from providers.client import PAGE_SIZE
 from providers.guardrail_settings import GuardrailPolicy, regex_problem
 from providers.inputs import check_inputs
 
@@ -127,6 +128,14 @@ KEY_SETTINGS: tuple[tuple[str, object], ...] = (
 @pytest.mark.parametrize(("name", "value"), KEY_SETTINGS)
 def test_a_key_setting_is_refused_by_both_or_by_neither(name: str, value: object) -> None:
     project = not check_inputs({}, {"name": "k", name: value}, datetime.now(UTC))
-    api = not key_field_problems({name: value}, frozenset({name}))
+    api = not emulator_app.field_problems({name: value}, frozenset({name}))
 
     assert project == api
+
+
+def test_the_project_pages_as_the_api_serves() -> None:
+    """A `GET /keys` page shorter than `PAGE_SIZE` ends the listing: were the project's page
+    larger than the API's, it would stop after the first page and miss keys. The same size is
+    the `limit` of the other lists, which the API caps."""
+    assert PAGE_SIZE == emulator_app.PAGE_SIZE
+    assert PAGE_SIZE <= MAX_PAGE_LIMIT

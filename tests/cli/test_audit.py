@@ -12,6 +12,7 @@ import pytest
 from cli_harness import FILLER_KEYS, Account, Run, RunCli, management_client
 
 from emulator import DEFAULT_WORKSPACE_ID, Emulator, Fault
+from providers.client import PAGE_SIZE
 from tests.support.sentinel import assert_absent
 
 EXPECTED_FINDINGS = [
@@ -111,7 +112,7 @@ def test_audit_makes_only_get_requests_and_lists_past_the_first_page(
     queries = [r.query for r in audit_env.emulator.requests() if r.path == "/api/v1/keys"]
     assert all("include_disabled=true" in q for q in queries)
     assert all(f"workspace_id={default}" in q for q in queries)
-    assert any("offset=100" in q for q in queries)
+    assert any(f"offset={PAGE_SIZE}" in q for q in queries)
 
 
 def test_no_key_secret_reaches_stdout_stderr_or_the_summary(
