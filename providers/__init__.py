@@ -69,6 +69,7 @@ if TYPE_CHECKING:
         UUID,
         LimitReset,
         parse_instant,
+        short_hash,
     )
     from providers.governance_api import (
         BUDGET_INTERVALS,
