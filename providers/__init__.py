@@ -96,7 +96,7 @@ if TYPE_CHECKING:
     from providers.key import ApiKey, ApiKeyArgs, KeyProvider
     from providers.key_preview import management_key_error, management_key_problem
     from providers.key_settings import KeySettings, setting_rows
-    from providers.messages import KEY_TYPES, ProviderError, one_line
+    from providers.messages import KEY_TYPES, FailureKind, ProviderError, one_line
     from providers.redaction import KEY_PREFIX, contains_key, mask, redact
     from providers.sdk_pickle import undo_sdk_pickle_wrapper
     from providers.workspace import Workspace, WorkspaceArgs

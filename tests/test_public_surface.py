@@ -108,6 +108,7 @@ EXPORTED = [
     "redact",
     "replacing_changes",
     "setting_rows",
+    "FailureKind",
     "short_hash",
     "shown",
     "undo_sdk_pickle_wrapper",

@@ -321,7 +321,7 @@ def test_regular_key_instead_of_the_management_key_is_an_error_after_one_get(
     assert run.out == ""
     [line] = run.err.splitlines()
     assert "is a regular key; audit needs the management key" in line
-    assert line.endswith("[not-management-key]")
+    assert line.endswith("[management-key-not-management]")
     assert only_reads(audit_env.emulator) == [("GET", "/api/v1/key")]
     assert_absent(regular.secret, run.out, run.err)
 
@@ -332,7 +332,7 @@ def test_rejected_management_key_is_an_error(
     monkeypatch.setenv("OPENROUTER_MANAGEMENT_KEY", "sk-or-mgmt-" + sentinel[9:])
     run = audit(run_cli, audit_env)
     assert run.code == 2
-    assert run.err.rstrip().endswith("[management-key-rejected]")
+    assert run.err.rstrip().endswith("[management-key-invalid]")
 
 
 def test_missing_management_key_names_both_variables(
