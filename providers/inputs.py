@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from pulumi.output import Unknown
 from pydantic import ValidationError
 
 from providers.fields import (
@@ -27,6 +26,7 @@ from providers.fields import (
 )
 from providers.key_settings import KeySettings, setting_rows
 from providers.redaction import redact
+from providers.values import is_unknown, normal_timestamp, normal_value
 
 DECLARED = "declared"
 """Output holding the names of the inputs the program declared, so removal can be diffed."""
@@ -159,11 +159,6 @@ class DiffPlan:
     @property
     def has_changes(self) -> bool:
         return bool(self.changed)
-
-
-def is_unknown(value: object) -> bool:
-    """A value not known yet during preview (an output of another resource)."""
-    return isinstance(value, Unknown)
 
 
 def present(props: Mapping[str, Any], name: str) -> bool:
@@ -374,29 +369,6 @@ def replace_failure(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Failure
 # --- diff --------------------------------------------------------------------------------------
 
 
-def normal_timestamp(value: object) -> object:
-    """One spelling per instant, so `...00Z` equals `...00.000+00:00`."""
-    if not isinstance(value, str):
-        return value
-    parsed = parse_instant(value, naive_is_utc=False)
-    if parsed is None:
-        return value
-    return parsed.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def normal_value(kind: Kind, value: object) -> object:
-    """The form two values are compared in: 5 == 5.0, one timestamp spelling, lowercase UUIDs."""
-    if value is None:
-        return None
-    if kind is Kind.USD and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if kind is Kind.TIMESTAMP:
-        return normal_timestamp(value)
-    if kind is Kind.UUID and isinstance(value, str):
-        return value.lower()
-    return value
-
-
 def _wanted(
     spec: InputSpec, news: Mapping[str, Any], declared_before: frozenset[str]
 ) -> tuple[bool, object]:
@@ -434,7 +406,7 @@ def diff_inputs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffPlan:
             changed.append(spec.name)
             continue
         current = olds.get(spec.compare_with or spec.name)
-        if normal_value(spec.kind, wanted) != normal_value(spec.kind, current):
+        if normal_value(wanted, spec.kind) != normal_value(current, spec.kind):
             changed.append(spec.name)
             if spec.on_change is OnChange.REPLACE:
                 replaces.append(spec.name)
