@@ -24,7 +24,6 @@ if TYPE_CHECKING:
         CatalogueModel,
         CatalogueProvider,
         ClientSettings,
-        CreateKeyRequest,
         CurrentKey,
         KeyRecord,
         OpenRouterClient,
@@ -36,14 +35,10 @@ if TYPE_CHECKING:
         CONFIG_NAMESPACE,
         DEFAULT_BASE_URL,
         ENV_API_BASE_URL,
-        ENV_MANAGEMENT_KEY,
-        ENV_PROVISIONING_KEY,
-        KEYS_PAGE,
         MANAGEMENT_KEY_SETTING,
         MANAGEMENT_KEY_VARIABLES,
         MANAGEMENT_KEYS_PAGE,
         Credentials,
-        Found,
         base_url_problem,
         find_api_base_url,
         find_management_key,
@@ -53,7 +48,6 @@ if TYPE_CHECKING:
     )
     from providers.default_guardrail import DefaultGuardrail, DefaultGuardrailArgs
     from providers.errors import (
-        AmbiguousCreateError,
         ApiError,
         KeyNotFound,
         NetworkError,
@@ -61,18 +55,8 @@ if TYPE_CHECKING:
         OpenRouterError,
         UnauthorizedError,
     )
-    from providers.fields import (
-        FIX_SEPARATOR,
-        KEY_HASH,
-        LIMIT_RESETS,
-        RFC3339_UTC_ONLY,
-        UUID,
-        LimitReset,
-        parse_instant,
-        short_hash,
-    )
+    from providers.fields import FIX_SEPARATOR, KEY_HASH, UUID, parse_instant, short_hash
     from providers.governance_api import (
-        BUDGET_INTERVALS,
         Budgets,
         GuardrailRecord,
         WorkspaceRecord,
@@ -86,19 +70,12 @@ if TYPE_CHECKING:
     from providers.guardrail import Guardrail, GuardrailArgs
     from providers.guardrail_assignment import GuardrailAssignment, GuardrailAssignmentArgs
     from providers.guardrail_settings import FILTER_TAGS, GuardrailPolicy
-    from providers.inputs import (
-        CONFIG_PATH,
-        INPUTS_BY_NAME,
-        REPLACE_FIELDS,
-        replacing_changes,
-        shown,
-    )
-    from providers.key import ApiKey, ApiKeyArgs, KeyProvider
-    from providers.key_preview import management_key_error, management_key_problem
-    from providers.key_settings import KeySettings, setting_rows
+    from providers.inputs import INPUTS_BY_NAME, REPLACE_FIELDS, replacing_changes, shown
+    from providers.key import ApiKey, ApiKeyArgs
+    from providers.key_preview import management_key_error
+    from providers.key_settings import KeySettings
     from providers.messages import KEY_TYPES, FailureKind, ProviderError, one_line
-    from providers.redaction import KEY_PREFIX, contains_key, mask, redact
-    from providers.sdk_pickle import undo_sdk_pickle_wrapper
+    from providers.redaction import KEY_PREFIX, mask, redact
     from providers.workspace import Workspace, WorkspaceArgs
     from providers.workspace_budgets import WorkspaceBudgets, WorkspaceBudgetsArgs
     from providers.workspace_settings import WORKSPACE_SLUG, BudgetLimits, WorkspaceSettings
