@@ -182,20 +182,23 @@ def shown(value: object) -> str:
     return redact(text)
 
 
-def _check_text(value: object) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        return f"{shown(value)} is not allowed: expected a non-empty string, e.g. 'ci-deploy'."
-    return None
+def input_problem(spec: InputSpec, value: object) -> str | None:
+    """Why an input's value is refused, in its row's words (the stack file check's too), or None.
+
+    A key setting is judged by its field of `KeySettings`, the rule a stack file is checked
+    against; the other inputs by their `_RULES`. A timestamp and a secret have checks of their
+    own (the clock; a secret is never quoted)."""
+    if spec.name in KeySettings.model_fields:
+        try:
+            KeySettings.model_validate({spec.name: value})
+        except ValidationError:
+            return _not_allowed(spec, value)
+        return None
+    return None if _RULES[spec.kind](value) else _not_allowed(spec, value)
 
 
-def setting_problem(spec: InputSpec, value: object) -> str | None:
-    """A key setting's value judged by its one rule, the field of `KeySettings` a stack file is
-    checked against too, and said in the same words (its row's)."""
-    try:
-        KeySettings.model_validate({spec.name: value})
-    except ValidationError:
-        return f"{shown(value)} is not allowed; allowed: {spec.row.expected}. Fix: {spec.row.fix}"
-    return None
+def _not_allowed(spec: InputSpec, value: object) -> str:
+    return f"{shown(value)} is not allowed; allowed: {spec.row.expected}. Fix: {spec.row.fix}"
 
 
 def _check_timestamp(value: object, now: datetime, was: object) -> str | None:
@@ -226,24 +229,6 @@ def _check_timestamp(value: object, now: datetime, was: object) -> str | None:
     return None
 
 
-def _check_uuid(value: object) -> str | None:
-    if not isinstance(value, str) or not UUID.match(value):
-        return (
-            f"{shown(value)} is not allowed: expected a workspace UUID such as"
-            " '3f2b0c4e-8a1d-4e5f-9b6a-7c8d9e0f1a2b'; omit it for the default workspace."
-        )
-    return None
-
-
-def _check_key_hash(value: object) -> str | None:
-    if not isinstance(value, str) or not KEY_HASH.match(value):
-        return (
-            f"{shown(value)} is not allowed: expected the hash of an existing key, 64 lowercase hex"
-            " characters (the `hash` column of the OpenRouter key list)."
-        )
-    return None
-
-
 def _check_secret(value: object) -> str | None:
     # Never quote the value: it is a key.
     if not isinstance(value, str) or not value.strip():
@@ -254,12 +239,13 @@ def _check_secret(value: object) -> str | None:
     return None
 
 
-_SIMPLE_CHECKS: Mapping[Kind, Callable[[object], str | None]] = {
-    Kind.TEXT: _check_text,
-    Kind.UUID: _check_uuid,
-    Kind.KEY_HASH: _check_key_hash,
-    Kind.SECRET: _check_secret,
+_RULES: Mapping[Kind, Callable[[object], bool]] = {
+    Kind.TEXT: lambda value: isinstance(value, str) and bool(value.strip()),
+    Kind.UUID: lambda value: isinstance(value, str) and UUID.match(value) is not None,
+    Kind.KEY_HASH: lambda value: isinstance(value, str) and KEY_HASH.match(value) is not None,
 }
+"""The rule of each input outside `KeySettings` (their patterns are the ones a stack file is
+checked against too, providers/fields.py)."""
 
 
 def setting_path(spec: InputSpec, news: Mapping[str, Any]) -> str:
@@ -296,10 +282,10 @@ def check_inputs(
             continue
         if spec.kind is Kind.TIMESTAMP:
             reason = _check_timestamp(value, now, olds.get(spec.name))
-        elif spec.name in KeySettings.model_fields:
-            reason = setting_problem(spec, value)
+        elif spec.kind is Kind.SECRET:
+            reason = _check_secret(value)
         else:
-            reason = _SIMPLE_CHECKS[spec.kind](value)
+            reason = input_problem(spec, value)
         if reason is not None:
             failures.append(Failure(spec.name, f"`{where}`: {reason}"))
     if present(news, "adopt_secret") and not present(news, "adopt"):

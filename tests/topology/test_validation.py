@@ -900,6 +900,8 @@ def test_every_validated_stack_gives_each_key_its_own_openrouter_name(keys):
         ("limitReset", "limit_reset", "hourly"),
         ("includeByokInLimit", "include_byok_in_limit", "true"),
         ("disabled", "disabled", 0),
+        ("workspaceId", "workspace_id", "ws-1"),
+        ("adopt", "adopt", "A" * 64),
     ],
 )
 def test_a_key_setting_is_refused_in_the_same_words_by_the_stack_check_and_the_provider(
