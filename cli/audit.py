@@ -9,7 +9,7 @@ Nothing here writes: the only requests are `GET /key`, `GET /keys` and `GET /key
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -275,6 +275,52 @@ def percent_of(spent: float, limit: float) -> float:
     return 100.0 if limit <= 0 else 100.0 * spent / limit
 
 
+@dataclass(frozen=True)
+class Use:
+    """How much of a cap (a key's limit, a guardrail's cap, a workspace budget) is spent,
+    against the threshold of `--limit-percent`."""
+
+    spent: float
+    limit: float
+    threshold: float
+
+    @property
+    def percent(self) -> float:
+        return percent_of(self.spent, self.limit)
+
+    @property
+    def near(self) -> bool:
+        return self.percent >= self.threshold
+
+
+@dataclass(frozen=True)
+class NearLimit:
+    """What differs between the three near-limit findings; `finding` words them all."""
+
+    kind: str
+    spender: str
+    """Who spends: `API key (name)`, `workspace Agents (agents)`."""
+    cap: str
+    """Of what: `its limit this month`, `its weekly budget this week`."""
+    counted: str
+    """How the spend is counted, after the amounts: `, counted for this key alone`; or ``."""
+    fix: str
+    culprit: str
+    """Whom to find out about: `what is spending it`."""
+    consequence: str
+    context: Mapping[str, str]
+
+    def finding(self, use: Use) -> Diagnostic:
+        return Diagnostic(
+            kind=self.kind,
+            message=f"{self.spender} has spent {use.percent:.0f}% of {self.cap}"
+            f" ({money(use.spent)} of {money(use.limit)}{self.counted}), at or above"
+            f" {use.threshold:g}%.",
+            hint=f"{self.fix}, or find out {self.culprit}; {self.consequence}",
+            context={**self.context, "percent": f"{use.percent:.1f}"},
+        )
+
+
 def _judge(row: KeyRow, now: datetime, thresholds: Thresholds) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     if not row.owners:
@@ -297,9 +343,9 @@ def _judge(row: KeyRow, now: datetime, thresholds: Thresholds) -> list[Diagnosti
             found.append(_expiring(row, now, thresholds))
     if row.status != "enabled":
         return found
-    percent = limit_percent(row)
-    if percent is not None and percent >= thresholds.limit_percent:
-        found.append(_near_limit(row, percent, thresholds))
+    use = _limit_use(row, thresholds)
+    if use is not None and use.near:
+        found.append(_near_limit(row, use))
     idleness = idle(row, now, thresholds.unused_days)
     if idleness is not None:
         found.append(_unused(row, idleness, thresholds))
@@ -534,23 +580,28 @@ def _expiring(row: KeyRow, now: datetime, thresholds: Thresholds) -> Diagnostic:
     )
 
 
-def _near_limit(row: KeyRow, percent: float, thresholds: Thresholds) -> Diagnostic:
-    assert row.limit is not None
-    assert row.limit_used is not None
-    period = this_period(row.limit_reset)
+def _limit_use(row: KeyRow, thresholds: Thresholds) -> Use | None:
+    if row.limit is None or row.limit_used is None:
+        return None
+    return Use(row.limit_used, row.limit, thresholds.limit_percent)
+
+
+def _near_limit(row: KeyRow, use: Use) -> Diagnostic:
     fix = (
         f"raise its `limit` in {_config_files(row)} and run {_up(row)}"
         if row.owners
         else "raise its limit in the dashboard"
     )
-    return Diagnostic(
+    return NearLimit(
         kind="key-near-limit",
-        message=f"{row.label} ({row.name}) has used {percent:.0f}% of its limit{period} "
-        f"({money(row.limit_used)} of {money(row.limit)}), at or above "
-        f"{thresholds.limit_percent:g}%.",
-        hint=f"{fix}, or find out what is spending it; requests fail once the limit is reached.",
-        context={**key_context(row), "percent": f"{percent:.1f}"},
-    )
+        spender=f"{row.label} ({row.name})",
+        cap=f"its limit{this_period(row.limit_reset)}",
+        counted="",
+        fix=fix,
+        culprit="what is spending it",
+        consequence="requests fail once the limit is reached.",
+        context=key_context(row),
+    ).finding(use)
 
 
 _PERIOD = {"daily": "day", "weekly": "week", "monthly": "month"}

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from providers import BASE_URL_FIX, MANAGEMENT_KEYS_PAGE
+from providers import BASE_URL_FIX, MANAGEMENT_KEYS_PAGE, FailureKind
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -180,7 +180,7 @@ def api_failed(base_url: str, what: str, cause: str) -> CliError:
 
 def management_key_rejected(label: str, source: str) -> CliError:
     return _error(
-        "management-key-rejected",
+        FailureKind.MANAGEMENT_KEY_INVALID,
         f"the API rejected the management key {label} (from {source}): it is invalid, "
         "disabled or deleted.",
         f"create a management key at {CREATE_MANAGEMENT_KEY_URL} and store it in {source}.",
@@ -191,7 +191,7 @@ def management_key_rejected(label: str, source: str) -> CliError:
 
 def not_a_management_key(label: str, source: str) -> CliError:
     return _error(
-        "not-management-key",
+        FailureKind.MANAGEMENT_KEY_NOT_MANAGEMENT,
         f"{label} (from {source}) is a regular key; audit needs the management key, which "
         "lists the account's keys.",
         f"put the management key in {source} (create one at {CREATE_MANAGEMENT_KEY_URL}); "

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field, replace
 from cli.audit import (
     AuditReport,
     KeyRow,
+    NearLimit,
+    Use,
     config_files,
     key_context,
-    money,
     owner_text,
-    percent_of,
     sort_findings,
     this_period,
     up_command,
@@ -314,29 +314,6 @@ def _unmanaged(
 # --- guardrail-near-limit and workspace-budget-near-limit --------------------------------------
 
 
-@dataclass(frozen=True)
-class _Use:
-    """How much of a cap is spent, against the threshold of `--limit-percent`."""
-
-    spent: float
-    limit: float
-    threshold: float
-
-    @property
-    def percent(self) -> float:
-        return percent_of(self.spent, self.limit)
-
-    @property
-    def near(self) -> bool:
-        return self.percent >= self.threshold
-
-    def amounts(self) -> str:
-        return f"{money(self.spent)} of {money(self.limit)}"
-
-    def beyond(self) -> str:
-        return f"at or above {self.threshold:g}%"
-
-
 def _raise_in(setting: str, declared: Sequence[_Declared]) -> str:
     stacks = [d.stack for d in declared]
     return (
@@ -356,7 +333,7 @@ def _guardrails_near_limit(
         guardrail = _governing(row, account, by_id) if row.status == "enabled" else None
         if guardrail is None or guardrail.limit_usd is None or row.spend is None:
             continue
-        use = _Use(
+        use = Use(
             _spent(row, guardrail.reset_interval, include_byok=guardrail.include_byok),
             guardrail.limit_usd,
             threshold,
@@ -384,7 +361,7 @@ def _spent(row: KeyRow, interval: str | None, *, include_byok: bool) -> float:
 def _guardrail_near_limit(
     row: KeyRow,
     guardrail: GuardrailFacts,
-    use: _Use,
+    use: Use,
     *,
     workspace: WorkspaceFacts | None,
     declared: Sequence[_Declared],
@@ -400,19 +377,16 @@ def _guardrail_near_limit(
         if declared
         else f"raise its `limit_usd` in the dashboard ({DASHBOARD}), or adopt it into a stack"
     )
-    return Diagnostic(
+    return NearLimit(
         kind="guardrail-near-limit",
-        message=f"{row.label} ({row.name}) has spent {use.percent:.0f}% of the cap of {which}"
-        f"{this_period(guardrail.reset_interval)} ({use.amounts()}, counted for this key "
-        f"alone{byok}), {use.beyond()}.",
-        hint=f"{fix}, or find out what is spending it; requests with this key are refused (403) "
-        "once it reaches the cap.",
-        context={
-            **key_context(row),
-            "guardrail_id": guardrail.id,
-            "percent": f"{use.percent:.1f}",
-        },
-    )
+        spender=f"{row.label} ({row.name})",
+        cap=f"the cap of {which}{this_period(guardrail.reset_interval)}",
+        counted=f", counted for this key alone{byok}",
+        fix=fix,
+        culprit="what is spending it",
+        consequence="requests with this key are refused (403) once it reaches the cap.",
+        context={**key_context(row), "guardrail_id": guardrail.id},
+    ).finding(use)
 
 
 def _budgets_near_limit(
@@ -427,7 +401,7 @@ def _budgets_near_limit(
             spent = sum(
                 _spent(row, interval, include_byok=workspace.include_byok) for row in members
             )
-            use = _Use(spent, limit, threshold)
+            use = Use(spent, limit, threshold)
             if use.near:
                 found.append(
                     _budget_near_limit(
@@ -444,7 +418,7 @@ def _budgets_near_limit(
 def _budget_near_limit(
     workspace: WorkspaceFacts,
     interval: str,
-    use: _Use,
+    use: Use,
     *,
     keys: int,
     declared: Sequence[_Declared],
@@ -456,21 +430,22 @@ def _budget_near_limit(
         else f"raise it in the dashboard ({DASHBOARD}), or adopt the workspace into a stack "
         f"(`adopt: {workspace.slug}`)"
     )
-    return Diagnostic(
+    return NearLimit(
         kind="workspace-budget-near-limit",
-        message=f"workspace {_workspace_text(workspace)} has spent {use.percent:.0f}% of its "
-        f"{interval} budget{this_period(interval)} ({use.amounts()}, summed over its {keys} "
-        f"key{'s' if keys != 1 else ''}{byok}), {use.beyond()}.",
-        hint=f"{fix}, or find out which of its keys spend it; once a budget is reached, every key "
-        "of the workspace is refused (403) until it resets.",
+        spender=f"workspace {_workspace_text(workspace)}",
+        cap=f"its {interval} budget{this_period(interval)}",
+        counted=f", summed over its {keys} key{'s' if keys != 1 else ''}{byok}",
+        fix=fix,
+        culprit="which of its keys spend it",
+        consequence="once a budget is reached, every key of the workspace is refused (403)"
+        " until it resets.",
         context={
             "name": workspace.name,
             "workspace": workspace.slug,
             "workspace_id": workspace.id,
             "interval": interval,
-            "percent": f"{use.percent:.1f}",
         },
-    )
+    ).finding(use)
 
 
 # --- governance-unreadable ---------------------------------------------------------------------

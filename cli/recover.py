@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from cli import diagnostics
-from providers import KeyRecord, OpenRouterClient, OpenRouterError
+from providers import KeyRecord, OpenRouterClient, OpenRouterError, short_hash
 
 API_KEY_TYPE = "pulumi-python:dynamic/openrouter:ApiKey"
 CREATING = "creating"
@@ -85,5 +85,5 @@ def delete_all(client: OpenRouterClient, found: Sequence[Leftover]) -> list[str]
         try:
             client.delete_key(leftover.hash)
         except OpenRouterError as error:
-            problems.append(f"{leftover.name} ({leftover.hash[:12]}...): {error}")
+            problems.append(f"{leftover.name} ({short_hash(leftover.hash)}): {error}")
     return problems

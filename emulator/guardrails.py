@@ -119,8 +119,11 @@ def scrub_regex(pattern: str) -> tuple[str, bool]:
 
 
 LOOKAROUND = re.compile(r"\(\?<?[=!]")
-# A group that ends in a quantifier, itself quantified: `(a+)+`, `(?:x*)*`, `(b{2,})+`.
-NESTED_QUANTIFIER = re.compile(r"\([^()]*[+*}]\??\)[+*{]")
+# A group that ends in a quantifier (or in groups that do), itself quantified: `(a+)+`,
+# `(?:x*)*`, `(b{2,})+`, `((a+))+`, `((ab)+)+`.
+NESTED_QUANTIFIER = re.compile(r"[+*}]\??\)+[+*{]")
+# A quantifier after a quantifier: Python reads `a++` as possessive, JavaScript refuses it.
+POSSESSIVE = re.compile(r"[+*?}]\??[+*]")
 # After `(?` JavaScript knows only `:` and a named group `<name>` (lookarounds are refused above).
 GROUP_EXTENSION = re.compile(r"\(\?(?!:|<[A-Za-z_])")
 
@@ -135,7 +138,7 @@ def regex_problem(pattern: str) -> str | None:
         return "backreferences are not supported"
     if NESTED_QUANTIFIER.search(scrubbed):
         return "nested quantifiers are not supported"
-    if GROUP_EXTENSION.search(scrubbed):
+    if GROUP_EXTENSION.search(scrubbed) or POSSESSIVE.search(scrubbed):
         return "not a JavaScript regular expression"
     try:
         re.compile(re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", pattern))

@@ -29,6 +29,14 @@ RFC3339_UTC_ONLY: Final = re.compile(
 UUID: Final = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 KEY_HASH: Final = re.compile(r"^[0-9a-f]{64}$")
 """A key's hash, as the key list shows it (never the key itself)."""
+SHORT_HASH_CHARS: Final = 12
+
+
+def short_hash(hash_: str) -> str:
+    """A key's hash as a message names it: its first 12 characters, then `...` (enough to find
+    it in the key list; the full hash is a key's id, never a secret)."""
+    return f"{hash_[:SHORT_HASH_CHARS]}..."
+
 FIX_SEPARATOR: Final = "; fix: "
 """Between what is wrong and the fix in a model rule's message, so a reader of the stack file's
 errors can show the two apart (topology/config.py) and the provider can show them together."""

@@ -12,6 +12,7 @@ Facts: docs/reference/openrouter-governance-api.md §2.2, §2.3.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
@@ -41,15 +42,6 @@ BuiltinFilterName = Literal[
 ScanScope = Literal["user_only", "all_messages"]
 DataRegion = Literal["global", "europe", "us"]
 PATTERN_MAX: Final = 100_000
-_UNSUPPORTED_REGEX: Final = (
-    (re.compile(r"\(\?<?[=!]"), "lookahead and lookbehind"),
-    (re.compile(r"\\[1-9]|\\k<"), "backreferences"),
-    (re.compile(r"\([^()]*[+*}]\)[+*{]"), "nested quantifiers such as (a+)+"),
-    (re.compile(r"\(\?[a-zA-Z]+[):]"), "inline flags such as (?i)"),
-)
-"""What OpenRouter refuses in a custom filter (docs/reference/openrouter-governance-api.md §2.2)."""
-
-
 class PolicyModel(BaseModel):
     """Read as the key settings are (`SETTINGS_CONFIG`)."""
 
@@ -208,18 +200,124 @@ ENFORCED_FIELDS: Final = tuple(GuardrailPolicy().body())
 """The guardrail fields this project manages: the ones `body()` sends (and a drift check reads)."""
 
 
+def policy_of(value: object) -> GuardrailPolicy:
+    """A policy from state or from the engine (a dict by the model's names)."""
+    return GuardrailPolicy.model_validate(value or {}, strict=False)
+
+
+_QUANTIFIER: Final = re.compile(r"[+*?]|\{\d+(?:,\d*)?\}")
+_NAMED_GROUP: Final = re.compile(r"\(\?<(?=[A-Za-z_$])")
+_NESTED: Final = "nested quantifiers such as (a+)+"
+_POSSESSIVE: Final = (
+    "the pattern is not a valid regular expression (a quantifier follows a quantifier:"
+    " JavaScript has no possessive quantifiers such as a++)"
+)
+
+
 def regex_problem(pattern: str) -> str | None:
-    """Why OpenRouter would refuse this custom filter pattern, or None."""
-    for feature, name in _UNSUPPORTED_REGEX:
-        if feature.search(pattern):
-            return f"OpenRouter refuses {name} in a custom filter pattern"
+    """Why OpenRouter would refuse this custom filter pattern, or None.
+
+    The guardrails guide: a JavaScript regular expression; lookahead, lookbehind, backreferences
+    and nested quantifiers such as `(a+)+` are refused with `invalid_regex_pattern`. OpenRouter's
+    check itself is not published, so a nested quantifier is read as the guide's example
+    generalised: a group repeated by `+`, `*` or `{n,m}` whose last item (in any alternative,
+    through inner groups) is itself repeated so: `(a+?)+`, `((a*))*`, `(a|b+){2}`. The emulator
+    implements the same reading independently (tests/test_one_rule_two_implementations.py)."""
+    reader = _PatternReader(pattern)
+    while reader.index < len(pattern):
+        problem = reader.step()
+        if problem is not None:
+            return problem
     try:
-        re.compile(pattern)
+        re.compile(_NAMED_GROUP.sub("(?P<", pattern))
     except re.error as error:
         return f"the pattern is not a valid regular expression ({error})"
     return None
 
 
-def policy_of(value: object) -> GuardrailPolicy:
-    """A policy from state or from the engine (a dict by the model's names)."""
-    return GuardrailPolicy.model_validate(value or {}, strict=False)
+@dataclass
+class _Group:
+    """A group open while a pattern is read: whether the item last read in it ends in a
+    repetition, and whether an earlier alternative (`a+|b`) did."""
+
+    last_repeats: bool = False
+    an_alternative_repeats: bool = False
+
+
+@dataclass
+class _PatternReader:
+    """Reads a pattern item by item, as JavaScript does: escapes and classes are single items."""
+
+    pattern: str
+    index: int = 0
+    groups: list[_Group] = field(default_factory=lambda: [_Group()])
+    after_quantifier: bool = False
+
+    def step(self) -> str | None:
+        """Read one item; why OpenRouter refuses the pattern there, or None."""
+        char = self.pattern[self.index]
+        group = self.groups[-1]
+        repeats_before, group.last_repeats = group.last_repeats, False
+        quantified, self.after_quantifier = self.after_quantifier, False
+        if char == "\\":
+            self.index += 2
+            escaped = self.pattern[self.index - 1 : self.index]
+            return _refused("backreferences") if escaped and escaped in "123456789k" else None
+        if char == "[":
+            self.index = self._class_end()
+        elif char == "(":
+            return self._open()
+        elif char == "|":
+            group.an_alternative_repeats |= repeats_before
+            self.index += 1
+        elif char == ")" and len(self.groups) > 1:
+            return self._close(repeats_before)
+        else:
+            return self._quantifier(quantified)
+        return None
+
+    def _class_end(self) -> int:
+        """Past the class opening here (JavaScript: the first unescaped `]` closes it)."""
+        end = self.index + 1
+        while end < len(self.pattern) and self.pattern[end] != "]":
+            end += 2 if self.pattern[end] == "\\" else 1
+        return end + 1
+
+    def _open(self) -> str | None:
+        """JavaScript knows `(`, `(?:`, a named group `(?<name>` and the lookarounds; anything
+        else after `(?` is another dialect's (inline flags `(?i)`, `(?P<name>`, `(?#`, `(?>`)."""
+        head = self.pattern[self.index : self.index + 4]
+        if head.startswith(("(?=", "(?!", "(?<=", "(?<!")):
+            return _refused("lookahead and lookbehind")
+        if head.startswith("(?") and not (head.startswith("(?:") or _NAMED_GROUP.match(head)):
+            return _refused("group syntax JavaScript lacks, such as inline flags (?i) or (?P<name>")
+        self.groups.append(_Group())
+        self.index += 1
+        return None
+
+    def _close(self, repeats_before: bool) -> str | None:
+        closed = self.groups.pop()
+        ends_repeated = closed.an_alternative_repeats or repeats_before
+        self.index += 1
+        quantifier = _QUANTIFIER.match(self.pattern, self.index)
+        if quantifier is None:
+            self.groups[-1].last_repeats = ends_repeated
+        elif ends_repeated and quantifier.group() != "?":
+            return _refused(_NESTED)
+        return None
+
+    def _quantifier(self, quantified: bool) -> str | None:
+        quantifier = _QUANTIFIER.match(self.pattern, self.index)
+        if quantifier is None:
+            self.index += 1
+            return None
+        if quantified:
+            return _POSSESSIVE
+        self.index = quantifier.end() + self.pattern.startswith("?", quantifier.end())
+        self.groups[-1].last_repeats = quantifier.group() != "?"
+        self.after_quantifier = True
+        return None
+
+
+def _refused(feature: str) -> str:
+    return f"OpenRouter refuses {feature} in a custom filter pattern"

@@ -8,17 +8,15 @@ what omitting it means, which API field carries it) lives in `INPUTS`, so `check
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from pulumi.output import Unknown
+from pydantic import ValidationError
 
 from providers.fields import (
     KEY_HASH,
-    LIMIT_RESETS,
     RFC3339_UTC,
     UUID,
     Kind,
@@ -26,8 +24,9 @@ from providers.fields import (
     Row,
     parse_instant,
 )
-from providers.key_settings import setting_rows
+from providers.key_settings import KeySettings, setting_rows
 from providers.redaction import redact
+from providers.values import is_unknown, normal_timestamp, normal_value
 
 DECLARED = "declared"
 """Output holding the names of the inputs the program declared, so removal can be diffed."""
@@ -162,11 +161,6 @@ class DiffPlan:
         return bool(self.changed)
 
 
-def is_unknown(value: object) -> bool:
-    """A value not known yet during preview (an output of another resource)."""
-    return isinstance(value, Unknown)
-
-
 def present(props: Mapping[str, Any], name: str) -> bool:
     """Declared by the program: present and not None (the wire drops None anyway)."""
     return props.get(name) is not None
@@ -188,42 +182,23 @@ def shown(value: object) -> str:
     return redact(text)
 
 
-def _check_text(value: object) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        return f"{shown(value)} is not allowed: expected a non-empty string, e.g. 'ci-deploy'."
-    return None
+def input_problem(spec: InputSpec, value: object) -> str | None:
+    """Why an input's value is refused, in its row's words (the stack file check's too), or None.
+
+    A key setting is judged by its field of `KeySettings`, the rule a stack file is checked
+    against; the other inputs by their `_RULES`. A timestamp and a secret have checks of their
+    own (the clock; a secret is never quoted)."""
+    if spec.name in KeySettings.model_fields:
+        try:
+            KeySettings.model_validate({spec.name: value})
+        except ValidationError:
+            return _not_allowed(spec, value)
+        return None
+    return None if _RULES[spec.kind](value) else _not_allowed(spec, value)
 
 
-def _check_usd(value: object) -> str | None:
-    # One condition, so the checker narrows `value` to a number for isfinite and `<`.
-    if (
-        not isinstance(value, int | float)
-        or isinstance(value, bool)
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        return (
-            f"{shown(value)} is not allowed: expected a number of US dollars >= 0, e.g. 25 or 2.5;"
-            " omit it for no spending limit."
-        )
-    return None
-
-
-def _check_limit_reset(value: object) -> str | None:
-    if value not in LIMIT_RESETS:
-        allowed = ", ".join(repr(reset) for reset in LIMIT_RESETS)
-        return (
-            f"{shown(value)} is not allowed: expected one of {allowed};"
-            " omit it for a limit that never resets."
-        )
-    return None
-
-
-def _check_flag(value: object) -> str | None:
-    if not isinstance(value, bool):
-        return f"{shown(value)} is not allowed: expected true or false (a boolean, not a string)."
-    return None
-
+def _not_allowed(spec: InputSpec, value: object) -> str:
+    return f"{shown(value)} is not allowed; allowed: {spec.row.expected}. Fix: {spec.row.fix}"
 
 
 def _check_timestamp(value: object, now: datetime, was: object) -> str | None:
@@ -254,24 +229,6 @@ def _check_timestamp(value: object, now: datetime, was: object) -> str | None:
     return None
 
 
-def _check_uuid(value: object) -> str | None:
-    if not isinstance(value, str) or not UUID.match(value):
-        return (
-            f"{shown(value)} is not allowed: expected a workspace UUID such as"
-            " '3f2b0c4e-8a1d-4e5f-9b6a-7c8d9e0f1a2b'; omit it for the default workspace."
-        )
-    return None
-
-
-def _check_key_hash(value: object) -> str | None:
-    if not isinstance(value, str) or not KEY_HASH.match(value):
-        return (
-            f"{shown(value)} is not allowed: expected the hash of an existing key, 64 lowercase hex"
-            " characters (the `hash` column of the OpenRouter key list)."
-        )
-    return None
-
-
 def _check_secret(value: object) -> str | None:
     # Never quote the value: it is a key.
     if not isinstance(value, str) or not value.strip():
@@ -282,15 +239,13 @@ def _check_secret(value: object) -> str | None:
     return None
 
 
-_SIMPLE_CHECKS: Mapping[Kind, Callable[[object], str | None]] = {
-    Kind.TEXT: _check_text,
-    Kind.USD: _check_usd,
-    Kind.LIMIT_RESET: _check_limit_reset,
-    Kind.FLAG: _check_flag,
-    Kind.UUID: _check_uuid,
-    Kind.KEY_HASH: _check_key_hash,
-    Kind.SECRET: _check_secret,
+_RULES: Mapping[Kind, Callable[[object], bool]] = {
+    Kind.TEXT: lambda value: isinstance(value, str) and bool(value.strip()),
+    Kind.UUID: lambda value: isinstance(value, str) and UUID.match(value) is not None,
+    Kind.KEY_HASH: lambda value: isinstance(value, str) and KEY_HASH.match(value) is not None,
 }
+"""The rule of each input outside `KeySettings` (their patterns are the ones a stack file is
+checked against too, providers/fields.py)."""
 
 
 def setting_path(spec: InputSpec, news: Mapping[str, Any]) -> str:
@@ -327,8 +282,10 @@ def check_inputs(
             continue
         if spec.kind is Kind.TIMESTAMP:
             reason = _check_timestamp(value, now, olds.get(spec.name))
+        elif spec.kind is Kind.SECRET:
+            reason = _check_secret(value)
         else:
-            reason = _SIMPLE_CHECKS[spec.kind](value)
+            reason = input_problem(spec, value)
         if reason is not None:
             failures.append(Failure(spec.name, f"`{where}`: {reason}"))
     if present(news, "adopt_secret") and not present(news, "adopt"):
@@ -398,29 +355,6 @@ def replace_failure(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Failure
 # --- diff --------------------------------------------------------------------------------------
 
 
-def normal_timestamp(value: object) -> object:
-    """One spelling per instant, so `...00Z` equals `...00.000+00:00`."""
-    if not isinstance(value, str):
-        return value
-    parsed = parse_instant(value, naive_is_utc=False)
-    if parsed is None:
-        return value
-    return parsed.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def normal_value(kind: Kind, value: object) -> object:
-    """The form two values are compared in: 5 == 5.0, one timestamp spelling, lowercase UUIDs."""
-    if value is None:
-        return None
-    if kind is Kind.USD and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if kind is Kind.TIMESTAMP:
-        return normal_timestamp(value)
-    if kind is Kind.UUID and isinstance(value, str):
-        return value.lower()
-    return value
-
-
 def _wanted(
     spec: InputSpec, news: Mapping[str, Any], declared_before: frozenset[str]
 ) -> tuple[bool, object]:
@@ -458,7 +392,7 @@ def diff_inputs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffPlan:
             changed.append(spec.name)
             continue
         current = olds.get(spec.compare_with or spec.name)
-        if normal_value(spec.kind, wanted) != normal_value(spec.kind, current):
+        if normal_value(wanted, spec.kind) != normal_value(current, spec.kind):
             changed.append(spec.name)
             if spec.on_change is OnChange.REPLACE:
                 replaces.append(spec.name)

@@ -27,7 +27,6 @@ from pulumi.dynamic import (
     DiffResult,
     ResourceProvider,
 )
-from pulumi.output import Unknown
 from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
@@ -46,6 +45,7 @@ from providers.session import (
     remember_stack_settings,
     stack_settings_from,
 )
+from providers.values import is_unknown, normal_value
 
 OBSERVED: Final = "observed"
 """Output: the fingerprint of the server's record after the last write (module docstring)."""
@@ -143,11 +143,12 @@ class ManagementProvider(ResourceProvider):
         return [
             name
             for name in self.INPUTS.model_fields
-            if name not in BOOKKEEPING and _normal(olds.get(name)) != _normal(news.get(name))
+            if name not in BOOKKEEPING
+            and normal_value(olds.get(name)) != normal_value(news.get(name))
         ]
 
     def _invalid(self, news: Mapping[str, Any]) -> list[CheckFailure]:
-        unknown = {name for name, value in news.items() if _has_unknown(value)}
+        unknown = {name for name, value in news.items() if is_unknown(value)}
         known = {
             name: value
             for name, value in news.items()
@@ -195,24 +196,3 @@ def outputs(props: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
     return {**{k: v for k, v in props.items() if not k.startswith("__")}, **extra}
 
 
-def _normal(value: Any) -> Any:
-    """One form per value: 5 == 5.0, and a missing field of a dict is a null one."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, Mapping):
-        return {k: _normal(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list | tuple):
-        return [_normal(v) for v in value]
-    return value
-
-
-def _has_unknown(value: Any) -> bool:
-    if isinstance(value, Unknown):
-        return True
-    if isinstance(value, Mapping):
-        return any(_has_unknown(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(_has_unknown(v) for v in value)
-    return False

@@ -8,6 +8,7 @@ file, what is wrong, and the fix. They are built only here (`provider_error`), a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 
 from providers.credentials import (
     BASE_URL_FIX,
@@ -28,18 +29,30 @@ _SET_KEY = (
     f"set it with `pulumi config set --secret {MANAGEMENT_KEY_SETTING}` (it prompts, so the key"
     f" stays out of your shell history) or export {ENV_MANAGEMENT_KEY}"
 )
+
+
+class FailureKind(StrEnum):
+    """The failures both the provider and the CLI report, one kind each: a user who meets one in
+    `pulumi up` and in `python -m cli audit` reads the same `[kind]` and one runbook entry."""
+
+    MANAGEMENT_KEY_NOT_MANAGEMENT = "management-key-not-management"
+    """A regular key where the management key belongs (`GET /key`: `is_management_key` false)."""
+    MANAGEMENT_KEY_INVALID = "management-key-invalid"
+    """The management key answered 401: invalid, disabled or deleted."""
+
+
 MESSAGES: Mapping[str, str] = {
     "management-key-missing": (
         f"No OpenRouter management key: neither stack config `{config_key(MANAGEMENT_KEY_SETTING)}`"
         f" nor {ENV_MANAGEMENT_KEY} (or its old name {ENV_PROVISIONING_KEY}) is set. Create one at"
         f" {MANAGEMENT_KEYS_PAGE}, then {_SET_KEY}."
     ),
-    "management-key-not-management": (
+    FailureKind.MANAGEMENT_KEY_NOT_MANAGEMENT: (
         "The key in the management-key slot ({source}, {label}) is a regular key, not a"
         f" management key. {KEY_TYPES} Create a management key at {MANAGEMENT_KEYS_PAGE}, then"
         f" {_SET_KEY}."
     ),
-    "management-key-invalid": (
+    FailureKind.MANAGEMENT_KEY_INVALID: (
         "OpenRouter rejected the management key ({source}) with 401: it is invalid, disabled or"
         f" deleted. Check it at {MANAGEMENT_KEYS_PAGE} (or create a new one), then {_SET_KEY}."
     ),

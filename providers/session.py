@@ -28,7 +28,7 @@ from providers.credentials import (
     normal_base_url,
 )
 from providers.errors import UnauthorizedError
-from providers.messages import provider_error
+from providers.messages import FailureKind, provider_error
 from providers.redaction import redact
 from providers.refresh_settings import (
     Recorded,
@@ -213,10 +213,12 @@ def ensure_management_key(client: OpenRouterClient, credentials: Credentials) ->
         try:
             current = client.current_key()
         except UnauthorizedError:
-            raise provider_error("management-key-invalid", source=credentials.source) from None
+            raise provider_error(
+                FailureKind.MANAGEMENT_KEY_INVALID, source=credentials.source
+            ) from None
         if not current.is_management_key:
             raise provider_error(
-                "management-key-not-management",
+                FailureKind.MANAGEMENT_KEY_NOT_MANAGEMENT,
                 source=credentials.source,
                 label=redact(current.label or "label unknown"),
             )

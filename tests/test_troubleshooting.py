@@ -16,8 +16,10 @@ import re
 import pytest
 
 import cli
+from cli import diagnostics
 from providers import errors, inputs
 from providers import messages as provider_messages
+from providers.messages import FailureKind
 from tests.topology.harness import ROOT
 from topology.rules import Problem, TopologyConfigError
 
@@ -159,8 +161,23 @@ def test_the_config_error_header_is_the_programs_own():
 def test_the_readme_carries_the_common_ones_and_links_the_rest():
     text = README.read_text(encoding="utf-8")
     assert "(docs/troubleshooting.md)" in text
-    for kind in ("management-key-not-management", "management-key-invalid", "not-management-key"):
+    for kind in ("management-key-not-management", "management-key-invalid"):
         assert f"`{kind}`" in text
     # The regular-key-in-the-management-slot message is quoted word for word.
     wanted = provider_messages.MESSAGES["management-key-not-management"].split("{label}) ", 1)[1]
     assert wanted.format() in text
+
+
+def test_a_failure_the_provider_and_the_cli_both_report_has_one_kind():
+    """A regular key in the management slot, or a management key answered 401, reads the same
+    `[kind]` in `pulumi up` and in `python -m cli audit` (`FailureKind`, one table)."""
+    raised = [
+        diagnostics.not_a_management_key("sk-or-v1-abc...xyz", "$OPENROUTER_MANAGEMENT_KEY"),
+        diagnostics.management_key_rejected("sk-or-v1-abc...xyz", "$OPENROUTER_MANAGEMENT_KEY"),
+    ]
+
+    assert [error.diagnostic.kind for error in raised] == [
+        "management-key-not-management",
+        "management-key-invalid",
+    ]
+    assert {str(kind) for kind in FailureKind} <= set(provider_kinds())

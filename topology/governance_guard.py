@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from providers import shown
+from providers import short_hash, shown
 from topology.governance_output import DeployedGovernance, DeployedWorkspace
 from topology.keys_output import DeployedKey
 from topology.plan import Plan
@@ -51,7 +51,7 @@ def workspace_removal_problems(
         staying = [key for key in living.get(workspace.id, ()) if key.hash not in going]
         if not staying:
             continue
-        shown_keys = ", ".join(f"{shown(k.name)} ({k.hash[:8]}…)" for k in staying[:5])
+        shown_keys = ", ".join(f"{shown(k.name)} ({short_hash(k.hash)})" for k in staying[:5])
         more = f" and {len(staying) - 5} more" if len(staying) > 5 else ""
         problems.append(
             Problem(

@@ -27,7 +27,7 @@ from typing import Any
 
 import pulumi
 
-from providers import INPUTS_BY_NAME, REPLACE_FIELDS, UUID, replacing_changes, shown
+from providers import INPUTS_BY_NAME, REPLACE_FIELDS, UUID, replacing_changes, short_hash, shown
 from topology.deployed import Deployment
 from topology.governance_output import DeployedGovernance
 from topology.keys_output import DeployedGeneration, DeployedKey
@@ -95,12 +95,8 @@ def deletions(previous: Mapping[str, DeployedKey], plan: Plan) -> list[Deletion]
     return found
 
 
-def _short(hash_: str) -> str:
-    return hash_[:12]
-
-
 def _shown_key(deployed: DeployedGeneration) -> str:
-    return f"{deployed.name!r} (hash {_short(deployed.hash)}...)"
+    return f"{deployed.name!r} (hash {short_hash(deployed.hash)})"
 
 
 def _held_by(deployed: DeployedKey) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from providers import CONFIG_NAMESPACE, parse_instant, shown
+from providers import CONFIG_NAMESPACE, parse_instant, short_hash, shown
 from topology.guard import RUNBOOK, Deletion
 from topology.keys_output import DeployedGeneration
 from topology.plan import Plan, key_path
@@ -271,7 +271,7 @@ def _problem(
     )
     return Problem(
         where,
-        f"the change deletes {what}, key {generation.name!r} (hash {generation.hash[:12]}...):"
+        f"the change deletes {what}, key {generation.name!r} (hash {short_hash(generation.hash)}):"
         f" {why}; allowed: deleting a key OpenRouter says is unused since its successor"
         f" took over and for the quiet period ({policy.quiet_text}).",
         f"{first}; to delete it even so, add `{entry}` to"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from emulator import Emulator
 from providers import ClientSettings, OpenRouterClient
+from providers.client import PAGE_SIZE
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class Account:
         return [arg for path in self.outputs.values() for arg in ("--outputs", str(path))]
 
 
-FILLER_KEYS = 104  # with the named keys, more than one page of 100
+FILLER_KEYS = PAGE_SIZE + 4  # with the named keys, more than one page
 
 
 def management_client(emulator: Emulator, management_key: str) -> OpenRouterClient:

@@ -12,6 +12,7 @@ import pytest
 from cli_harness import FILLER_KEYS, Account, Run, RunCli, management_client
 
 from emulator import DEFAULT_WORKSPACE_ID, Emulator, Fault
+from providers.client import PAGE_SIZE
 from tests.support.sentinel import assert_absent
 
 EXPECTED_FINDINGS = [
@@ -111,7 +112,7 @@ def test_audit_makes_only_get_requests_and_lists_past_the_first_page(
     queries = [r.query for r in audit_env.emulator.requests() if r.path == "/api/v1/keys"]
     assert all("include_disabled=true" in q for q in queries)
     assert all(f"workspace_id={default}" in q for q in queries)
-    assert any("offset=100" in q for q in queries)
+    assert any(f"offset={PAGE_SIZE}" in q for q in queries)
 
 
 def test_no_key_secret_reaches_stdout_stderr_or_the_summary(
@@ -320,7 +321,7 @@ def test_regular_key_instead_of_the_management_key_is_an_error_after_one_get(
     assert run.out == ""
     [line] = run.err.splitlines()
     assert "is a regular key; audit needs the management key" in line
-    assert line.endswith("[not-management-key]")
+    assert line.endswith("[management-key-not-management]")
     assert only_reads(audit_env.emulator) == [("GET", "/api/v1/key")]
     assert_absent(regular.secret, run.out, run.err)
 
@@ -331,7 +332,7 @@ def test_rejected_management_key_is_an_error(
     monkeypatch.setenv("OPENROUTER_MANAGEMENT_KEY", "sk-or-mgmt-" + sentinel[9:])
     run = audit(run_cli, audit_env)
     assert run.code == 2
-    assert run.err.rstrip().endswith("[management-key-rejected]")
+    assert run.err.rstrip().endswith("[management-key-invalid]")
 
 
 def test_missing_management_key_names_both_variables(

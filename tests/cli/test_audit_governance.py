@@ -16,6 +16,7 @@ import pytest
 from cli_harness import Run, RunCli, capped_guardrail, management_client
 
 from emulator import DEFAULT_WORKSPACE_ID, Emulator, Fault
+from providers.client import PAGE_SIZE
 
 
 @dataclass
@@ -157,7 +158,7 @@ def test_the_reads_are_bounded_one_listing_each_and_one_per_workspace(
 
     requests = [(r.method, r.path, r.query) for r in governed.emulator.requests()]
     agents, default = governed.ids["agents"], DEFAULT_WORKSPACE_ID
-    page = "offset=0&limit=100"
+    page = f"offset=0&limit={PAGE_SIZE}"
     keys = "include_disabled=true&include_expired=true&offset=0&workspace_id="
     assert requests == [
         ("GET", "/api/v1/key", ""),

@@ -317,3 +317,18 @@ def test_a_retiring_generation_is_managed_and_its_idle_hint_says_retire_it():
     report = compare(entries, [current, older], NOW, DEFAULTS)
     assert kinds(report) == [("key-unused", "shop-1")]
     assert "dropping it from `rotations` in stacks/Pulumi.prod.yaml" in report.findings[0].hint
+
+
+def test_a_key_near_its_limit_is_worded_as_a_guardrail_or_budget_near_its_cap():
+    """One wording for the three near-limit findings (`NearLimit`): who has spent what share of
+    which cap, the amounts, the threshold; then the fix and what happens at the cap."""
+    spender = key(13, limit=10.0, limit_remaining=1.5, limit_reset="monthly")
+    [finding] = compare([managed(spender)], [spender], NOW, DEFAULTS).findings
+    assert finding.message == (
+        f"{spender.label} (key-13) has spent 85% of its limit this month ($8.50 of $10.00),"
+        " at or above 80%."
+    )
+    assert finding.hint.endswith(
+        ", or find out what is spending it; requests fail once the limit is reached."
+    )
+    assert finding.context["percent"] == "85.0"

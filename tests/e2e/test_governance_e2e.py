@@ -162,6 +162,31 @@ def test_a_bad_guardrail_is_refused_before_any_write(
     assert "keys.k.guardrail: 'gg' is not a guardrail of this stack" in result.output
 
 
+def test_a_filter_pattern_is_judged_at_preview_as_openrouter_judges_it_at_up(
+    project: PulumiProject, emulator: Emulator
+) -> None:
+    """Issue 20: `(a+?)+` passed the preview and failed `up` (the API refuses nested
+    quantifiers); a JavaScript named group, which the API keeps, failed the preview."""
+    nested = {"g": {"contentFilters": [{"pattern": "(a+?)+", "action": "block"}]}}
+    new_stack(project, emulator, guardrails=nested, keys={"k": {"guardrail": "g"}})
+    emulator.clear_requests()
+
+    refused = project.pulumi("preview", check=False)
+
+    assert refused.returncode != 0
+    assert emulator.writes() == []
+    assert "nested quantifiers such as (a+)+" in refused.output
+
+    named = r"(?<ticket>ACME-\d{6})"
+    project.edit_config("guardrails", {"g": {"contentFilters": [
+        {"pattern": named, "action": "redact", "label": "ticket"}
+    ]}})
+    up(project)
+
+    kept = [g["content_filters"] for g in emulator.guardrails() if g.get("content_filters")]
+    assert [[f["pattern"] for f in filters] for filters in kept] == [[named]]
+
+
 def test_a_workspace_left_by_an_interrupted_up_is_refused_at_preview_and_adopted_by_its_fix(
     project: PulumiProject, emulator: Emulator
 ) -> None:

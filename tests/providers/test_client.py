@@ -190,7 +190,7 @@ def test_list_pages_by_items_returned_until_a_short_page():
     params = [dict(r.url.params) for r in recorder.requests]
     assert params == [
         {"include_disabled": "true", "include_expired": "true", "offset": "0"},
-        {"include_disabled": "true", "include_expired": "true", "offset": "100"},
+        {"include_disabled": "true", "include_expired": "true", "offset": str(PAGE_SIZE)},
     ]
 
 
@@ -855,8 +855,8 @@ def test_list_walks_every_page_of_the_emulator(emulator, management_key):
     offsets = [r.query for r in emulator.requests() if r.method == "GET"]
     assert [q for q in offsets if "offset=" in q] == [
         "include_disabled=true&include_expired=true&offset=0",
-        "include_disabled=true&include_expired=true&offset=100",
-        "include_disabled=true&include_expired=true&offset=200",
+        f"include_disabled=true&include_expired=true&offset={PAGE_SIZE}",
+        f"include_disabled=true&include_expired=true&offset={2 * PAGE_SIZE}",
     ]
 
 

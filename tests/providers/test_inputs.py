@@ -13,6 +13,7 @@ from pulumi.output import Unknown
 
 from providers import inputs
 from providers._wire import parse_key
+from providers.fields import LIMIT_RESETS
 from providers.inputs import (
     CONFIG_PATH,
     CREATE_FIELDS,
@@ -146,7 +147,7 @@ def test_every_bad_input_is_reported_at_once():
         ("limit", "ten", "'ten'", "number of US dollars"),
         ("limit", True, "True", "number of US dollars"),
         ("limit", float("nan"), "nan", "number of US dollars"),
-        ("limit_reset", "hourly", "'hourly'", "'daily', 'weekly', 'monthly'"),
+        ("limit_reset", "hourly", "'hourly'", "daily, weekly, monthly"),
         ("include_byok_in_limit", "true", "'true'", "true or false"),
         ("disabled", 0, "0", "true or false"),
         ("expires_at", "2027-06-30T00:00Z", "'2027-06-30T00:00Z'", "with seconds"),
@@ -407,7 +408,7 @@ def valid_inputs(draw: st.DrawFn) -> dict[str, Any]:
     news: dict[str, Any] = {"name": draw(st.text(min_size=1, max_size=20).filter(str.strip))}
     optional: dict[str, st.SearchStrategy[Any]] = {
         "limit": st.one_of(st.integers(0, 10_000), st.floats(0, 10_000, allow_nan=False)),
-        "limit_reset": st.sampled_from(inputs.LIMIT_RESETS),
+        "limit_reset": st.sampled_from(LIMIT_RESETS),
         "include_byok_in_limit": st.booleans(),
         "disabled": st.booleans(),
         "expires_at": future_timestamps.map(lambda m: m.strftime("%Y-%m-%dT%H:%M:%SZ")),

@@ -23,7 +23,8 @@ from providers.credentials import (
     ENV_MANAGEMENT_KEY,
     ENV_PROVISIONING_KEY,
 )
-from providers.inputs import DECLARED, LIMIT_RESETS
+from providers.fields import LIMIT_RESETS
+from providers.inputs import DECLARED
 from providers.key import GUARD_PROPERTY, KeyProvider
 from providers.messages import ProviderError
 from tests.support.sentinel import assert_absent

@@ -36,7 +36,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from providers.inputs import INPUTS_BY_NAME, REPLACE_FIELDS, normal_value
+from providers.inputs import INPUTS_BY_NAME, REPLACE_FIELDS
+from providers.values import normal_value
 from topology.guard import guard_problems
 from topology.keys_output import DeployedGeneration, DeployedKey
 from topology.plan import GenerationPlan, Plan, SinkPlan
@@ -297,7 +298,7 @@ def needs_replace(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
         before, after = old.get(name), new.get(name)
         if after is None and before is not None and not spec.removal_diffs:
             continue
-        if normal_value(spec.kind, before) != normal_value(spec.kind, after):
+        if normal_value(before, spec.kind) != normal_value(after, spec.kind):
             return True
     return False
 

@@ -8,6 +8,7 @@ registers nothing and that every problem is reported in one error.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pulumi
@@ -15,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from providers.inputs import CONFIG_PATH, check_inputs
 from tests.support.sentinel import assert_absent, make_sentinel, masked
 from tests.topology.harness import namespaced, run_program
 from topology.config import RawConfig, Secret, validate
@@ -887,3 +889,28 @@ def test_every_validated_stack_gives_each_key_its_own_openrouter_name(keys):
         return
     names = [key.name for plan in topology.plan.keys for key in plan.generations]
     assert len(names) == len(set(names)), names
+
+
+@pytest.mark.parametrize(
+    ("setting", "name", "value"),
+    [
+        ("limit", "limit", -5),
+        ("limit", "limit", "250"),
+        ("limit", "limit", True),
+        ("limitReset", "limit_reset", "hourly"),
+        ("includeByokInLimit", "include_byok_in_limit", "true"),
+        ("disabled", "disabled", 0),
+        ("workspaceId", "workspace_id", "ws-1"),
+        ("adopt", "adopt", "A" * 64),
+    ],
+)
+def test_a_key_setting_is_refused_in_the_same_words_by_the_stack_check_and_the_provider(
+    management_key, setting, name, value
+):
+    """One rule, one message: a program using `ApiKey` directly gets, from the provider's
+    `check`, what a stack file gets from the config check."""
+    stack = only_problem(raw_config(management_key, {"ci": {setting: value}}))
+    news = {"name": "ci", CONFIG_PATH: "keys.ci", name: value}
+    (failure,) = check_inputs({}, news, datetime.now(UTC))
+
+    assert failure.reason == stack.replace(f"keys.ci.{setting}:", f"`keys.ci.{setting}`:", 1)

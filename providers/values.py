@@ -1,0 +1,50 @@
+"""A value's one normal form, and whether it is known yet: every provider's check and diff use
+these two, the key's (providers/inputs.py) and the governance resources'
+(providers/management_resource.py) alike, so a value equal for one is equal for all."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC
+
+from pulumi.output import Unknown
+
+from providers.fields import Kind, parse_instant
+
+
+def is_unknown(value: object) -> bool:
+    """A value not known yet during preview (an output of another resource), or a list or map
+    holding one."""
+    if isinstance(value, Unknown):
+        return True
+    if isinstance(value, Mapping):
+        return any(is_unknown(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(is_unknown(item) for item in value)
+    return False
+
+
+def normal_timestamp(value: object) -> object:
+    """One spelling per instant, so `...00Z` equals `...00.000+00:00`."""
+    if not isinstance(value, str):
+        return value
+    parsed = parse_instant(value, naive_is_utc=False)
+    if parsed is None:
+        return value
+    return parsed.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def normal_value(value: object, kind: Kind | None = None) -> object:
+    """The form two values are compared in: 5 == 5.0, a map's null field is a missing one, and,
+    by the field's kind, one timestamp spelling and lowercase UUIDs."""
+    if kind is Kind.TIMESTAMP:
+        return normal_timestamp(value)
+    if isinstance(value, str):
+        return value.lower() if kind is Kind.UUID else value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, Mapping):
+        return {k: normal_value(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [normal_value(v) for v in value]
+    return value
