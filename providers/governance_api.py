@@ -30,6 +30,7 @@ from providers.errors import (
     OpenRouterError,
 )
 from providers.fields import parse_instant
+from providers.listing import listed
 
 BudgetInterval = Literal["lifetime", "monthly", "weekly", "daily"]
 BUDGET_INTERVALS: Final[tuple[BudgetInterval, ...]] = ("lifetime", "monthly", "weekly", "daily")
@@ -130,6 +131,24 @@ def get_guardrail(client: OpenRouterClient, guardrail_id: str) -> GuardrailRecor
     return _parse(GuardrailRecord, _data(client.get_json(path)), "GET", path)
 
 
+def read_guardrail(
+    client: OpenRouterClient, reader: str, guardrail_id: str, workspace_id: str | None
+) -> GuardrailRecord | None:
+    """The guardrail as its GET returns it, from its workspace's listing when that holds it;
+    None only when the GET says 404."""
+
+    def fetch() -> dict[str, GuardrailRecord]:
+        return {record.id: record for record in list_guardrails(client, workspace_id)}
+
+    def confirm() -> GuardrailRecord | None:
+        try:
+            return get_guardrail(client, guardrail_id)
+        except NotFoundError:
+            return None
+
+    return listed((reader, "guardrails", workspace_id), fetch, guardrail_id, confirm)
+
+
 def list_guardrails(client: OpenRouterClient, workspace_id: str | None) -> list[GuardrailRecord]:
     params = {"workspace_id": workspace_id} if workspace_id else None
     items = client.list_json("/guardrails", params)
@@ -195,6 +214,22 @@ def guardrail_keys(client: OpenRouterClient, guardrail_id: str) -> set[str]:
     }
 
 
+def holds_key(client: OpenRouterClient, reader: str, guardrail_id: str, key_hash: str) -> bool:
+    """Whether the guardrail is assigned to the key, from the guardrail's listing (one for a
+    whole refresh); a key the listing lacks is asked about again with a fresh listing."""
+
+    def fetch() -> dict[str, bool]:
+        return dict.fromkeys(guardrail_keys(client, guardrail_id), True)
+
+    def confirm() -> bool | None:
+        try:
+            return True if key_hash in guardrail_keys(client, guardrail_id) else None
+        except NotFoundError:
+            return None  # the guardrail is gone, and its assignments with it
+
+    return bool(listed((reader, "assignments", guardrail_id), fetch, key_hash, confirm))
+
+
 def all_assignments(client: OpenRouterClient) -> dict[str, str]:
     """Every key's guardrail in the account: key hash -> guardrail id."""
     path = "/guardrails/assignments/keys"
@@ -224,6 +259,24 @@ def workspace_path(workspace: str) -> str:
 def get_workspace(client: OpenRouterClient, workspace: str) -> WorkspaceRecord:
     path = workspace_path(workspace)
     return _parse(WorkspaceRecord, _data(client.get_json(path)), "GET", path)
+
+
+def read_workspace(
+    client: OpenRouterClient, reader: str, workspace_id: str
+) -> WorkspaceRecord | None:
+    """The workspace as its GET returns it, from the account's listing when that holds it;
+    None only when the GET says 404."""
+
+    def fetch() -> dict[str, WorkspaceRecord]:
+        return {record.id: record for record in list_workspaces(client)}
+
+    def confirm() -> WorkspaceRecord | None:
+        try:
+            return get_workspace(client, workspace_id)
+        except NotFoundError:
+            return None
+
+    return listed((reader, "workspaces"), fetch, workspace_id, confirm)
 
 
 def workspace_missing(client: OpenRouterClient, workspace_id: str) -> bool:

@@ -17,7 +17,6 @@ from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from providers.client import OpenRouterClient
-from providers.errors import NotFoundError
 from providers.fields import UUID
 from providers.governance_api import (
     GuardrailRecord,
@@ -25,6 +24,7 @@ from providers.governance_api import (
     delete_guardrail,
     get_guardrail,
     list_guardrails,
+    read_guardrail,
     update_guardrail,
     workspace_missing,
 )
@@ -102,11 +102,13 @@ class GuardrailProvider(ManagementProvider):
 
     @redacted_errors("read")
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        with self.client() as client:
-            try:
-                record = get_guardrail(client, id_)
-            except NotFoundError:
-                return ReadResult(None, {})
+        workspace = props.get("workspace_id")
+        with self.reader() as (client, reader):
+            record = read_guardrail(
+                client, reader, id_, workspace if isinstance(workspace, str) else None
+            )
+        if record is None:
+            return ReadResult(None, {})
         if not props or props.get(OBSERVED) == fingerprint(record.fields(), GUARDRAIL_FIELDS):
             outs = guardrail_outputs(props, record) if not props else dict(props)
             return ReadResult(id_, outs, None if not props else _inputs(outs))

@@ -19,9 +19,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.errors import NotFoundError
 from providers.fields import KEY_HASH, UUID
-from providers.governance_api import assign_keys, guardrail_keys, unassign_keys
+from providers.governance_api import assign_keys, holds_key, unassign_keys
 from providers.inputs import CONFIG_PATH
 from providers.management_resource import ManagementProvider, outputs
 from providers.messages import provider_error
@@ -64,11 +63,8 @@ class GuardrailAssignmentProvider(ManagementProvider):
     @redacted_errors("read")
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         guardrail, _, key_hash = id_.partition(SEPARATOR)
-        with self.client() as client:
-            try:
-                held = key_hash in guardrail_keys(client, guardrail)
-            except NotFoundError:
-                held = False
+        with self.reader() as (client, reader):
+            held = holds_key(client, reader, guardrail, key_hash)
         if not held:
             return ReadResult(None, {})  # unassigned elsewhere: the next `up` assigns it again
         outs = outputs({**props, "guardrail_id": guardrail, "key_hash": key_hash})

@@ -28,7 +28,8 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from providers.credentials import API_BASE_URL_SETTING, MANAGEMENT_KEY_SETTING
+from providers.client import KeyRecord, OpenRouterClient
+from providers.credentials import API_BASE_URL_SETTING, MANAGEMENT_KEY_SETTING, Credentials
 from providers.errors import KeyNotFound
 from providers.inputs import (
     CONFIG_PATH,
@@ -45,6 +46,7 @@ from providers.key_outputs import OUTPUT_ONLY, inputs_after_refresh, key_outputs
 from providers.key_preview import preview_write, write_follows
 from providers.key_settings import KeySettings
 from providers.key_writes import adopt_key, discard_undeliverable, mint_key, verify_adopt_secret
+from providers.listing import listed
 from providers.messages import ProviderError, one_line
 from providers.provider_process import engine_listening, install, redacted_errors
 from providers.sdk_pickle import PickleSafeResource
@@ -137,10 +139,9 @@ class KeyProvider(ResourceProvider):
             # A refresh runs no program (so no slot check): a key recorded by an older version
             # may be a regular key, which reads as a bare 401 (once per process).
             ensure_management_key(client, credentials)
-            try:
-                record = client.get_key(id_)
-            except KeyNotFound:
-                return ReadResult(None, {})
+            record = read_key(client, credentials, id_, props.get("workspace_id"))
+        if record is None:
+            return ReadResult(None, {})
         declared = props.get(DECLARED)
         outs = key_outputs(
             record,
@@ -182,6 +183,25 @@ class KeyProvider(ResourceProvider):
         with open_client(credentials) as client:
             ensure_management_key(client, credentials)
             client.delete_key(id_)  # 404 counts as done: the key is gone either way
+
+
+def read_key(
+    client: OpenRouterClient, credentials: Credentials, hash_: str, workspace_id: object
+) -> KeyRecord | None:
+    """The key as `GET /keys/{hash}` returns it, from its workspace's listing when that holds
+    it (one listing per workspace serves a whole refresh); None only when the GET says 404."""
+    workspace = workspace_id if isinstance(workspace_id, str) and workspace_id else None
+
+    def fetch() -> dict[str, KeyRecord]:
+        return {record.hash: record for record in client.list_keys(workspace)}
+
+    def confirm() -> KeyRecord | None:
+        try:
+            return client.get_key(hash_)
+        except KeyNotFound:
+            return None  # gone since: the one answer that drops it from state
+
+    return listed((credentials.guard_cache_key(), "keys", workspace), fetch, hash_, confirm)
 
 
 # --- the resource ------------------------------------------------------------------------------

@@ -178,10 +178,17 @@ class ManagementProvider(ResourceProvider):
     @contextmanager
     def client(self) -> Iterator[OpenRouterClient]:
         """A client for one write, after the management key was checked to be one."""
+        with self.reader() as (client, _):
+            yield client
+
+    @contextmanager
+    def reader(self) -> Iterator[tuple[OpenRouterClient, str]]:
+        """A client for one read, and who reads: the credentials' cache key, which scopes the
+        listings a read may be answered from (providers/listing.py)."""
         credentials = credentials_of(self)
         with open_client(credentials) as client:
             ensure_management_key(client, credentials)
-            yield client
+            yield client, credentials.guard_cache_key()
 
 
 def fingerprint(record: Mapping[str, Any], fields: tuple[str, ...]) -> str:

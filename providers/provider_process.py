@@ -29,6 +29,7 @@ from types import ModuleType
 from typing import Final, ParamSpec, TypeVar
 
 from providers.errors import OpenRouterError
+from providers.listing import LISTINGS
 from providers.messages import ProviderError, one_line, provider_error
 
 _log = logging.getLogger(__name__)
@@ -93,18 +94,23 @@ def provider_call() -> Iterator[None]:
             _STATE.in_flight -= 1
 
 
+WRITES: Final = frozenset({"create", "update", "delete"})
+"""The operations that change OpenRouter: each forgets every listing (providers/listing.py)."""
+
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
 def redacted_errors(operation: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
     """Run a provider method as one call in flight, and turn any failure of it into a redacted
-    `ProviderError` with no chain (the servicer would print a chained exception's text too)."""
+    `ProviderError` with no chain (the servicer would print a chained exception's text too).
+    A write forgets every listing, before and after it runs."""
 
     def decorate(method: Callable[_P, _R]) -> Callable[_P, _R]:
         @functools.wraps(method)
         def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-            with provider_call():
+            marks = LISTINGS.writing() if operation in WRITES else contextlib.nullcontext()
+            with provider_call(), marks:
                 try:
                     return method(*args, **kwargs)
                 except ProviderError as err:

@@ -18,6 +18,7 @@ the one the last `pulumi up` verified, and it is asked about again (GET /key) be
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,14 +108,34 @@ def stack_file(stack: str, project_dir: Path) -> Mapping[str, Any] | None:
     """The stack file `Pulumi.yaml` points at (`stackConfigDir`), parsed; None if absent or
     unreadable."""
     try:
-        project = yaml.safe_load((project_dir / PROJECT_FILE).read_text(encoding="utf-8"))
+        project = _parsed(project_dir / PROJECT_FILE)
         folder = (project.get("stackConfigDir") or ".") if isinstance(project, dict) else "."
         path = project_dir / str(folder) / f"Pulumi.{stack}.yaml"
         # No file: its config may live elsewhere (a service-side stack config), so no verdict.
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = _parsed(path)
     except (OSError, yaml.YAMLError):
         return None
     return document if isinstance(document, dict) else None
+
+
+_PARSED_LOCK: Final = threading.Lock()
+_PARSED: dict[Path, tuple[tuple[int, int], Any]] = {}
+
+
+def _parsed(path: Path) -> Any:
+    """A YAML file, parsed once per process while it stays the same file (modification time
+    and size): every `Read` of a refresh compares with the stack file, and parsing a stack of
+    100 keys took 30-60 ms of the GIL per read (bench/README.md)."""
+    stat = path.stat()
+    version = (stat.st_mtime_ns, stat.st_size)
+    with _PARSED_LOCK:
+        cached = _PARSED.get(path)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    with _PARSED_LOCK:
+        _PARSED[path] = (version, document)
+    return document
 
 
 def refuse_stale_refresh(recorded: Recorded, urn: str, project_dir: Path | None = None) -> None:

@@ -28,6 +28,7 @@ from providers.credentials import (
     normal_base_url,
 )
 from providers.errors import UnauthorizedError
+from providers.listing import LISTINGS
 from providers.messages import FailureKind, provider_error
 from providers.redaction import redact
 from providers.refresh_settings import (
@@ -93,8 +94,10 @@ _MEMORY = _ProcessMemory()
 
 
 def reset_process_memory() -> None:
-    """Forget configure() results and guard verdicts (a test switch; a process starts empty)."""
+    """Forget configure() results, guard verdicts and listings (a test switch; a process starts
+    empty)."""
     _MEMORY.reset()
+    LISTINGS.forget()
 
 
 def remember_stack_settings(provider: object, settings: StackSettings) -> None:
@@ -223,4 +226,3 @@ def ensure_management_key(client: OpenRouterClient, credentials: Credentials) ->
                 label=redact(current.label or "label unknown"),
             )
         _MEMORY.verified_management_keys.add(cache_key)
-

@@ -24,6 +24,7 @@ from providers.governance_api import (
     create_workspace,
     delete_workspace,
     get_workspace,
+    read_workspace,
     update_workspace,
 )
 from providers.inputs import CONFIG_PATH
@@ -79,11 +80,10 @@ class WorkspaceProvider(ManagementProvider):
 
     @redacted_errors("read")
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        with self.client() as client:
-            try:
-                record = get_workspace(client, id_)
-            except NotFoundError:
-                return ReadResult(None, {})
+        with self.reader() as (client, reader):
+            record = read_workspace(client, reader, id_)
+        if record is None:
+            return ReadResult(None, {})
         seen = {"name": record.name, "slug": record.slug, "description": record.description}
         outs = workspace_outputs({**props, **seen}, record)
         return ReadResult(id_, outs, _inputs(outs) if props else None)

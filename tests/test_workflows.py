@@ -227,3 +227,13 @@ def test_the_resource_plugins_are_installed_before_any_preview_or_update(
     commands = [i for i, s in enumerate(steps) if s.get("with", {}).get("command")]
     assert commands
     assert install < min(commands)
+
+
+def test_the_pulumi_steps_leave_the_parallelism_to_the_engines_default() -> None:
+    """README.md#commands: the refresh reads in pages (ADR 0014), so the recommended parallelism
+    is the engine's own; a `parallel:` here would slow the preview or crowd OpenRouter."""
+    for name, _job_name in JOBS_THAT_RUN_PULUMI:
+        for job in load_workflow(name)["jobs"].values():
+            for step in job.get("steps", []):
+                if str(step.get("uses", "")).startswith("pulumi/actions"):
+                    assert "parallel" not in step.get("with", {}), (name, step.get("name"))

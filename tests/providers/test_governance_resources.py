@@ -18,6 +18,7 @@ from providers.guardrail import GuardrailArgs, GuardrailProvider
 from providers.guardrail_assignment import GuardrailAssignmentProvider
 from providers.guardrail_settings import GuardrailPolicy
 from providers.inputs import CONFIG_PATH
+from providers.listing import LISTINGS
 from providers.management_resource import ManagementProvider
 from providers.messages import ProviderError
 from providers.workspace import WorkspaceArgs, WorkspaceProvider
@@ -476,3 +477,82 @@ def test_a_guardrail_in_a_workspace_that_does_not_exist_fails_the_preview_naming
     )
     assert failure.reason.endswith("[workspace-not-found]")
     assert writes(emulator) == []
+
+
+# --- reads in pages (docs/adr/0014-reads-in-pages.md) --------------------------------------------
+
+
+def reads_since(emulator: Any, start: int) -> list[str]:
+    return [r.path for r in emulator.requests()[start:] if r.method == "GET"]
+
+
+def test_guardrail_reads_are_one_listing_and_each_is_what_its_get_returns(
+    emulator, management_key
+):
+    provider = configured(GuardrailProvider(), emulator, management_key)
+    created = [provider.create(guardrail_props(f"g{i}", **CHEAP)) for i in range(3)]
+    httpx.patch(
+        f"{emulator.api_base_url}/guardrails/{created[1].id}",
+        json={"allowed_models": ["openai/gpt-4o"]},
+        headers={"Authorization": f"Bearer {management_key}"},
+    ).raise_for_status()
+    start = len(emulator.requests())
+    listed = [provider.read(c.id, c.outs) for c in created]
+    assert reads_since(emulator, start) == ["/api/v1/guardrails"]
+    session.reset_process_memory()
+    provider = configured(GuardrailProvider(), emulator, management_key)
+    with LISTINGS.writing():  # nothing may answer from a listing: one GET each, as before
+        fetched = [provider.read(c.id, c.outs) for c in created]
+    assert [(r.id, r.outs, r.inputs) for r in listed] == [
+        (r.id, r.outs, r.inputs) for r in fetched
+    ]
+    assert listed[1].inputs is not None
+    assert listed[1].inputs["policy"]["allowed_models"] == ["openai/gpt-4o"]
+
+
+def test_a_guardrail_gone_from_the_listing_is_confirmed_by_its_get(emulator, management_key):
+    provider = configured(GuardrailProvider(), emulator, management_key)
+    kept, gone = (provider.create(guardrail_props(n)) for n in ("kept", "gone"))
+    httpx.delete(
+        f"{emulator.api_base_url}/guardrails/{gone.id}",
+        headers={"Authorization": f"Bearer {management_key}"},
+    ).raise_for_status()
+    start = len(emulator.requests())
+    assert provider.read(kept.id, kept.outs).id == kept.id
+    assert provider.read(gone.id, gone.outs).id is None
+    assert reads_since(emulator, start) == ["/api/v1/guardrails", f"/api/v1/guardrails/{gone.id}"]
+
+
+def test_assignment_reads_are_one_listing_per_guardrail(emulator, management_key):
+    guardrail = configured(GuardrailProvider(), emulator, management_key).create(
+        guardrail_props("held")
+    )
+    keys = [emulator.seed_key(f"k{i}") for i in range(3)]
+    provider = configured(GuardrailAssignmentProvider(), emulator, management_key)
+    made = [provider.create({"guardrail_id": guardrail.id, "key_hash": k.hash}) for k in keys]
+    httpx.post(
+        f"{emulator.api_base_url}/guardrails/{guardrail.id}/assignments/keys/remove",
+        json={"key_hashes": [keys[2].hash]},
+        headers={"Authorization": f"Bearer {management_key}"},
+    ).raise_for_status()
+    start = len(emulator.requests())
+    assert [provider.read(m.id, m.outs).id for m in made] == [made[0].id, made[1].id, None]
+    listing = f"/api/v1/guardrails/{guardrail.id}/assignments/keys"
+    assert reads_since(emulator, start) == [listing, listing]  # the absent one asked again
+
+
+def test_workspace_reads_are_one_listing_and_a_deleted_one_is_confirmed(
+    emulator, management_key
+):
+    provider = configured(WorkspaceProvider(), emulator, management_key)
+    kept = provider.create(workspace_props("kept"))
+    gone = provider.create(workspace_props("gone"))
+    httpx.delete(
+        f"{emulator.api_base_url}/workspaces/{gone.id}",
+        headers={"Authorization": f"Bearer {management_key}"},
+    ).raise_for_status()
+    start = len(emulator.requests())
+    read = provider.read(kept.id, kept.outs)
+    assert (read.id, read.outs["slug"]) == (kept.id, "kept")
+    assert provider.read(gone.id, gone.outs).id is None
+    assert reads_since(emulator, start) == ["/api/v1/workspaces", f"/api/v1/workspaces/{gone.id}"]

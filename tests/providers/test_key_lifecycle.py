@@ -26,6 +26,7 @@ from providers.credentials import (
 from providers.fields import LIMIT_RESETS
 from providers.inputs import DECLARED
 from providers.key import GUARD_PROPERTY, KeyProvider
+from providers.listing import LISTINGS
 from providers.messages import ProviderError
 from tests.support.sentinel import assert_absent
 
@@ -187,6 +188,64 @@ def test_read_reports_gone_on_404(provider, emulator):
     assert (read.id, read.outs) == (None, {})
 
 
+# --- reads in pages (docs/adr/0014-reads-in-pages.md) --------------------------------------------
+
+
+def test_a_refresh_of_many_keys_lists_each_workspace_once(provider, emulator):
+    created = [provider.create({"name": f"k{i}", "limit": i + 1}) for i in range(105)]
+    log = RequestLog(emulator)
+    reads = [provider.read(c.id, c.outs) for c in created]
+    listed = [call for call in log.calls() if call == ("GET", "/api/v1/keys")]
+    assert len(log.calls()) == len(listed) == 2  # 105 keys: two pages of one listing
+    assert [r.outs["limit"] for r in reads] == [i + 1 for i in range(105)]
+
+
+def test_a_read_from_the_listing_is_what_the_get_returns(provider, emulator):
+    created = provider.create({"name": "ci", "limit": 3})
+    emulator.update_key(created.id, limit=7, disabled=True)  # drift behind Pulumi's back
+    from_listing = provider.read(created.id, created.outs)
+    log = RequestLog(emulator)
+    with LISTINGS.writing():  # no listing may answer: the read is one GET, as before
+        from_get = provider.read(created.id, created.outs)
+    assert log.calls() == [("GET", f"/api/v1/keys/{created.id}")]
+    assert (from_listing.id, from_listing.outs, from_listing.inputs) == (
+        from_get.id, from_get.outs, from_get.inputs
+    )
+    assert (from_listing.outs["limit"], from_listing.outs["disabled"]) == (7, True)
+
+
+def test_a_key_absent_from_the_listing_is_confirmed_by_one_get(provider, emulator):
+    kept = provider.create({"name": "kept"})
+    gone = provider.create({"name": "gone"})
+    emulator.delete_key(gone.id)
+    log = RequestLog(emulator)
+    assert provider.read(kept.id, kept.outs).id == kept.id
+    assert provider.read(gone.id, gone.outs).id is None
+    assert log.calls() == [("GET", "/api/v1/keys"), ("GET", f"/api/v1/keys/{gone.id}")]
+
+
+def test_a_key_missing_from_its_recorded_workspace_is_read_by_its_get(provider, emulator):
+    created = provider.create({"name": "moved"})
+    other = provider.create({"name": "stays"})
+    log = RequestLog(emulator)
+    listed_in = {**created.outs, "workspace_id": "00000000-0000-4000-8000-00000000abcd"}
+    read = provider.read(created.id, listed_in)  # that workspace's listing lacks it
+    assert read.id == created.id
+    assert read.outs["workspace_id"] == created.outs["workspace_id"]
+    assert log.calls()[-1] == ("GET", f"/api/v1/keys/{created.id}")
+    assert provider.read(other.id, other.outs).id == other.id
+
+
+def test_a_write_in_the_process_forgets_the_listing(provider, emulator):
+    first = provider.create({"name": "a", "limit": 1})
+    provider.read(first.id, first.outs)
+    updated = provider.update(first.id, first.outs, {**first.outs, "limit": 2})
+    log = RequestLog(emulator)
+    read = provider.read(first.id, updated.outs)
+    assert read.outs["limit"] == 2
+    assert log.calls() == [("GET", "/api/v1/keys")]  # listed again, not answered from before
+
+
 def test_delete_of_a_missing_key_succeeds(provider, emulator):
     created = provider.create({"name": "ci"})
     provider.delete(created.id, created.outs)
@@ -194,11 +253,11 @@ def test_delete_of_a_missing_key_succeeds(provider, emulator):
     assert hashes(emulator) == set()
 
 
-def test_read_is_one_get_and_carries_key_and_declared(provider, emulator):
+def test_read_is_one_listing_and_carries_key_and_declared(provider, emulator):
     created = provider.create({"name": "ci", "limit": 3})
     log = RequestLog(emulator)
     read = provider.read(created.id, created.outs)
-    assert log.calls() == [("GET", f"/api/v1/keys/{created.id}")]
+    assert log.calls() == [("GET", "/api/v1/keys")]
     assert read.outs["key"] == created.outs["key"]
     assert read.outs[DECLARED] == ["limit", "name"]
     assert read.inputs == {"name": "ci", "limit": 3}
@@ -678,10 +737,23 @@ def test_delete_survives_a_transient_fault(provider, emulator, fault):
 
 def test_read_that_keeps_failing_is_an_error_not_gone(provider, emulator):
     created = provider.create({"name": "ci"})
-    emulator.inject(Fault(f"{KEYS}/{created.id}", "GET", status=500, retry_after=0, times=10))
+    emulator.inject(
+        Fault(KEYS, "GET", status=500, retry_after=0, times=10),
+        Fault(f"{KEYS}/{created.id}", "GET", status=500, retry_after=0, times=10),
+    )
     with pytest.raises(ProviderError):
         provider.read(created.id, created.outs)
     assert hashes(emulator) == {created.id}
+
+
+def test_a_failed_listing_falls_back_to_each_keys_get(provider, emulator):
+    created = [provider.create({"name": f"k{i}"}) for i in range(3)]
+    emulator.inject(Fault(KEYS, "GET", status=500, retry_after=0, times=10))
+    log = RequestLog(emulator)
+    assert [provider.read(c.id, c.outs).id for c in created] == [c.id for c in created]
+    gets = [call for call in log.calls() if call[1] != KEYS]
+    assert gets == [("GET", f"{KEYS}/{c.id}") for c in created]
+    assert log.calls().count(("GET", KEYS)) == 4  # one listing, its retries, never again
 
 
 # --- secrets -----------------------------------------------------------------------------------

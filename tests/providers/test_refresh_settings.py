@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from providers import session
+from providers import refresh_settings, session
 from providers.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
 from providers.key import KeyProvider
 from providers.messages import ProviderError
@@ -109,6 +109,26 @@ def test_a_refresh_with_a_replaced_url_is_refused_before_any_request(tmp_path):
     refresh(recorded(NEW), root)  # the recorded URL is the file's: the refresh goes ahead
     refuse_stale_refresh(recorded(), "not-a-urn", root)  # no stack to compare with
     assert stack_file("elsewhere", root) is None  # no file: no verdict
+
+
+def test_the_stack_file_is_parsed_once_a_process_until_it_changes(tmp_path, monkeypatch):
+    root = project(tmp_path, apiBaseUrl=OLD, managementKey="{secure: v1:abc}")
+    parses: list[str] = []
+    real = refresh_settings.yaml.safe_load
+
+    def counted(text: str) -> Any:
+        parses.append(text)
+        return real(text)
+
+    monkeypatch.setattr(refresh_settings.yaml, "safe_load", counted)
+    for _ in range(5):  # five reads of one refresh
+        refresh(recorded(), root)
+    assert len(parses) == 2  # Pulumi.yaml and the stack file, once each
+    stack = root / "stacks" / "Pulumi.dev.yaml"
+    stack.write_text(stack.read_text().replace(OLD, NEW))  # edited meanwhile: read again
+    with pytest.raises(ProviderError):
+        refresh(recorded(), root)
+    assert len(parses) == 3
 
 
 @pytest.fixture
