@@ -46,7 +46,7 @@ DRAIN_SECONDS: Final = 300.0
 _PROBE_TIMEOUT: Final = 0.5
 SDK_WORKERS: Final = 4
 """The calls the SDK's servicer serves at once: `ThreadPoolExecutor(max_workers=4)` in
-`pulumi.dynamic.__main__.main()` (pinned by tests/providers/test_provider_process.py)."""
+`pulumi.dynamic.__main__.main()` (pinned by tests/boundary/test_calls_in_flight.py)."""
 MAX_WORKERS: Final = 256
 """No more threads than this whatever the environment says (a typo in `PULUMI_PARALLEL`)."""
 PARALLEL_ENV: Final = "PULUMI_PARALLEL"
