@@ -21,8 +21,9 @@ the noise of a shared machine hits both alike. Every command is timed with `perf
 `subprocess.run`; a non-zero exit stops the benchmark with the command's output.
 
 With `--latency-ms`, every emulator API response waits that long (an emulator latency fault on
-the `/api/v1/` prefix): the real API is not instant, and the dynamic provider process serves at
-most four calls at once.
+the `/api/v1/` prefix): the real API is not instant, and the engine runs `--parallel` steps at
+once (issue 21: the provider process follows it; bench/latency_model.py compares the figures
+with `fixed start-up + (calls / P) x latency`).
 
 Printed (Markdown): seconds per operation (median, min-max) and the ratio project/floor; state
 bytes per key (`pulumi stack export` after the first `up`); the bytes `pulumi up` prints for the

@@ -8,6 +8,8 @@ the same run and alternating with it:
 - `no-outputs`: no `keys` / `inventory` stack outputs;
 - `no-stack-traces`: the SDK sends no registration stack trace (a monkeypatch of
   `pulumi.runtime.resource._get_stack_trace`; shows what traces cost, not a recommendation);
+- `sdk-pool`: the provider process keeps the SDK's pool of four threads (issue 21's "before"),
+  so the same run shows what following the engine's parallelism changes;
 - `keys-as-text`: the `keys` output exported as one JSON string instead of an object (what the
   engine's per-step checkpoint pays for a large secret object; measured, not made: see
   bench/README.md). Only `up` and `destroy` run on it: the program cannot read its own record
@@ -66,6 +68,13 @@ EDITS: Mapping[str, tuple[Edit, ...]] = {
     "no-outputs": (("__main__.py", MAIN_EXPORTS, "topology.build(topology.load())\n"),),
     "no-stack-traces": (
         ("__main__.py", "import topology\n", "import topology\n" + NO_STACK_TRACES),
+    ),
+    "sdk-pool": (
+        (
+            "providers/provider_process.py",
+            "    pool = serving_pool()\n",
+            "    pool = None  # what-if: the SDK's pool of four\n",
+        ),
     ),
 }
 

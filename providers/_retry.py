@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -90,6 +91,32 @@ def backoff_delay(attempt: int, policy: RetryPolicy, retry_after: float | None) 
         return min(retry_after, RETRY_AFTER_CAP_SECONDS)
     ceiling = min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** (attempt - 1))
     return policy.jitter(0.0, ceiling)
+
+
+class SharedPause:
+    """The moment until which a server asked one client to wait (`Retry-After`), shared by
+    every thread using that client.
+
+    The provider serves as many calls at once as the engine sends, all on one client per
+    credentials, and a rate limit is the account's: without this, each call in flight would
+    collect a 429 of its own before backing off. The call that was answered waits in its retry
+    loop; the others wait before their next request (`OpenRouterClient._request`).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._until = 0.0
+
+    def hold(self, now: float, seconds: float) -> float:
+        """Hold requests `seconds` from `now` (capped as a retry is); returns the moment."""
+        with self._lock:
+            self._until = max(self._until, now + min(seconds, RETRY_AFTER_CAP_SECONDS))
+            return self._until
+
+    @property
+    def until(self) -> float:
+        with self._lock:
+            return self._until
 
 
 def is_setting_post(method: str, path: str) -> bool:

@@ -31,6 +31,7 @@ import httpx
 
 from providers._retry import (
     RetryPolicy,
+    SharedPause,
     backoff_delay,
     call_idempotent,
     is_transient,
@@ -207,7 +208,7 @@ def _tls_context() -> ssl.SSLContext:
     """One verified TLS context per process (CA bundle, `SSL_CERT_FILE`, as httpx's default).
 
     Loading the CA bundle is most of the cost of a new client (~20 ms); an `SSLContext` is safe
-    to share between threads. Built under a lock: the provider's four worker threads ask for it
+    to share between threads. Built under a lock: the provider's worker threads ask for it
     together, and a bare cache let each of them build one (bench/README.md, finding 5).
     """
     with _TLS_LOCK:
@@ -225,6 +226,9 @@ class OpenRouterClient:
         self._settings = settings
         self._policy = settings.retry_policy()
         self._clock: Callable[[], float] = time.monotonic
+        self._pause = SharedPause()
+        self._own_pause = threading.local()
+        """Per thread: the pause its own retry loop already waited out (its answer asked for it)."""
         try:
             self._http = httpx.Client(
                 base_url=settings.base_url,
@@ -529,7 +533,10 @@ class OpenRouterClient:
         params: Mapping[str, str | int] | None = None,
         body: Mapping[str, object] | None = None,
     ) -> httpx.Response:
-        """One HTTP exchange; a non-2xx status or any httpx failure becomes our error."""
+        """One HTTP exchange; a non-2xx status or any httpx failure becomes our error.
+
+        Sent only once a `Retry-After` another call of this client received has passed."""
+        self._wait_out_pause()
         try:
             response = self._http.request(method, path, params=params, json=body)
         except _HTTPX_ERRORS as error:
@@ -537,7 +544,20 @@ class OpenRouterClient:
         _log.debug("%s %s -> %d", method, path, response.status_code)
         if 200 <= response.status_code < 300:
             return response
-        raise _from_status(response, method, path)
+        failure = _from_status(response, method, path)
+        retry_after = getattr(failure, "retry_after", None)
+        if retry_after is not None and is_transient(failure):
+            self._own_pause.until = self._pause.hold(self._clock(), retry_after)
+        raise failure
+
+    def _wait_out_pause(self) -> None:
+        until = self._pause.until
+        if until <= getattr(self._own_pause, "until", 0.0):
+            return  # this thread's retry loop has waited it out already
+        wait = until - self._clock()
+        if wait > 0:
+            _log.debug("waiting %.1f s: OpenRouter asked this client to", wait)
+            self._settings.sleep(wait)
 
     @staticmethod
     def _parse(parse: Callable[[Any], _T], payload: Any, method: str, path: str) -> _T:

@@ -7,7 +7,10 @@ pulumi.dynamic`), set up once by `configure()`:
   it running for minutes), after the calls in flight have finished;
 - a key minted after the engine went away is deleted again before the call returns, because
   nothing can record it in state any more: without this, every create in flight when the CLI
-  was killed left a key nobody holds, and the next `up` minted it again under the same name.
+  was killed left a key nobody holds, and the next `up` minted it again under the same name;
+- the process serves as many calls at once as the engine sends it: the SDK serves gRPC from a
+  `ThreadPoolExecutor(max_workers=4)`, so four calls ran at a time whatever `--parallel` said
+  (docs/engine.md, "Calls in flight").
 
 Nothing happens outside that process: imported by a program, a test or the CLI, this module
 changes nothing until `install()` finds the SDK's servicer running as `__main__`.
@@ -24,7 +27,9 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import thread as futures_thread
 from types import ModuleType
 from typing import Final, ParamSpec, TypeVar
 
@@ -40,6 +45,14 @@ POLL_SECONDS: Final = 1.0
 DRAIN_SECONDS: Final = 300.0
 """How long calls in flight may still run once the engine is gone (a create may be sweeping)."""
 _PROBE_TIMEOUT: Final = 0.5
+SDK_WORKERS: Final = 4
+"""The calls the SDK's servicer serves at once: `ThreadPoolExecutor(max_workers=4)` in
+`pulumi.dynamic.__main__.main()` (pinned by tests/boundary/test_calls_in_flight.py)."""
+MAX_WORKERS: Final = 256
+"""No more threads than this whatever the environment says (a typo in `PULUMI_PARALLEL`)."""
+PARALLEL_ENV: Final = "PULUMI_PARALLEL"
+"""The engine's own variable for its default `--parallel`; the plugin inherits the CLI's
+environment, so the provider reads the same value the engine did."""
 
 
 class _State:
@@ -126,6 +139,74 @@ def redacted_errors(operation: str) -> Callable[[Callable[_P, _R]], Callable[_P,
     return decorate
 
 
+def _positive_int(text: str | None) -> int | None:
+    try:
+        value = int((text or "").strip())
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on, as Go's `runtime.NumCPU` counts them (its affinity)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def engine_parallelism(environ: Mapping[str, str], cpus: int) -> int:
+    """What the engine takes for `--parallel` when the command line does not set it.
+
+    pulumi v3.274 `defaultParallel()` (pkg/cmd/pulumi/operations/up.go): `PULUMI_PARALLEL` when
+    positive, else 4 x `GOMAXPROCS`, which is the CPU count unless `GOMAXPROCS` is set. The
+    engine passes its parallelism to no provider RPC a dynamic provider receives (only
+    `Construct` and `Call` carry it), and not the `--parallel` flag to the plugin; its
+    environment, though, the plugin inherits.
+    """
+    configured = _positive_int(environ.get(PARALLEL_ENV))
+    if configured is not None:
+        return configured
+    return 4 * (_positive_int(environ.get("GOMAXPROCS")) or cpus)
+
+
+def pool_workers(environ: Mapping[str, str], cpus: int) -> int:
+    """Threads the provider process serves calls from: never fewer than the SDK's four, so a
+    lower `--parallel` is left to the engine (it sends no more calls than that)."""
+    return min(MAX_WORKERS, max(SDK_WORKERS, engine_parallelism(environ, cpus)))
+
+
+def serving_pool() -> ThreadPoolExecutor | None:
+    """The thread pool running the current call, when this thread is one of its workers.
+
+    Every worker of a `ThreadPoolExecutor` runs `concurrent.futures.thread._worker` with a weak
+    reference to its pool as first argument (CPython 3.11; pinned by a test). Anywhere else
+    (the program, a test calling a provider directly), None."""
+    thread = threading.current_thread()
+    if getattr(thread, "_target", None) is not getattr(futures_thread, "_worker", None):
+        return None
+    args = getattr(thread, "_args", ())
+    pool = args[0]() if args and callable(args[0]) else None
+    return pool if isinstance(pool, ThreadPoolExecutor) else None
+
+
+def _nothing() -> None:
+    """A work item whose only effect is that submitting it starts a thread."""
+
+
+def widen(pool: ThreadPoolExecutor, workers: int) -> int:
+    """Let `pool` run up to `workers` calls at once (never fewer than it already may), and start
+    the extra threads now: calls already queued behind the first four are picked up at once,
+    not one per later submission. Returns the pool's limit."""
+    current: int = pool._max_workers  # the limit has no public setter
+    if workers <= current:
+        return current
+    pool._max_workers = workers
+    for _ in range(workers - current):
+        pool.submit(_nothing)
+    return workers
+
+
 class _OneLineTraceback:
     """Stands in for the `traceback` module inside the SDK's servicer: a `ProviderError` is
     shown as its one-line message and kind; anything else keeps its full traceback."""
@@ -161,6 +242,10 @@ def install() -> None:
         _STATE.installed = True
         _STATE.engine = engine_address(sys.argv)
     servicer.traceback = _OneLineTraceback()  # type: ignore[attr-defined]  # the SDK module's own global
+    pool = serving_pool()
+    if pool is not None:
+        workers = widen(pool, pool_workers(os.environ, usable_cpus()))
+        _log.debug("serving up to %d provider calls at once", workers)
     if _STATE.engine is not None:
         threading.Thread(target=_watch_engine, name="engine-watch", daemon=True).start()
 

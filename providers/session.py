@@ -61,7 +61,7 @@ class _ProcessMemory:
     """Process-local state that must never travel in a pickle.
 
     It holds what `configure()` saw per provider instance (weakly, so it dies with the
-    instance) and the cache keys of credentials the guard has accepted. Up to four RPCs run at
+    instance) and the cache keys of credentials the guard has accepted. Many RPCs run at
     once on one instance, hence the lock.
     """
 
@@ -154,7 +154,7 @@ def credentials_of(provider: object) -> Credentials:
 def open_client(credentials: Credentials) -> Iterator[OpenRouterClient]:
     """The management key's client on the credentials' URL, one per process and credentials.
 
-    Shared by the provider's four worker threads (an httpx client may be shared between
+    Shared by the provider's worker threads (an httpx client may be shared between
     threads) and closed with the process: a client per operation cost ~1.5 ms and a TLS
     handshake each (bench/README.md, finding 5).
     """
@@ -185,7 +185,7 @@ def account_keys(client: OpenRouterClient, credentials: Credentials) -> tuple[Ke
     with _MEMORY.lock:
         listed = _MEMORY.listings.get(cache_key)
         if listed is None:
-            # Held across the request on purpose: four parallel checks make one listing.
+            # Held across the request on purpose: parallel checks make one listing.
             listed = tuple(client.list_keys())
             _MEMORY.listings[cache_key] = listed
     return listed
@@ -212,7 +212,7 @@ def ensure_management_key(client: OpenRouterClient, credentials: Credentials) ->
     with _MEMORY.lock:
         if cache_key in _MEMORY.verified_management_keys:
             return
-        # Held across the request on purpose: four parallel first calls make one GET, not four.
+        # Held across the request on purpose: parallel first calls make one GET, not one each.
         try:
             current = client.current_key()
         except UnauthorizedError:

@@ -307,6 +307,26 @@ def test_get_retries_transient_statuses_then_succeeds():
     assert 0 <= sleeps[0] <= _retry.BASE_DELAY_SECONDS
 
 
+def test_a_retry_after_holds_the_other_calls_of_the_client_too():
+    # The provider runs many calls at once on one client; a rate limit is the account's, so a
+    # 429 answered to one call holds the others' next requests until its Retry-After.
+    sleeps: list[float] = []
+    recorder = Recorder(
+        httpx.Response(429, headers={"Retry-After": "5"}),
+        *(httpx.Response(200, json={"data": key_object()}) for _ in range(3)),
+    )
+    with client_for(recorder, sleeps=sleeps) as client:
+        client.get_key("a")  # answered 429: waits 5 s in its own retry loop (sleeps[0])
+        other = threading.Thread(target=client.get_key, args=("b",))
+        other.start()
+        other.join()
+        client.get_key("c")  # this thread has waited it out already: no second wait
+    assert len(recorder.requests) == 4
+    assert sleeps[0] == 5.0
+    assert len(sleeps) == 2
+    assert 4.0 < sleeps[1] <= 5.0
+
+
 def test_retry_after_as_http_date_is_honoured():
     sleeps: list[float] = []
     when = format_datetime(datetime.now(UTC) + timedelta(seconds=10), usegmt=True)
