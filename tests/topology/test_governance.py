@@ -170,7 +170,7 @@ def test_two_guardrails_of_one_workspace_need_two_names_and_one_object_one_owner
 # --- registration -------------------------------------------------------------------------------
 
 
-def governed_run(**more: Any) -> Any:
+def governed_run(updates_in_preview: bool = False, **more: Any) -> Any:
     values = {
         "keys": json.dumps(KEYS),
         "guardrails": json.dumps(GUARDRAILS),
@@ -178,7 +178,9 @@ def governed_run(**more: Any) -> Any:
         "managementKey": make_sentinel(),
         **more,
     }
-    run = run_program(namespaced(values), [MANAGEMENT], stack="dev")
+    run = run_program(
+        namespaced(values), [MANAGEMENT], stack="dev", updates_in_preview=updates_in_preview
+    )
     assert run.error is None, run.error
     return run
 
@@ -214,14 +216,7 @@ def test_a_rotated_keys_assignment_keeps_the_name_it_had():
     """The first generation's assignment answers to the key id's old name, as its key does, so a
     rotation moves it instead of deleting it (which unassigned the key consumers still held)."""
     keys = {**KEYS, "ci": {**KEYS["ci"], "rotations": ["2026-11-01", "2026-12-01"]}}
-    values = {
-        "keys": json.dumps(keys),
-        "guardrails": json.dumps(GUARDRAILS),
-        "workspaces": json.dumps(WORKSPACES),
-        "managementKey": make_sentinel(),
-    }
-    run = run_program(namespaced(values), [MANAGEMENT], stack="dev")
-    assert run.error is None, run.error
+    run = governed_run(keys=json.dumps(keys))
     assignments = {a.name: a.alias_names for a in run.of_type(ASSIGNMENT_TYPE)}
     assert assignments == {"ci@2026-11-01": ("ci",), "ci@2026-12-01": ()}
 
@@ -230,14 +225,7 @@ def test_a_preview_of_updates_in_place_wires_every_id_known():
     """In a preview, the engine knows the id of a resource it updates in place and none of its
     other outputs: each dependent takes the id, so it keeps its value and shows no change (a
     guardrail's new allowlist previewed as a replacement of its assignments before)."""
-    values = {
-        "keys": json.dumps(KEYS),
-        "guardrails": json.dumps(GUARDRAILS),
-        "workspaces": json.dumps(WORKSPACES),
-        "managementKey": make_sentinel(),
-    }
-    run = run_program(namespaced(values), [MANAGEMENT], stack="dev", updates_in_preview=True)
-    assert run.error is None, run.error
+    run = governed_run(updates_in_preview=True)
     [budgets] = run.of_type(BUDGETS_TYPE)
     [default] = run.of_type(DEFAULT_GUARDRAIL_TYPE)
     [guardrail] = run.of_type(GUARDRAIL_TYPE)
