@@ -146,6 +146,10 @@ def declared_lists(plan: Plan) -> list[DeclaredList]:
             found += _lists_of(
                 f"{workspace.config_path}.defaultGuardrail", workspace.default_guardrail
             )
+    for scoped in plan.scoped:
+        for setting, names in scoped.kind.model_lists(scoped.spec).items():
+            if names:
+                found.append(DeclaredList(f"{scoped.config_path}.{setting}", MODELS, tuple(names)))
     return found
 
 

@@ -37,13 +37,13 @@ from providers import (
     shown,
 )
 from topology.config_errors import pydantic_problems
-from topology.governance_rules import all_governance_problems
+from topology.governance_rules import all_governance_problems, spec_id_problems
 from topology.model import (
-    SETTING_NAMES,
     GuardrailSpec,
     KeySpec,
     ManagementKeyTargets,
     WorkspaceSpec,
+    setting_names,
 )
 from topology.plan import Plan, make_plan
 from topology.retirement import (
@@ -52,6 +52,7 @@ from topology.retirement import (
     parse_retire_in_use,
 )
 from topology.rules import Facts, Problem, TopologyConfigError, all_problems
+from topology.scoped import KINDS, ScopedFields, plain_text_problems, reference_problems
 from topology.settings import setting_problems
 
 NAMESPACE = CONFIG_NAMESPACE
@@ -109,6 +110,10 @@ class RawConfig:
     vercel_team: str | None = None
     config_keys: tuple[str, ...] = ()
     """Every config key of the stack (`namespace:setting`), to refuse the unknown ones."""
+    scoped: Mapping[str, str | None] = field(default_factory=dict, repr=False)
+    """`byok`, `observability`, ... (topology/scoped.py) as JSON text: they hold secrets."""
+    scoped_secret: frozenset[str] = frozenset()
+    """The scoped sections that hold an encrypted value."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +160,8 @@ def read_raw_config() -> RawConfig:
         github_base_url=github.get("baseUrl"),
         vercel_team=pulumi.Config(VERCEL_NAMESPACE).get("team"),
         config_keys=tuple(sorted({*pulumi.runtime.config.CONFIG.get(), *get_config_env()})),
+        scoped={kind.setting: config.get(kind.setting) for kind in KINDS},
+        scoped_secret=frozenset(kind.setting for kind in KINDS if is_secret(kind.setting)),
     )
 
 
@@ -192,6 +199,8 @@ class Section:
     name: str
     what: str
     example: str
+    secret: bool = False
+    """Its entries hold secrets: no value of it is ever quoted in a problem."""
 
 
 KEYS = Section("keys", "key", "{production: {limit: 250}}")
@@ -209,15 +218,19 @@ def parse_specs(
     if value is None:
         return {}, set(), []
     if not isinstance(value, dict):
-        return {}, set(), [
-            Problem(
-                section.name,
-                f"is {_kind(value)}, not a map of {section.what} id to {section.what} spec;"
-                f" allowed: a map such as {section.example}.",
-                f"write `{section.name}:` as a map under `{NAMESPACE}:{section.name}` in the"
-                " stack file (docs/config.md).",
-            )
-        ]
+        return (
+            {},
+            set(),
+            [
+                Problem(
+                    section.name,
+                    f"is {_kind(value)}, not a map of {section.what} id to {section.what} spec;"
+                    f" allowed: a map such as {section.example}.",
+                    f"write `{section.name}:` as a map under `{NAMESPACE}:{section.name}` in the"
+                    " stack file (docs/config.md).",
+                )
+            ],
+        )
     parsed: dict[str, _Spec] = {}
     failed: set[str] = set()
     problems: list[Problem] = []
@@ -226,10 +239,11 @@ def parse_specs(
         spec = {} if written is None else written  # `production:` with nothing under it
         if not isinstance(spec, dict):
             failed.add(spec_id)
+            value = "the value (not shown)" if section.secret else shown(spec)
             problems.append(
                 Problem(
                     path,
-                    f"{shown(spec)} is not a {section.what} spec; allowed: a map of settings,"
+                    f"{value} is not a {section.what} spec; allowed: a map of settings,"
                     " or {} for all defaults.",
                     f"write the {section.what}'s settings as a map.",
                 )
@@ -244,7 +258,7 @@ def parse_specs(
             validated = model.model_validate(spec)
         except ValidationError as error:
             failed.add(spec_id)
-            problems.extend(pydantic_problems(path, model, error))
+            problems.extend(pydantic_problems(path, model, error, hide_values=section.secret))
             continue
         if not nested:
             parsed[spec_id] = validated
@@ -256,7 +270,7 @@ def nested_specs(spec: Mapping[str, object], model: type[BaseModel]) -> list[str
     ids of the section indented one level too deep (YAML puts them under the id above), whose
     fix is the indentation, not "remove it". A value that is empty reads so only when its name
     is not close to a setting (an empty misspelt setting stays a misspelt setting)."""
-    allowed = SETTING_NAMES.get(model, ())
+    allowed = setting_names(model)
     found = []
     for name, value in spec.items():
         if name in allowed:
@@ -389,6 +403,28 @@ def parse_adopted_secrets(raw: RawConfig) -> tuple[dict[str, Secret], list[Probl
     return secrets, problems
 
 
+def parse_scoped(
+    raw: RawConfig,
+    keys: Mapping[str, KeySpec],
+    failed_keys: set[str],
+    workspaces: set[str],
+) -> tuple[dict[str, dict[str, ScopedFields]], list[Problem]]:
+    """Every scoped section (topology/scoped.py), its entries and their rules."""
+    generations = {key_id: len(spec.rotations or ()) or 1 for key_id, spec in keys.items()}
+    generations.update(dict.fromkeys(failed_keys, 1))
+    found: dict[str, dict[str, ScopedFields]] = {}
+    problems: list[Problem] = []
+    for kind in KINDS:
+        section = Section(kind.setting, kind.what, kind.example, secret=True)
+        specs, _, section_problems = parse_specs(raw.scoped.get(kind.setting), section, kind.spec)
+        problems += spec_id_problems(kind.setting, kind.what, specs)
+        problems += section_problems
+        problems += plain_text_problems(kind, specs, kind.setting in raw.scoped_secret)
+        problems += reference_problems(kind, specs, generations, workspaces)
+        found[kind.setting] = specs
+    return found, problems
+
+
 def management_key_from(
     raw: RawConfig, environ: Mapping[str, str]
 ) -> tuple[Secret | None, str | None]:
@@ -412,6 +448,8 @@ def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> StackCon
         raw.workspaces, WORKSPACES, WorkspaceSpec
     )
     problems += key_problems + guardrail_problems + workspace_problems
+    scoped, scoped_problems = parse_scoped(raw, keys, failed, {*workspaces, *failed_workspaces})
+    problems += scoped_problems
     targets, target_problems = parse_management_targets(raw.management_key_targets)
     protect_keys, protect_problems = parse_protect_keys(raw.protect_keys)
     quiet_period, quiet_problems = parse_quiet_period(raw.retire_quiet_period)
@@ -452,6 +490,7 @@ def validate(raw: RawConfig, stack: str, environ: Mapping[str, str]) -> StackCon
         adopted_secret_ids=frozenset(adopted),
         guardrails=guardrails,
         workspaces=workspaces,
+        scoped=scoped,
     )
     token = (raw.github_token or "").strip()
     api_base_url = find_api_base_url(raw.api_base_url, environ)

@@ -18,11 +18,11 @@ from providers import (
     shown,
 )
 from topology.model import (
-    SETTING_NAMES,
     VERCEL_TARGETS,
     VISIBILITIES,
     literal_words,
     models_in,
+    setting_names,
 )
 from topology.rules import Problem
 
@@ -231,15 +231,16 @@ def _choices(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[str, .
 
 
 def pydantic_problems(
-    prefix: str, model: type[BaseModel], error: ValidationError
+    prefix: str, model: type[BaseModel], error: ValidationError, *, hide_values: bool = False
 ) -> list[Problem]:
+    """One problem per error; `hide_values` for a section that holds secrets."""
     problems = []
     for detail in error.errors(include_url=False):
         loc = tuple(detail["loc"])
         path = config_path(prefix, loc)
         if detail["type"] == "extra_forbidden":
             unknown = str(loc[-1])
-            allowed = SETTING_NAMES.get(_model_at(model, loc[:-1]), ())
+            allowed = setting_names(_model_at(model, loc[:-1]))
             close = get_close_matches(unknown, allowed, n=1)
             spelled = f", or correct it to `{close[0]}`" if close else ""
             problems.append(
@@ -257,8 +258,7 @@ def pydantic_problems(
             problems.append(Problem(path, f"{wrong}.", f"{fix or 'correct the value'}."))
             continue
         expected, fix = _guide(model, loc, prefix.partition(".")[0])
-        problems.append(
-            Problem(path, f"{shown(detail.get('input'))} is not allowed; allowed: {expected}.", fix)
-        )
+        value = "the value (not shown)" if hide_values else shown(detail.get("input"))
+        problems.append(Problem(path, f"{value} is not allowed; allowed: {expected}.", fix))
     return problems
 

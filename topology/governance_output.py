@@ -7,13 +7,16 @@ OpenRouter's and holds nothing secret.
 
 ```text
 governance: {guardrails: {<id>: {id, name, workspace}},
-             workspaces: {<id>: {id, slug, defaultGuardrail}}}
+             workspaces: {<id>: {id, slug, defaultGuardrail}},
+             byok: {<id>: {id, name, workspace, keys}},           # one map per scoped kind
+             observability: {<id>: {id, name, workspace, keys}}}  # (topology/scoped.py)
 ```
 
 - `guardrails.<id>.workspace`: the workspace's id in the stack file, its UUID as written, or
   null (the default workspace);
 - `workspaces.<id>.defaultGuardrail`: the id of its default guardrail when the stack configures
-  it, else null.
+  it, else null;
+- `<kind>.<id>.keys`: the key ids it is restricted to, or null (every key).
 
 Importing this module loads pydantic only, never the Pulumi SDK, so the CLI can use it.
 """
@@ -23,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
 from topology.keys_output import KeysOutputError, json_type
@@ -49,9 +52,33 @@ class DeployedWorkspace(_Record):
     default_guardrail: str | None = None
 
 
+class DeployedScoped(_Record):
+    """A BYOK credential, observability destination, ... (topology/scoped.py)."""
+
+    id: str = Field(min_length=1)
+    name: str
+    workspace: str | None = None
+    keys: list[str] | None = None
+
+
 class DeployedGovernance(_Record):
     guardrails: dict[str, DeployedGuardrail] = Field(default_factory=dict)
     workspaces: dict[str, DeployedWorkspace] = Field(default_factory=dict)
+    scoped: dict[str, dict[str, DeployedScoped]] = Field(default_factory=dict)
+    """Kind (`byok`, ...) -> id -> record; written at the output's top level, one map per kind."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kinds_at_top_level(cls, value: Any) -> Any:
+        """Every other map of the output is one scoped kind's (this module needs no list of
+        kinds, so the CLI reads them without importing the providers)."""
+        if not isinstance(value, Mapping) or "scoped" in value:
+            return value
+        fixed = {"guardrails", "workspaces"}
+        return {
+            **{k: v for k, v in value.items() if k in fixed},
+            "scoped": {k: v for k, v in value.items() if k not in fixed},
+        }
 
     def guardrail_ids(self) -> set[str]:
         """OpenRouter's ids of every guardrail this stack manages, default ones included."""
@@ -79,4 +106,5 @@ def parse_governance_output(value: object) -> DeployedGovernance:
 
 def governance_output(governance: DeployedGovernance) -> dict[str, Any]:
     """The JSON the program exports (camelCase, as the stack file writes it)."""
-    return governance.model_dump(mode="json", by_alias=True, exclude_none=True)
+    dumped = governance.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return {**{k: v for k, v in dumped.items() if k != "scoped"}, **dumped.get("scoped", {})}

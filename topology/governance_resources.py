@@ -16,7 +16,8 @@ change of every key in it, though `up` changed neither (docs/architecture.md#fai
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 
@@ -34,6 +35,7 @@ from providers import (
     WorkspaceBudgetsArgs,
 )
 from topology.plan import GenerationPlan, GuardrailPlan, Plan, WorkspacePlan
+from topology.scoped import ScopedPlan
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class BuiltGovernance:
     workspaces: dict[str, Workspace]
     guardrails: dict[str, Guardrail]
     defaults: dict[str, DefaultGuardrail]
+    scoped: dict[str, pulumi.CustomResource] = field(default_factory=dict)
+    """`<setting>.<id>` (its config path) -> a BYOK credential, destination, ..."""
 
     def workspace_id(self, workspace: str | None, uuid: str | None) -> pulumi.Input[str] | None:
         """A workspace of the stack's id, once it exists; else the UUID as written, or None."""
@@ -127,3 +131,25 @@ def assign(
         ),
         pulumi.ResourceOptions(aliases=[pulumi.Alias(name=name) for name in generation.aliases]),
     )
+
+
+def allowed_hashes(
+    key_ids: Sequence[str] | None, keys: Mapping[str, Sequence[ApiKey]]
+) -> pulumi.Output[list[str]] | None:
+    """The hashes a scoped resource is restricted to: every live generation of each key id,
+    sorted (the order of `keys` never shows as a change); None: unrestricted. Taken from the
+    keys' ids, which a preview knows unless the key is created or replaced."""
+    if key_ids is None:
+        return None
+    ids = [generation.id for key_id in key_ids for generation in keys[key_id]]
+    return pulumi.Output.all(*ids).apply(lambda hashes: sorted(set(hashes)))
+
+
+def register_scoped(
+    plans: Sequence[ScopedPlan], keys: Mapping[str, Sequence[ApiKey]], built: BuiltGovernance
+) -> None:
+    """Every BYOK credential, observability destination, ... once the keys it names exist."""
+    for plan in plans:
+        workspace_id = built.workspace_id(plan.workspace, plan.workspace_uuid)
+        hashes = allowed_hashes(plan.spec.keys, keys)
+        built.scoped[plan.config_path] = plan.kind.register(plan, hashes, workspace_id)

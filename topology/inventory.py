@@ -35,6 +35,7 @@ from topology.plan import (
     generation_resource_name,
     shown_target,
 )
+from topology.scoped import ScopedPlan
 
 INVENTORY_HEADER = (
     "key",
@@ -367,7 +368,11 @@ class _Diagram:
 
 
 _STATUS_CLASS = {
-    DISABLED: "bad", EXPIRED: "bad", EXPIRING: "warn", NEW: "planned", ADOPTED: "planned"
+    DISABLED: "bad",
+    EXPIRED: "bad",
+    EXPIRING: "warn",
+    NEW: "planned",
+    ADOPTED: "planned",
 }
 
 
@@ -417,7 +422,44 @@ def render_diagram(plan: Plan, rows: Sequence[InventoryRow], *, collapse: bool =
             label, readable = _consumer_node(group)
             target = diagram.node(label, "readable" if readable else None)
             diagram.lines.append(f"  {wired} --> {target}")
+    _scoped(diagram, plan)
     return "\n".join(diagram.lines) + "\n"
+
+
+def scoped_to(scoped: ScopedPlan) -> str:
+    """Who may use a BYOK credential, whose traces a destination gets, ..."""
+    keys = scoped.spec.keys
+    return "every key of the account" if keys is None else ", ".join(keys)
+
+
+def _scoped(diagram: _Diagram, plan: Plan) -> None:
+    """One node per scoped resource, an edge from each key it is restricted to (every
+    generation of it), or a note that every key may use it."""
+    groups = {key_plan.key_id: f"k{index}" for index, key_plan in enumerate(plan.keys)}
+    for scoped in plan.scoped:
+        where = scoped.workspace or scoped.workspace_uuid
+        node = diagram.node(
+            _label(
+                scoped.kind.what,
+                scoped.name,
+                f"workspace {where}" if where else "",
+                "every key of the account" if scoped.spec.keys is None else "",
+            )
+        )
+        for key_id in scoped.spec.keys or ():
+            diagram.lines.append(f"  {groups[key_id]} -. {scoped.kind.edge} .-> {node}")
+
+
+def render_scoped(plan: Plan) -> str:
+    """The BYOK credentials, destinations, ... of the stack and the keys each is scoped to."""
+    if not plan.scoped:
+        return ""
+    lines = ["| id | kind | OpenRouter name | workspace | keys |", "|---|---|---|---|---|"]
+    for scoped in plan.scoped:
+        where = scoped.workspace or scoped.workspace_uuid or "default"
+        cells = (scoped.config_path, scoped.kind.what, scoped.name, where, scoped_to(scoped))
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def render_markdown(plan: Plan, deployed: Deployed, now: dt.datetime) -> str:
@@ -441,5 +483,10 @@ def render_markdown(plan: Plan, deployed: Deployed, now: dt.datetime) -> str:
     return (
         f"### Key inventory: stack `{plan.stack}`\n\n"
         f"Keys and consumers from the stack file; {basis}.\n"
-        f"{warning}\n{render_inventory(rows)}\n```mermaid\n{diagram}```\n"
+        f"{warning}\n{render_inventory(rows)}\n{_after(render_scoped(plan))}"
+        f"```mermaid\n{diagram}```\n"
     )
+
+
+def _after(table: str) -> str:
+    return f"{table}\n" if table else ""

@@ -210,3 +210,11 @@ SETTING_NAMES: dict[type[BaseModel], tuple[str, ...]] = {
     for model in _with_nested(top)
 }
 """The config names each model accepts, in declaration order: the "allowed" list of messages."""
+
+
+def setting_names(model: type[BaseModel]) -> tuple[str, ...]:
+    """`SETTING_NAMES` of a model, or of one declared elsewhere (topology/scoped.py)."""
+    known = SETTING_NAMES.get(model)
+    if known is not None:
+        return known
+    return tuple(field.alias or name for name, field in model.model_fields.items())

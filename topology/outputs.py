@@ -25,6 +25,7 @@ from topology.governance_output import (
     GOVERNANCE_OUTPUT,
     DeployedGovernance,
     DeployedGuardrail,
+    DeployedScoped,
     DeployedWorkspace,
     governance_output,
 )
@@ -90,9 +91,7 @@ def key_entry(
     )
 
 
-_OBSERVED = (
-    "hash", "label", "name", "declared", "disabled", "created_at", *sorted(REPLACE_FIELDS)
-)
+_OBSERVED = ("hash", "label", "name", "declared", "disabled", "created_at", *sorted(REPLACE_FIELDS))
 """The `ApiKey` outputs the `keys` entry and the inventory facts are made of."""
 
 
@@ -175,13 +174,14 @@ def governance_value(built: Built) -> pulumi.Output[dict[str, Any]] | None:
     """The `governance` output, once every guardrail and workspace exists; None without any
     (a stack of keys only exports nothing more than before)."""
     plan, registered = built.config.plan, built.governance
-    if not plan.guardrails and not plan.workspaces:
+    if not plan.guardrails and not plan.workspaces and not plan.scoped:
         return None
     # The ids, not the outputs of the same values: a preview knows them (governance_resources.py).
     ids = {
         **{f"g:{g}": r.id for g, r in registered.guardrails.items()},
         **{f"w:{w}": r.id for w, r in registered.workspaces.items()},
         **{f"d:{w}": r.id for w, r in registered.defaults.items()},
+        **{f"s:{path}": r.id for path, r in registered.scoped.items()},
     }
 
     def value(seen: Mapping[str, str]) -> dict[str, Any]:
@@ -202,6 +202,19 @@ def governance_value(built: Built) -> pulumi.Output[dict[str, Any]] | None:
                         default_guardrail=seen.get(f"d:{w.workspace_id}"),
                     )
                     for w in plan.workspaces
+                },
+                scoped={
+                    kind: {
+                        s.scoped_id: DeployedScoped(
+                            id=seen[f"s:{s.config_path}"],
+                            name=s.name,
+                            workspace=s.workspace or s.workspace_uuid,
+                            keys=s.spec.keys,
+                        )
+                        for s in plan.scoped
+                        if s.kind.setting == kind
+                    }
+                    for kind in dict.fromkeys(s.kind.setting for s in plan.scoped)
                 },
             )
         )

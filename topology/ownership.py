@@ -33,6 +33,7 @@ from providers import UUID, shown
 from topology.deployed import Deployment
 from topology.plan import GuardrailPlan, Plan, WorkspacePlan, key_path
 from topology.problem import Problem
+from topology.scoped import KINDS as SCOPED_KINDS
 
 RUNBOOK: Final = "docs/runbooks.md"
 SHARE: Final = f"{RUNBOOK}#share-a-workspace-between-stacks"
@@ -64,9 +65,14 @@ class Kind:
                 f" workspace, leave it to {owner} and name it by its id (`workspaceId: <id>` on a"
                 f" key, `workspace: <id>` on a guardrail; {SHARE})."
             )
+        if self.section == "guardrails":
+            return (
+                f"remove `adopt` from {path}: change that guardrail's policy in {owner}'s stack"
+                f" file, or declare a guardrail of this stack under another name ({SHARE})."
+            )
         return (
-            f"remove `adopt` from {path}: change that guardrail's policy in {owner}'s stack file,"
-            f" or declare a guardrail of this stack under another name ({SHARE})."
+            f"remove `adopt` from {path}: change that {self.noun} in {owner}'s stack file, or"
+            f" declare a {self.noun} of this stack without `adopt`."
         )
 
 
@@ -90,7 +96,17 @@ GUARDRAIL: Final = Kind(
     " either deletes it under the other",
     "guardrail",
 )
-KINDS: Final = (KEY, WORKSPACE, GUARDRAIL)
+SCOPED: Final[Mapping[str, Kind]] = {
+    kind.setting: Kind(
+        kind.setting,
+        kind.what,
+        f"two stacks on one {kind.what} overwrite each other's settings on every update, and"
+        " removing either deletes it under the other",
+        kind.what,
+    )
+    for kind in SCOPED_KINDS
+}
+KINDS: Final = (KEY, WORKSPACE, GUARDRAIL, *SCOPED.values())
 
 
 @dataclass(frozen=True)
@@ -163,6 +179,12 @@ def holds(deployment: Deployment) -> list[Held]:
         Held(GUARDRAIL, guardrail.id.lower(), f"guardrails.{guardrail_id}")
         for guardrail_id, guardrail in governance.guardrails.items()
     ]
+    held += [
+        Held(SCOPED[setting], record.id.lower(), f"{setting}.{scoped_id}")
+        for setting, records in governance.scoped.items()
+        if setting in SCOPED
+        for scoped_id, record in records.items()
+    ]
     return held
 
 
@@ -187,6 +209,11 @@ def new_claims(previous: Deployment, plan: Plan) -> list[Claim]:
         Claim(GUARDRAIL, g.config_path, g.adopt)
         for g in plan.guardrails
         if g.adopt is not None and g.guardrail_id not in recorded.guardrails
+    ]
+    claims += [
+        Claim(SCOPED[s.kind.setting], s.config_path, s.spec.adopt)
+        for s in plan.scoped
+        if s.spec.adopt is not None and s.scoped_id not in recorded.scoped.get(s.kind.setting, {})
     ]
     return claims
 

@@ -50,6 +50,7 @@ from topology.model import (
     VercelConsumer,
     WorkspaceSpec,
 )
+from topology.scoped import ScopedFields, ScopedPlan, scoped_plans
 
 COMPONENT_TYPE = "openrouter-keys:index:KeyTopology"
 MANAGEMENT_COMPONENT = "@management-key"
@@ -204,6 +205,8 @@ class Plan:
     """GitHub owners that need an explicit provider (not `github:owner`), lowercase, sorted."""
     guardrails: tuple[GuardrailPlan, ...] = ()
     workspaces: tuple[WorkspacePlan, ...] = ()
+    scoped: tuple[ScopedPlan, ...] = ()
+    """BYOK credentials, observability destinations, ... (topology/scoped.py)."""
 
     def all_key_plans(self) -> tuple[KeyPlan, ...]:
         """Every key id's plan, then the management key's targets."""
@@ -556,6 +559,7 @@ def make_plan(
     adopted_secret_ids: frozenset[str] = frozenset(),
     guardrails: Mapping[str, GuardrailSpec] | None = None,
     workspaces: Mapping[str, WorkspaceSpec] | None = None,
+    scoped: Mapping[str, Mapping[str, ScopedFields]] | None = None,
 ) -> Plan:
     """Plan a config that passed every rule (rules.py); the result is deterministic."""
     key_plans_ = []
@@ -590,4 +594,5 @@ def make_plan(
         tuple(owners),
         guardrails=guardrail_plans(guardrails or {}, stack),
         workspaces=workspace_plans(workspaces or {}),
+        scoped=scoped_plans(scoped or {}, stack),
     )

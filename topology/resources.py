@@ -31,7 +31,12 @@ if TYPE_CHECKING:
 
 from providers import ApiKey, ApiKeyArgs
 from topology.config import Secret, StackConfig
-from topology.governance_resources import BuiltGovernance, assign, register_governance
+from topology.governance_resources import (
+    BuiltGovernance,
+    assign,
+    register_governance,
+    register_scoped,
+)
 from topology.plan import (
     COMPONENT_TYPE,
     READABLE,
@@ -319,6 +324,8 @@ def build(config: StackConfig) -> Built:
             )
             for g in key_plan.generations
         )
+    live = {key_id: [built.resource for built in gens] for key_id, gens in generations.items()}
+    register_scoped(config.plan.scoped, live, governance)
     management = config.plan.management
     if management is not None and config.management_key is not None:
         value = pulumi.Output.secret(config.management_key.reveal())

@@ -14,6 +14,7 @@ from typing import Final
 
 from providers import CONFIG_NAMESPACE, shown
 from topology.rules import Problem
+from topology.scoped import KINDS
 
 PROJECT_SETTINGS: Final = (
     "keys",
@@ -25,6 +26,7 @@ PROJECT_SETTINGS: Final = (
     "adoptedSecrets",
     "retireQuietPeriod",
     "retireInUse",
+    *(kind.setting for kind in KINDS),
     "managementKey",
 )
 """Every `openrouter-keys:<setting>`; Pulumi.yaml declares all but `managementKey` (ADR 0001)."""

@@ -17,8 +17,9 @@ import yaml
 from tests.support.sentinel import make_sentinel
 from tests.topology.harness import ROOT, config_from
 from topology.config import NAMESPACE, RawConfig, validate
-from topology.model import SETTING_NAMES
+from topology.model import SETTING_NAMES, setting_names
 from topology.rules import TopologyConfigError
+from topology.scoped import KINDS
 from topology.settings import PROJECT_SETTINGS
 
 DOC = ROOT / "docs" / "config.md"
@@ -50,7 +51,14 @@ def raw_from(config: dict[str, str], management_key: str) -> RawConfig:
 
 
 @pytest.mark.parametrize(
-    "name", sorted({*TOP_LEVEL, *(n for names in SETTING_NAMES.values() for n in names)})
+    "name",
+    sorted(
+        {
+            *TOP_LEVEL,
+            *(n for names in SETTING_NAMES.values() for n in names),
+            *(n for kind in KINDS for n in setting_names(kind.spec)),
+        }
+    ),
 )
 def test_every_setting_is_documented(name):
     assert f"`{name}`" in doc_text()

@@ -30,7 +30,7 @@ def test_a_misspelt_setting_names_itself_the_allowed_list_and_the_likely_fix():
     assert rendered(["openrouter-keys:key"]) == [
         "openrouter-keys:key: unknown setting 'key' in the `openrouter-keys` namespace; allowed:"
         " keys, guardrails, workspaces, managementKeyTargets, protectKeys, apiBaseUrl,"
-        " adoptedSecrets, retireQuietPeriod, retireInUse, managementKey. An"
+        " adoptedSecrets, retireQuietPeriod, retireInUse, byok, observability, managementKey. An"
         " unknown setting is never ignored: a misspelt `keys` would plan to delete every key."
         " Fix: rename it to `openrouter-keys:keys` (docs/config.md), or remove it."
     ]

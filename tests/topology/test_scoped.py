@@ -1,0 +1,264 @@
+"""BYOK credentials and observability destinations in the stack file (topology/scoped.py): every
+problem at once with the setting as written, no secret ever quoted, the plan, the `governance`
+output that records them, ownership across stacks and the inventory's edges from keys."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from tests.support.sentinel import make_sentinel
+from tests.topology.harness import API_KEY_TYPE, fake_uuid, namespaced, run_program
+from topology.config import RawConfig, TopologyConfigError, validate
+from topology.deployed import Deployment
+from topology.governance_output import (
+    GOVERNANCE_OUTPUT,
+    DeployedGovernance,
+    governance_output,
+    parse_governance_output,
+)
+from topology.inventory import (
+    deployed_from_outputs,
+    inventory_rows,
+    render_diagram,
+    render_scoped,
+)
+from topology.ownership import ownership_problems
+from topology.scoped import MAX_KEY_HASHES
+
+MANAGEMENT = "openrouter-keys:managementKey"
+DYNAMIC = "pulumi-python:dynamic/openrouter:"
+A_UUID = "3f2b0c4e-8a1d-4e5f-9b6a-7c8d9e0f1a2b"
+KEYS = {"api": {"rotations": ["2026-11-01", "2026-12-01"]}, "ci": {}, "web": {}}
+
+
+def secret_value() -> str:
+    """A stand-in for a provider's key, made at run time (never a realistic literal)."""
+    return f"provider-secret-{make_sentinel()[-12:]}"
+
+
+def byok(**extra: Any) -> dict[str, Any]:
+    return {"provider": "openai", "key": secret_value(), **extra}
+
+
+def langfuse(**extra: Any) -> dict[str, Any]:
+    config = {"publicKey": "pk-lf-public", "secretKey": secret_value()}
+    return {"type": "langfuse", "config": config, **extra}
+
+
+def raw(
+    byok_: Any = None,
+    observability: Any = None,
+    *,
+    keys: Any = None,
+    encrypted: bool = True,
+    workspaces: Any = None,
+) -> RawConfig:
+    sections = {"byok": byok_, "observability": observability}
+    return RawConfig(
+        keys=json.dumps(KEYS if keys is None else keys),
+        workspaces=None if workspaces is None else json.dumps(workspaces),
+        management_key=make_sentinel(),
+        management_key_is_secret=True,
+        scoped={k: None if v is None else json.dumps(v) for k, v in sections.items()},
+        scoped_secret=frozenset(k for k, v in sections.items() if v is not None and encrypted),
+    )
+
+
+def problems(config: RawConfig) -> list[str]:
+    with pytest.raises(TopologyConfigError) as caught:
+        validate(config, "dev", {})
+    return [problem.render() for problem in caught.value.problems]
+
+
+def test_a_credential_and_a_destination_are_planned_with_their_keys_and_workspace():
+    config = validate(
+        raw(
+            {"openai-prod": byok(keys=["api", "ci"], workspace="agents", allowedModels=["a/b"])},
+            {"langfuse": langfuse(name="Langfuse production", keys=["web"])},
+            workspaces={"agents": {}},
+        ),
+        "dev",
+        {},
+    )
+    credential, destination = config.plan.scoped
+    assert (credential.config_path, credential.name, credential.workspace) == (
+        "byok.openai-prod",
+        "dev-openai-prod",
+        "agents",
+    )
+    assert credential.spec.keys == ["api", "ci"]
+    assert (destination.config_path, destination.name) == (
+        "observability.langfuse",
+        "Langfuse production",
+    )
+
+
+def test_a_secret_in_plain_text_is_refused_and_never_quoted():
+    entry = byok()
+    found = problems(raw({"openai-prod": entry}, {"lf": langfuse()}, encrypted=False))
+    text = "\n".join(found)
+    assert entry["key"] not in text
+    assert any(
+        p.startswith("byok.openai-prod.key: is stored in plain text")
+        and "--secret --path 'openrouter-keys:byok.openai-prod.key'" in p
+        for p in found
+    )
+    assert any(p.startswith("observability.lf.config.secretKey: is stored in plain") for p in found)
+    # The public key is no secret: not refused.
+    assert not any("config.publicKey" in p for p in found)
+
+
+def test_a_wrongly_typed_secret_is_not_quoted_either():
+    leaked = secret_value()
+    found = problems(raw({"openai-prod": {"provider": "openai", "key": [leaked]}}))
+    assert found
+    assert leaked not in "\n".join(found)
+    found = problems(raw({"openai-prod": leaked}))
+    assert found == [
+        "byok.openai-prod: the value (not shown) is not a BYOK credential spec; allowed: a map of"
+        " settings, or {} for all defaults. Fix: write the BYOK credential's settings as a map."
+    ]
+
+
+def test_keys_must_be_key_ids_of_the_stack_each_once():
+    found = problems(raw({"openai-prod": byok(keys=["apii", "ci", "ci"])}))
+    assert (
+        "byok.openai-prod.keys[0]: 'apii' is not a key id of this stack; allowed: api, ci, web."
+        " Fix: correct it to `api`."
+    ) in found
+    assert any(p.startswith("byok.openai-prod.keys[2]: 'ci' is listed twice") for p in found)
+
+
+def test_an_empty_keys_list_is_refused():
+    found = problems(raw({"openai-prod": byok(keys=[])}))
+    assert any(p.startswith("byok.openai-prod.keys:") for p in found)
+
+
+def test_more_live_generations_than_openrouter_accepts_are_refused():
+    many = {f"k{i}": {"rotations": ["1", "2"]} for i in range(MAX_KEY_HASHES // 2 + 1)}
+    found = problems(raw({"all": byok(keys=list(many))}, keys=many))
+    assert any(
+        p.startswith(f"byok.all.keys: lists keys with {MAX_KEY_HASHES + 2} live generations")
+        for p in found
+    )
+
+
+def test_an_unknown_workspace_and_an_unknown_setting_name_the_setting_as_written():
+    found = problems(raw({"openai-prod": byok(workspace="agnets")}, workspaces={"agents": {}}))
+    assert found == [
+        "byok.openai-prod.workspace: 'agnets' is not a workspace of this stack; allowed: agents,"
+        " or a workspace UUID. Fix: correct it to `agents`."
+    ]
+    found = problems(raw({"openai-prod": byok(isFallback=True)}))
+    assert any(
+        p.startswith("byok.openai-prod.isFallback: unknown setting `isFallback`; allowed:")
+        and "fallback" in p
+        for p in found
+    )
+
+
+def test_an_unknown_provider_and_a_missing_required_config_field_are_refused():
+    found = problems(
+        raw({"x": byok(provider="opnai")}, {"d": {"type": "datadog", "config": {"apiKey": "v"}}})
+    )
+    assert any(p.startswith("byok.x.provider:") for p in found)
+    assert any(p.startswith("observability.d") and "mlApp" in p for p in found)
+
+
+def test_the_governance_output_records_each_kind_at_its_top_level_and_reads_back():
+    value = {
+        "guardrails": {},
+        "byok": {"openai-prod": {"id": A_UUID, "name": "dev-openai-prod", "keys": ["api"]}},
+        "observability": {"lf": {"id": A_UUID.replace("3f", "4f"), "name": "lf"}},
+    }
+    parsed = parse_governance_output(value)
+    assert parsed.scoped["byok"]["openai-prod"].keys == ["api"]
+    assert governance_output(parsed) == {
+        "guardrails": {},
+        "workspaces": {},
+        "byok": {"openai-prod": {"id": A_UUID, "name": "dev-openai-prod", "keys": ["api"]}},
+        "observability": {"lf": {"id": A_UUID.replace("3f", "4f"), "name": "lf"}},
+    }
+
+
+def test_adopting_a_credential_another_stack_manages_is_refused_naming_it():
+    config = validate(raw({"openai": byok(adopt=A_UUID)}), "dev", {})
+    theirs = DeployedGovernance.model_validate(
+        {"byok": {"openai-prod": {"id": A_UUID, "name": "prod-openai-prod"}}}
+    )
+    found = ownership_problems(Deployment("dev", {}), config.plan, [Deployment("prod", {}, theirs)])
+    assert [p.render() for p in found] == [
+        f"byok.openai.adopt: BYOK credential '{A_UUID}' is already managed by stack 'prod' as"
+        " byok.openai-prod; two stacks on one BYOK credential overwrite each other's settings on"
+        " every update, and removing either deletes it under the other; allowed: adopting a BYOK"
+        " credential no stack of this project manages. Fix: remove `adopt` from byok.openai:"
+        " change that BYOK credential in stack 'prod''s stack file, or declare a BYOK credential"
+        " of this stack without `adopt`."
+    ]
+
+
+def test_the_inventory_draws_an_edge_from_each_key_and_lists_who_may_use_it():
+    config = validate(raw({"openai-prod": byok(keys=["api"])}, {"lf": langfuse()}), "dev", {})
+    rows = inventory_rows(config.plan, deployed_from_outputs({}), datetime.now(UTC))
+    diagram = render_diagram(config.plan, rows)
+    api_group = "k0"  # `api` is the first key of the stack file
+    credential = next(line for line in diagram.splitlines() if "dev-openai-prod" in line)
+    node = credential.strip().partition("[")[0]
+    assert f"  {api_group} -. may call through .-> {node}" in diagram.splitlines()
+    destination = next(line for line in diagram.splitlines() if "dev-lf" in line)
+    assert "every key of the account" in destination
+    table = render_scoped(config.plan)
+    assert "| byok.openai-prod | BYOK credential | dev-openai-prod | default | api |" in table
+    assert "| observability.lf | observability destination | dev-lf | default |" in table
+    assert "every key of the account" in table
+
+
+# --- registration under mocks -------------------------------------------------------------------
+
+
+def scoped_run(credential: dict[str, Any], destination: dict[str, Any]) -> Any:
+    values = {
+        "keys": json.dumps(KEYS),
+        "workspaces": json.dumps({"agents": {}}),
+        "byok": json.dumps({"openai-prod": credential}),
+        "observability": json.dumps({"lf": destination}),
+        "managementKey": make_sentinel(),
+    }
+    secret = [MANAGEMENT, "openrouter-keys:byok", "openrouter-keys:observability"]
+    run = run_program(namespaced(values), secret, stack="dev")
+    assert run.error is None, run.error
+    return run
+
+
+def test_each_is_registered_once_its_keys_exist_restricted_to_every_live_generation():
+    credential, destination = byok(keys=["api", "ci"], workspace="agents"), langfuse()
+    run = scoped_run(credential, destination)
+    [registered] = run.of_type(f"{DYNAMIC}ByokCredential")
+    [traced] = run.of_type(f"{DYNAMIC}ObservabilityDestination")
+    generations = [run.named(API_KEY_TYPE, f"api@{g}") for g in ("2026-11-01", "2026-12-01")]
+    ci = run.named(API_KEY_TYPE, "ci")
+    hashes = sorted(
+        hashlib.sha256(run.key_secrets[r.name].encode()).hexdigest() for r in [*generations, ci]
+    )
+    assert registered.inputs["allowed_key_hashes"] == hashes
+    assert {r.urn for r in [*generations, ci]} <= set(
+        registered.property_dependencies["allowed_key_hashes"]
+    )
+    assert registered.inputs["workspace_id"] == fake_uuid("workspace", "agents")
+    assert registered.inputs["name"] == "dev-openai-prod"
+    assert registered.inputs["provider"] == "openai"
+    # The secrets travel as Pulumi secrets only.
+    assert "key" in registered.secret_inputs
+    assert "config" in traced.secret_inputs
+    assert traced.inputs.get("allowed_key_hashes") is None  # no `keys`: every key
+    text = json.dumps(run.outputs, default=str)
+    assert credential["key"] not in text
+    assert destination["config"]["secretKey"] not in text
+    governance = parse_governance_output(run.outputs[GOVERNANCE_OUTPUT])
+    assert governance.scoped["byok"]["openai-prod"].keys == ["api", "ci"]
+    assert governance.scoped["observability"]["lf"].id == traced.name + "-id"

@@ -1,0 +1,294 @@
+"""Resources a stack scopes to some of its keys: BYOK provider credentials (`byok:`) and
+observability destinations (`observability:`).
+
+Both are secrets-bearing objects of the account that OpenRouter can restrict to a list of key
+hashes. The stack file names key ids (`keys: [api, ci]`) and the program hands OpenRouter the hash
+of every live generation of each, so a rotation widens the list before the new key is used and
+narrows it only when the old generation is deleted (docs/config.md#byok-and-observability).
+
+Everything a kind needs is one `ScopedKind` in `KINDS`: its section of the stack file, its spec
+(the provider's settings table plus `ScopedFields`), where its secrets are, its model lists for
+the catalogue check, and how its resource is registered. The rest of topology (config reading,
+rules, plan, registration, the `governance` output, the inventory, audit) loops over `KINDS`.
+Adding a kind: docs/architecture.md#add-a-resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from typing import Any, cast
+
+import pulumi
+from pydantic import Field, model_validator
+
+from providers import (
+    SECRET_CONFIG_KEYS,
+    UUID,
+    ByokCredential,
+    ByokCredentialArgs,
+    ByokSettings,
+    DestinationSettings,
+    ObservabilityDestination,
+    ObservabilityDestinationArgs,
+    config_problem,
+    shown,
+)
+from topology.model import _ConfigModel
+from topology.problem import Problem
+
+MAX_KEY_HASHES = 100
+"""OpenRouter accepts at most this many hashes in one restriction (reference: BYOK and
+observability request bodies, `allowed_api_key_hashes` and `api_key_hashes`)."""
+
+
+class ScopedFields(_ConfigModel):
+    """What every scoped resource's entry has beside its settings."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    """OpenRouter's name for it; default `<stack>-<id>`."""
+    workspace: str | None = Field(default=None, min_length=1)
+    """A workspace id from `workspaces`, or a workspace UUID; default: the default workspace."""
+    keys: list[str] | None = Field(default=None, min_length=1)
+    """Key ids of this stack: only their live generations may use it. Omitted: every key."""
+    adopt: str | None = Field(default=None, pattern=UUID.pattern)
+    """The UUID of an existing object to manage instead of creating one."""
+
+
+class ByokSpec(ByokSettings, ScopedFields):
+    """One entry of `byok:`: a provider's API key that OpenRouter holds for the account."""
+
+    key: str = Field(min_length=1, repr=False)
+    """The provider's API key; set with `pulumi config set --secret --path`."""
+
+
+class DestinationSpec(DestinationSettings, ScopedFields):
+    """One entry of `observability:`: where OpenRouter sends traces of the keys' requests."""
+
+    config: dict[str, Any] = Field(repr=False)
+    """The destination's settings as OpenRouter names them; secrets set with `--secret --path`."""
+
+    @model_validator(mode="after")
+    def _config_complete(self) -> DestinationSpec:
+        problem = config_problem(self.type, self.config)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
+
+
+@dataclass(frozen=True)
+class ScopedPlan:
+    """One scoped resource, planned: its kind, its id in the stack file and its spec."""
+
+    kind: ScopedKind
+    scoped_id: str
+    name: str
+    workspace: str | None
+    """A workspace id of this stack; None: `workspace_uuid` or the default workspace."""
+    workspace_uuid: str | None
+    spec: ScopedFields = field(repr=False)
+
+    @property
+    def config_path(self) -> str:
+        return f"{self.kind.setting}.{self.scoped_id}"
+
+
+Register = Callable[[ScopedPlan, Any, Any], Any]
+"""(plan, the allowed key hashes or None, the workspace id or None) -> the registered resource."""
+
+
+@dataclass(frozen=True)
+class ScopedKind:
+    """One kind of scoped resource, as the stack file and the program see it."""
+
+    setting: str
+    """Its section of the stack file (`openrouter-keys:<setting>`) and of the output."""
+    what: str
+    example: str
+    spec: type[ScopedFields]
+    secrets: Callable[[Any], tuple[str, ...]]
+    """The settings of an entry that hold secrets, as paths under the entry (`key`,
+    `config.secretKey`): the stack file must hold them encrypted."""
+    register: Register
+    edge: str
+    """The inventory diagram's words on an edge from a key to it."""
+    model_lists: Callable[[Any], Mapping[str, Sequence[str]]] = lambda _spec: {}
+    """Lists of model names, by setting, that must be in OpenRouter's catalogue."""
+
+
+def _byok(plan: ScopedPlan, hashes: Any, workspace_id: Any) -> Any:
+    spec = cast("ByokSpec", plan.spec)  # the kind's own spec
+    return ByokCredential(
+        plan.scoped_id,
+        ByokCredentialArgs(
+            settings=ByokSettings.model_construct(
+                **{name: getattr(spec, name) for name in ByokSettings.model_fields}
+            ),
+            key=pulumi.Output.secret(spec.key),
+            name=plan.name,
+            workspace_id=workspace_id,
+            allowed_key_hashes=hashes,
+            adopt=spec.adopt,
+            config_path=plan.config_path,
+        ),
+    )
+
+
+def _destination(plan: ScopedPlan, hashes: Any, workspace_id: Any) -> Any:
+    spec = cast("DestinationSpec", plan.spec)  # the kind's own spec
+    return ObservabilityDestination(
+        plan.scoped_id,
+        ObservabilityDestinationArgs(
+            settings=DestinationSettings.model_construct(
+                **{name: getattr(spec, name) for name in DestinationSettings.model_fields}
+            ),
+            config=pulumi.Output.secret(spec.config),
+            name=plan.name,
+            workspace_id=workspace_id,
+            allowed_key_hashes=hashes,
+            adopt=spec.adopt,
+            config_path=plan.config_path,
+        ),
+    )
+
+
+def _destination_secrets(spec: DestinationSpec) -> tuple[str, ...]:
+    secret = SECRET_CONFIG_KEYS.get(spec.type, frozenset())
+    return tuple(f"config.{name}" for name in spec.config if name in secret)
+
+
+KINDS: tuple[ScopedKind, ...] = (
+    ScopedKind(
+        setting="byok",
+        what="BYOK credential",
+        example="{openai-prod: {provider: openai, keys: [api]}}",
+        spec=ByokSpec,
+        secrets=lambda _spec: ("key",),
+        register=_byok,
+        edge="may call through",
+        model_lists=lambda spec: {"allowedModels": spec.allowed_models or ()},
+    ),
+    ScopedKind(
+        setting="observability",
+        what="observability destination",
+        example="{langfuse-prod: {type: langfuse, config: {...}}}",
+        spec=DestinationSpec,
+        secrets=_destination_secrets,
+        register=_destination,
+        edge="traced to",
+    ),
+)
+KIND_BY_SETTING: Mapping[str, ScopedKind] = {kind.setting: kind for kind in KINDS}
+
+
+# --- planning and rules (pure) ------------------------------------------------------------------
+
+
+def display_name(kind: ScopedKind, scoped_id: str, spec: ScopedFields, stack: str) -> str:
+    """OpenRouter's name: `name`, else `<stack>-<id>` (as for keys and guardrails)."""
+    return spec.name or f"{stack}-{scoped_id}"
+
+
+def scoped_plans(
+    specs: Mapping[str, Mapping[str, ScopedFields]], stack: str
+) -> tuple[ScopedPlan, ...]:
+    """Every scoped entry, kind by kind in `KINDS` order, each in stack-file order."""
+    plans = []
+    for kind in KINDS:
+        for scoped_id, spec in specs.get(kind.setting, {}).items():
+            ref = spec.workspace
+            uuid = ref if ref is not None and UUID.match(ref) else None
+            plans.append(
+                ScopedPlan(
+                    kind=kind,
+                    scoped_id=scoped_id,
+                    name=display_name(kind, scoped_id, spec, stack),
+                    workspace=None if uuid is not None else ref,
+                    workspace_uuid=uuid,
+                    spec=spec,
+                )
+            )
+    return tuple(plans)
+
+
+def plain_text_problems(
+    kind: ScopedKind, specs: Mapping[str, ScopedFields], section_is_secret: bool
+) -> list[Problem]:
+    """A secret written in plain text is exposed wherever the stack file went: refused.
+
+    Pulumi tells the program only whether the section holds any encrypted value, so a section
+    with none is refused; one with some is trusted (docs/config.md#byok-and-observability)."""
+    if section_is_secret:
+        return []
+    problems = []
+    for scoped_id, spec in specs.items():
+        for secret in kind.secrets(spec):
+            path = f"{kind.setting}.{scoped_id}.{secret}"
+            problems.append(
+                Problem(
+                    path,
+                    "is stored in plain text in the stack file (the value is not shown);"
+                    " allowed: an encrypted (secure:) value only.",
+                    "delete it from the stack file, revoke it where it was issued (it is"
+                    " exposed wherever the file went), and set the new one with `pulumi config"
+                    f" set --secret --path 'openrouter-keys:{path}' <value>`.",
+                )
+            )
+    return problems
+
+
+def reference_problems(
+    kind: ScopedKind,
+    specs: Mapping[str, ScopedFields],
+    key_generations: Mapping[str, int],
+    workspaces: Iterable[str],
+) -> list[Problem]:
+    """`keys` names keys of this stack, each once, within OpenRouter's limit of hashes;
+    `workspace` names a workspace of this stack or a UUID. `key_generations`: key id -> how
+    many live generations it has (a key that failed to parse counts as one)."""
+    declared_workspaces = set(workspaces)
+    problems = []
+    for scoped_id, spec in specs.items():
+        path = f"{kind.setting}.{scoped_id}"
+        ref = spec.workspace
+        if ref is not None and ref not in declared_workspaces and not UUID.match(ref):
+            problems.append(_unknown(f"{path}.workspace", ref, declared_workspaces, "workspaces"))
+        seen: set[str] = set()
+        for index, key_id in enumerate(spec.keys or ()):
+            where = f"{path}.keys[{index}]"
+            if key_id not in key_generations:
+                problems.append(_unknown(where, key_id, key_generations, "keys"))
+            elif key_id in seen:
+                problems.append(
+                    Problem(
+                        where,
+                        f"{shown(key_id)} is listed twice; allowed: each key id once.",
+                        "remove the repeat.",
+                    )
+                )
+            seen.add(key_id)
+        hashes = sum(key_generations.get(key_id, 0) for key_id in seen)
+        if hashes > MAX_KEY_HASHES:
+            problems.append(
+                Problem(
+                    f"{path}.keys",
+                    f"lists keys with {hashes} live generations; allowed: at most"
+                    f" {MAX_KEY_HASHES} key hashes in one restriction (OpenRouter's limit).",
+                    "list fewer keys, retire old generations, or remove `keys` to allow every"
+                    " key of the account.",
+                )
+            )
+    return problems
+
+
+def _unknown(path: str, value: str, declared: Iterable[str], section: str) -> Problem:
+    names = sorted(declared)
+    close = get_close_matches(value, names, n=1)
+    listed = ", ".join(names) if names else f"none declared in `{section}`"
+    also = ", or a workspace UUID" if section == "workspaces" else ""
+    fix = f"correct it to `{close[0]}`" if close else f"declare `{section}.{value}`, or remove it"
+    what = "workspace" if section == "workspaces" else "key id"
+    return Problem(
+        path, f"{shown(value)} is not a {what} of this stack; allowed: {listed}{also}.", f"{fix}."
+    )
