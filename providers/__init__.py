@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
+    from providers.byok import BYOK_PROVIDERS, ByokCredential, ByokCredentialArgs, ByokSettings
     from providers.client import (
         BudgetLayer,
         CatalogueModel,

@@ -23,6 +23,10 @@ def test_the_provider_class_lives_where_state_refers_to_it():
 
 
 EXPORTED = [
+    "BYOK_PROVIDERS",
+    "ByokCredential",
+    "ByokCredentialArgs",
+    "ByokSettings",
     "API_BASE_URL_SETTING",
     "CONFIG_API_BASE_URL",
     "BASE_URL_FIX",

@@ -15,6 +15,7 @@ from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from providers import session
+from providers.byok import ByokCredential, ByokCredentialProvider
 from providers.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY, ENV_MANAGEMENT_KEY
 from providers.default_guardrail import DefaultGuardrail, DefaultGuardrailProvider
 from providers.guardrail import Guardrail, GuardrailProvider
@@ -39,6 +40,7 @@ PINNED = [
     (WorkspaceProvider, "providers.workspace", Workspace, "Workspace"),
     (WorkspaceBudgetsProvider, "providers.workspace_budgets", WorkspaceBudgets, "WorkspaceBudgets"),
     (DefaultGuardrailProvider, "providers.default_guardrail", DefaultGuardrail, "DefaultGuardrail"),
+    (ByokCredentialProvider, "providers.byok", ByokCredential, "ByokCredential"),
 ]
 PROVIDERS = [row[0] for row in PINNED]
 
