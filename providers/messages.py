@@ -183,6 +183,12 @@ MESSAGES: Mapping[str, str] = {
         " was changed by this request. Fix: correct `{where}` as OpenRouter says, then run"
         " `pulumi up` again."
     ),
+    "destination-type-full": (
+        "`{where}`: the workspace already holds {cap} {type} observability destinations ({ids}),"
+        " the most OpenRouter allows of one type, so the create would fail. Nothing was changed."
+        " Fix: delete one of them (or remove it from the stack that declares it), or send to"
+        " another type."
+    ),
     "api": "{operation}: {cause}",
     "internal": "{operation} failed unexpectedly: {cause}",
 }

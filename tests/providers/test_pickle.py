@@ -21,6 +21,7 @@ from providers.default_guardrail import DefaultGuardrail, DefaultGuardrailProvid
 from providers.guardrail import Guardrail, GuardrailProvider
 from providers.guardrail_assignment import GuardrailAssignment, GuardrailAssignmentProvider
 from providers.key import ApiKey, KeyProvider
+from providers.observability import ObservabilityDestination, ObservabilityDestinationProvider
 from providers.workspace import Workspace, WorkspaceProvider
 from providers.workspace_budgets import WorkspaceBudgets, WorkspaceBudgetsProvider
 from tests.support.sentinel import assert_absent
@@ -41,6 +42,12 @@ PINNED = [
     (WorkspaceBudgetsProvider, "providers.workspace_budgets", WorkspaceBudgets, "WorkspaceBudgets"),
     (DefaultGuardrailProvider, "providers.default_guardrail", DefaultGuardrail, "DefaultGuardrail"),
     (ByokCredentialProvider, "providers.byok", ByokCredential, "ByokCredential"),
+    (
+        ObservabilityDestinationProvider,
+        "providers.observability",
+        ObservabilityDestination,
+        "ObservabilityDestination",
+    ),
 ]
 PROVIDERS = [row[0] for row in PINNED]
 
