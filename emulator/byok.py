@@ -75,12 +75,16 @@ MOST_LIST_ITEMS = 100
 # --- validation -----------------------------------------------------------------------------------
 
 
+def is_provider(value: object) -> bool:
+    return isinstance(value, str) and value in PROVIDER_SLUGS
+
+
 def byok_problems(account: Account, body: Mapping[str, Any], *, creating: bool) -> list[str]:
     """Every way a create (or update) body breaks the published request schema."""
     problems = unknown_field_problems(body, CREATE_FIELDS if creating else UPDATE_FIELDS)
     if creating:
         problems += [f"{name} is required" for name in ("provider", "key") if name not in body]
-        if "provider" in body and body["provider"] not in PROVIDER_SLUGS:
+        if "provider" in body and not is_provider(body["provider"]):
             problems.append("provider must be a BYOK provider slug")
         if "workspace_id" in body and not is_uuid(body["workspace_id"]):
             problems.append("workspace_id must be a uuid")
@@ -235,7 +239,7 @@ class ByokBook:
         """`GET /byok`: one workspace's credentials, of one provider when `provider` is given."""
         workspace_id = list_workspace(request.query, account)
         provider = single(request.query, "provider")
-        if provider is not None and provider not in PROVIDER_SLUGS:
+        if provider is not None and not is_provider(provider):
             raise ApiError(400, MSG_INVALID)
         return [c.to_object() for c in self.live()
                 if c.workspace_id == workspace_id and provider in (None, c.provider)]

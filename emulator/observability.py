@@ -221,9 +221,10 @@ def destination_problems(account: Account, body: Mapping[str, Any], *, creating:
     if creating:
         problems += [f"{name} is required" for name in ("type", "name", "config")
                      if name not in body]
-        if "type" in body and body["type"] not in DESTINATION_TYPES:
+        if "type" in body and not (isinstance(body["type"], str)
+                                   and body["type"] in DESTINATION_TYPES):
             problems.append(f"type must be one of {tuple(DESTINATION_TYPES)}")
-        elif "config" in body:
+        elif "type" in body and "config" in body:
             problems += config_problems(body["type"], body["config"])
         if "workspace_id" in body and not is_uuid(body["workspace_id"]):
             problems.append("workspace_id must be a uuid")
