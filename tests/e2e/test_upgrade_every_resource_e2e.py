@@ -122,7 +122,7 @@ def stack_config() -> Config:
 def resource_types() -> set[str]:
     """The type token of every dynamic resource class the providers package defines."""
     found = set()
-    for module_info in pkgutil.iter_modules(providers.__path__, f"{providers.__name__}."):
+    for module_info in pkgutil.walk_packages(providers.__path__, f"{providers.__name__}."):
         module = importlib.import_module(module_info.name)
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if (
