@@ -78,7 +78,40 @@ REQUIRED_CONFIG: Final[Mapping[str, tuple[str, ...]]] = {
     "webhook": ("url",),
 }
 """The `config` keys each type requires (OpenRouter's Python SDK 1.3.84,
-`Observability<Type>DestinationConfig`); the API validates the rest."""
+`Observability<Type>DestinationConfig`)."""
+OPTIONAL_CONFIG: Final[Mapping[str, tuple[str, ...]]] = {
+    "arize": ("baseUrl",),
+    "braintrust": ("baseUrl",),
+    "clickhouse": ("table", "shouldIncludeCacheWriteTokens"),
+    "datadog": ("url",),
+    "grafana": ("baseUrl",),
+    "langfuse": ("baseUrl",),
+    "langsmith": ("endpoint", "project", "workspaceId"),
+    "newrelic": ("region",),
+    "opik": (),
+    "otel-collector": (),
+    "posthog": ("endpoint",),
+    "ramp": ("baseUrl",),
+    "s3": (
+        "authMode",
+        "accessKeyId",
+        "secretAccessKey",
+        "sessionToken",
+        "roleArn",
+        "externalId",
+        "region",
+        "endpoint",
+        "prefix",
+        "pathTemplate",
+        "provider",
+    ),
+    "sentry": (),
+    "snowflake": ("database", "schema", "table", "warehouse", "shouldIncludeCacheWriteTokens"),
+    "weave": ("baseUrl",),
+    "webhook": ("method",),
+}
+"""The other `config` keys each type takes, `headers` aside (every type takes it); any other
+key is refused by the API."""
 S3_AUTH: Final[Mapping[str, tuple[str, ...]]] = {
     "access_keys": ("accessKeyId", "secretAccessKey"),
     "iam_role": ("roleArn",),
@@ -153,6 +186,14 @@ def config_problem(type_: str, config: Mapping[str, object]) -> str | None:
     required = REQUIRED_CONFIG.get(type_)
     if required is None:
         return None  # the type's own rule names an unknown type
+    known = {*required, *OPTIONAL_CONFIG[type_], "headers"}
+    unknown = sorted(name for name in config if name not in known)
+    if unknown:
+        return (
+            f"a {type_} destination takes no {', '.join(unknown)} in its config"
+            f"{FIX_SEPARATOR}remove {'it' if len(unknown) == 1 else 'them'}; it takes"
+            f" {', '.join(sorted(known))}"
+        )
     if type_ == "s3":
         required = (*required, *S3_AUTH.get(str(config.get("authMode", "access_keys")), ()))
     missing = [name for name in required if config.get(name) in (None, "")]

@@ -19,6 +19,7 @@ from providers.messages import ProviderError
 from providers.object_resource import patch_body
 from providers.observability import (
     DESTINATION_TYPES,
+    OPTIONAL_CONFIG,
     PER_TYPE_CAP,
     REQUIRED_CONFIG,
     SECRET_CONFIG_KEYS,
@@ -84,6 +85,18 @@ def test_an_s3_destination_needs_keys_or_a_role_by_its_auth_mode():
     assert config_problem("s3", {"bucketName": "b", "authMode": "iam_role", "roleArn": "r"}) is None
 
 
+def test_a_config_key_the_type_does_not_take_is_named():
+    problem = str(config_problem("webhook", {"url": "https://example.test", "token": "x"}))
+    assert problem.startswith("a webhook destination takes no token in its config")
+    assert "headers, method, url" in problem
+
+
+def test_the_config_keys_each_type_takes_are_the_emulators():
+    for type_ in DESTINATION_TYPES:
+        known = set(api_observability.DESTINATION_TYPES[type_].kinds)
+        assert {*REQUIRED_CONFIG[type_], *OPTIONAL_CONFIG[type_], "headers"} == known, type_
+
+
 def test_a_url_key_that_is_no_url_is_refused():
     assert "url must be an http or https URL" in str(config_problem("webhook", {"url": "ftp://x"}))
 
@@ -100,6 +113,10 @@ CONFIG_CORPUS = [
     ("s3", {"bucketName": "b"}),
     ("s3", {"bucketName": "b", "authMode": "iam_role", "roleArn": "arn:aws:iam::1:role/x"}),
     ("s3", {"bucketName": "b", "authMode": "iam_role"}),
+    ("webhook", {"url": "https://example.test", "method": "PUT"}),
+    ("webhook", {"url": "https://example.test", "secret": "x"}),
+    ("langfuse", {"publicKey": "pk", "secretKey": "sk", "host": "https://x.test"}),
+    ("s3", {"bucketName": "b", "accessKeyId": "a", "secretAccessKey": "s", "prefix": "p/"}),
     ("webhook", {"url": "ftp://example.test"}),
     ("webhook", {"url": ""}),
     ("otel-collector", {"endpoint": "collector:4318"}),
