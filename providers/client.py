@@ -1,8 +1,8 @@
 """OpenRouterClient: the project's only `httpx.Client`, one method per key-management endpoint.
 
 Base URL, timeouts, auth and the no-redirect rule live here and nowhere else, and this is the
-only module that catches `httpx` exceptions: each becomes one of `providers.errors`, marked
-definite (the request certainly had no effect) or ambiguous.
+only module that catches `httpx` exceptions: `providers.http_errors` makes each one of
+`providers.errors`, marked definite (the request certainly had no effect) or ambiguous.
 
 `GET`, `PATCH` and `DELETE` are retried through `_retry.call_idempotent`. `POST /keys` never is:
 the API has no idempotency key, and a create whose response is lost leaves a key nobody can use
@@ -35,7 +35,6 @@ from providers._retry import (
     backoff_delay,
     call_idempotent,
     is_transient,
-    parse_retry_after,
 )
 from providers._wire import (
     BudgetLayer,
@@ -48,7 +47,6 @@ from providers._wire import (
     WireError,
     parse_created,
     parse_current,
-    parse_error_message,
     parse_key,
     parse_key_page,
     parse_models,
@@ -64,28 +62,15 @@ from providers.errors import (
     AUDIT_COMMAND,
     RUN_AGAIN,
     AmbiguousCreateError,
-    ApiError,
-    BadRequestError,
     CreateSweepFailedError,
-    ForbiddenError,
-    InternalClientError,
     InvalidRequestError,
     InvalidResponseError,
     KeyNotFound,
-    NetworkError,
     NetworkTimeoutError,
-    NotFoundError,
-    NotManagementKeyError,
     OpenRouterError,
-    RateLimitedError,
-    ServerError,
-    UnauthorizedError,
-    UnexpectedRedirectError,
-    is_key_path,
-    status_message,
 )
 from providers.fields import parse_instant
-from providers.redaction import redact
+from providers.http_errors import HTTPX_ERRORS, from_httpx, from_status, json_body
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -136,8 +121,6 @@ pause is `read_timeout` instead: a create that lands within twice the timeout is
 """
 
 _USER_AGENT: Final = "openrouter-keys"
-_BODY_SNIPPET_CHARS: Final = 120
-_HTTPX_ERRORS: Final = (httpx.HTTPError, httpx.InvalidURL, httpx.CookieConflict, httpx.StreamError)
 _T = TypeVar("_T")
 
 
@@ -242,8 +225,8 @@ class OpenRouterClient:
                 verify=_tls_context(),
                 transport=transport,
             )
-        except _HTTPX_ERRORS as error:
-            raise _from_httpx(error, "INIT", "/", settings.base_url) from None
+        except HTTPX_ERRORS as error:
+            raise from_httpx(error, "INIT", "/", settings.base_url) from None
 
     def __enter__(self) -> Self:
         return self
@@ -288,7 +271,7 @@ class OpenRouterClient:
             retry_on=is_transient,
             policy=self._policy,
         )
-        return self._parse(parse_key, _json(response, "PATCH", path), "PATCH", path)
+        return self._parse(parse_key, json_body(response, "PATCH", path), "PATCH", path)
 
     def delete_key(self, hash_: str) -> None:
         """`DELETE /keys/{hash}`; a 404 counts as done (the key is gone either way)."""
@@ -372,7 +355,7 @@ class OpenRouterClient:
             retry_on=is_transient,
             policy=self._policy,
         )
-        return _json(response, "GET", path)
+        return json_body(response, "GET", path)
 
     def list_json(self, path: str, params: Mapping[str, str | int] | None = None) -> list[Any]:
         """Every item of an offset/limit listing, page by page until `total_count` is reached
@@ -402,17 +385,17 @@ class OpenRouterClient:
             policy=self._policy,
             path=path,
         )
-        return _json(response, method, path)
+        return json_body(response, method, path)
 
     def post_json(self, path: str, body: Mapping[str, object]) -> Any:
         """A create: sent again only after a definite, transient failure (see `_post_once`)."""
-        return _json(self._post_once(path, body), "POST", path)
+        return json_body(self._post_once(path, body), "POST", path)
 
     # --- create internals -----------------------------------------------------------------------
 
     def _post_create(self, request: CreateKeyRequest) -> CreatedKey:
         response = self._post_once("/keys", request.to_json())
-        return self._parse(parse_created, _json(response, "POST", "/keys"), "POST", "/keys")
+        return self._parse(parse_created, json_body(response, "POST", "/keys"), "POST", "/keys")
 
     def _post_once(self, path: str, body: Mapping[str, object]) -> httpx.Response:
         """POST until it succeeds or fails; re-sent only after a definite, transient failure
@@ -502,7 +485,7 @@ class OpenRouterClient:
             )
             if server_now is None:
                 server_now = _server_time(response)
-            page = self._parse(parse_key_page, _json(response, "GET", "/keys"), "GET", "/keys")
+            page = self._parse(parse_key_page, json_body(response, "GET", "/keys"), "GET", "/keys")
             fresh = [record for record in page if record.hash not in seen]
             if page and not fresh:
                 raise InvalidResponseError(
@@ -539,12 +522,12 @@ class OpenRouterClient:
         self._wait_out_pause()
         try:
             response = self._http.request(method, path, params=params, json=body)
-        except _HTTPX_ERRORS as error:
-            raise _from_httpx(error, method, path, self._settings.base_url) from None
+        except HTTPX_ERRORS as error:
+            raise from_httpx(error, method, path, self._settings.base_url) from None
         _log.debug("%s %s -> %d", method, path, response.status_code)
         if 200 <= response.status_code < 300:
             return response
-        failure = _from_status(response, method, path)
+        failure = from_status(response, method, path)
         retry_after = getattr(failure, "retry_after", None)
         if retry_after is not None and is_transient(failure):
             self._own_pause.until = self._pause.hold(self._clock(), retry_after)
@@ -621,202 +604,3 @@ def _key_path(hash_: str, method: str) -> str:
             path="/keys/",
         )
     return f"/keys/{quote(hash_, safe='')}"
-
-
-def _json(response: httpx.Response, method: str, path: str) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        raise InvalidResponseError(
-            f"{method} {path}: HTTP {response.status_code} with a body that is not JSON"
-            f" ({_snippet(response)}). Run again; if it persists, check the API base URL.",
-            method=method,
-            path=path,
-            status=response.status_code,
-        ) from None
-
-
-def _snippet(response: httpx.Response) -> str:
-    try:
-        text = response.text
-    except (UnicodeDecodeError, LookupError, httpx.ResponseNotRead):
-        return "unreadable body"
-    text = " ".join(redact(text).split())
-    if not text:
-        return "empty body"
-    if len(text) > _BODY_SNIPPET_CHARS:
-        text = text[:_BODY_SNIPPET_CHARS] + "…"
-    return f"body starts: {text}"
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    milliseconds = response.headers.get("retry-after-ms")
-    if milliseconds:
-        seconds = parse_retry_after(milliseconds)
-        if seconds is not None:
-            return seconds / 1000
-    return parse_retry_after(response.headers.get("retry-after"))
-
-
-def _api_message(response: httpx.Response) -> str | None:
-    try:
-        payload = response.json()
-    except ValueError:
-        return None
-    return parse_error_message(payload)
-
-
-_CLASS_BY_STATUS: Final[Mapping[int, type[ApiError]]] = {
-    401: UnauthorizedError,
-    403: ForbiddenError,
-    429: RateLimitedError,
-}
-_NOT_MANAGEMENT_PHRASES: Final = ("only management keys", "only provisioning keys")
-
-
-def _status_class(status: int, api_message: str | None, path: str) -> type[ApiError]:
-    if status >= 500:
-        return ServerError
-    if status == 404:
-        return KeyNotFound if is_key_path(path) else NotFoundError
-    cls = _CLASS_BY_STATUS.get(status, BadRequestError)
-    text = (api_message or "").lower()
-    if cls is ForbiddenError and any(phrase in text for phrase in _NOT_MANAGEMENT_PHRASES):
-        return NotManagementKeyError
-    return cls
-
-
-def _from_status(response: httpx.Response, method: str, path: str) -> OpenRouterError:
-    status = response.status_code
-    if 300 <= status < 400:
-        return UnexpectedRedirectError(
-            f"{method} {path}: HTTP {status} redirect (to {response.headers.get('location', '?')});"
-            " redirects are never followed so the key is never sent elsewhere. Check the API"
-            " base URL (it should end in /api/v1).",
-            method=method,
-            path=path,
-            status=status,
-        )
-    if status < 400 or status > 599:
-        return InvalidResponseError(
-            f"{method} {path}: unexpected HTTP {status}. Run again; check the API base URL.",
-            method=method,
-            path=path,
-            status=status,
-        )
-    api_message = _api_message(response)
-    cls = _status_class(status, api_message, path)
-    message = status_message(method, path, status, api_message, cls.kind)
-    if api_message is None:
-        message = message.replace(
-            "(no error message in the body)", f"(no error message: {_snippet(response)})"
-        )
-    return cls(
-        message,
-        method=method,
-        path=path,
-        status=status,
-        api_message=api_message,
-        retry_after=_retry_after(response),
-    )
-
-
-def _detail(error: Exception) -> str:
-    """httpx's own text, redacted; never for a local protocol error, whose text quotes what we
-    tried to send, headers included (`Illegal header value b'Bearer …'`)."""
-    if isinstance(error, httpx.LocalProtocolError):
-        return "the request could not be written"
-    return redact(str(error)) or "no detail"
-
-
-_ErrorFactory = Callable[[str, str, str, str], OpenRouterError]
-
-
-def _unusable_url(method: str, path: str, detail: str, base_url: str) -> OpenRouterError:
-    return InvalidRequestError(
-        f"{method} {path}: the API base URL {base_url!r} is not usable ({detail}). Use"
-        f" {DEFAULT_BASE_URL} or the emulator's http://127.0.0.1:PORT/api/v1.",
-        method=method,
-        path=path,
-    )
-
-
-def _not_sent(method: str, path: str, detail: str, base_url: str) -> OpenRouterError:
-    return NetworkError(
-        f"{method} {path}: could not connect to {base_url} ({detail}); the request was not sent."
-        " Check the network and the API base URL, then run again.",
-        method=method,
-        path=path,
-        definite=True,
-    )
-
-
-def _redirected(method: str, path: str, detail: str, _base_url: str) -> OpenRouterError:
-    return UnexpectedRedirectError(
-        f"{method} {path}: redirected ({detail}); check the API base URL.",
-        method=method,
-        path=path,
-    )
-
-
-def _undecodable(method: str, path: str, detail: str, _base_url: str) -> OpenRouterError:
-    return InvalidResponseError(
-        f"{method} {path}: the response body could not be decoded ({detail}); the request may have"
-        " been carried out. Run again.",
-        method=method,
-        path=path,
-    )
-
-
-def _misused(method: str, path: str, detail: str, _base_url: str) -> OpenRouterError:
-    return InternalClientError(
-        f"{method} {path}: the HTTP client was misused ({detail}); this is a bug in"
-        " openrouter-keys, please report it.",
-        method=method,
-        path=path,
-    )
-
-
-def _timed_out(method: str, path: str, detail: str, _base_url: str) -> OpenRouterError:
-    return NetworkTimeoutError(
-        f"{method} {path}: no answer in time after the request was sent ({detail}); OpenRouter"
-        " may or may not have carried it out. Run again.",
-        method=method,
-        path=path,
-        brief=f"no answer in time after the request was sent ({detail})",
-    )
-
-
-def _maybe_sent(method: str, path: str, detail: str, _base_url: str) -> OpenRouterError:
-    return NetworkError(
-        f"{method} {path}: the connection failed after the request was sent ({detail});"
-        " OpenRouter may or may not have carried it out. Run again.",
-        method=method,
-        path=path,
-        definite=False,
-        brief=f"the connection failed after the request was sent ({detail})",
-    )
-
-
-_HTTPX_TABLE: Final[tuple[tuple[tuple[type[Exception], ...], _ErrorFactory], ...]] = (
-    ((httpx.InvalidURL, httpx.UnsupportedProtocol), _unusable_url),
-    # The connection never opened, so the request never left: definite.
-    ((httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError), _not_sent),
-    ((httpx.TimeoutException,), _timed_out),
-    ((httpx.TooManyRedirects,), _redirected),
-    ((httpx.DecodingError,), _undecodable),
-    ((httpx.CookieConflict, httpx.StreamError), _misused),
-)
-"""First match wins; anything else (read/write timeouts, dropped connections, protocol errors,
-future httpx classes) is ambiguous, the safe default for a create."""
-
-
-def _from_httpx(error: Exception, method: str, path: str, base_url: str) -> OpenRouterError:
-    """Every httpx failure as one of ours, definite only when the request never left."""
-    if isinstance(error, httpx.HTTPStatusError):
-        return _from_status(error.response, method, path)
-    detail = f"{type(error).__name__}: {_detail(error)}"
-    for classes, factory in _HTTPX_TABLE:
-        if isinstance(error, classes):
-            return factory(method, path, detail, base_url)
-    return _maybe_sent(method, path, detail, base_url)
