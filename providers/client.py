@@ -71,6 +71,7 @@ from providers.errors import (
 )
 from providers.fields import parse_instant
 from providers.http_errors import HTTPX_ERRORS, from_httpx, from_status, json_body
+from providers.paging import PAGE_SIZE, Page, walk
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -78,6 +79,7 @@ __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
     "DEFAULT_MAX_RETRY_SECONDS",
     "DEFAULT_READ_TIMEOUT",
+    "PAGE_SIZE",
     "BudgetLayer",
     "CatalogueModel",
     "CatalogueProvider",
@@ -96,11 +98,6 @@ DEFAULT_READ_TIMEOUT: Final = 30.0
 DEFAULT_MAX_ATTEMPTS: Final = 4
 DEFAULT_MAX_RETRY_SECONDS: Final = 30.0
 
-PAGE_SIZE: Final = 100
-"""`GET /keys` returns at most 100 keys a page; a shorter page is the last
-(docs/reference/openrouter-api.md §4.1)."""
-MAX_PAGES: Final = 10_000
-"""A bound on the listing loop (a million keys); reaching it means the server misbehaves."""
 MODELS_PATH: Final = "/models"
 PROVIDERS_PATH: Final = "/providers"
 MODELS_PAGE: Final = 1000
@@ -324,21 +321,17 @@ class OpenRouterClient:
         """`GET /models?output_modalities=all`: every model OpenRouter lists, whatever it outputs
         (the default is text models only). Without `offset` and `limit` the answer is the whole
         list; should it say it holds fewer than `total_count`, the rest is read page by page."""
-        params: dict[str, str | int] = {"output_modalities": "all"}
-        models: list[CatalogueModel] = []
-        for _ in range(MAX_PAGES):
-            page, total = self._parse(
-                parse_models, self.get_json(MODELS_PATH, params), "GET", MODELS_PATH
-            )
-            models.extend(page)
-            if not page or total is None or len(models) >= total:
-                return models
-            params = {"output_modalities": "all", "offset": len(models), "limit": MODELS_PAGE}
-        raise InvalidResponseError(
-            f"GET {MODELS_PATH}: still more pages after {MAX_PAGES}; refusing to list forever.",
-            method="GET",
-            path=MODELS_PATH,
-        )
+
+        def fetch(offset: int) -> Page[CatalogueModel]:
+            params: dict[str, str | int] = {"output_modalities": "all"}
+            if offset:
+                params |= {"offset": offset, "limit": MODELS_PAGE}
+            payload = self.get_json(MODELS_PATH, params)
+            models, total = self._parse(parse_models, payload, "GET", MODELS_PATH)
+            # No `total_count`: the answer is the whole list.
+            return Page(models, offset + len(models) if total is None else total)
+
+        return walk(MODELS_PATH, fetch)
 
     def list_providers(self) -> list[CatalogueProvider]:
         """`GET /providers`: every provider OpenRouter routes to, by slug and name."""
@@ -360,18 +353,12 @@ class OpenRouterClient:
     def list_json(self, path: str, params: Mapping[str, str | int] | None = None) -> list[Any]:
         """Every item of an offset/limit listing, page by page until `total_count` is reached
         (docs/reference/openrouter-api.md §7)."""
-        items: list[Any] = []
-        for _ in range(MAX_PAGES):
-            page = self.get_json(path, {**(params or {}), "offset": len(items), "limit": PAGE_SIZE})
-            data, total = _page_of(page, path)
-            items.extend(data)
-            if not data or len(items) >= total:
-                return items
-        raise InvalidResponseError(
-            f"GET {path}: still more pages after {MAX_PAGES}; refusing to list forever.",
-            method="GET",
-            path=path,
-        )
+
+        def fetch(offset: int) -> Page[Any]:
+            page = self.get_json(path, {**(params or {}), "offset": offset, "limit": PAGE_SIZE})
+            return _page_of(page, path)
+
+        return walk(path, fetch)
 
     def send_json(
         self, method: str, path: str, body: Mapping[str, object] | None = None
@@ -465,10 +452,9 @@ class OpenRouterClient:
         self, workspace_id: str | None
     ) -> tuple[list[KeyRecord], datetime | None]:
         """All pages; also the server's clock at the first page (its `Date` header)."""
-        seen: dict[str, KeyRecord] = {}
-        server_now: datetime | None = None
-        offset = 0
-        for _ in range(MAX_PAGES):
+        clock: list[datetime | None] = []
+
+        def fetch(offset: int) -> Page[KeyRecord]:
             # The API hides disabled and expired keys unless asked; an audit must see both.
             params: dict[str, str | int] = {
                 "include_disabled": "true",
@@ -483,28 +469,14 @@ class OpenRouterClient:
                 retry_on=is_transient,
                 policy=self._policy,
             )
-            if server_now is None:
-                server_now = _server_time(response)
-            page = self._parse(parse_key_page, json_body(response, "GET", "/keys"), "GET", "/keys")
-            fresh = [record for record in page if record.hash not in seen]
-            if page and not fresh:
-                raise InvalidResponseError(
-                    f"GET /keys: the page at offset {offset} repeats only keys already listed;"
-                    " the listing would never end. Run again; if it persists, the key list"
-                    " changed shape.",
-                    method="GET",
-                    path="/keys",
-                    status=response.status_code,
-                )
-            seen.update((record.hash, record) for record in fresh)
-            if len(page) < PAGE_SIZE:
-                return list(seen.values()), server_now
-            offset += len(page)
-        raise InvalidResponseError(
-            f"GET /keys: still more pages after {MAX_PAGES}; refusing to list forever.",
-            method="GET",
-            path="/keys",
-        )
+            if not clock:
+                clock.append(_server_time(response))
+            payload = json_body(response, "GET", "/keys")
+            records = self._parse(parse_key_page, payload, "GET", "/keys")
+            return Page(records, status=response.status_code)
+
+        records = walk("/keys", fetch, ident=lambda record: record.hash, noun="key")
+        return records, clock[0]
 
     # --- transport ------------------------------------------------------------------------------
 
@@ -571,7 +543,7 @@ def is_orphan(record: KeyRecord, name: str, since: datetime) -> bool:
 
 
 
-def _page_of(payload: Any, path: str) -> tuple[list[Any], int]:
+def _page_of(payload: Any, path: str) -> Page[Any]:
     """A listing page's items and `total_count`; an answer without them cannot be paged."""
     data = payload.get("data") if isinstance(payload, Mapping) else None
     total = payload.get("total_count") if isinstance(payload, Mapping) else None
@@ -582,7 +554,7 @@ def _page_of(payload: Any, path: str) -> tuple[list[Any], int]:
             method="GET",
             path=path,
         )
-    return data, total
+    return Page(data, total)
 
 
 def _server_time(response: httpx.Response) -> datetime | None:
