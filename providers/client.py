@@ -9,7 +9,7 @@ the API has no idempotency key, and a create whose response is lost leaves a key
 (its secret was shown once, to nobody). So a create is re-sent only after a *definite* failure
 (429, or a connection that never opened), and an ambiguous one is swept: the keys it may have
 made are found by name and creation time, deleted, and the create is tried once more
-(docs/adr/0002-ambiguous-create.md).
+(`providers.lost_create`, the one mechanism every create uses; docs/adr/0002-ambiguous-create.md).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
@@ -55,22 +55,26 @@ from providers._wire import (
 from providers.credentials import (
     BASE_URL_FIX,
     DEFAULT_BASE_URL,
+    KEYS_PAGE,
     base_url_problem,
     is_header_safe,
 )
 from providers.errors import (
     AUDIT_COMMAND,
-    RUN_AGAIN,
-    AmbiguousCreateError,
-    CreateSweepFailedError,
     InvalidRequestError,
     InvalidResponseError,
     KeyNotFound,
-    NetworkTimeoutError,
     OpenRouterError,
 )
-from providers.fields import parse_instant
 from providers.http_errors import HTTPX_ERRORS, from_httpx, from_status, json_body
+from providers.lost_create import (
+    Leftover,
+    LostCreate,
+    Window,
+    made_since,
+    settle_create,
+    settle_delay,
+)
 from providers.paging import PAGE_SIZE, Page, walk
 
 __all__ = [
@@ -102,20 +106,6 @@ MODELS_PATH: Final = "/models"
 PROVIDERS_PATH: Final = "/providers"
 MODELS_PAGE: Final = 1000
 """The largest page `GET /models` serves."""
-
-SWEEP_CLOCK_SKEW_SECONDS: Final = 5.0
-"""How much earlier than the attempt start a key may be stamped and still count as its orphan.
-
-The start is translated into the server's clock with the `Date` header of the sweep's own list
-response, so this covers only the header's one-second resolution and skew between OpenRouter's
-own machines; without a `Date` header the local clock is trusted with the same allowance.
-"""
-SWEEP_SETTLE_SECONDS: Final = 1.0
-"""Pause before sweeping, so a create still in flight on the server has time to land.
-
-After a timeout the server has already kept the request longer than `read_timeout`, so the
-pause is `read_timeout` instead: a create that lands within twice the timeout is still found.
-"""
 
 _USER_AGENT: Final = "openrouter-keys"
 _T = TypeVar("_T")
@@ -285,35 +275,37 @@ class OpenRouterClient:
 
     def create_key(self, request: CreateKeyRequest) -> CreatedKey:
         """`POST /keys`, never blindly retried; an ambiguous outcome is swept, then tried once
-        more, or reported as `AmbiguousCreateError` with nothing left behind."""
-        started = self._clock()
-        try:
-            return self._post_create(request)
-        except OpenRouterError as error:
-            if error.definite:
-                raise
-            first = error
-        _log.debug("POST /keys ambiguous (%s); sweeping", first.kind)
-        self._sweep(request, started, cause=first)
-        try:
-            created = self._post_create(request)
-        except OpenRouterError as error:
-            if error.definite:
-                raise
-            self._sweep(request, started, cause=error)
-            causes = first.brief
-            if error.brief != first.brief:
-                causes += f"; then {error.brief}"
-            raise AmbiguousCreateError(
-                f"POST /keys: creating key {request.name!r} got no clear answer, twice"
-                f" ({causes}). Any key either attempt made was found and deleted, so nothing is"
-                f" left behind. {RUN_AGAIN}",
-                method="POST",
+        more, or reported as `AmbiguousCreateError` with nothing left behind (lost_create.py)."""
+        name = request.name
+
+        def made(window: Window) -> list[str]:
+            """Same name, stamped in the window on the server's clock, never used."""
+            records, server_now = self._list_with_server_time(request.workspace_id)
+            since = window.since(server_now)
+            return [record.hash for record in records if is_orphan(record, name, since)]
+
+        def pause(cause: OpenRouterError) -> None:
+            self._settings.sleep(settle_delay(cause, self._settings.read_timeout))
+
+        return settle_create(
+            LostCreate(
                 path="/keys",
-                key_name=request.name,
-            ) from None
-        self._sweep_after_success(request, started, created)
-        return created
+                what=f"key {name!r}",
+                key_name=name,
+                send=lambda: self._post_create(request),
+                made=made,
+                delete=self.delete_key,
+                clock=self._clock,
+                words=Leftover(
+                    sought="a key it made",
+                    stray=f"a key named {name!r} may exist that nobody holds the secret of",
+                    where=f"with `{AUDIT_COMMAND}` (an unmanaged key) or at {KEYS_PAGE}",
+                    both="Any key either attempt made was found and deleted",
+                ),
+                pause=pause,
+                again=lambda created: created.record.hash,
+            )
+        )
 
     # --- the public catalogue ------------------------------------------------------------------
 
@@ -405,46 +397,6 @@ class OpenRouterClient:
                     "POST %s definite %s, attempt %d; sending again", path, error.kind, attempt
                 )
                 self._settings.sleep(delay)
-
-    def _sweep(self, request: CreateKeyRequest, started: float, *, cause: OpenRouterError) -> None:
-        """Delete every key the ambiguous attempts may have made; raise if that cannot finish."""
-        timed_out = isinstance(cause, NetworkTimeoutError)
-        self._settings.sleep(self._settings.read_timeout if timed_out else SWEEP_SETTLE_SECONDS)
-        try:
-            for orphan in self._orphans(request, started, exclude=frozenset()):
-                self.delete_key(orphan.hash)
-        except OpenRouterError as error:
-            raise CreateSweepFailedError(
-                f"POST /keys: creating key {request.name!r} got no clear answer ({cause.brief}),"
-                f" and looking for a key it made failed too ({error.brief}), so a key named"
-                f" {request.name!r} may exist that nobody holds the secret of. Fix: find it with"
-                f" `{AUDIT_COMMAND}` (an unmanaged key) or at https://openrouter.ai/settings/keys,"
-                " delete it, then run `pulumi up` again.",
-                method="POST",
-                path="/keys",
-                key_name=request.name,
-            ) from None
-
-    def _sweep_after_success(
-        self, request: CreateKeyRequest, started: float, created: CreatedKey
-    ) -> None:
-        """Catch an earlier attempt that landed late. Best effort: the new key is good and is
-        returned whatever happens here; a leftover shows up in the audit."""
-        try:
-            for orphan in self._orphans(request, started, exclude={created.record.hash}):
-                self.delete_key(orphan.hash)
-        except OpenRouterError as error:
-            _log.warning("POST /keys late-orphan sweep incomplete (%s)", error.kind)
-
-    def _orphans(
-        self, request: CreateKeyRequest, started: float, *, exclude: frozenset[str] | set[str]
-    ) -> list[KeyRecord]:
-        workspace = request.workspace_id
-        records, server_now = self._list_with_server_time(workspace)
-        elapsed = self._clock() - started
-        reference = server_now or datetime.now(UTC)
-        since = reference - timedelta(seconds=elapsed + SWEEP_CLOCK_SKEW_SECONDS)
-        return [r for r in records if r.hash not in exclude and is_orphan(r, request.name, since)]
 
     # --- list internals -------------------------------------------------------------------------
 
@@ -538,8 +490,7 @@ def is_orphan(record: KeyRecord, name: str, since: datetime) -> bool:
     """
     if record.name != name or record.usage or record.byok_usage:
         return False
-    created = parse_instant(record.created_at)
-    return created is not None and created >= since
+    return made_since(record.created_at, since)
 
 
 
