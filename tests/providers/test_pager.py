@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from providers import governance_api
-from providers.client import PAGE_SIZE, ClientSettings, OpenRouterClient
+from providers.client import ClientSettings, OpenRouterClient
 from providers.errors import InvalidResponseError
+from providers.paging import PAGE_SIZE
 
 BASE = "https://openrouter.test/api/v1"
 
