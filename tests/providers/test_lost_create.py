@@ -142,3 +142,33 @@ def test_a_key_create_settles_with_the_key_words_and_retries_once():
         "GET /api/v1/keys",
     ]
     assert sleeps == [30.0, 1.0]
+
+
+def test_any_new_object_create_settles_through_create_once():
+    """The hook a new object resource uses (BYOK, observability): its own path, its own
+    `made(since)`; an object stamped before the attempt is never taken for one it made."""
+    mine = {"id": "d-new", "name": "langfuse", "created_at": stamped()}
+    older = {"id": "d-old", "name": "langfuse", "created_at": stamped(timedelta(seconds=30))}
+    path = "/observability/destinations"
+    script = Script(httpx.Response(500), listing(mine, older), httpx.Response(200, json={}))
+
+    with client_for(script, []) as client:
+
+        def made(since: datetime) -> list[str]:
+            items = client.list_json(path)
+            return [i["id"] for i in items if governance_api._since(i["created_at"], since)]
+
+        with pytest.raises(AmbiguousCreateError) as raised:
+            governance_api._create_once(
+                client,
+                path,
+                {"name": "langfuse"},
+                governance_api.GuardrailRecord,
+                "destination 'langfuse'",
+                made,
+                lambda object_id: f"{path}/{object_id}",
+            )
+    assert "creating destination 'langfuse' got no clear answer (HTTP 500); the one it made" in (
+        str(raised.value)
+    )
+    assert script.asked[-1] == f"DELETE /api/v1{path}/d-new"
