@@ -21,15 +21,14 @@ from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from providers.fields import FIX_SEPARATOR, UUID
 from providers.key_settings import SETTINGS_CONFIG
-from providers.management_resource import OBSERVED
 from providers.object_resource import (
     ObjectApi,
     ObjectArgs,
     ObjectProvider,
     ObjectRecord,
+    ObjectResource,
     key_hashes,
 )
-from providers.sdk_pickle import PickleSafeResource
 
 BYOK_PROVIDERS: Final = frozenset(
     """
@@ -177,7 +176,7 @@ class ByokCredentialArgs(ObjectArgs):
         }
 
 
-class ByokCredential(PickleSafeResource, module="openrouter", name="ByokCredential"):
+class ByokCredential(ObjectResource, module="openrouter", name="ByokCredential"):
     """A BYOK provider credential. The type token
     `pulumi-python:dynamic/openrouter:ByokCredential` is part of every URN: never change it."""
 
@@ -191,17 +190,5 @@ class ByokCredential(PickleSafeResource, module="openrouter", name="ByokCredenti
         allowed_key_hashes: pulumi.Output[list[str] | None]
         observed: pulumi.Output[str]
 
-    def __init__(
-        self,
-        resource_name: str,
-        args: ByokCredentialArgs,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props = {"credential_id": None, "label": None, OBSERVED: None, **args.inputs()}
-        secret = pulumi.ResourceOptions(additional_secret_outputs=["key"])
-        super().__init__(
-            ByokCredentialProvider(),
-            resource_name,
-            props,
-            pulumi.ResourceOptions.merge(secret, opts),
-        )
+    PROVIDER = ByokCredentialProvider
+    OUTPUT_ONLY = ("credential_id", "label")

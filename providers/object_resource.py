@@ -42,6 +42,7 @@ from providers.listing import listed
 from providers.management_resource import OBSERVED, ManagementProvider, fingerprint, outputs
 from providers.messages import ProviderError, provider_error
 from providers.provider_process import engine_listening, redacted_errors
+from providers.sdk_pickle import PickleSafeResource
 from providers.values import normal_value
 
 
@@ -317,6 +318,10 @@ class ObjectArgs:
     config_path: str | None = None
     """Where it is declared in the stack file (`byok.<id>`, ...), for messages only."""
 
+    def inputs(self) -> dict[str, Any]:
+        """Every input by name: the resource's settings and secret, then `shared_inputs`."""
+        raise NotImplementedError
+
     def shared_inputs(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -325,3 +330,21 @@ class ObjectArgs:
             "adopt": self.adopt,
             CONFIG_PATH: self.config_path,
         }
+
+
+class ObjectResource(PickleSafeResource):
+    """The resource class of this template; each subclass names its type token (`module=`,
+    `name=`), its provider and the outputs that are not inputs; the provider's `SECRETS` stay
+    secret as outputs too."""
+
+    PROVIDER: ClassVar[type[ObjectProvider]]
+    OUTPUT_ONLY: ClassVar[tuple[str, ...]]
+
+    def __init__(
+        self, resource_name: str, args: ObjectArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        props = {**dict.fromkeys(self.OUTPUT_ONLY), OBSERVED: None, **args.inputs()}
+        secret = pulumi.ResourceOptions(additional_secret_outputs=sorted(self.PROVIDER.SECRETS))
+        super().__init__(
+            self.PROVIDER(), resource_name, props, pulumi.ResourceOptions.merge(secret, opts)
+        )

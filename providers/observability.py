@@ -31,16 +31,15 @@ from pydantic import (
 
 from providers.fields import FIX_SEPARATOR, UUID
 from providers.key_settings import SETTINGS_CONFIG
-from providers.management_resource import OBSERVED
 from providers.messages import ProviderError, provider_error
 from providers.object_resource import (
     ObjectApi,
     ObjectArgs,
     ObjectProvider,
     ObjectRecord,
+    ObjectResource,
     key_hashes,
 )
-from providers.sdk_pickle import PickleSafeResource
 
 DestinationType = Literal[
     "arize",
@@ -420,7 +419,7 @@ class ObservabilityDestinationArgs(ObjectArgs):
 
 
 class ObservabilityDestination(
-    PickleSafeResource, module="openrouter", name="ObservabilityDestination"
+    ObjectResource, module="openrouter", name="ObservabilityDestination"
 ):
     """An observability destination. The type token
     `pulumi-python:dynamic/openrouter:ObservabilityDestination` is part of every URN: never
@@ -435,17 +434,5 @@ class ObservabilityDestination(
         allowed_key_hashes: pulumi.Output[list[str] | None]
         observed: pulumi.Output[str]
 
-    def __init__(
-        self,
-        resource_name: str,
-        args: ObservabilityDestinationArgs,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props = {"destination_id": None, OBSERVED: None, **args.inputs()}
-        secret = pulumi.ResourceOptions(additional_secret_outputs=["config"])
-        super().__init__(
-            ObservabilityDestinationProvider(),
-            resource_name,
-            props,
-            pulumi.ResourceOptions.merge(secret, opts),
-        )
+    PROVIDER = ObservabilityDestinationProvider
+    OUTPUT_ONLY = ("destination_id",)
