@@ -40,13 +40,13 @@ _R = TypeVar("_R", bound=BaseModel)
 # --- records ------------------------------------------------------------------------------------
 
 
-class _Record(BaseModel):
+class ApiRecord(BaseModel):
     """Lenient where the API is: unknown fields kept (the fingerprint of drift reads them)."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
 
-class GuardrailRecord(_Record):
+class GuardrailRecord(ApiRecord):
     id: str = Field(min_length=1)
     name: str
     workspace_id: str | None = None
@@ -57,7 +57,7 @@ class GuardrailRecord(_Record):
         return self.model_dump()
 
 
-class WorkspaceRecord(_Record):
+class WorkspaceRecord(ApiRecord):
     id: str = Field(min_length=1)
     name: str
     slug: str
@@ -66,7 +66,7 @@ class WorkspaceRecord(_Record):
     created_at: str = ""
 
 
-class BudgetRecord(_Record):
+class BudgetRecord(ApiRecord):
     limit_usd: float
     reset_interval: str | None = None
 
@@ -76,7 +76,7 @@ class BudgetRecord(_Record):
         return _INTERVAL_OF.get(self.reset_interval or "lifetime", "lifetime")
 
 
-class AssignmentRecord(_Record):
+class AssignmentRecord(ApiRecord):
     key_hash: str = Field(min_length=1)
     guardrail_id: str = Field(min_length=1)
 
@@ -89,7 +89,7 @@ class Budgets:
     include_byok: bool
 
 
-def _parse(model: type[_R], value: Any, method: str, path: str) -> _R:
+def parse_record(model: type[_R], value: Any, method: str, path: str) -> _R:
     try:
         return model.model_validate(value)
     except ValidationError as error:
@@ -105,11 +105,11 @@ def _parse(model: type[_R], value: Any, method: str, path: str) -> _R:
         ) from None
 
 
-def _data(payload: Any) -> Any:
+def data_of(payload: Any) -> Any:
     return payload.get("data") if isinstance(payload, Mapping) else None
 
 
-def _segment(value: str) -> str:
+def path_segment(value: str) -> str:
     """One path segment; an id never changes the path it is put in."""
     return quote(value, safe="")
 
@@ -118,13 +118,13 @@ def _segment(value: str) -> str:
 
 
 def guardrail_path(guardrail_id: str) -> str:
-    return f"/guardrails/{_segment(guardrail_id)}"
+    return f"/guardrails/{path_segment(guardrail_id)}"
 
 
 def get_guardrail(client: OpenRouterClient, guardrail_id: str) -> GuardrailRecord:
     """`NotFoundError` when it does not exist (or is a default guardrail never configured)."""
     path = guardrail_path(guardrail_id)
-    return _parse(GuardrailRecord, _data(client.get_json(path)), "GET", path)
+    return parse_record(GuardrailRecord, data_of(client.get_json(path)), "GET", path)
 
 
 def read_guardrail(
@@ -148,7 +148,7 @@ def read_guardrail(
 def list_guardrails(client: OpenRouterClient, workspace_id: str | None) -> list[GuardrailRecord]:
     params = {"workspace_id": workspace_id} if workspace_id else None
     items = client.list_json("/guardrails", params)
-    return [_parse(GuardrailRecord, item, "GET", "/guardrails") for item in items]
+    return [parse_record(GuardrailRecord, item, "GET", "/guardrails") for item in items]
 
 
 def create_guardrail(client: OpenRouterClient, body: Mapping[str, object]) -> GuardrailRecord:
@@ -160,10 +160,10 @@ def create_guardrail(client: OpenRouterClient, body: Mapping[str, object]) -> Gu
         return [
             record.id
             for record in list_guardrails(client, str(workspace) if workspace else None)
-            if record.name == name and _since(record.created_at, since)
+            if record.name == name and made_since(record.created_at, since)
         ]
 
-    return _create_once(
+    return create_once(
         client, "/guardrails", body, GuardrailRecord, f"guardrail {name!r}", made, guardrail_path
     )
 
@@ -172,12 +172,12 @@ def update_guardrail(
     client: OpenRouterClient, guardrail_id: str, body: Mapping[str, object]
 ) -> GuardrailRecord:
     """`PATCH`: each field sent replaces the stored one whole (send the full desired set)."""
-    return _patch(client, guardrail_path(guardrail_id), body, GuardrailRecord)
+    return patch_record(client, guardrail_path(guardrail_id), body, GuardrailRecord)
 
 
 def delete_guardrail(client: OpenRouterClient, guardrail_id: str) -> None:
     """A 404 counts as done; the API unassigns the keys that held it."""
-    _delete(client, guardrail_path(guardrail_id))
+    delete_object(client, guardrail_path(guardrail_id))
 
 
 def assignment_path(guardrail_id: str) -> str:
@@ -205,7 +205,7 @@ def guardrail_keys(client: OpenRouterClient, guardrail_id: str) -> set[str]:
     """The hashes of the keys this guardrail is assigned to."""
     path = assignment_path(guardrail_id)
     return {
-        _parse(AssignmentRecord, item, "GET", path).key_hash
+        parse_record(AssignmentRecord, item, "GET", path).key_hash
         for item in client.list_json(path)
     }
 
@@ -229,7 +229,7 @@ def holds_key(client: OpenRouterClient, reader: str, guardrail_id: str, key_hash
 def all_assignments(client: OpenRouterClient) -> dict[str, str]:
     """Every key's guardrail in the account: key hash -> guardrail id."""
     path = "/guardrails/assignments/keys"
-    records = [_parse(AssignmentRecord, item, "GET", path) for item in client.list_json(path)]
+    records = [parse_record(AssignmentRecord, item, "GET", path) for item in client.list_json(path)]
     return {record.key_hash: record.guardrail_id for record in records}
 
 
@@ -249,12 +249,12 @@ def _count(answer: Any, field: str, path: str) -> int:
 
 def workspace_path(workspace: str) -> str:
     """A workspace by its id or its slug (the API accepts both)."""
-    return f"/workspaces/{_segment(workspace)}"
+    return f"/workspaces/{path_segment(workspace)}"
 
 
 def get_workspace(client: OpenRouterClient, workspace: str) -> WorkspaceRecord:
     path = workspace_path(workspace)
-    return _parse(WorkspaceRecord, _data(client.get_json(path)), "GET", path)
+    return parse_record(WorkspaceRecord, data_of(client.get_json(path)), "GET", path)
 
 
 def read_workspace(
@@ -290,7 +290,7 @@ def workspace_missing(client: OpenRouterClient, workspace_id: str) -> bool:
 
 def list_workspaces(client: OpenRouterClient) -> list[WorkspaceRecord]:
     return [
-        _parse(WorkspaceRecord, item, "GET", "/workspaces")
+        parse_record(WorkspaceRecord, item, "GET", "/workspaces")
         for item in client.list_json("/workspaces")
     ]
 
@@ -304,9 +304,9 @@ def create_workspace(client: OpenRouterClient, body: Mapping[str, object]) -> Wo
             record = get_workspace(client, slug)
         except NotFoundError:
             return []
-        return [record.id] if _since(record.created_at, since) else []
+        return [record.id] if made_since(record.created_at, since) else []
 
-    return _create_once(
+    return create_once(
         client, "/workspaces", body, WorkspaceRecord, f"workspace {slug!r}", made, workspace_path
     )
 
@@ -314,21 +314,21 @@ def create_workspace(client: OpenRouterClient, body: Mapping[str, object]) -> Wo
 def update_workspace(
     client: OpenRouterClient, workspace_id: str, body: Mapping[str, object]
 ) -> WorkspaceRecord:
-    return _patch(client, workspace_path(workspace_id), body, WorkspaceRecord)
+    return patch_record(client, workspace_path(workspace_id), body, WorkspaceRecord)
 
 
 def delete_workspace(client: OpenRouterClient, workspace_id: str) -> None:
     """A 404 counts as done. The API refuses (400) while any key lives in it."""
-    _delete(client, workspace_path(workspace_id))
+    delete_object(client, workspace_path(workspace_id))
 
 
 def get_budgets(client: OpenRouterClient, workspace_id: str) -> Budgets:
     path = f"{workspace_path(workspace_id)}/budgets"
     payload = client.get_json(path)
-    items = _data(payload)
+    items = data_of(payload)
     if not isinstance(items, list):
         items = None
-    records = [_parse(BudgetRecord, item, "GET", path) for item in items or []]
+    records = [parse_record(BudgetRecord, item, "GET", path) for item in items or []]
     include = payload.get("include_byok_in_budgets") if isinstance(payload, Mapping) else None
     return Budgets(
         limits={record.interval: record.limit_usd for record in records},
@@ -352,17 +352,13 @@ def put_budget(
 
 def delete_budget(client: OpenRouterClient, workspace_id: str, interval: BudgetInterval) -> None:
     """Succeeds also when no budget was set for the interval."""
-    _delete(client, f"{workspace_path(workspace_id)}/budgets/{interval}")
+    delete_object(client, f"{workspace_path(workspace_id)}/budgets/{interval}")
 
 
 # --- lost creates -------------------------------------------------------------------------------
 
 
-_since = made_since
-"""Whether an object stamped `created_at` may be one a lost create made (`made`'s test)."""
-
-
-def _create_once(  # noqa: PLR0917 - one create's whole description
+def create_once(  # noqa: PLR0917 - one create's whole description
     client: OpenRouterClient,
     path: str,
     body: Mapping[str, object],
@@ -384,14 +380,16 @@ def _create_once(  # noqa: PLR0917 - one create's whole description
             clock=time.monotonic,
         )
     )
-    return _parse(model, _data(created), "POST", path)
+    return parse_record(model, data_of(created), "POST", path)
 
 
-def _patch(client: OpenRouterClient, path: str, body: Mapping[str, object], model: type[_R]) -> _R:
-    return _parse(model, _data(client.send_json("PATCH", path, body)), "PATCH", path)
+def patch_record(
+    client: OpenRouterClient, path: str, body: Mapping[str, object], model: type[_R]
+) -> _R:
+    return parse_record(model, data_of(client.send_json("PATCH", path, body)), "PATCH", path)
 
 
-def _delete(client: OpenRouterClient, path: str) -> None:
+def delete_object(client: OpenRouterClient, path: str) -> None:
     """`DELETE`, where a 404 counts as done: the object is gone either way."""
     try:
         client.send_json("DELETE", path)

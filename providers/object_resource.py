@@ -6,7 +6,7 @@ changed in place (`PATCH`) and deleted (`DELETE`). What differs between them is 
 object lives and what its record holds (`ObjectApi`), which inputs the request carries
 (`ObjectProvider.body`), and which record fields the drift fingerprint covers. Everything else
 is written here once: the twin check before a create, the send-once-then-settle of a create whose
-answer was lost (`governance_api._create_once`), adoption, drift by fingerprint, a PATCH of what
+answer was lost (`governance_api.create_once`), adoption, drift by fingerprint, a PATCH of what
 changed and nothing else, secret inputs kept from state (the API never returns them), and the
 API's 400/409 answers in the project's words. A new resource of this shape is one module: its
 settings, an `ObjectApi`, a subclass setting the class variables below, and its resource class.
@@ -27,18 +27,18 @@ from providers.client import OpenRouterClient
 from providers.errors import BadRequestError, NotFoundError
 from providers.fields import FIX_SEPARATOR, KEY_HASH
 from providers.governance_api import (
-    _create_once,
-    _data,
-    _delete,
-    _parse,
-    _patch,
-    _Record,
-    _segment,
-    _since,
+    ApiRecord,
+    create_once,
+    data_of,
+    delete_object,
+    parse_record,
+    patch_record,
+    path_segment,
     workspace_missing,
 )
 from providers.inputs import CONFIG_PATH
 from providers.listing import listed
+from providers.lost_create import made_since
 from providers.management_resource import OBSERVED, ManagementProvider, fingerprint, outputs
 from providers.messages import ProviderError, provider_error
 from providers.provider_process import engine_listening, redacted_errors
@@ -57,7 +57,7 @@ def key_hashes(hashes: list[str] | None) -> list[str] | None:
     return hashes
 
 
-class ObjectRecord(_Record):
+class ObjectRecord(ApiRecord):
     """What every object of this shape carries; the rest is kept as the API sent it."""
 
     id: str = Field(min_length=1)
@@ -85,17 +85,17 @@ class ObjectApi(Generic[_R]):
     """What a message calls one object: `BYOK credential`."""
 
     def path(self, object_id: str) -> str:
-        return f"{self.collection}/{_segment(object_id)}"
+        return f"{self.collection}/{path_segment(object_id)}"
 
     def get(self, client: OpenRouterClient, object_id: str) -> _R:
         """`NotFoundError` when it does not exist (or was deleted)."""
         path = self.path(object_id)
-        return _parse(self.record, _data(client.get_json(path)), "GET", path)
+        return parse_record(self.record, data_of(client.get_json(path)), "GET", path)
 
     def list(self, client: OpenRouterClient, workspace_id: str | None) -> list[_R]:
         params = {"workspace_id": workspace_id} if workspace_id else None
         items = client.list_json(self.collection, params)
-        return [_parse(self.record, item, "GET", self.collection) for item in items]
+        return [parse_record(self.record, item, "GET", self.collection) for item in items]
 
     def read(
         self, client: OpenRouterClient, reader: str, object_id: str, workspace_id: str | None
@@ -123,18 +123,18 @@ class ObjectApi(Generic[_R]):
             return [
                 record.id
                 for record in self.list(client, str(workspace) if workspace else None)
-                if record.name == name and _since(record.created_at, started)
+                if record.name == name and made_since(record.created_at, started)
             ]
 
         what = f"{self.noun} {name!r}"
-        return _create_once(client, self.collection, body, self.record, what, made, self.path)
+        return create_once(client, self.collection, body, self.record, what, made, self.path)
 
     def update(self, client: OpenRouterClient, object_id: str, body: Mapping[str, object]) -> _R:
-        return _patch(client, self.path(object_id), body, self.record)
+        return patch_record(client, self.path(object_id), body, self.record)
 
     def delete(self, client: OpenRouterClient, object_id: str) -> None:
         """A 404 counts as done: the object is gone either way."""
-        _delete(client, self.path(object_id))
+        delete_object(client, self.path(object_id))
 
 
 class ObjectProvider(ManagementProvider):

@@ -13,6 +13,7 @@ import pytest
 from providers import governance_api
 from providers.client import ClientSettings, CreateKeyRequest, OpenRouterClient
 from providers.errors import AmbiguousCreateError, BadRequestError, CreateSweepFailedError
+from providers.lost_create import made_since
 
 BASE = "https://openrouter.test/api/v1"
 RUN_AGAIN = "Fix: run `pulumi up` again once OpenRouter answers."
@@ -156,10 +157,10 @@ def test_any_new_object_create_settles_through_create_once():
 
         def made(since: datetime) -> list[str]:
             items = client.list_json(path)
-            return [i["id"] for i in items if governance_api._since(i["created_at"], since)]
+            return [i["id"] for i in items if made_since(i["created_at"], since)]
 
         with pytest.raises(AmbiguousCreateError) as raised:
-            governance_api._create_once(
+            governance_api.create_once(
                 client,
                 path,
                 {"name": "langfuse"},
