@@ -33,6 +33,8 @@ def admin_route(store: Store, faults: FaultBook, request: Request) -> Response:
     try:
         if route.startswith("/keys/") and request.method in ("GET", "PATCH", "DELETE"):
             return admin_key_route(store, request, route[len("/keys/") :])
+        if route.startswith(AREA_ROUTE) and request.method in ("GET", "POST"):
+            return admin_area_route(store, request, route[len(AREA_ROUTE) :])
         handler = ADMIN_ROUTES.get((request.method, route))
         if handler is None:
             raise ApiError(404, "Not Found")
@@ -154,6 +156,19 @@ def admin_key_route(store: Store, request: Request, key_hash: str) -> Response:
     if found is None:
         raise ApiError(404, MSG_NOT_FOUND)
     return Response(200, {"data": found})
+
+
+AREA_ROUTE = "/areas/"
+
+
+def admin_area_route(store: Store, request: Request, name: str) -> Response:
+    """`GET /_emulator/areas/{area}`: every live object of an area (emulator/areas.py);
+    `POST`: seed one, checked by the create rules."""
+    if name not in store.books:
+        raise ApiError(404, f"no area {name!r}; areas: {sorted(store.books)}")
+    if request.method == "GET":
+        return Response(200, {"data": store.area_objects(name)})
+    return Response(201, {"data": store.seed_object(name, json_object(request.body))})
 
 
 ADMIN_UPDATABLE = frozenset(

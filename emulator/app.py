@@ -14,6 +14,7 @@ exists only in the one create (or seed) response.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 import threading
@@ -23,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from emulator.areas import area_of, new_books
 from emulator.budgets import (
     WINDOW_SUFFIX,
     budget_layer,
@@ -40,6 +42,7 @@ from emulator.wire import (
     MSG_NO_WORKSPACE,
     MSG_NOT_FOUND,
     ApiError,
+    AreaBook,
     KeyRef,
     Request,
     Response,
@@ -332,6 +335,7 @@ class Store:
         self._sequence = 0
         self.workspaces = WorkspaceBook()
         self.guardrails = GuardrailBook()
+        self.books: dict[str, AreaBook] = new_books()
         # Bumped by reset: a request that started before a reset (say, sleeping in an injected
         # latency) must not write into the next test's world.
         self.generation = 0
@@ -414,6 +418,10 @@ class Store:
         with self.lock:
             stored = self._keys.get(key_hash)
             return None if stored is None else stored.ref()
+
+    def workspace_exists(self, workspace_id: str) -> bool:
+        with self.lock:
+            return self.workspaces.workspace_exists(workspace_id)
 
     def keys_in_workspace(self, workspace_id: str) -> list[KeyRef]:
         """Every key in a workspace, disabled and expired ones included."""
@@ -563,6 +571,19 @@ class Store:
         with self.lock:
             return list(self._log)
 
+    def logged_body(self, path: str, raw: bytes) -> Any:
+        """What the log keeps of a request body: its JSON (None when empty or not JSON), with
+        the secrets of an area's body masked as that area masks them."""
+        try:
+            body = json.loads(raw) if raw.strip() else None
+        except (ValueError, UnicodeDecodeError):
+            return None
+        area = area_of(api_parts(path))
+        if area is None:
+            return body
+        with self.lock:
+            return self.books[area.name].logged(body)
+
     def clear_requests(self) -> None:
         with self.lock:
             self._log.clear()
@@ -574,6 +595,7 @@ class Store:
             self._log.clear()
             self.workspaces.reset()
             self.guardrails.reset()
+            self.books = new_books()
             if not keep_management_keys:
                 self._management.clear()
 
@@ -632,6 +654,21 @@ class Store:
             if problems:
                 raise ValueError(f"cannot seed workspace: {'; '.join(problems)}")
             return self.workspaces.create(body, workspace_id)
+
+    def seed_object(self, area: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """An object of an API area (emulator/areas.py) made behind the API's back, checked by
+        its create rules (ValueError naming each problem, or an unknown area)."""
+        with self.lock:
+            return self.book(area).seed(self, body)
+
+    def area_objects(self, area: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return self.book(area).objects()
+
+    def book(self, area: str) -> AreaBook:
+        if area not in self.books:
+            raise ValueError(f"no area {area!r}; areas: {sorted(self.books)}")
+        return self.books[area]
 
     # inspection (the Python API and the admin routes): answers shaped as the API shapes them
 
@@ -841,6 +878,11 @@ def keys_route(store: Store, request: Request, caller: Caller, key_hash: str | N
     raise ApiError(405, "Method Not Allowed")
 
 
+def api_parts(path: str) -> list[str]:
+    """`/api/v1/byok/9f0c` -> `["byok", "9f0c"]`."""
+    return path[len(API_PREFIX) :].rstrip("/").strip("/").split("/")
+
+
 def api_route(store: Store, request: Request) -> Response:
     """Answer one `/api/v1` request, or raise the `ApiError` the real API answers."""
     route = request.path[len(API_PREFIX) :].rstrip("/") or "/"
@@ -857,6 +899,7 @@ def keyed_route(store: Store, request: Request, route: str) -> Response:
         or (len(parts) == 2 and parts[0] == "keys" and parts[1])
         or is_guardrail_route(parts)
         or is_workspace_route(parts)
+        or area_of(parts) is not None
     )
     if not known:
         raise ApiError(404, "Not Found")
@@ -871,7 +914,15 @@ def keyed_route(store: Store, request: Request, route: str) -> Response:
         return chat_completion(store, caller, request.body)
     if caller.kind != "management":
         raise ApiError(403, MSG_MANAGEMENT_ONLY)
-    if route == "/credits":
+    return management_route(store, request, caller, parts)
+
+
+def management_route(store: Store, request: Request, caller: Caller, parts: list[str]) -> Response:
+    """A known route, for a caller already known to hold a management key."""
+    area = area_of(parts)
+    if area is not None:
+        return store.books[area.name].answer(store, request, parts)
+    if parts == ["credits"]:
         if request.method != "GET":
             raise ApiError(405, "Method Not Allowed")
         return Response(200, {"data": {"total_credits": ACCOUNT_CREDITS,

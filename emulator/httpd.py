@@ -34,14 +34,6 @@ from emulator.wire import (
     error_body,
 )
 
-
-def logged_body(raw: bytes) -> Any:
-    try:
-        return json.loads(raw) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
 # --- HTTP ---------------------------------------------------------------------------------------
 
 
@@ -118,7 +110,8 @@ class Handler(BaseHTTPRequestHandler):
 
         def log(status: int | None, kind: str | None) -> None:
             store.log(RequestRecord(
-                request.method, request.path, query, status, auth, kind, logged_body(request.body)
+                request.method, request.path, query, status, auth, kind,
+                store.logged_body(request.path, request.body),
             ))
 
         if fault is not None and fault.latency:

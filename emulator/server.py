@@ -150,6 +150,18 @@ class Emulator:
         with self.store.lock:
             self.store.guardrails.canonical_models = dict(canonical)
 
+    # the other areas of the API (emulator/areas.py: byok, observability)
+
+    def seed_object(self, area: str, **body: Any) -> dict[str, Any]:
+        """An object of an area made behind the API's back (`seed_object("byok",
+        provider="openai", key=...)`), checked by its create rules; the object as the API shows
+        it (secrets masked)."""
+        return self.store.seed_object(area, body)
+
+    def objects(self, area: str) -> list[dict[str, Any]]:
+        """Every live object of an area, every workspace, newest first, secrets masked."""
+        return self.store.area_objects(area)
+
     # faults and the request log
 
     def inject(self, *faults: Fault) -> None:

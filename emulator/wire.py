@@ -9,8 +9,9 @@ routes (emulator/workspaces.py) all answer through these, so one rule (say, a 40
 from __future__ import annotations
 
 import json
+import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeGuard
@@ -205,3 +206,115 @@ class KeyIndex(Protocol):
     def key_ref(self, key_hash: str) -> KeyRef | None: ...
 
     def keys_in_workspace(self, workspace_id: str) -> list[KeyRef]: ...
+
+
+# --- API areas: a module serving one part of the management API (emulator/areas.py lists them) ---
+
+
+class Account(Protocol):
+    """What an area's routes may ask about the rest of the account."""
+
+    def key_ref(self, key_hash: str) -> KeyRef | None: ...
+
+    def workspace_exists(self, workspace_id: str) -> bool: ...
+
+
+class AreaBook(Protocol):
+    """An area's state and routes. Its methods run under the store's lock."""
+
+    def answer(self, account: Account, request: Request, parts: list[str]) -> Response:
+        """Answer one request for a management key (the router checked auth and the shape)."""
+        ...
+
+    def seed(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Store an object made behind the API's back, checked by the create rules (raises
+        ValueError naming each problem); answers the object as the API shows it."""
+        ...
+
+    def objects(self) -> list[dict[str, Any]]:
+        """Every live object of every workspace, as the API shows them."""
+        ...
+
+    def logged(self, body: Any) -> Any:
+        """A request body as the request log keeps it: every secret masked as the API masks
+        it, so the log never holds one."""
+        ...
+
+
+@dataclass(frozen=True)
+class Area:
+    """One area of the management API: the first path segment it owns, which paths under it are
+    routes, and a fresh book (a reset makes a new one)."""
+
+    name: str
+    is_route: Callable[[list[str]], bool]
+    new_book: Callable[[], AreaBook]
+
+
+def refuse_naming(problems: list[str]) -> None:
+    """A 400 whose message names every problem (the areas whose rules a client needs to read);
+    a problem names a field, never its value, so no secret reaches a message."""
+    if problems:
+        raise ApiError(400, f"{MSG_INVALID}: {'; '.join(problems)}")
+
+
+SECRET_SHOWN_FROM = 12
+KEY_HASH_PATTERN = re.compile(r"^[a-f0-9]{64}$")
+
+
+def mask_secret(secret: str) -> str:
+    """A secret as BYOK labels and masked observability config show it: its first 3 and last 4
+    characters (`sk-...AbCd`, the published example); one too short to show any of is `...`."""
+    if len(secret) < SECRET_SHOWN_FROM:
+        return "..."
+    return f"{secret[:3]}...{secret[-4:]}"
+
+
+def key_hash_list_problems(
+    account: Account, body: Mapping[str, Any], name: str, *, most: int | None = None
+) -> list[str]:
+    """Null, or 1 to `most` OpenRouter key hashes (64 lowercase hex), each a key of the account
+    (a hash of another account is a 400, as the BYOK and observability models say)."""
+    value = body.get(name)
+    if name not in body or value is None:
+        return []
+    limit = "" if most is None else f" to {most}"
+    if not isinstance(value, list) or not value or (most is not None and len(value) > most):
+        return [f"{name} must be null or a list of 1{limit} key hashes"]
+    if not all(isinstance(item, str) and KEY_HASH_PATTERN.match(item) for item in value):
+        return [f"{name} items must be 64 lowercase hex characters"]
+    if any(account.key_ref(item) is None for item in value):
+        return [f"{name} names a key hash that is not a key of this account"]
+    return []
+
+
+def bounded_list_problems(body: Mapping[str, Any], name: str, *, most: int) -> list[str]:
+    """Null, or a list of at most `most` non-empty strings, when present."""
+    value = body.get(name)
+    if name not in body or value is None:
+        return []
+    if (
+        not isinstance(value, list)
+        or len(value) > most
+        or not all(isinstance(item, str) and item for item in value)
+    ):
+        return [f"{name} must be null or a list of at most {most} non-empty strings"]
+    return []
+
+
+def list_workspace(query: Mapping[str, list[str]], account: Account) -> str:
+    """The `workspace_id` of a list (the default workspace unless named); 400 when it is not a
+    workspace of the account."""
+    workspace_id = single(query, "workspace_id") or DEFAULT_WORKSPACE_ID
+    if not is_uuid(workspace_id) or not account.workspace_exists(workspace_id):
+        raise ApiError(400, MSG_INVALID)
+    return workspace_id
+
+
+def create_workspace(body: Mapping[str, Any], account: Account) -> str:
+    """The workspace a create body puts its object in: the one named, else the default; 400
+    `Workspace not found` when it does not exist (the default may have been deleted)."""
+    workspace_id = body.get("workspace_id", DEFAULT_WORKSPACE_ID)
+    if not account.workspace_exists(workspace_id):
+        raise ApiError(400, MSG_NO_WORKSPACE)
+    return str(workspace_id)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
+    from providers.byok import BYOK_PROVIDERS, ByokCredential, ByokCredentialArgs, ByokSettings
     from providers.client import (
         BudgetLayer,
         CatalogueModel,
@@ -75,6 +76,15 @@ if TYPE_CHECKING:
     from providers.key_preview import management_key_error
     from providers.key_settings import KeySettings
     from providers.messages import KEY_TYPES, FailureKind, ProviderError, one_line
+    from providers.observability import (
+        DESTINATION_TYPES,
+        SECRET_CONFIG_KEYS,
+        DestinationSettings,
+        FilterRules,
+        ObservabilityDestination,
+        ObservabilityDestinationArgs,
+        config_problem,
+    )
     from providers.redaction import KEY_PREFIX, mask, redact
     from providers.workspace import Workspace, WorkspaceArgs
     from providers.workspace_budgets import WorkspaceBudgets, WorkspaceBudgetsArgs

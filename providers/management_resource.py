@@ -69,6 +69,10 @@ class ManagementProvider(ResourceProvider):
     """Inputs whose fields the stack file writes at the resource's own level (a policy)."""
     IDENTITY: ClassVar[str] = "name"
     """The input a `taken` failure is reported on."""
+    SETS: ClassVar[frozenset[str]] = frozenset()
+    """List inputs whose order means nothing (key hashes): compared as sets."""
+    SECRETS: ClassVar[frozenset[str]] = frozenset()
+    """Inputs whose value a message never quotes (a provider's API key, a destination's config)."""
 
     def __getstate__(self) -> dict[str, Any]:
         return {}
@@ -143,9 +147,14 @@ class ManagementProvider(ResourceProvider):
         return [
             name
             for name in self.INPUTS.model_fields
-            if name not in BOOKKEEPING
-            and normal_value(olds.get(name)) != normal_value(news.get(name))
+            if name not in BOOKKEEPING and self._normal(name, olds) != self._normal(name, news)
         ]
+
+    def _normal(self, name: str, props: Mapping[str, Any]) -> object:
+        value = normal_value(props.get(name))
+        if name in self.SETS and isinstance(value, list):
+            return sorted(set(value), key=repr)
+        return value
 
     def _invalid(self, news: Mapping[str, Any]) -> list[CheckFailure]:
         unknown = {name for name, value in news.items() if is_unknown(value)}
@@ -171,7 +180,8 @@ class ManagementProvider(ResourceProvider):
         where = ".".join(
             [str(base), *(to_camel(p) for p in parts if isinstance(p, str) and " " not in p)]
         )
-        value = f"{shown(item.get('input'))} is not allowed: " if "input" in item else ""
+        quoted = "input" in item and not (loc and loc[0] in self.SECRETS)
+        value = f"{shown(item.get('input'))} is not allowed: " if quoted else ""
         message = str(item["msg"]).removeprefix("Value error, ").replace(FIX_SEPARATOR, ". Fix: ")
         return f"{where}: {value}{message}."
 
@@ -201,5 +211,3 @@ def fingerprint(record: Mapping[str, Any], fields: tuple[str, ...]) -> str:
 def outputs(props: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
     """State: the inputs as applied (engine-internal `__` properties dropped), plus `extra`."""
     return {**{k: v for k, v in props.items() if not k.startswith("__")}, **extra}
-
-

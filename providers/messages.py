@@ -161,6 +161,34 @@ MESSAGES: Mapping[str, str] = {
         " guardrail. Fix: give the key and the guardrail the same `workspace`, then run"
         " `pulumi up` again."
     ),
+    "object-name-taken": (
+        "`{where}`: OpenRouter already has a {noun} named {name!r} in this workspace that no"
+        " resource of this stack holds (id {id}, created {created}), so a new one would be its"
+        " twin. A `pulumi up` interrupted while creating one leaves exactly this behind. Nothing"
+        " was changed. Fix: take it over with `adopt: {id}` under `{where}`, delete it in the"
+        " dashboard, or give this one another `name` (docs/runbooks.md#an-interrupted-update)."
+    ),
+    "object-adopt-not-found": (
+        "`{where}.adopt`: OpenRouter has no {noun} {id} (it answered 404), so there is nothing"
+        " to adopt. Nothing was changed. Fix: copy the id from the dashboard, or remove `adopt`"
+        " to create a new one."
+    ),
+    "object-adopt-fixed": (
+        "`{where}.adopt`: the {noun} {id} has {field} {found!r}, which OpenRouter cannot change"
+        " in place, and the stack file declares {declared!r}. Nothing was changed. Fix: declare"
+        " {found!r}, or remove `adopt` to create a new one."
+    ),
+    "object-refused": (
+        "`{where}`: OpenRouter refused to {verb} the {noun} (HTTP {status}): {said!r}. Nothing"
+        " was changed by this request. Fix: correct `{where}` as OpenRouter says, then run"
+        " `pulumi up` again."
+    ),
+    "destination-type-full": (
+        "`{where}`: the workspace already holds {cap} {type} observability destinations ({ids}),"
+        " the most OpenRouter allows of one type, so the create would fail. Nothing was changed."
+        " Fix: delete one of them (or remove it from the stack that declares it), or send to"
+        " another type."
+    ),
     "api": "{operation}: {cause}",
     "internal": "{operation} failed unexpectedly: {cause}",
 }

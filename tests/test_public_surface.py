@@ -23,6 +23,17 @@ def test_the_provider_class_lives_where_state_refers_to_it():
 
 
 EXPORTED = [
+    "BYOK_PROVIDERS",
+    "ByokCredential",
+    "ByokCredentialArgs",
+    "ByokSettings",
+    "DESTINATION_TYPES",
+    "SECRET_CONFIG_KEYS",
+    "DestinationSettings",
+    "FilterRules",
+    "ObservabilityDestination",
+    "ObservabilityDestinationArgs",
+    "config_problem",
     "API_BASE_URL_SETTING",
     "CONFIG_API_BASE_URL",
     "BASE_URL_FIX",

@@ -15,11 +15,13 @@ from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from providers import session
+from providers.byok import ByokCredential, ByokCredentialProvider
 from providers.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY, ENV_MANAGEMENT_KEY
 from providers.default_guardrail import DefaultGuardrail, DefaultGuardrailProvider
 from providers.guardrail import Guardrail, GuardrailProvider
 from providers.guardrail_assignment import GuardrailAssignment, GuardrailAssignmentProvider
 from providers.key import ApiKey, KeyProvider
+from providers.observability import ObservabilityDestination, ObservabilityDestinationProvider
 from providers.workspace import Workspace, WorkspaceProvider
 from providers.workspace_budgets import WorkspaceBudgets, WorkspaceBudgetsProvider
 from tests.support.sentinel import assert_absent
@@ -39,6 +41,13 @@ PINNED = [
     (WorkspaceProvider, "providers.workspace", Workspace, "Workspace"),
     (WorkspaceBudgetsProvider, "providers.workspace_budgets", WorkspaceBudgets, "WorkspaceBudgets"),
     (DefaultGuardrailProvider, "providers.default_guardrail", DefaultGuardrail, "DefaultGuardrail"),
+    (ByokCredentialProvider, "providers.byok", ByokCredential, "ByokCredential"),
+    (
+        ObservabilityDestinationProvider,
+        "providers.observability",
+        ObservabilityDestination,
+        "ObservabilityDestination",
+    ),
 ]
 PROVIDERS = [row[0] for row in PINNED]
 

@@ -1,0 +1,301 @@
+"""The template of a resource that is one OpenRouter object at one REST path: `ObjectProvider`.
+
+A BYOK credential (`/byok`) and an observability destination (`/observability/destinations`)
+are each one object that is created once (`POST`), read (`GET`, or the workspace's listing),
+changed in place (`PATCH`) and deleted (`DELETE`). What differs between them is data: where the
+object lives and what its record holds (`ObjectApi`), which inputs the request carries
+(`ObjectProvider.body`), and which record fields the drift fingerprint covers. Everything else
+is written here once: the twin check before a create, the send-once-then-settle of a create whose
+answer was lost (`governance_api._create_once`), adoption, drift by fingerprint, a PATCH of what
+changed and nothing else, secret inputs kept from state (the API never returns them), and the
+API's 400/409 answers in the project's words. A new resource of this shape is one module: its
+settings, an `ObjectApi`, a subclass setting the class variables below, and its resource class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
+from pydantic import Field
+
+from providers.client import OpenRouterClient
+from providers.errors import BadRequestError, NotFoundError
+from providers.fields import FIX_SEPARATOR, KEY_HASH
+from providers.governance_api import (
+    _create_once,
+    _data,
+    _delete,
+    _parse,
+    _patch,
+    _Record,
+    _segment,
+    _since,
+    workspace_missing,
+)
+from providers.inputs import CONFIG_PATH
+from providers.listing import listed
+from providers.management_resource import OBSERVED, ManagementProvider, fingerprint, outputs
+from providers.messages import ProviderError, provider_error
+from providers.provider_process import engine_listening, redacted_errors
+from providers.values import normal_value
+
+
+def key_hashes(hashes: list[str] | None) -> list[str] | None:
+    """The rule of an allowlist of OpenRouter keys (`allowed_key_hashes`): hashes, not secrets."""
+    bad = [h for h in hashes or () if not KEY_HASH.match(h)]
+    if bad:
+        raise ValueError(
+            f"{len(bad)} of them are not key hashes (64 lowercase hex characters)"
+            f"{FIX_SEPARATOR}list the hashes of OpenRouter keys, never their secrets"
+        )
+    return hashes
+
+
+class ObjectRecord(_Record):
+    """What every object of this shape carries; the rest is kept as the API sent it."""
+
+    id: str = Field(min_length=1)
+    name: str | None = None
+    workspace_id: str | None = None
+    created_at: str = ""
+
+    def fields(self) -> dict[str, Any]:
+        """Every field the API returned, as it returned it."""
+        return self.model_dump()
+
+
+_R = TypeVar("_R", bound=ObjectRecord)
+
+
+@dataclass(frozen=True)
+class ObjectApi(Generic[_R]):
+    """One kind of object at `collection`: its CRUD calls, its listing per workspace, and how
+    a create whose answer was lost is found (same name, in the same workspace, created since)."""
+
+    collection: str
+    """`/byok`: `POST` creates, `GET` lists (`workspace_id` filters), `/{id}` is one object."""
+    record: type[_R]
+    noun: str
+    """What a message calls one object: `BYOK credential`."""
+
+    def path(self, object_id: str) -> str:
+        return f"{self.collection}/{_segment(object_id)}"
+
+    def get(self, client: OpenRouterClient, object_id: str) -> _R:
+        """`NotFoundError` when it does not exist (or was deleted)."""
+        path = self.path(object_id)
+        return _parse(self.record, _data(client.get_json(path)), "GET", path)
+
+    def list(self, client: OpenRouterClient, workspace_id: str | None) -> list[_R]:
+        params = {"workspace_id": workspace_id} if workspace_id else None
+        items = client.list_json(self.collection, params)
+        return [_parse(self.record, item, "GET", self.collection) for item in items]
+
+    def read(
+        self, client: OpenRouterClient, reader: str, object_id: str, workspace_id: str | None
+    ) -> _R | None:
+        """The object as its GET returns it, from its workspace's listing when that holds it;
+        None only when the GET says 404 (providers/listing.py)."""
+
+        def fetch() -> dict[str, _R]:
+            return {record.id: record for record in self.list(client, workspace_id)}
+
+        def confirm() -> _R | None:
+            try:
+                return self.get(client, object_id)
+            except NotFoundError:
+                return None
+
+        return listed((reader, self.collection, workspace_id), fetch, object_id, confirm)
+
+    def create(self, client: OpenRouterClient, body: Mapping[str, object]) -> _R:
+        """`POST`, sent once; a lost answer is settled by name and creation time."""
+        name = body.get("name")
+        workspace = body.get("workspace_id")
+
+        def made(started: datetime) -> list[str]:
+            return [
+                record.id
+                for record in self.list(client, str(workspace) if workspace else None)
+                if record.name == name and _since(record.created_at, started)
+            ]
+
+        what = f"{self.noun} {name!r}"
+        return _create_once(client, self.collection, body, self.record, what, made, self.path)
+
+    def update(self, client: OpenRouterClient, object_id: str, body: Mapping[str, object]) -> _R:
+        return _patch(client, self.path(object_id), body, self.record)
+
+    def delete(self, client: OpenRouterClient, object_id: str) -> None:
+        """A 404 counts as done: the object is gone either way."""
+        _delete(client, self.path(object_id))
+
+
+class ObjectProvider(ManagementProvider):
+    """Creates, adopts, reads, updates and deletes one object of `API`; stateless.
+
+    A subclass sets `API`, `ID_OUTPUT`, `WATCHED` and the base's `INPUTS`/`REPLACE_ON`, and
+    writes `body` (what create and update send) and `seen` (the inputs as the server holds them,
+    for drift). `REPLACE_ON` inputs are sent on create only: the API cannot change them.
+    """
+
+    API: ClassVar[ObjectApi[Any]]
+    ID_OUTPUT: ClassVar[str]
+    """The output that repeats the object's id (`credential_id`), for the program to wire."""
+    WATCHED: ClassVar[tuple[str, ...]]
+    """The record fields the drift fingerprint covers (module docstring of management_resource)."""
+
+    def body(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """The request fields of these inputs, every updatable one (a PATCH sends what differs)."""
+        raise NotImplementedError
+
+    def create_only(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """The request fields a create adds and an update never sends (`REPLACE_ON`)."""
+        workspace = props.get("workspace_id")
+        return {"workspace_id": workspace} if isinstance(workspace, str) else {}
+
+    def seen(self, props: Mapping[str, Any], record: ObjectRecord) -> dict[str, Any]:
+        """The inputs as the server holds them (`props` where the API does not say)."""
+        raise NotImplementedError
+
+    def shown(self, record: Any) -> dict[str, Any]:
+        """Outputs read from the record beyond the id (a credential's masked label); none here."""
+        return {}
+
+    def where(self, props: Mapping[str, Any]) -> str:
+        return str(props.get(CONFIG_PATH) or type(self).__name__.removesuffix("Provider"))
+
+    # --- preview --------------------------------------------------------------------------------
+
+    def taken(self, client: OpenRouterClient, news: Mapping[str, Any]) -> ProviderError | None:
+        """An object of the same name in the same workspace that no resource holds (most often
+        the leftover of an interrupted `up`): a create would make its twin. A workspace that
+        does not exist: the create would fail."""
+        name, workspace = news.get("name"), news.get("workspace_id")
+        if not isinstance(name, str) or not isinstance(workspace, str | None):
+            return None  # a workspace made in this same update holds nothing yet
+        if workspace is not None and workspace_missing(client, workspace):
+            where = f"{self.where(news)}.workspace"
+            return provider_error("workspace-not-found", where=where, id=workspace)
+        siblings = self.API.list(client, workspace)
+        twin = next((record for record in siblings if record.name == name), None)
+        if twin is not None:
+            return self.twin_error(
+                "object-name-taken", news, twin.id, twin.created_at, name=name, noun=self.API.noun
+            )
+        return self.full(news, siblings)
+
+    def full(
+        self, news: Mapping[str, Any], siblings: Sequence[ObjectRecord]
+    ) -> ProviderError | None:
+        """A cap on how many objects a workspace holds that this create would pass; None here."""
+        return None
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    @redacted_errors("create")
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        with self.client() as client:
+            adopt = props.get("adopt")
+            if isinstance(adopt, str):
+                record = self._adopt(client, adopt, props)
+            else:
+                body = {**self.body(props), **self.create_only(props)}
+                record = self._refused("create", props, lambda: self.API.create(client, body))
+                if not engine_listening():
+                    # Killed `pulumi up`: nothing would record it; the next run makes it again.
+                    self.API.delete(client, record.id)
+        return CreateResult(record.id, self.state(props, record))
+
+    def _adopt(self, client: OpenRouterClient, adopt: str, props: Mapping[str, Any]) -> Any:
+        """Take over an existing object: it must exist and hold what cannot change in place."""
+        try:
+            current = self.API.get(client, adopt)
+        except NotFoundError:
+            raise provider_error(
+                "object-adopt-not-found", where=self.where(props), noun=self.API.noun, id=adopt
+            ) from None
+        held = self.create_only(props)
+        for name, value in held.items():
+            found = current.fields().get(name)
+            if normal_value(found) != normal_value(value):
+                raise provider_error(
+                    "object-adopt-fixed",
+                    where=self.where(props),
+                    noun=self.API.noun,
+                    id=adopt,
+                    field=name,
+                    found=found,
+                    declared=value,
+                )
+        body = self.body(props)
+        return self._refused("update", props, lambda: self.API.update(client, adopt, body))
+
+    @redacted_errors("read")
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        workspace = props.get("workspace_id")
+        with self.reader() as (client, reader):
+            record = self.API.read(
+                client, reader, id_, workspace if isinstance(workspace, str) else None
+            )
+        if record is None:
+            return ReadResult(None, {})
+        if not props or props.get(OBSERVED) == fingerprint(record.fields(), self.WATCHED):
+            outs = self.state(props, record) if not props else dict(props)
+            return ReadResult(id_, outs, self._inputs(outs) if props else None)
+        # Changed outside this stack: show the server's values, so the next preview restores.
+        drifted = self.state(self.seen(props, record), record)
+        return ReadResult(id_, drifted, self._inputs(drifted))
+
+    @redacted_errors("update")
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        body = patch_body(self.body(olds), self.body(news))
+        with self.client() as client:
+            record = self._refused("update", news, lambda: self.API.update(client, id_, body))
+        return UpdateResult(self.state(news, record))
+
+    @redacted_errors("delete")
+    def delete(self, id_: str, _props: dict[str, Any]) -> None:
+        with self.client() as client:
+            self.API.delete(client, id_)
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    def state(self, props: Mapping[str, Any], record: ObjectRecord) -> dict[str, Any]:
+        """The inputs as applied, the id output and the fingerprint of what the server holds."""
+        return outputs(
+            props,
+            **self.shown(record),
+            **{self.ID_OUTPUT: record.id, OBSERVED: fingerprint(record.fields(), self.WATCHED)},
+        )
+
+    def _inputs(self, outs: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in outs.items() if k in self.INPUTS.model_fields}
+
+    def _refused(self, verb: str, props: Mapping[str, Any], call: Callable[[], _R]) -> _R:
+        """A 400 or 409 (OpenRouter refused what it was sent) in the project's words."""
+        try:
+            return call()
+        except BadRequestError as error:
+            raise provider_error(
+                "object-refused",
+                where=self.where(props),
+                verb=verb,
+                noun=self.API.noun,
+                status=error.status,
+                said=error.api_message or error.message,
+            ) from None
+
+
+def patch_body(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of `new` that differ from `old`: a PATCH changes what changed and nothing
+    else (a secret sent again would rotate it for nothing)."""
+    return {
+        name: value
+        for name, value in new.items()
+        if name not in old or normal_value(old[name]) != normal_value(value)
+    }

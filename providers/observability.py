@@ -1,0 +1,366 @@
+"""An observability destination as a Pulumi resource: `ObservabilityDestinationProvider` and
+`ObservabilityDestination`.
+
+Where OpenRouter broadcasts its traces (Langfuse, Datadog, a webhook, S3, ...), optionally only
+for some OpenRouter keys (`allowed_key_hashes`, the API's `api_key_hashes`). One object at
+`/observability/destinations` (providers/object_resource.py). Its `config` holds secrets: the
+resource makes the whole object a Pulumi secret, the API masks its secret fields, a read keeps
+the declared config from state, and a new secret is a `PATCH` of the same destination. The type
+and the workspace are fixed at creation: changing either replaces it. At most five destinations
+of one type live in a workspace; the preview counts them. The provider module and class are
+pickled into state: never move or rename them. Facts: docs/resources/observability-destination.md
+and https://openrouter.ai/docs/guides/features/broadcast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, get_args
+
+import pulumi
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from providers.fields import FIX_SEPARATOR, UUID
+from providers.inputs import CONFIG_PATH
+from providers.key_settings import SETTINGS_CONFIG
+from providers.management_resource import OBSERVED
+from providers.messages import ProviderError, provider_error
+from providers.object_resource import ObjectApi, ObjectProvider, ObjectRecord, key_hashes
+from providers.sdk_pickle import PickleSafeResource
+
+DestinationType = Literal[
+    "arize",
+    "braintrust",
+    "clickhouse",
+    "datadog",
+    "grafana",
+    "langfuse",
+    "langsmith",
+    "newrelic",
+    "opik",
+    "otel-collector",
+    "posthog",
+    "ramp",
+    "s3",
+    "sentry",
+    "snowflake",
+    "weave",
+    "webhook",
+]
+DESTINATION_TYPES: Final[tuple[str, ...]] = get_args(DestinationType)
+"""The documented types (https://openrouter.ai/docs/guides/features/broadcast)."""
+REQUIRED_CONFIG: Final[Mapping[str, tuple[str, ...]]] = {
+    "arize": ("apiKey", "spaceKey", "modelId"),
+    "braintrust": ("apiKey", "projectId"),
+    "clickhouse": ("host", "database", "username", "password"),
+    "datadog": ("apiKey", "mlApp"),
+    "grafana": ("apiKey", "instanceId"),
+    "langfuse": ("publicKey", "secretKey"),
+    "langsmith": ("apiKey",),
+    "newrelic": ("licenseKey",),
+    "opik": ("apiKey", "workspace", "projectName"),
+    "otel-collector": ("endpoint",),
+    "posthog": ("apiKey",),
+    "ramp": ("apiKey",),
+    "s3": ("accessKeyId", "secretAccessKey", "bucketName"),
+    "sentry": ("dsn", "otlpEndpoint"),
+    "snowflake": ("account", "token"),
+    "weave": ("apiKey", "entity", "project"),
+    "webhook": ("url",),
+}
+"""The `config` keys each type requires (OpenRouter's spec); the API validates the rest."""
+_SECRET_NAMES: Final = frozenset(
+    {"apiKey", "spaceKey", "secretKey", "password", "licenseKey", "secretAccessKey", "token", "dsn"}
+)
+SECRET_CONFIG_KEYS: Final[Mapping[str, frozenset[str]]] = {
+    type_: frozenset(
+        {"headers", *(name for name in REQUIRED_CONFIG[type_] if name in _SECRET_NAMES)}
+    )
+    for type_ in DESTINATION_TYPES
+}
+"""Per type, the `config` keys that hold secrets (set them with `--secret --path`); `headers`
+(any type) may carry an authorization. The resource keeps the whole `config` secret anyway."""
+PER_TYPE_CAP: Final = 5
+"""At most this many destinations of one type in a workspace (OpenRouter's rule)."""
+FilterField = Literal[
+    "model",
+    "provider",
+    "session_id",
+    "user_id",
+    "api_key_name",
+    "finish_reason",
+    "input",
+    "output",
+    "total_cost",
+    "total_tokens",
+    "prompt_tokens",
+    "completion_tokens",
+]
+FilterOperator = Literal[
+    "equals",
+    "not_equals",
+    "contains",
+    "not_contains",
+    "regex",
+    "starts_with",
+    "ends_with",
+    "gt",
+    "lt",
+    "gte",
+    "lte",
+    "exists",
+    "not_exists",
+]
+_NO_VALUE: Final = frozenset({"exists", "not_exists"})
+
+
+def config_problem(type_: str, config: Mapping[str, object]) -> str | None:
+    """What a destination of `type_` lacks in its `config`, with the fix; None when complete.
+    The one rule: the provider's check and the stack file's model both call it."""
+    required = REQUIRED_CONFIG.get(type_)
+    if required is None:
+        return None  # the type's own rule names an unknown type
+    missing = [name for name in required if config.get(name) in (None, "")]
+    if not missing:
+        return None
+    secret = [name for name in missing if name in SECRET_CONFIG_KEYS[type_]]
+    how = (
+        f" (secrets: `pulumi config set --secret --path '<...>.config.{secret[0]}'`)"
+        if secret
+        else ""
+    )
+    return (
+        f"a {type_} destination needs {', '.join(required)} in its config, and"
+        f" {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing{FIX_SEPARATOR}"
+        f"set {', '.join(missing)}{how}"
+    )
+
+
+class _Settings(BaseModel):
+    model_config = SETTINGS_CONFIG
+
+
+class FilterRule(_Settings):
+    """`{field: model, operator: starts_with, value: openai/}`: which generations to send."""
+
+    field: FilterField
+    operator: FilterOperator
+    value: str | float | bool | None = None
+
+    @model_validator(mode="after")
+    def _value_when_compared(self) -> FilterRule:
+        if self.operator not in _NO_VALUE and self.value is None:
+            raise ValueError(
+                f"the operator {self.operator} compares with a value{FIX_SEPARATOR}add `value`,"
+                " or use exists / not_exists"
+            )
+        return self
+
+
+class FilterGroup(_Settings):
+    logic: Literal["and", "or"] = "and"
+    rules: list[FilterRule] = Field(min_length=1)
+
+
+class FilterRules(_Settings):
+    enabled: bool = True
+    groups: list[FilterGroup] = Field(min_length=1)
+
+
+class DestinationSettings(_Settings):
+    """What a destination sends; the stack file writes these at `observability.<id>`."""
+
+    type: DestinationType
+    """Fixed at creation."""
+    enabled: bool = True
+    privacy_mode: bool = False
+    """Send metadata only, never request or response bodies."""
+    sampling_rate: float | None = Field(default=None, ge=0.0001, le=1, allow_inf_nan=False)
+    """The share of generations sent; None: every one (1)."""
+    filter_rules: FilterRules | None = None
+    broadcast_generation_cost: bool = False
+    broadcast_generation_identity: bool = False
+    broadcast_generation_request_context: bool = False
+
+
+class DestinationInputs(DestinationSettings):
+    """The inputs `check` accepts: the settings and what the stack wires in."""
+
+    config: dict[str, Any]
+    name: str = Field(min_length=1)
+    workspace_id: str | None = Field(default=None, pattern=UUID.pattern)
+    allowed_key_hashes: Annotated[
+        list[str] | None, Field(min_length=1), AfterValidator(key_hashes)
+    ] = None
+    adopt: str | None = Field(default=None, pattern=UUID.pattern)
+    config_path: str | None = None
+
+    @field_validator("config")
+    @classmethod
+    def _complete(cls, config: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        problem = config_problem(str(info.data.get("type")), config)
+        if problem is not None:
+            raise ValueError(problem)
+        return config
+
+
+class DestinationRecord(ObjectRecord):
+    type: str = ""
+    config: dict[str, Any] | None = None
+    enabled: bool = True
+    privacy_mode: bool = False
+    sampling_rate: float | None = None
+    api_key_hashes: list[str] | None = None
+    filter_rules: dict[str, Any] | None = None
+    broadcast_generation_cost: bool = False
+    broadcast_generation_identity: bool = False
+    broadcast_generation_request_context: bool = False
+
+
+DESTINATIONS_API: Final = ObjectApi(
+    "/observability/destinations", DestinationRecord, "observability destination"
+)
+_FLAGS: Final = (
+    "enabled",
+    "privacy_mode",
+    "broadcast_generation_cost",
+    "broadcast_generation_identity",
+    "broadcast_generation_request_context",
+)
+
+
+class ObservabilityDestinationProvider(ObjectProvider):
+    """Creates, adopts, reads, updates and deletes observability destinations; stateless."""
+
+    INPUTS = DestinationInputs
+    REPLACE_ON = frozenset({"type", "workspace_id"})
+    SETS = frozenset({"allowed_key_hashes"})
+    SECRETS = frozenset({"config"})
+    API = DESTINATIONS_API
+    ID_OUTPUT = "destination_id"
+    WATCHED = (
+        "name",
+        "sampling_rate",
+        "api_key_hashes",
+        "filter_rules",
+        *_FLAGS,
+    )
+    """Not `config`: the API masks its secrets, so a read cannot tell what it holds."""
+
+    def body(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        hashes = props.get("allowed_key_hashes")
+        rules = props.get("filter_rules")
+        rate = props.get("sampling_rate")
+        return {
+            "name": props.get("name"),
+            "config": props.get("config"),
+            **{flag: bool(props.get(flag, flag == "enabled")) for flag in _FLAGS},
+            "sampling_rate": 1.0 if rate is None else rate,
+            "filter_rules": (
+                FilterRules.model_validate(rules, strict=False).model_dump(exclude_none=True)
+                if rules is not None
+                else None
+            ),
+            "api_key_hashes": sorted(hashes) if hashes is not None else None,
+        }
+
+    def create_only(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        return {"type": props.get("type"), **super().create_only(props)}
+
+    def full(
+        self, news: Mapping[str, Any], siblings: Sequence[ObjectRecord]
+    ) -> ProviderError | None:
+        type_ = news.get("type")
+        same = [r.id for r in siblings if isinstance(r, DestinationRecord) and r.type == type_]
+        if len(same) < PER_TYPE_CAP:
+            return None
+        return provider_error(
+            "destination-type-full",
+            where=self.where(news),
+            type=type_,
+            cap=PER_TYPE_CAP,
+            ids=", ".join(same),
+        )
+
+    def seen(self, props: Mapping[str, Any], record: Any) -> dict[str, Any]:
+        """The server's values; the declared `config` stays (the API masks its secrets)."""
+        return {
+            **props,
+            "name": record.name,
+            **{flag: getattr(record, flag) for flag in _FLAGS},
+            "sampling_rate": record.sampling_rate,
+            "filter_rules": record.filter_rules,
+            "allowed_key_hashes": record.api_key_hashes,
+        }
+
+
+# --- the resource ------------------------------------------------------------------------------
+
+
+@dataclass
+class ObservabilityDestinationArgs:
+    """Inputs of an observability destination; see docs/resources/observability-destination.md."""
+
+    settings: DestinationSettings
+    config: pulumi.Input[Mapping[str, Any]]
+    """The type's settings (`publicKey`, `secretKey`, ...); the resource makes it all secret."""
+    name: pulumi.Input[str]
+    workspace_id: pulumi.Input[str] | None = None
+    """The workspace it serves (fixed at creation); None: the default workspace."""
+    allowed_key_hashes: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    """Only generations of these OpenRouter keys (the API's `api_key_hashes`); None: all."""
+    adopt: str | None = None
+    """A destination's id to take over instead of creating one."""
+    config_path: str | None = None
+    """Where it is declared in the stack file (`observability.<id>`), for messages only."""
+
+    def inputs(self) -> dict[str, Any]:
+        return {
+            **self.settings.model_dump(),
+            "config": pulumi.Output.secret(self.config),
+            "name": self.name,
+            "workspace_id": self.workspace_id,
+            "allowed_key_hashes": self.allowed_key_hashes,
+            "adopt": self.adopt,
+            CONFIG_PATH: self.config_path,
+        }
+
+
+class ObservabilityDestination(
+    PickleSafeResource, module="openrouter", name="ObservabilityDestination"
+):
+    """An observability destination. The type token
+    `pulumi-python:dynamic/openrouter:ObservabilityDestination` is part of every URN: never
+    change it."""
+
+    # Outputs declared for type checkers only (see providers/guardrail.py).
+    if TYPE_CHECKING:
+        destination_id: pulumi.Output[str]
+        name: pulumi.Output[str]
+        type: pulumi.Output[str]
+        workspace_id: pulumi.Output[str | None]
+        allowed_key_hashes: pulumi.Output[list[str] | None]
+        observed: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: ObservabilityDestinationArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {"destination_id": None, OBSERVED: None, **args.inputs()}
+        secret = pulumi.ResourceOptions(additional_secret_outputs=["config"])
+        super().__init__(
+            ObservabilityDestinationProvider(),
+            resource_name,
+            props,
+            pulumi.ResourceOptions.merge(secret, opts),
+        )
