@@ -7,15 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from emulator.app import (
-    ADMIN_PREFIX,
-    PATCH_FIELDS,
-    Store,
-    as_timestamp,
-    field_problems,
-)
 from emulator.faults import Fault, FaultBook
+from emulator.key_rules import PATCH_FIELDS, as_timestamp, field_problems
+from emulator.seeding import seed_key, seed_object, seed_workspace
+from emulator.store import Store
 from emulator.wire import (
+    ADMIN_PREFIX,
     MSG_INVALID,
     MSG_NOT_FOUND,
     ApiError,
@@ -54,7 +51,7 @@ def admin_list_keys(store: Store, _faults: FaultBook, _raw: bytes) -> Response:
 def admin_seed_key(store: Store, _faults: FaultBook, raw: bytes) -> Response:
     body = json_object(raw)
     name = body.pop("name", None)
-    seeded = store.seed(name, **body)
+    seeded = seed_key(store, name, **body)
     return Response(201, {"hash": seeded.hash, "key": seeded.secret})
 
 
@@ -65,7 +62,7 @@ def admin_list_workspaces(store: Store, _faults: FaultBook, _raw: bytes) -> Resp
 def admin_seed_workspace(store: Store, _faults: FaultBook, raw: bytes) -> Response:
     body = json_object(raw)
     workspace_id = body.pop("id", None)
-    return Response(201, {"data": store.seed_workspace(body, workspace_id).to_object()})
+    return Response(201, {"data": seed_workspace(store, body, workspace_id).to_object()})
 
 
 def admin_list_guardrails(store: Store, _faults: FaultBook, _raw: bytes) -> Response:
@@ -168,7 +165,7 @@ def admin_area_route(store: Store, request: Request, name: str) -> Response:
         raise ApiError(404, f"no area {name!r}; areas: {sorted(store.books)}")
     if request.method == "GET":
         return Response(200, {"data": store.area_objects(name)})
-    return Response(201, {"data": store.seed_object(name, json_object(request.body))})
+    return Response(201, {"data": seed_object(store, name, json_object(request.body))})
 
 
 ADMIN_UPDATABLE = frozenset(

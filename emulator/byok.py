@@ -248,7 +248,8 @@ class ByokBook:
         try:
             return self.create(account, body).to_object()
         except ApiError as error:
-            raise ValueError(f"cannot seed a BYOK credential: {error.message}") from error
+            problems = error.message.removeprefix(f"{MSG_INVALID}: ")
+            raise ValueError(f"cannot seed a BYOK credential: {problems}") from error
 
     def objects(self) -> list[dict[str, Any]]:
         return [c.to_object() for c in self.live()]

@@ -16,23 +16,38 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from emulator.admin import admin_route
-from emulator.app import (
-    ADMIN_PREFIX,
-    MSG_USER_NOT_FOUND,
-    RequestRecord,
-    Store,
-    api_route,
-)
+from emulator.app import api_route
+from emulator.areas import area_of
+from emulator.auth import identify
 from emulator.faults import Fault, FaultBook
+from emulator.records import RequestRecord
+from emulator.store import MSG_USER_NOT_FOUND, Store
 from emulator.wire import (
+    ADMIN_PREFIX,
     MSG_INVALID,
     MSG_MANAGEMENT_ONLY,
     MSG_NOT_FOUND,
     ApiError,
     Request,
     Response,
+    api_parts,
     error_body,
 )
+
+
+def logged_body(store: Store, path: str, raw: bytes) -> Any:
+    """What the log keeps of a request body: its JSON (None when empty or not JSON), with the
+    secrets of an API area's body masked as that area masks them."""
+    try:
+        body = json.loads(raw) if raw.strip() else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+    area = area_of(api_parts(path))
+    if area is None:
+        return body
+    with store.lock:
+        return store.books[area.name].logged(body)
+
 
 # --- HTTP ---------------------------------------------------------------------------------------
 
@@ -105,13 +120,13 @@ class Handler(BaseHTTPRequestHandler):
             return
         query = request.raw_query
         generation = store.generation
-        auth = store.identify(request.authorization)
+        auth = identify(store, request.authorization)
         fault = faults.take(request.method, request.path)
 
         def log(status: int | None, kind: str | None) -> None:
             store.log(RequestRecord(
                 request.method, request.path, query, status, auth, kind,
-                store.logged_body(request.path, request.body),
+                logged_body(store, request.path, request.body),
             ))
 
         if fault is not None and fault.latency:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.wire import (
+    MSG_INVALID,
     MSG_NOT_FOUND,
     Account,
     ApiError,
@@ -436,8 +437,8 @@ class DestinationBook:
         try:
             return self.create(account, body).to_object()
         except ApiError as error:
-            raise ValueError(f"cannot seed an observability destination: {error.message}"
-                             ) from error
+            problems = error.message.removeprefix(f"{MSG_INVALID}: ")
+            raise ValueError(f"cannot seed an observability destination: {problems}") from error
 
     def objects(self) -> list[dict[str, Any]]:
         return [d.to_object() for d in self.live()]

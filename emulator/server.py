@@ -9,9 +9,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from emulator.app import RequestRecord, SeededKey, Store
 from emulator.faults import Fault, FaultBook
 from emulator.httpd import EmulatorServer
+from emulator.records import RequestRecord, SeededKey
+from emulator.seeding import seed_key, seed_object, seed_workspace
+from emulator.store import Store
 
 # Obviously fake and short: never mistaken for a real key by a scanner or a reader.
 SANDBOX_MANAGEMENT_KEY = "sk-or-mgmt-sandbox-throwaway-not-a-secret"
@@ -84,7 +86,8 @@ class Emulator:
         secret: str | None = None,
     ) -> SeededKey:
         """A regular key made behind the API's back (e.g. by hand in the dashboard)."""
-        return self.store.seed(
+        return seed_key(
+            self.store,
             name,
             limit=limit,
             limit_reset=limit_reset,
@@ -124,7 +127,8 @@ class Emulator:
     ) -> dict[str, Any]:
         """A workspace made behind the API's back, checked by the create rules (`fields`: the
         other create fields, e.g. `description`); `workspace_id` picks its id."""
-        return self.store.seed_workspace(
+        return seed_workspace(
+            self.store,
             {"name": name, "slug": slug, **fields}, workspace_id
         ).to_object()
 
@@ -156,7 +160,7 @@ class Emulator:
         """An object of an area made behind the API's back (`seed_object("byok",
         provider="openai", key=...)`), checked by its create rules; the object as the API shows
         it (secrets masked)."""
-        return self.store.seed_object(area, body)
+        return seed_object(self.store, area, body)
 
     def objects(self, area: str) -> list[dict[str, Any]]:
         """Every live object of an area, every workspace, newest first, secrets masked."""

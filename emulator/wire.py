@@ -1,9 +1,9 @@
 """What every route of the emulator shares: requests, answers, OpenRouter's error envelope, the
 checks the published schemas imply, and offset/limit pages.
 
-The key routes (emulator/app.py), the guardrail routes (emulator/guardrails.py) and the workspace
-routes (emulator/workspaces.py) all answer through these, so one rule (say, a 400 for a bad
-`offset`) cannot differ between them.
+The key routes (emulator/app.py), the guardrail routes (emulator/guardrails.py), the workspace
+routes (emulator/workspaces.py) and every API area (emulator/areas.py) answer through these, so
+one rule (say, a 400 for a bad `offset`) cannot differ between them.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeGuard
 
+API_PREFIX = "/api/v1"
+ADMIN_PREFIX = "/_emulator"
 DEFAULT_WORKSPACE_ID = "3f1b1d2e-5c4a-4e8b-9a67-0e0e0e0e0e01"
 EMULATOR_USER_ID = "user_emulator_0000000000000000"
 
@@ -54,6 +56,11 @@ class Response:
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+
+
+def api_parts(path: str) -> list[str]:
+    """`/api/v1/byok/9f0c` -> `["byok", "9f0c"]`: a path's segments after the API prefix."""
+    return path[len(API_PREFIX) :].rstrip("/").strip("/").split("/")
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:
@@ -137,14 +144,20 @@ class Page:
     limit: int = DEFAULT_PAGE_LIMIT
 
 
+def offset_param(query: Mapping[str, list[str]]) -> int:
+    """`offset`: an integer >= 0, default 0; anything else is a 400."""
+    raw_offset = single(query, "offset")
+    if raw_offset is None:
+        return 0
+    if not raw_offset.isdigit():
+        raise ApiError(400, MSG_INVALID)
+    return int(raw_offset)
+
+
 def page_params(query: Mapping[str, list[str]]) -> Page:
     """`offset` (>= 0, default 0) and `limit` (1-100, default 50); anything else is a 400."""
-    raw_offset, raw_limit = single(query, "offset"), single(query, "limit")
-    offset, limit = 0, DEFAULT_PAGE_LIMIT
-    if raw_offset is not None:
-        if not raw_offset.isdigit():
-            raise ApiError(400, MSG_INVALID)
-        offset = int(raw_offset)
+    offset, raw_limit = offset_param(query), single(query, "limit")
+    limit = DEFAULT_PAGE_LIMIT
     if raw_limit is not None:
         if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE_LIMIT:
             raise ApiError(400, MSG_INVALID)

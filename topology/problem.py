@@ -1,9 +1,11 @@
-"""The unit every config rule reports: a `Problem` (path, what is wrong, the fix), and the two
-helpers every rule module shares. Kept apart so `rules.py` and `consumers.py` can both use them.
+"""The unit every config rule reports: a `Problem` (path, what is wrong, the fix), and the
+helpers every rule module shares. Kept apart so `rules.py` and the consumer rules
+(`consumers.py`, `github_rules.py`, `vercel_rules.py`) can all use them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -34,3 +36,9 @@ def first_seen(items: Iterable[str]) -> list[tuple[int, int]]:
         else:
             seen[item] = index
     return repeats
+
+
+def suggest_name(text: str) -> str:
+    """`text` as a secret or variable name GitHub and Vercel accept: [A-Z0-9_], no leading digit."""
+    cleaned = re.sub(r"[^A-Za-z0-9_]", "_", text).upper()
+    return cleaned if cleaned and not cleaned[0].isdigit() else f"_{cleaned}"

@@ -2,7 +2,8 @@
 
 `ENDPOINTS` lists every (method, route) checked here, with the SDK operation that drives it and
 the test that checks it: every route the project's client calls (`test_coverage.py` proves it
-calls nothing else), and the guardrail and workspace routes the provider is about to call. A new
+calls nothing else), and the guardrail, workspace, BYOK and observability routes the providers
+call. A new
 route needs a tuple here and a test in a `test_<area>.py`; the coverage test fails until both
 exist, and until the test really calls the SDK operation it names.
 """
@@ -29,6 +30,8 @@ _ROUTE_SHAPES = (
     (re.compile(r"^/workspaces/[^/]+$"), "/workspaces/{id}"),
     (re.compile(r"^/workspaces/[^/]+/budgets$"), "/workspaces/{id}/budgets"),
     (re.compile(r"^/workspaces/[^/]+/budgets/[^/]+$"), "/workspaces/{id}/budgets/{interval}"),
+    (re.compile(r"^/byok/[^/]+$"), "/byok/{id}"),
+    (re.compile(r"^/observability/destinations/[^/]+$"), "/observability/destinations/{id}"),
 )
 # The SDK's own deprecated fields (is_provisioning_key, rate_limit) warn when parsed or read; the
 # emulator must still send them, since the published spec requires them.
@@ -103,6 +106,30 @@ WORKSPACE_ENDPOINTS = (
              "test_workspaces.py::test_deleting_a_budget_answers_deleted_even_when_none_was_set"),
 )
 
+BYOK_ENDPOINTS = (
+    Endpoint("GET", "/byok", "byok.list",
+             "test_byok.py::test_list_pages_one_workspace_and_filters_by_provider"),
+    Endpoint("POST", "/byok", "byok.create", "test_byok.py::test_create_with_every_field"),
+    Endpoint("GET", "/byok/{id}", "byok.get", "test_byok.py::test_get_one_credential"),
+    Endpoint("PATCH", "/byok/{id}", "byok.update",
+             "test_byok.py::test_update_with_key_rotates_in_place"),
+    Endpoint("DELETE", "/byok/{id}", "byok.delete",
+             "test_byok.py::test_delete_then_every_route_is_the_sdks_not_found_error"),
+)
+
+OBSERVABILITY_ENDPOINTS = (
+    Endpoint("GET", "/observability/destinations", "observability.list",
+             "test_observability.py::test_list_pages_one_workspace_and_parses_every_type"),
+    Endpoint("POST", "/observability/destinations", "observability.create",
+             "test_observability.py::test_create_with_every_field"),
+    Endpoint("GET", "/observability/destinations/{id}", "observability.get",
+             "test_observability.py::test_get_one_destination"),
+    Endpoint("PATCH", "/observability/destinations/{id}", "observability.update",
+             "test_observability.py::test_update_is_partial_and_ignores_a_masked_secret"),
+    Endpoint("DELETE", "/observability/destinations/{id}", "observability.delete",
+             "test_observability.py::test_delete_then_every_route_is_the_sdks_not_found_error"),
+)
+
 CATALOGUE_ENDPOINTS = (
     Endpoint("GET", "/models", "models.list",
              "test_catalogue.py::test_every_model_of_every_output_kind_in_one_answer"),
@@ -111,9 +138,10 @@ CATALOGUE_ENDPOINTS = (
 )
 
 ENDPOINTS: tuple[Endpoint, ...] = (
-    API_KEY_ENDPOINTS + GUARDRAIL_ENDPOINTS + WORKSPACE_ENDPOINTS + CATALOGUE_ENDPOINTS
+    API_KEY_ENDPOINTS + GUARDRAIL_ENDPOINTS + WORKSPACE_ENDPOINTS + BYOK_ENDPOINTS
+    + OBSERVABILITY_ENDPOINTS + CATALOGUE_ENDPOINTS
 )
-"""Every endpoint the emulator is held to: the client's, and guardrails' and workspaces'."""
+"""Every endpoint the emulator is held to: the client's, and every management area's."""
 
 
 def route_of(path: str) -> str:

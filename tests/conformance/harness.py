@@ -42,6 +42,14 @@ class Sdk:
         return self.client.workspaces
 
     @property
+    def byok(self) -> Any:
+        return self.client.byok
+
+    @property
+    def observability(self) -> Any:
+        return self.client.observability
+
+    @property
     def models(self) -> Any:
         return self.client.models
 

@@ -83,6 +83,10 @@ def test_endpoints_are_listed_once():
         ("/api/v1/workspaces/agents", "/workspaces/{id}"),
         ("/api/v1/workspaces/agents/budgets", "/workspaces/{id}/budgets"),
         ("/api/v1/workspaces/agents/budgets/monthly", "/workspaces/{id}/budgets/{interval}"),
+        ("/api/v1/byok", "/byok"),
+        ("/api/v1/byok/9f0c", "/byok/{id}"),
+        ("/api/v1/observability/destinations", "/observability/destinations"),
+        ("/api/v1/observability/destinations/9f0c", "/observability/destinations/{id}"),
     ],
 )
 def test_logged_paths_map_to_their_route(path, route):

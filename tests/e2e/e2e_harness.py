@@ -119,6 +119,10 @@ class Emulator:
         held = self._call("GET", "/_emulator/assignments")["data"]
         return {item["key_hash"]: item["guardrail_id"] for item in held}
 
+    def area(self, name: str) -> list[dict[str, Any]]:
+        """Every live object of an API area (`byok`, `observability`), as the API shows it."""
+        return list(self._call("GET", f"/_emulator/areas/{name}")["data"])
+
     def seed_workspace(self, name: str, slug: str) -> dict[str, Any]:
         """A workspace made outside any stack; its record as the API shows it."""
         made = self._call("POST", "/_emulator/workspaces", {"name": name, "slug": slug})

@@ -23,10 +23,11 @@ from tests.topology.harness import ROOT, ProgramRun, namespaced, run_program, st
 from tests.topology.step_model import Stack, World, apply, converged
 from tests.topology.test_program import PROJECTS, scenario_config
 from topology.config import RawConfig, parse_keys, validate
-from topology.consumers import RULE_SOURCES, git_branch_issue
+from topology.consumers import RULE_SOURCES
 from topology.model import VERCEL_RESERVED
 from topology.plan import READABLE, SinkKind
 from topology.rules import Facts, TopologyConfigError, all_problems
+from topology.vercel_rules import git_branch_issue
 
 PROJECT_VARIABLE = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
 SHARED_VARIABLE = "vercel:index/sharedEnvironmentVariable:SharedEnvironmentVariable"
