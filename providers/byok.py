@@ -29,21 +29,24 @@ from providers.sdk_pickle import PickleSafeResource
 BYOK_PROVIDERS: Final = frozenset(
     """
     ai21 aion-labs akashml alibaba amazon-bedrock amazon-nova ambient anthropic arcee-ai
-    atlas-cloud avian azure baidu baseten black-forest-labs byteplus cerebras chutes cirrascale
-    clarifai cloudflare cohere coreweave cosine crusoe darkbloom databricks decart deepgram
-    deepinfra deepseek dekallm digitalocean featherless fireworks fish-audio friendli gmicloud
-    google-ai-studio google-vertex groq heygen inception inceptron inferact-vllm inference-net
-    infermatic inflection io-net ionstream krea liquid makora mancer mara meta minimax mistral
-    modal modelrun modular moonshotai morph ncompass nebius nex-agi nextbit novita nvidia ollama
-    open-inference openai parasail perceptron perplexity phala poolside prime-intellect quiver
-    recraft reka relace runway sail-research sakana sakana-ai sambanova seed siliconflow
-    sourceful stepfun streamlake switchpoint tencent tenstorrent thinkingmachines together
-    upstage venice voyageai wafer wandb wandb-legacy xai xiaomi z-ai
+    assemblyai atlas-cloud avian azure baidu baseten black-forest-labs byteplus cerebras
+    chutes cirrascale clarifai claude-on-aws cloudflare cohere coreweave cosine crusoe
+    darkbloom databricks decart deepgram deepinfra deepseek dekallm digitalocean elevenlabs
+    featherless fireworks fish-audio friendli gmicloud google-ai-studio google-vertex groq
+    heygen inception inceptron inferact-vllm inference-net infermatic inflection io-net
+    ionstream krea liquid makora mancer mara meta minimax mistral modal modelrun modular
+    moonshotai morph near-ai nebius nex-agi nextbit novita nvidia ollama open-inference
+    openai parasail pareto-alpha perceptron perplexity phala poolside primeintellect quiver
+    recraft recursive reka relace respan runway sail-research sakana sakana-ai sambanova
+    scaledown seed siliconflow sourceful stepfun streamlake switchpoint tencent tenstorrent
+    thinkingmachines together typesafe unbiased upstage venice voyageai wafer wandb
+    wandb-legacy xai xiaomi z-ai
     """.split()  # noqa: SIM905 - a table of 110 words reads better as words
 )
-"""OpenRouter's `BYOKProviderSlug` enum (its OpenAPI spec,
-https://github.com/OpenRouterTeam/docs/blob/main/openapi/openapi.yaml, plus the slugs its
-Terraform provider's newer list adds: prime-intellect, voyageai)."""
+"""OpenRouter's `BYOKProviderSlug` enum as its Python SDK 1.3.84 has it
+(https://github.com/OpenRouterTeam/python-sdk, `components/byokproviderslug.py`), without its two
+slash forms (`anthropic/2`, `amazon-bedrock/claude-on-aws`), which are no provider's slug a stack
+file writes. tests/providers/test_byok.py compares it with the SDK and the emulator."""
 MAX_LISTED: Final = 100
 """At most this many models or key hashes in one credential's allowlist."""
 

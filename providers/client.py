@@ -1,15 +1,15 @@
 """OpenRouterClient: the project's only `httpx.Client`, one method per key-management endpoint.
 
 Base URL, timeouts, auth and the no-redirect rule live here and nowhere else, and this is the
-only module that catches `httpx` exceptions: each becomes one of `providers.errors`, marked
-definite (the request certainly had no effect) or ambiguous.
+only module that catches `httpx` exceptions: `providers.http_errors` makes each one of
+`providers.errors`, marked definite (the request certainly had no effect) or ambiguous.
 
 `GET`, `PATCH` and `DELETE` are retried through `_retry.call_idempotent`. `POST /keys` never is:
 the API has no idempotency key, and a create whose response is lost leaves a key nobody can use
 (its secret was shown once, to nobody). So a create is re-sent only after a *definite* failure
 (429, or a connection that never opened), and an ambiguous one is swept: the keys it may have
 made are found by name and creation time, deleted, and the create is tried once more
-(docs/adr/0002-ambiguous-create.md).
+(`providers.lost_create`, the one mechanism every create uses; docs/adr/0002-ambiguous-create.md).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
@@ -35,7 +35,6 @@ from providers._retry import (
     backoff_delay,
     call_idempotent,
     is_transient,
-    parse_retry_after,
 )
 from providers._wire import (
     BudgetLayer,
@@ -48,7 +47,6 @@ from providers._wire import (
     WireError,
     parse_created,
     parse_current,
-    parse_error_message,
     parse_key,
     parse_key_page,
     parse_models,
@@ -57,35 +55,27 @@ from providers._wire import (
 from providers.credentials import (
     BASE_URL_FIX,
     DEFAULT_BASE_URL,
+    KEYS_PAGE,
     base_url_problem,
     is_header_safe,
 )
 from providers.errors import (
     AUDIT_COMMAND,
-    RUN_AGAIN,
-    AmbiguousCreateError,
-    ApiError,
-    BadRequestError,
-    CreateSweepFailedError,
-    ForbiddenError,
-    InternalClientError,
     InvalidRequestError,
     InvalidResponseError,
     KeyNotFound,
-    NetworkError,
-    NetworkTimeoutError,
-    NotFoundError,
-    NotManagementKeyError,
     OpenRouterError,
-    RateLimitedError,
-    ServerError,
-    UnauthorizedError,
-    UnexpectedRedirectError,
-    is_key_path,
-    status_message,
 )
-from providers.fields import parse_instant
-from providers.redaction import redact
+from providers.http_errors import HTTPX_ERRORS, from_httpx, from_status, json_body
+from providers.lost_create import (
+    Leftover,
+    LostCreate,
+    Window,
+    made_since,
+    settle_create,
+    settle_delay,
+)
+from providers.paging import PAGE_SIZE, Page, walk
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -93,6 +83,7 @@ __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
     "DEFAULT_MAX_RETRY_SECONDS",
     "DEFAULT_READ_TIMEOUT",
+    "PAGE_SIZE",
     "BudgetLayer",
     "CatalogueModel",
     "CatalogueProvider",
@@ -111,33 +102,12 @@ DEFAULT_READ_TIMEOUT: Final = 30.0
 DEFAULT_MAX_ATTEMPTS: Final = 4
 DEFAULT_MAX_RETRY_SECONDS: Final = 30.0
 
-PAGE_SIZE: Final = 100
-"""`GET /keys` returns at most 100 keys a page; a shorter page is the last
-(docs/reference/openrouter-api.md §4.1)."""
-MAX_PAGES: Final = 10_000
-"""A bound on the listing loop (a million keys); reaching it means the server misbehaves."""
 MODELS_PATH: Final = "/models"
 PROVIDERS_PATH: Final = "/providers"
 MODELS_PAGE: Final = 1000
 """The largest page `GET /models` serves."""
 
-SWEEP_CLOCK_SKEW_SECONDS: Final = 5.0
-"""How much earlier than the attempt start a key may be stamped and still count as its orphan.
-
-The start is translated into the server's clock with the `Date` header of the sweep's own list
-response, so this covers only the header's one-second resolution and skew between OpenRouter's
-own machines; without a `Date` header the local clock is trusted with the same allowance.
-"""
-SWEEP_SETTLE_SECONDS: Final = 1.0
-"""Pause before sweeping, so a create still in flight on the server has time to land.
-
-After a timeout the server has already kept the request longer than `read_timeout`, so the
-pause is `read_timeout` instead: a create that lands within twice the timeout is still found.
-"""
-
 _USER_AGENT: Final = "openrouter-keys"
-_BODY_SNIPPET_CHARS: Final = 120
-_HTTPX_ERRORS: Final = (httpx.HTTPError, httpx.InvalidURL, httpx.CookieConflict, httpx.StreamError)
 _T = TypeVar("_T")
 
 
@@ -242,8 +212,8 @@ class OpenRouterClient:
                 verify=_tls_context(),
                 transport=transport,
             )
-        except _HTTPX_ERRORS as error:
-            raise _from_httpx(error, "INIT", "/", settings.base_url) from None
+        except HTTPX_ERRORS as error:
+            raise from_httpx(error, "INIT", "/", settings.base_url) from None
 
     def __enter__(self) -> Self:
         return self
@@ -288,7 +258,7 @@ class OpenRouterClient:
             retry_on=is_transient,
             policy=self._policy,
         )
-        return self._parse(parse_key, _json(response, "PATCH", path), "PATCH", path)
+        return self._parse(parse_key, json_body(response, "PATCH", path), "PATCH", path)
 
     def delete_key(self, hash_: str) -> None:
         """`DELETE /keys/{hash}`; a 404 counts as done (the key is gone either way)."""
@@ -305,35 +275,37 @@ class OpenRouterClient:
 
     def create_key(self, request: CreateKeyRequest) -> CreatedKey:
         """`POST /keys`, never blindly retried; an ambiguous outcome is swept, then tried once
-        more, or reported as `AmbiguousCreateError` with nothing left behind."""
-        started = self._clock()
-        try:
-            return self._post_create(request)
-        except OpenRouterError as error:
-            if error.definite:
-                raise
-            first = error
-        _log.debug("POST /keys ambiguous (%s); sweeping", first.kind)
-        self._sweep(request, started, cause=first)
-        try:
-            created = self._post_create(request)
-        except OpenRouterError as error:
-            if error.definite:
-                raise
-            self._sweep(request, started, cause=error)
-            causes = first.brief
-            if error.brief != first.brief:
-                causes += f"; then {error.brief}"
-            raise AmbiguousCreateError(
-                f"POST /keys: creating key {request.name!r} got no clear answer, twice"
-                f" ({causes}). Any key either attempt made was found and deleted, so nothing is"
-                f" left behind. {RUN_AGAIN}",
-                method="POST",
+        more, or reported as `AmbiguousCreateError` with nothing left behind (lost_create.py)."""
+        name = request.name
+
+        def made(window: Window) -> list[str]:
+            """Same name, stamped in the window on the server's clock, never used."""
+            records, server_now = self._list_with_server_time(request.workspace_id)
+            since = window.since(server_now)
+            return [record.hash for record in records if is_orphan(record, name, since)]
+
+        def pause(cause: OpenRouterError) -> None:
+            self._settings.sleep(settle_delay(cause, self._settings.read_timeout))
+
+        return settle_create(
+            LostCreate(
                 path="/keys",
-                key_name=request.name,
-            ) from None
-        self._sweep_after_success(request, started, created)
-        return created
+                what=f"key {name!r}",
+                key_name=name,
+                send=lambda: self._post_create(request),
+                made=made,
+                delete=self.delete_key,
+                clock=self._clock,
+                words=Leftover(
+                    sought="a key it made",
+                    stray=f"a key named {name!r} may exist that nobody holds the secret of",
+                    where=f"with `{AUDIT_COMMAND}` (an unmanaged key) or at {KEYS_PAGE}",
+                    both="Any key either attempt made was found and deleted",
+                ),
+                pause=pause,
+                again=lambda created: created.record.hash,
+            )
+        )
 
     # --- the public catalogue ------------------------------------------------------------------
 
@@ -341,21 +313,17 @@ class OpenRouterClient:
         """`GET /models?output_modalities=all`: every model OpenRouter lists, whatever it outputs
         (the default is text models only). Without `offset` and `limit` the answer is the whole
         list; should it say it holds fewer than `total_count`, the rest is read page by page."""
-        params: dict[str, str | int] = {"output_modalities": "all"}
-        models: list[CatalogueModel] = []
-        for _ in range(MAX_PAGES):
-            page, total = self._parse(
-                parse_models, self.get_json(MODELS_PATH, params), "GET", MODELS_PATH
-            )
-            models.extend(page)
-            if not page or total is None or len(models) >= total:
-                return models
-            params = {"output_modalities": "all", "offset": len(models), "limit": MODELS_PAGE}
-        raise InvalidResponseError(
-            f"GET {MODELS_PATH}: still more pages after {MAX_PAGES}; refusing to list forever.",
-            method="GET",
-            path=MODELS_PATH,
-        )
+
+        def fetch(offset: int) -> Page[CatalogueModel]:
+            params: dict[str, str | int] = {"output_modalities": "all"}
+            if offset:
+                params |= {"offset": offset, "limit": MODELS_PAGE}
+            payload = self.get_json(MODELS_PATH, params)
+            models, total = self._parse(parse_models, payload, "GET", MODELS_PATH)
+            # No `total_count`: the answer is the whole list.
+            return Page(models, offset + len(models) if total is None else total)
+
+        return walk(MODELS_PATH, fetch)
 
     def list_providers(self) -> list[CatalogueProvider]:
         """`GET /providers`: every provider OpenRouter routes to, by slug and name."""
@@ -372,23 +340,17 @@ class OpenRouterClient:
             retry_on=is_transient,
             policy=self._policy,
         )
-        return _json(response, "GET", path)
+        return json_body(response, "GET", path)
 
     def list_json(self, path: str, params: Mapping[str, str | int] | None = None) -> list[Any]:
         """Every item of an offset/limit listing, page by page until `total_count` is reached
         (docs/reference/openrouter-api.md §7)."""
-        items: list[Any] = []
-        for _ in range(MAX_PAGES):
-            page = self.get_json(path, {**(params or {}), "offset": len(items), "limit": PAGE_SIZE})
-            data, total = _page_of(page, path)
-            items.extend(data)
-            if not data or len(items) >= total:
-                return items
-        raise InvalidResponseError(
-            f"GET {path}: still more pages after {MAX_PAGES}; refusing to list forever.",
-            method="GET",
-            path=path,
-        )
+
+        def fetch(offset: int) -> Page[Any]:
+            page = self.get_json(path, {**(params or {}), "offset": offset, "limit": PAGE_SIZE})
+            return _page_of(page, path)
+
+        return walk(path, fetch)
 
     def send_json(
         self, method: str, path: str, body: Mapping[str, object] | None = None
@@ -402,17 +364,17 @@ class OpenRouterClient:
             policy=self._policy,
             path=path,
         )
-        return _json(response, method, path)
+        return json_body(response, method, path)
 
     def post_json(self, path: str, body: Mapping[str, object]) -> Any:
         """A create: sent again only after a definite, transient failure (see `_post_once`)."""
-        return _json(self._post_once(path, body), "POST", path)
+        return json_body(self._post_once(path, body), "POST", path)
 
     # --- create internals -----------------------------------------------------------------------
 
     def _post_create(self, request: CreateKeyRequest) -> CreatedKey:
         response = self._post_once("/keys", request.to_json())
-        return self._parse(parse_created, _json(response, "POST", "/keys"), "POST", "/keys")
+        return self._parse(parse_created, json_body(response, "POST", "/keys"), "POST", "/keys")
 
     def _post_once(self, path: str, body: Mapping[str, object]) -> httpx.Response:
         """POST until it succeeds or fails; re-sent only after a definite, transient failure
@@ -436,56 +398,15 @@ class OpenRouterClient:
                 )
                 self._settings.sleep(delay)
 
-    def _sweep(self, request: CreateKeyRequest, started: float, *, cause: OpenRouterError) -> None:
-        """Delete every key the ambiguous attempts may have made; raise if that cannot finish."""
-        timed_out = isinstance(cause, NetworkTimeoutError)
-        self._settings.sleep(self._settings.read_timeout if timed_out else SWEEP_SETTLE_SECONDS)
-        try:
-            for orphan in self._orphans(request, started, exclude=frozenset()):
-                self.delete_key(orphan.hash)
-        except OpenRouterError as error:
-            raise CreateSweepFailedError(
-                f"POST /keys: creating key {request.name!r} got no clear answer ({cause.brief}),"
-                f" and looking for a key it made failed too ({error.brief}), so a key named"
-                f" {request.name!r} may exist that nobody holds the secret of. Fix: find it with"
-                f" `{AUDIT_COMMAND}` (an unmanaged key) or at https://openrouter.ai/settings/keys,"
-                " delete it, then run `pulumi up` again.",
-                method="POST",
-                path="/keys",
-                key_name=request.name,
-            ) from None
-
-    def _sweep_after_success(
-        self, request: CreateKeyRequest, started: float, created: CreatedKey
-    ) -> None:
-        """Catch an earlier attempt that landed late. Best effort: the new key is good and is
-        returned whatever happens here; a leftover shows up in the audit."""
-        try:
-            for orphan in self._orphans(request, started, exclude={created.record.hash}):
-                self.delete_key(orphan.hash)
-        except OpenRouterError as error:
-            _log.warning("POST /keys late-orphan sweep incomplete (%s)", error.kind)
-
-    def _orphans(
-        self, request: CreateKeyRequest, started: float, *, exclude: frozenset[str] | set[str]
-    ) -> list[KeyRecord]:
-        workspace = request.workspace_id
-        records, server_now = self._list_with_server_time(workspace)
-        elapsed = self._clock() - started
-        reference = server_now or datetime.now(UTC)
-        since = reference - timedelta(seconds=elapsed + SWEEP_CLOCK_SKEW_SECONDS)
-        return [r for r in records if r.hash not in exclude and is_orphan(r, request.name, since)]
-
     # --- list internals -------------------------------------------------------------------------
 
     def _list_with_server_time(
         self, workspace_id: str | None
     ) -> tuple[list[KeyRecord], datetime | None]:
         """All pages; also the server's clock at the first page (its `Date` header)."""
-        seen: dict[str, KeyRecord] = {}
-        server_now: datetime | None = None
-        offset = 0
-        for _ in range(MAX_PAGES):
+        clock: list[datetime | None] = []
+
+        def fetch(offset: int) -> Page[KeyRecord]:
             # The API hides disabled and expired keys unless asked; an audit must see both.
             params: dict[str, str | int] = {
                 "include_disabled": "true",
@@ -500,28 +421,14 @@ class OpenRouterClient:
                 retry_on=is_transient,
                 policy=self._policy,
             )
-            if server_now is None:
-                server_now = _server_time(response)
-            page = self._parse(parse_key_page, _json(response, "GET", "/keys"), "GET", "/keys")
-            fresh = [record for record in page if record.hash not in seen]
-            if page and not fresh:
-                raise InvalidResponseError(
-                    f"GET /keys: the page at offset {offset} repeats only keys already listed;"
-                    " the listing would never end. Run again; if it persists, the key list"
-                    " changed shape.",
-                    method="GET",
-                    path="/keys",
-                    status=response.status_code,
-                )
-            seen.update((record.hash, record) for record in fresh)
-            if len(page) < PAGE_SIZE:
-                return list(seen.values()), server_now
-            offset += len(page)
-        raise InvalidResponseError(
-            f"GET /keys: still more pages after {MAX_PAGES}; refusing to list forever.",
-            method="GET",
-            path="/keys",
-        )
+            if not clock:
+                clock.append(_server_time(response))
+            payload = json_body(response, "GET", "/keys")
+            records = self._parse(parse_key_page, payload, "GET", "/keys")
+            return Page(records, status=response.status_code)
+
+        records = walk("/keys", fetch, ident=lambda record: record.hash, noun="key")
+        return records, clock[0]
 
     # --- transport ------------------------------------------------------------------------------
 
@@ -539,12 +446,12 @@ class OpenRouterClient:
         self._wait_out_pause()
         try:
             response = self._http.request(method, path, params=params, json=body)
-        except _HTTPX_ERRORS as error:
-            raise _from_httpx(error, method, path, self._settings.base_url) from None
+        except HTTPX_ERRORS as error:
+            raise from_httpx(error, method, path, self._settings.base_url) from None
         _log.debug("%s %s -> %d", method, path, response.status_code)
         if 200 <= response.status_code < 300:
             return response
-        failure = _from_status(response, method, path)
+        failure = from_status(response, method, path)
         retry_after = getattr(failure, "retry_after", None)
         if retry_after is not None and is_transient(failure):
             self._own_pause.until = self._pause.hold(self._clock(), retry_after)
@@ -583,12 +490,11 @@ def is_orphan(record: KeyRecord, name: str, since: datetime) -> bool:
     """
     if record.name != name or record.usage or record.byok_usage:
         return False
-    created = parse_instant(record.created_at)
-    return created is not None and created >= since
+    return made_since(record.created_at, since)
 
 
 
-def _page_of(payload: Any, path: str) -> tuple[list[Any], int]:
+def _page_of(payload: Any, path: str) -> Page[Any]:
     """A listing page's items and `total_count`; an answer without them cannot be paged."""
     data = payload.get("data") if isinstance(payload, Mapping) else None
     total = payload.get("total_count") if isinstance(payload, Mapping) else None
@@ -599,7 +505,7 @@ def _page_of(payload: Any, path: str) -> tuple[list[Any], int]:
             method="GET",
             path=path,
         )
-    return data, total
+    return Page(data, total)
 
 
 def _server_time(response: httpx.Response) -> datetime | None:
@@ -621,202 +527,3 @@ def _key_path(hash_: str, method: str) -> str:
             path="/keys/",
         )
     return f"/keys/{quote(hash_, safe='')}"
-
-
-def _json(response: httpx.Response, method: str, path: str) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        raise InvalidResponseError(
-            f"{method} {path}: HTTP {response.status_code} with a body that is not JSON"
-            f" ({_snippet(response)}). Run again; if it persists, check the API base URL.",
-            method=method,
-            path=path,
-            status=response.status_code,
-        ) from None
-
-
-def _snippet(response: httpx.Response) -> str:
-    try:
-        text = response.text
-    except (UnicodeDecodeError, LookupError, httpx.ResponseNotRead):
-        return "unreadable body"
-    text = " ".join(redact(text).split())
-    if not text:
-        return "empty body"
-    if len(text) > _BODY_SNIPPET_CHARS:
-        text = text[:_BODY_SNIPPET_CHARS] + "…"
-    return f"body starts: {text}"
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    milliseconds = response.headers.get("retry-after-ms")
-    if milliseconds:
-        seconds = parse_retry_after(milliseconds)
-        if seconds is not None:
-            return seconds / 1000
-    return parse_retry_after(response.headers.get("retry-after"))
-
-
-def _api_message(response: httpx.Response) -> str | None:
-    try:
-        payload = response.json()
-    except ValueError:
-        return None
-    return parse_error_message(payload)
-
-
-_CLASS_BY_STATUS: Final[Mapping[int, type[ApiError]]] = {
-    401: UnauthorizedError,
-    403: ForbiddenError,
-    429: RateLimitedError,
-}
-_NOT_MANAGEMENT_PHRASES: Final = ("only management keys", "only provisioning keys")
-
-
-def _status_class(status: int, api_message: str | None, path: str) -> type[ApiError]:
-    if status >= 500:
-        return ServerError
-    if status == 404:
-        return KeyNotFound if is_key_path(path) else NotFoundError
-    cls = _CLASS_BY_STATUS.get(status, BadRequestError)
-    text = (api_message or "").lower()
-    if cls is ForbiddenError and any(phrase in text for phrase in _NOT_MANAGEMENT_PHRASES):
-        return NotManagementKeyError
-    return cls
-
-
-def _from_status(response: httpx.Response, method: str, path: str) -> OpenRouterError:
-    status = response.status_code
-    if 300 <= status < 400:
-        return UnexpectedRedirectError(
-            f"{method} {path}: HTTP {status} redirect (to {response.headers.get('location', '?')});"
-            " redirects are never followed so the key is never sent elsewhere. Check the API"
-            " base URL (it should end in /api/v1).",
-            method=method,
-            path=path,
-            status=status,
-        )
-    if status < 400 or status > 599:
-        return InvalidResponseError(
-            f"{method} {path}: unexpected HTTP {status}. Run again; check the API base URL.",
-            method=method,
-            path=path,
-            status=status,
-        )
-    api_message = _api_message(response)
-    cls = _status_class(status, api_message, path)
-    message = status_message(method, path, status, api_message, cls.kind)
-    if api_message is None:
-        message = message.replace(
-            "(no error message in the body)", f"(no error message: {_snippet(response)})"
-        )
-    return cls(
-        message,
-        method=method,
-        path=path,
-        status=status,
-        api_message=api_message,
-        retry_after=_retry_after(response),
-    )
-
-
-def _detail(error: Exception) -> str:
-    """httpx's own text, redacted; never for a local protocol error, whose text quotes what we
-    tried to send, headers included (`Illegal header value b'Bearer …'`)."""
-    if isinstance(error, httpx.LocalProtocolError):
-        return "the request could not be written"
-    return redact(str(error)) or "no detail"
-
-
-_ErrorFactory = Callable[[str, str, str, str], OpenRouterError]
-
-
-def _unusable_url(method: str, path: str, detail: str, base_url: str) -> OpenRouterError:
-    return InvalidRequestError(
-        f"{method} {path}: the API base URL {base_url!r} is not usable ({detail}). Use"
-        f" {DEFAULT_BASE_URL} or the emulator's http://127.0.0.1:PORT/api/v1.",
-        method=method,
-        path=path,
-    )
-
-
-def _not_sent(method: str, path: str, detail: str, base_url: str) -> OpenRouterError:
-    return NetworkError(
-        f"{method} {path}: could not connect to {base_url} ({detail}); the request was not sent."
-        " Check the network and the API base URL, then run again.",
-        method=method,
-        path=path,
-        definite=True,
-    )
-
-
-def _redirected(method: str, path: str, detail: str, _base_url: str) -> OpenRouterError:
-    return UnexpectedRedirectError(
-        f"{method} {path}: redirected ({detail}); check the API base URL.",
-        method=method,
-        path=path,
-    )
-
-
-def _undecodable(method: str, path: str, detail: str, _base_url: str) -> OpenRouterError:
-    return InvalidResponseError(
-        f"{method} {path}: the response body could not be decoded ({detail}); the request may have"
-        " been carried out. Run again.",
-        method=method,
-        path=path,
-    )
-
-
-def _misused(method: str, path: str, detail: str, _base_url: str) -> OpenRouterError:
-    return InternalClientError(
-        f"{method} {path}: the HTTP client was misused ({detail}); this is a bug in"
-        " openrouter-keys, please report it.",
-        method=method,
-        path=path,
-    )
-
-
-def _timed_out(method: str, path: str, detail: str, _base_url: str) -> OpenRouterError:
-    return NetworkTimeoutError(
-        f"{method} {path}: no answer in time after the request was sent ({detail}); OpenRouter"
-        " may or may not have carried it out. Run again.",
-        method=method,
-        path=path,
-        brief=f"no answer in time after the request was sent ({detail})",
-    )
-
-
-def _maybe_sent(method: str, path: str, detail: str, _base_url: str) -> OpenRouterError:
-    return NetworkError(
-        f"{method} {path}: the connection failed after the request was sent ({detail});"
-        " OpenRouter may or may not have carried it out. Run again.",
-        method=method,
-        path=path,
-        definite=False,
-        brief=f"the connection failed after the request was sent ({detail})",
-    )
-
-
-_HTTPX_TABLE: Final[tuple[tuple[tuple[type[Exception], ...], _ErrorFactory], ...]] = (
-    ((httpx.InvalidURL, httpx.UnsupportedProtocol), _unusable_url),
-    # The connection never opened, so the request never left: definite.
-    ((httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError), _not_sent),
-    ((httpx.TimeoutException,), _timed_out),
-    ((httpx.TooManyRedirects,), _redirected),
-    ((httpx.DecodingError,), _undecodable),
-    ((httpx.CookieConflict, httpx.StreamError), _misused),
-)
-"""First match wins; anything else (read/write timeouts, dropped connections, protocol errors,
-future httpx classes) is ambiguous, the safe default for a create."""
-
-
-def _from_httpx(error: Exception, method: str, path: str, base_url: str) -> OpenRouterError:
-    """Every httpx failure as one of ours, definite only when the request never left."""
-    if isinstance(error, httpx.HTTPStatusError):
-        return _from_status(error.response, method, path)
-    detail = f"{type(error).__name__}: {_detail(error)}"
-    for classes, factory in _HTTPX_TABLE:
-        if isinstance(error, classes):
-            return factory(method, path, detail, base_url)
-    return _maybe_sent(method, path, detail, base_url)

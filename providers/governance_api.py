@@ -3,42 +3,38 @@
 Typed functions over `OpenRouterClient`'s generic calls (the client stays the only place that
 speaks HTTP). Facts: docs/reference/openrouter-governance-api.md §1-§3.
 
-Creates are never blindly retried. A create whose answer is lost is settled here: a workspace
-is looked up by its slug (unique), a guardrail by its name and creation time in its workspace;
-what the lost attempt made is deleted, and `AmbiguousCreateError` says to run again, so nothing
-is left that the stack does not record and nothing is made twice.
+Creates are never blindly retried. A create whose answer is lost is settled by the one
+mechanism (`providers.lost_create`): a workspace is looked up by its slug (unique), a guardrail
+by its name and creation time in its workspace; what the lost attempt made is deleted, and
+`AmbiguousCreateError` says to run again, so nothing is left that the stack does not record
+and nothing is made twice.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Literal, NoReturn, TypeVar
+from datetime import datetime
+from typing import Any, Final, Literal, TypeVar
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from providers.client import OpenRouterClient
 from providers.errors import (
-    RUN_AGAIN,
-    AmbiguousCreateError,
-    CreateSweepFailedError,
     ForbiddenError,
     InvalidResponseError,
     NotFoundError,
-    OpenRouterError,
 )
-from providers.fields import parse_instant
 from providers.listing import listed
+from providers.lost_create import LostCreate, made_since, settle_create
 
 BudgetInterval = Literal["lifetime", "monthly", "weekly", "daily"]
 BUDGET_INTERVALS: Final[tuple[BudgetInterval, ...]] = ("lifetime", "monthly", "weekly", "daily")
 """Broadest first: each set limit must be strictly greater than the next narrower set one."""
 _INTERVAL_OF: Final[Mapping[str, BudgetInterval]] = {i: i for i in BUDGET_INTERVALS}
 _R = TypeVar("_R", bound=BaseModel)
-CREATE_SKEW: Final = timedelta(seconds=5)
-"""How much earlier than our attempt a lost create's object may be stamped and still be ours."""
 
 
 # --- records ------------------------------------------------------------------------------------
@@ -160,11 +156,11 @@ def create_guardrail(client: OpenRouterClient, body: Mapping[str, object]) -> Gu
     name = str(body.get("name"))
     workspace = body.get("workspace_id")
 
-    def made(started: datetime) -> list[str]:
+    def made(since: datetime) -> list[str]:
         return [
             record.id
             for record in list_guardrails(client, str(workspace) if workspace else None)
-            if record.name == name and _since(record.created_at, started)
+            if record.name == name and _since(record.created_at, since)
         ]
 
     return _create_once(
@@ -303,12 +299,12 @@ def create_workspace(client: OpenRouterClient, body: Mapping[str, object]) -> Wo
     """`POST /workspaces`, sent once; a lost answer is settled by the slug (unique)."""
     slug = str(body.get("slug"))
 
-    def made(started: datetime) -> list[str]:
+    def made(since: datetime) -> list[str]:
         try:
             record = get_workspace(client, slug)
         except NotFoundError:
             return []
-        return [record.id] if _since(record.created_at, started) else []
+        return [record.id] if _since(record.created_at, since) else []
 
     return _create_once(
         client, "/workspaces", body, WorkspaceRecord, f"workspace {slug!r}", made, workspace_path
@@ -362,9 +358,8 @@ def delete_budget(client: OpenRouterClient, workspace_id: str, interval: BudgetI
 # --- lost creates -------------------------------------------------------------------------------
 
 
-def _since(created_at: str, started: datetime) -> bool:
-    moment = parse_instant(created_at)
-    return moment is not None and moment >= started - CREATE_SKEW
+_since = made_since
+"""Whether an object stamped `created_at` may be one a lost create made (`made`'s test)."""
 
 
 def _create_once(  # noqa: PLR0917 - one create's whole description
@@ -376,62 +371,24 @@ def _create_once(  # noqa: PLR0917 - one create's whole description
     made: Callable[[datetime], list[str]],
     object_path: Callable[[str], str],
 ) -> _R:
-    """`POST path`, sent once. A lost answer is settled (module docstring): whatever `made`
-    finds created since the request is deleted, and the error raised."""
-    started = datetime.now(UTC)
-    try:
-        created = client.post_json(path, body)
-    except OpenRouterError as error:
-        if error.definite:
-            raise
-        _settle(
-            path, what, error, made=lambda: made(started), client=client, object_path=object_path
+    """`POST path`, sent once. A lost answer is settled (`providers.lost_create`): whatever
+    `made(since)` finds created since the request is deleted, and the error raised."""
+    created = settle_create(
+        LostCreate(
+            path=path,
+            what=what,
+            key_name=what,
+            send=lambda: client.post_json(path, body),
+            made=lambda window: made(window.since()),
+            delete=lambda object_id: client.send_json("DELETE", object_path(object_id)),
+            clock=time.monotonic,
         )
+    )
     return _parse(model, _data(created), "POST", path)
 
 
 def _patch(client: OpenRouterClient, path: str, body: Mapping[str, object], model: type[_R]) -> _R:
     return _parse(model, _data(client.send_json("PATCH", path, body)), "PATCH", path)
-
-
-def _settle(
-    path: str,
-    what: str,
-    cause: OpenRouterError,
-    *,
-    made: Callable[[], list[str]],
-    client: OpenRouterClient,
-    object_path: Callable[[str], str],
-) -> NoReturn:
-    """Delete what a create with a lost answer made, then raise: the next run creates it anew."""
-    try:
-        leftovers = made()
-        for object_id in leftovers:
-            client.send_json("DELETE", object_path(object_id))
-    except OpenRouterError as error:
-        raise CreateSweepFailedError(
-            f"POST {path}: creating {what} got no clear answer ({cause.brief}), and looking for"
-            f" what it made failed too ({error.brief}), so it may exist without this stack"
-            " knowing. Fix: find it at https://openrouter.ai/settings, delete it, then run"
-            " `pulumi up` again.",
-            method="POST",
-            path=path,
-            key_name=what,
-        ) from None
-    removed = (
-        "none was made"
-        if not leftovers
-        else "the one it made was deleted"
-        if len(leftovers) == 1
-        else f"the {len(leftovers)} it made were deleted"
-    )
-    raise AmbiguousCreateError(
-        f"POST {path}: creating {what} got no clear answer ({cause.brief}); {removed}, so"
-        f" nothing is left behind. {RUN_AGAIN}",
-        method="POST",
-        path=path,
-        key_name=what,
-    ) from None
 
 
 def _delete(client: OpenRouterClient, path: str) -> None:

@@ -14,6 +14,7 @@ and https://openrouter.ai/docs/guides/features/broadcast.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, get_args
@@ -70,24 +71,80 @@ REQUIRED_CONFIG: Final[Mapping[str, tuple[str, ...]]] = {
     "otel-collector": ("endpoint",),
     "posthog": ("apiKey",),
     "ramp": ("apiKey",),
-    "s3": ("accessKeyId", "secretAccessKey", "bucketName"),
+    "s3": ("bucketName",),
     "sentry": ("dsn", "otlpEndpoint"),
     "snowflake": ("account", "token"),
     "weave": ("apiKey", "entity", "project"),
     "webhook": ("url",),
 }
-"""The `config` keys each type requires (OpenRouter's spec); the API validates the rest."""
-_SECRET_NAMES: Final = frozenset(
-    {"apiKey", "spaceKey", "secretKey", "password", "licenseKey", "secretAccessKey", "token", "dsn"}
-)
-SECRET_CONFIG_KEYS: Final[Mapping[str, frozenset[str]]] = {
-    type_: frozenset(
-        {"headers", *(name for name in REQUIRED_CONFIG[type_] if name in _SECRET_NAMES)}
-    )
-    for type_ in DESTINATION_TYPES
+"""The `config` keys each type requires (OpenRouter's Python SDK 1.3.84,
+`Observability<Type>DestinationConfig`)."""
+OPTIONAL_CONFIG: Final[Mapping[str, tuple[str, ...]]] = {
+    "arize": ("baseUrl",),
+    "braintrust": ("baseUrl",),
+    "clickhouse": ("table", "shouldIncludeCacheWriteTokens"),
+    "datadog": ("url",),
+    "grafana": ("baseUrl",),
+    "langfuse": ("baseUrl",),
+    "langsmith": ("endpoint", "project", "workspaceId"),
+    "newrelic": ("region",),
+    "opik": (),
+    "otel-collector": (),
+    "posthog": ("endpoint",),
+    "ramp": ("baseUrl",),
+    "s3": (
+        "authMode",
+        "accessKeyId",
+        "secretAccessKey",
+        "sessionToken",
+        "roleArn",
+        "externalId",
+        "region",
+        "endpoint",
+        "prefix",
+        "pathTemplate",
+        "provider",
+    ),
+    "sentry": (),
+    "snowflake": ("database", "schema", "table", "warehouse", "shouldIncludeCacheWriteTokens"),
+    "weave": ("baseUrl",),
+    "webhook": ("method",),
 }
-"""Per type, the `config` keys that hold secrets (set them with `--secret --path`); `headers`
-(any type) may carry an authorization. The resource keeps the whole `config` secret anyway."""
+"""The other `config` keys each type takes, `headers` aside (every type takes it); any other
+key is refused by the API."""
+S3_AUTH: Final[Mapping[str, tuple[str, ...]]] = {
+    "access_keys": ("accessKeyId", "secretAccessKey"),
+    "iam_role": ("roleArn",),
+}
+"""What an S3 destination needs besides its bucket, by its `authMode` (default access_keys)."""
+URL_KEYS: Final = frozenset({"url", "endpoint", "otlpEndpoint", "baseUrl"})
+"""Config keys that hold an http(s) URL, whatever the type."""
+_URL: Final = re.compile(r"^https?://[^\s/]+")
+SECRET_CONFIG_KEYS: Final[Mapping[str, frozenset[str]]] = {
+    type_: frozenset({"headers", *secret})
+    for type_, secret in {
+        "arize": ("apiKey", "spaceKey"),
+        "braintrust": ("apiKey",),
+        "clickhouse": ("password",),
+        "datadog": ("apiKey",),
+        "grafana": ("apiKey",),
+        "langfuse": ("secretKey",),
+        "langsmith": ("apiKey",),
+        "newrelic": ("licenseKey",),
+        "opik": ("apiKey",),
+        "otel-collector": (),
+        "posthog": ("apiKey",),
+        "ramp": ("apiKey",),
+        "s3": ("secretAccessKey", "sessionToken"),
+        "sentry": (),
+        "snowflake": ("token",),
+        "weave": ("apiKey",),
+        "webhook": (),
+    }.items()
+}
+"""Per type, the `config` keys that hold secrets (set them with `--secret --path`; OpenRouter
+returns them masked); `headers` (any type) may carry an authorization. The resource keeps the
+whole `config` secret anyway."""
 PER_TYPE_CAP: Final = 5
 """At most this many destinations of one type in a workspace (OpenRouter's rule)."""
 FilterField = Literal[
@@ -120,6 +177,7 @@ FilterOperator = Literal[
     "not_exists",
 ]
 _NO_VALUE: Final = frozenset({"exists", "not_exists"})
+_NUMERIC: Final = frozenset({"gt", "lt", "gte", "lte"})
 
 
 def config_problem(type_: str, config: Mapping[str, object]) -> str | None:
@@ -128,8 +186,28 @@ def config_problem(type_: str, config: Mapping[str, object]) -> str | None:
     required = REQUIRED_CONFIG.get(type_)
     if required is None:
         return None  # the type's own rule names an unknown type
+    known = {*required, *OPTIONAL_CONFIG[type_], "headers"}
+    unknown = sorted(name for name in config if name not in known)
+    if unknown:
+        return (
+            f"a {type_} destination takes no {', '.join(unknown)} in its config"
+            f"{FIX_SEPARATOR}remove {'it' if len(unknown) == 1 else 'them'}; it takes"
+            f" {', '.join(sorted(known))}"
+        )
+    if type_ == "s3":
+        required = (*required, *S3_AUTH.get(str(config.get("authMode", "access_keys")), ()))
     missing = [name for name in required if config.get(name) in (None, "")]
     if not missing:
+        not_url = sorted(
+            name
+            for name in URL_KEYS & set(config)
+            if config[name] is not None and not _URL.match(str(config[name]))
+        )
+        if not_url:
+            return (
+                f"{', '.join(not_url)} must be an http or https URL{FIX_SEPARATOR}write"
+                " it as https://host/..."
+            )
         return None
     secret = [name for name in missing if name in SECRET_CONFIG_KEYS[type_]]
     how = (
@@ -153,10 +231,19 @@ class FilterRule(_Settings):
 
     field: FilterField
     operator: FilterOperator
-    value: str | float | bool | None = None
+    value: str | float | None = None
 
     @model_validator(mode="after")
-    def _value_when_compared(self) -> FilterRule:
+    def _value_fits_operator(self) -> FilterRule:
+        if self.operator in _NO_VALUE and self.value is not None:
+            raise ValueError(
+                f"the operator {self.operator} takes no value{FIX_SEPARATOR}remove `value`"
+            )
+        if self.operator in _NUMERIC and not isinstance(self.value, int | float):
+            raise ValueError(
+                f"the operator {self.operator} compares with a number{FIX_SEPARATOR}write"
+                " `value` as a number"
+            )
         if self.operator not in _NO_VALUE and self.value is None:
             raise ValueError(
                 f"the operator {self.operator} compares with a value{FIX_SEPARATOR}add `value`,"
@@ -195,7 +282,7 @@ class DestinationInputs(DestinationSettings):
     """The inputs `check` accepts: the settings and what the stack wires in."""
 
     config: dict[str, Any]
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=255)
     workspace_id: str | None = Field(default=None, pattern=UUID.pattern)
     allowed_key_hashes: Annotated[
         list[str] | None, Field(min_length=1), AfterValidator(key_hashes)
@@ -296,7 +383,12 @@ class ObservabilityDestinationProvider(ObjectProvider):
             **props,
             "name": record.name,
             **{flag: getattr(record, flag) for flag in _FLAGS},
-            "sampling_rate": record.sampling_rate,
+            # None is sent as 1: the server's 1 is what None declares.
+            "sampling_rate": (
+                None
+                if props.get("sampling_rate") is None and record.sampling_rate in (None, 1)
+                else record.sampling_rate
+            ),
             "filter_rules": record.filter_rules,
             "allowed_key_hashes": record.api_key_hashes,
         }

@@ -1,7 +1,8 @@
 """Guardrails no behaviour test can catch, checked over the source tree with `ast`.
 
-- only `providers/client.py` builds an `httpx.Client` / `httpx.AsyncClient`, and no other
-  project code imports httpx. Tests are exempt from both: the emulator's own tests speak raw HTTP
+- only `providers/client.py` builds an `httpx.Client` / `httpx.AsyncClient`, and no project
+  code but the HTTP layer (it and `providers/http_errors.py`, which maps httpx's failures)
+  imports httpx. Tests are exempt from both: the emulator's own tests speak raw HTTP
   to it on purpose, to check bytes our client would never send;
 - `follow_redirects` is never switched on, and the one client says `False` explicitly;
 - no transport retries (`retries=` on an `HTTPTransport`);
@@ -36,6 +37,7 @@ import providers
 ROOT = Path(__file__).resolve().parent.parent
 SKIPPED_DIRS = {".venv", "venv", ".git", "bin", "node_modules", "__pycache__", "build", "dist"}
 CLIENT_MODULE = "providers/client.py"
+HTTP_LAYER = (CLIENT_MODULE, "providers/http_errors.py")
 PRINT_ALLOWED = ("cli/", "bench/", "emulator/__main__.py")
 SHIPPED = ("providers/", "topology/", "cli/", "__main__.py")
 TEST_ONLY_PACKAGES = {"emulator", "tests"}
@@ -243,13 +245,14 @@ def test_only_the_client_module_builds_an_httpx_client():
     assert len(client_constructions(parse(CLIENT_MODULE))) == 1
 
 
-def test_only_the_client_module_and_tests_import_httpx():
+def test_only_the_http_layer_and_tests_import_httpx():
     offenders = {
         f: lines
         for f in project_files()
-        if f != CLIENT_MODULE and not is_test(f) and (lines := imports_httpx(parse(f)))
+        if f not in HTTP_LAYER and not is_test(f) and (lines := imports_httpx(parse(f)))
     }
     assert offenders == {}
+    assert all(imports_httpx(parse(f)) for f in HTTP_LAYER)
 
 
 def test_redirects_are_never_followed_anywhere():

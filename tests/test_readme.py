@@ -57,6 +57,7 @@ def _config_reads_in_load() -> set[str]:
             and node.func.attr == "get"
             and isinstance(node.func.value, ast.Name)
             and node.func.value.id in namespaces
+            and isinstance(node.args[0], ast.Constant)  # others come from KINDS: Pulumi.yaml
         ):
             namespace = namespaces[node.func.value.id]
             name = node.args[0].value

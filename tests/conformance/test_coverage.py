@@ -18,6 +18,7 @@ from openrouter import operations
 
 from emulator import Emulator
 from providers.client import ClientSettings, CreateKeyRequest, OpenRouterClient
+from providers.paging import PAGE_SIZE
 from tests.conformance.endpoints import (
     API_KEY_ENDPOINTS,
     CATALOGUE_ENDPOINTS,
@@ -33,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 def test_every_route_the_projects_client_calls_has_a_conformance_test(
     emulator: Emulator, management_key: str
 ):
-    for index in range(101):  # more than one page, so the list walks to offset 100
+    for index in range(PAGE_SIZE + 1):  # more than one page, so the list walks to a second
         emulator.seed_key(f"filler-{index:03d}")
     settings = ClientSettings(api_key=management_key, base_url=emulator.api_base_url)
     with OpenRouterClient(settings) as client:

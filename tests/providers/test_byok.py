@@ -4,13 +4,22 @@ PATCH carries; then the lifecycle against the emulator over loopback HTTP."""
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, get_args
 
+import httpx
 import pytest
+from openrouter.components.byokproviderslug import BYOKProviderSlug
+from pulumi.dynamic import Config, ConfigureRequest
 
+from emulator import Fault
+from emulator import byok as api_byok
+from providers import session
 from providers.byok import BYOK_PROVIDERS, ByokCredentialProvider, ByokSettings
+from providers.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
 from providers.inputs import CONFIG_PATH
+from providers.messages import ProviderError
 from providers.object_resource import patch_body
+from tests.support.sentinel import assert_absent
 
 
 def key_hash() -> str:
@@ -20,6 +29,8 @@ def key_hash() -> str:
 def byok(**extra: Any) -> dict[str, Any]:
     return {
         "provider": "openai",
+        "fallback": False,
+        "disabled": False,
         "key": secrets.token_urlsafe(24),
         "name": "OpenAI production",
         CONFIG_PATH: "byok.openai-prod",
@@ -46,6 +57,12 @@ def test_an_unknown_provider_slug_is_refused_with_the_setting_and_the_fix():
 
 def test_the_slug_table_holds_the_documented_examples():
     assert {"openai", "anthropic", "amazon-bedrock", "azure", "google-vertex"} <= BYOK_PROVIDERS
+
+
+def test_the_slug_table_is_the_sdks_and_the_emulator_takes_each_slug():
+    (literal, *_) = get_args(BYOKProviderSlug)
+    assert {slug for slug in get_args(literal) if "/" not in slug} == BYOK_PROVIDERS
+    assert all(api_byok.is_provider(slug) for slug in BYOK_PROVIDERS)
 
 
 @pytest.mark.parametrize(
@@ -114,3 +131,155 @@ def test_a_create_sends_the_provider_and_the_workspace_and_an_update_never_does(
 def test_byok_settings_read_the_stack_files_camel_case():
     settings = ByokSettings.model_validate({"provider": "openai", "allowedModels": ["a/b"]})
     assert settings.allowed_models == ["a/b"]
+
+
+# --- the lifecycle against the emulator ----------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_memory():
+    session.reset_process_memory()
+    yield
+    session.reset_process_memory()
+
+
+def configured(emulator: Any, management_key: str) -> ByokCredentialProvider:
+    provider = ByokCredentialProvider()
+    config = {CONFIG_MANAGEMENT_KEY: management_key, CONFIG_API_BASE_URL: emulator.api_base_url}
+    provider.configure(ConfigureRequest(Config(config, "openrouter-keys")))
+    return provider
+
+
+def writes(emulator: Any) -> list[tuple[str, str, Any]]:
+    return [(r.method, r.path, r.body) for r in emulator.requests() if r.method != "GET"]
+
+
+def test_a_credential_is_created_read_back_without_drift_and_deleted(emulator, management_key):
+    provider = configured(emulator, management_key)
+    api_key = emulator.seed_key("api")
+    props = byok(allowed_key_hashes=[api_key.hash], allowed_models=["openai/gpt-4o-mini"])
+    assert provider.check({}, props).failures == []
+
+    created = provider.create(props)
+
+    [stored] = emulator.objects("byok")
+    assert stored["id"] == created.id == created.outs["credential_id"]
+    assert (stored["provider"], stored["name"]) == ("openai", "OpenAI production")
+    assert stored["allowed_api_key_hashes"] == [api_key.hash]
+    assert created.outs["label"] == stored["label"]
+    assert_absent(props["key"], stored, emulator.requests())
+    read = provider.read(created.id, created.outs)
+    assert read.outs == created.outs
+    assert read.outs["key"] == props["key"]  # kept from state: the API never returns it
+    provider.delete(created.id, created.outs)
+    assert emulator.objects("byok") == []
+    assert provider.read(created.id, created.outs).id is None
+
+
+def test_a_new_key_is_one_patch_of_the_key_alone(emulator, management_key):
+    provider = configured(emulator, management_key)
+    props = byok()
+    created = provider.create(props)
+    emulator.clear_requests()
+    new = {**created.outs, "key": secrets.token_urlsafe(24)}
+
+    assert provider.diff(created.id, created.outs, new).replaces == []
+    updated = provider.update(created.id, created.outs, new)
+
+    [(method, path, body)] = writes(emulator)
+    assert (method, path, set(body)) == ("PATCH", f"/api/v1/byok/{created.id}", {"key"})
+    [stored] = emulator.objects("byok")
+    assert stored["id"] == created.id
+    assert updated.outs["label"] == stored["label"] != created.outs["label"]
+
+
+def test_clearing_the_key_hashes_sends_null(emulator, management_key):
+    provider = configured(emulator, management_key)
+    created = provider.create(byok(allowed_key_hashes=[emulator.seed_key("api").hash]))
+    emulator.clear_requests()
+    provider.update(created.id, created.outs, {**created.outs, "allowed_key_hashes": None})
+    [(_, _, body)] = writes(emulator)
+    assert body == {"allowed_api_key_hashes": None}
+    assert emulator.objects("byok")[0]["allowed_api_key_hashes"] is None
+
+
+def test_a_change_made_outside_shows_as_drift_and_a_rotated_key_is_sent_again(
+    emulator, management_key
+):
+    provider = configured(emulator, management_key)
+    props = byok()
+    created = provider.create(props)
+    with httpx.Client(base_url=emulator.api_base_url) as http:
+        answer = http.patch(
+            f"/byok/{created.id}",
+            json={"disabled": True, "key": secrets.token_urlsafe(24)},
+            headers={"Authorization": f"Bearer {management_key}"},
+        )
+        answer.raise_for_status()
+
+    read = provider.read(created.id, created.outs)
+
+    assert read.inputs is not None
+    assert read.inputs["disabled"] is True
+    assert read.inputs["key"] is None  # rotated outside: the next `up` sends the declared key
+    assert provider.changed(read.outs, props) == ["disabled", "key"]
+
+
+def test_check_refuses_a_twin_by_name_and_a_workspace_that_does_not_exist(emulator, management_key):
+    provider = configured(emulator, management_key)
+    leftover = provider.create(byok())
+    emulator.clear_requests()
+
+    [failure] = provider.check({}, byok()).failures
+    assert failure.property == "name"
+    assert "[object-name-taken]" in failure.reason
+    assert f"adopt: {leftover.id}" in failure.reason
+    assert provider.check({}, byok(adopt=leftover.id)).failures == []
+    missing = "0f9b2b8e-63a1-4d38-9d61-3b7e2f0d3c11"
+    [failure] = provider.check({}, byok(workspace_id=missing)).failures
+    assert "[workspace-not-found]" in failure.reason
+    assert writes(emulator) == []
+
+
+def test_adopting_takes_over_with_one_patch_and_refuses_another_provider(emulator, management_key):
+    provider = configured(emulator, management_key)
+    made = emulator.seed_object("byok", provider="openai", key=secrets.token_urlsafe(24))
+    emulator.clear_requests()
+
+    with pytest.raises(ProviderError) as raised:
+        provider.create(byok(provider="anthropic", adopt=made["id"]))
+    assert raised.value.kind == "object-adopt-fixed"
+    assert "'anthropic'" in str(raised.value)
+    assert writes(emulator) == []
+
+    adopted = provider.create(byok(adopt=made["id"]))
+    assert adopted.id == made["id"]
+    assert [(m, p) for m, p, _ in writes(emulator)] == [("PATCH", f"/api/v1/byok/{made['id']}")]
+    with pytest.raises(ProviderError) as raised:
+        provider.create(byok(adopt="0f9b2b8e-63a1-4d38-9d61-3b7e2f0d3c11"))
+    assert raised.value.kind == "object-adopt-not-found"
+
+
+def test_a_create_whose_answer_is_lost_leaves_nothing_behind(emulator, management_key):
+    provider = configured(emulator, management_key)
+    emulator.inject(Fault("/api/v1/byok", method="POST", drop="after_commit"))
+    with pytest.raises(ProviderError) as raised:
+        provider.create(byok())
+    assert "creating BYOK credential 'OpenAI production' got no clear answer" in str(raised.value)
+    assert "the one it made was deleted" in str(raised.value)
+    assert emulator.objects("byok") == []
+    assert [(m, p) for m, p, _ in writes(emulator) if m == "POST"] == [("POST", "/api/v1/byok")]
+
+
+def test_a_refusal_of_openrouter_is_in_the_projects_words_and_never_holds_the_key(
+    emulator, management_key
+):
+    provider = configured(emulator, management_key)
+    props = byok(allowed_key_hashes=[key_hash()])  # a hash of no key of this account
+    with pytest.raises(ProviderError) as raised:
+        provider.create(props)
+    assert raised.value.kind == "object-refused"
+    assert str(raised.value).startswith(
+        "`byok.openai-prod`: OpenRouter refused to create the BYOK credential (HTTP 400)"
+    )
+    assert_absent(props["key"], str(raised.value))

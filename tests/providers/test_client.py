@@ -866,7 +866,7 @@ def test_sweep_of_a_workspace_key_looks_in_that_workspace(emulator, management_k
 
 
 def test_list_walks_every_page_of_the_emulator(emulator, management_key):
-    seeded = {emulator.seed_key(f"k{i}").hash for i in range(230)}
+    seeded = {emulator.seed_key(f"k{i}").hash for i in range(2 * PAGE_SIZE + 30)}
     disabled = emulator.seed_key("off", disabled=True).hash
     expired = emulator.seed_key("past", expires_at="2026-01-01T00:00:00Z").hash
     with emulator_client(emulator, management_key) as client:

@@ -28,6 +28,7 @@ from providers.inputs import DECLARED
 from providers.key import GUARD_PROPERTY, KeyProvider
 from providers.listing import LISTINGS
 from providers.messages import ProviderError
+from providers.paging import PAGE_SIZE
 from tests.support.sentinel import assert_absent
 
 EVERY_OUTPUT = {
@@ -192,12 +193,13 @@ def test_read_reports_gone_on_404(provider, emulator):
 
 
 def test_a_refresh_of_many_keys_lists_each_workspace_once(provider, emulator):
-    created = [provider.create({"name": f"k{i}", "limit": i + 1}) for i in range(105)]
+    count = PAGE_SIZE + 5
+    created = [provider.create({"name": f"k{i}", "limit": i + 1}) for i in range(count)]
     log = RequestLog(emulator)
     reads = [provider.read(c.id, c.outs) for c in created]
     listed = [call for call in log.calls() if call == ("GET", "/api/v1/keys")]
-    assert len(log.calls()) == len(listed) == 2  # 105 keys: two pages of one listing
-    assert [r.outs["limit"] for r in reads] == [i + 1 for i in range(105)]
+    assert len(log.calls()) == len(listed) == 2  # a page and a bit: two pages of one listing
+    assert [r.outs["limit"] for r in reads] == [i + 1 for i in range(count)]
 
 
 def test_a_read_from_the_listing_is_what_the_get_returns(provider, emulator):
