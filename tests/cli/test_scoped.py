@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 from test_compare import NOW, Observed, key, managed
 
@@ -18,6 +21,7 @@ CREDENTIAL = "5c0a7e1d-2b3c-4d5e-8f9a-0b1c2d3e4f5a"
 DESTINATION = "7e6d5c4b-3a2f-4e1d-9c8b-7a6f5e4d3c2b"
 ALL_SCOPED = frozenset(kind.section for kind in SCOPED_KINDS)
 GONE = f"{0xDEAD:064x}"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def credential(**fields: object) -> ScopedFacts:
@@ -257,3 +261,31 @@ def test_without_scoped_objects_the_report_has_no_such_table():
     assert "BYOK credentials and observability destinations" not in render.audit_markdown(report)
     document = render.audit_json(report)
     assert (document["byok"], document["observability"]) == ([], [])
+
+
+# --- one kind per section of the stack file ----------------------------------------------------
+
+
+def test_every_scoped_kind_of_the_stack_file_is_audited_through_its_providers_api():
+    from cli.api import _scoped_apis  # noqa: PLC0415 - it loads the Pulumi SDK
+    from topology.scoped import KINDS  # noqa: PLC0415 - same
+
+    sections = [kind.section for kind in SCOPED_KINDS]
+    assert sections == [kind.setting for kind in KINDS]
+    apis = _scoped_apis()
+    assert list(apis) == sections
+    assert [apis[kind.setting].noun for kind in KINDS] == [kind.what for kind in KINDS]
+    for kind in SCOPED_KINDS:
+        fields = apis[kind.section].record.model_fields
+        assert {kind.what, kind.hashes} <= set(fields), kind.section
+
+
+def test_the_cli_loads_the_pulumi_sdk_only_when_the_audit_reads_scoped_objects():
+    code = (
+        "import sys, cli.__main__;"
+        " print(sorted(m for m in sys.modules if m == 'pulumi' or m.startswith('pulumi.')))"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert shown.stdout.strip() == "[]"
