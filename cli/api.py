@@ -191,11 +191,15 @@ def observe(
         wanted = [entry.hash for entry in managed]
         wanted += [h for facts in scoped for h in facts.key_hashes or ()]
         keys = _all_keys(client, url, wanted, key_workspaces)
-        if listed is None:
-            governance = AccountGovernance(unreadable=tuple(unreadable))
-        else:
-            governance = _governance(client, url, listed, keys, unreadable)
-        return keys, replace(governance, scoped=scoped, scoped_read=scoped_read.sections)
+        governance = (
+            AccountGovernance() if listed is None else _governance(client, url, listed, keys)
+        )
+        return keys, replace(
+            governance,
+            scoped=scoped,
+            scoped_read=scoped_read.sections,
+            unreadable=(*unreadable, *governance.unreadable),
+        )
 
 
 def _key_workspaces(
@@ -267,12 +271,11 @@ def _governance(
     url: str,
     workspaces: Sequence[WorkspaceRecord],
     keys: Sequence[KeyRecord],
-    unreadable: list[str],
 ) -> AccountGovernance:
     """One listing of the assignments, the guardrails of each workspace, a workspace's default
     guardrail only where a key without a guardrail of its own depends on it and the listing did
-    not show it, and the budgets of each workspace that holds keys. `unreadable`: what was not
-    read before, to which this adds."""
+    not show it, and the budgets of each workspace that holds keys."""
+    unreadable: list[str] = []
     assignments: dict[str, str] = {}
     guardrails: list[GuardrailFacts] | None = None
     try:
