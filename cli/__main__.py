@@ -155,8 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="ID",
-        help="also list the keys of this workspace (repeatable; every workspace is listed when "
-        "the workspaces can be read, else the default one)",
+        help="also list the keys, BYOK credentials and observability destinations of this "
+        "workspace (repeatable; every workspace is listed when the workspaces can be read, else "
+        "the default one)",
     )
     audit_parser.add_argument(
         "--expiring-days",
