@@ -239,3 +239,21 @@ def test_a_kind_the_account_may_not_read_is_a_warning_and_the_other_is_still_jud
     assert 'GET /byok?workspace_id=' in warning["message"]
     assert warning["context"]["not_checked"] == "unmanaged-byok-credential, scoped-to-deleted-key"
     assert document["byok"] == []
+
+
+def test_without_workspaces_the_default_one_and_each_one_given_are_listed(
+    scoped: Scoped, run_cli: RunCli
+):
+    scoped.emulator.inject(Fault(path="/api/v1/workspaces", method="GET", status=404))
+
+    run = audit(run_cli, scoped, "--json", "--workspace", scoped.ids["agents"])
+
+    document = run.json()
+    assert isinstance(document, dict)
+    for collection in ("/api/v1/byok", "/api/v1/observability/destinations"):
+        queries = [r.query for r in scoped.emulator.requests() if r.path == collection]
+        assert [q.split("&")[0] for q in queries] == [
+            "offset=0",  # no workspace_id: the default workspace
+            f"workspace_id={scoped.ids['agents']}",
+        ]
+    assert {o["name"] for o in document["byok"]} == {"OpenAI production", "Anthropic by hand"}
