@@ -12,7 +12,7 @@ docs/resources/byok-credential.md and https://openrouter.ai/docs/api/api-referen
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
@@ -20,10 +20,15 @@ import pulumi
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from providers.fields import FIX_SEPARATOR, UUID
-from providers.inputs import CONFIG_PATH
 from providers.key_settings import SETTINGS_CONFIG
 from providers.management_resource import OBSERVED
-from providers.object_resource import ObjectApi, ObjectProvider, ObjectRecord, key_hashes
+from providers.object_resource import (
+    ObjectApi,
+    ObjectArgs,
+    ObjectProvider,
+    ObjectRecord,
+    key_hashes,
+)
 from providers.sdk_pickle import PickleSafeResource
 
 BYOK_PROVIDERS: Final = frozenset(
@@ -156,33 +161,19 @@ class ByokCredentialProvider(ObjectProvider):
 # --- the resource ------------------------------------------------------------------------------
 
 
-@dataclass
-class ByokCredentialArgs:
+@dataclass(kw_only=True)
+class ByokCredentialArgs(ObjectArgs):
     """Inputs of a BYOK credential; see docs/resources/byok-credential.md."""
 
     settings: ByokSettings
     key: pulumi.Input[str]
     """The provider's API key; the resource makes it a secret."""
-    name: pulumi.Input[str]
-    """OpenRouter's name for it (a stack file's default: `<stack>-<id>`)."""
-    workspace_id: pulumi.Input[str] | None = None
-    """The workspace it serves (fixed at creation); None: the default workspace."""
-    allowed_key_hashes: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
-    """Only these OpenRouter keys may use it (order does not matter); None: every key."""
-    adopt: str | None = None
-    """A credential's id to take over instead of creating one."""
-    config_path: str | None = None
-    """Where it is declared in the stack file (`byok.<id>`), for messages only."""
 
     def inputs(self) -> dict[str, Any]:
         return {
             **self.settings.model_dump(),
             "key": pulumi.Output.secret(self.key),
-            "name": self.name,
-            "workspace_id": self.workspace_id,
-            "allowed_key_hashes": self.allowed_key_hashes,
-            "adopt": self.adopt,
-            CONFIG_PATH: self.config_path,
+            **self.shared_inputs(),
         }
 
 

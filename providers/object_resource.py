@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
+import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import Field
 
@@ -299,3 +300,28 @@ def patch_body(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]
         for name, value in new.items()
         if name not in old or normal_value(old[name]) != normal_value(value)
     }
+
+
+@dataclass(kw_only=True)
+class ObjectArgs:
+    """What every resource of this template takes beside its settings and its secret."""
+
+    name: pulumi.Input[str]
+    """OpenRouter's name for it (a stack file's default: `<stack>-<id>`)."""
+    workspace_id: pulumi.Input[str] | None = None
+    """The workspace it serves (fixed at creation); None: the default workspace."""
+    allowed_key_hashes: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    """Only these OpenRouter keys may use it (order does not matter); None: every key."""
+    adopt: str | None = None
+    """The id of an existing one to take over instead of creating one."""
+    config_path: str | None = None
+    """Where it is declared in the stack file (`byok.<id>`, ...), for messages only."""
+
+    def shared_inputs(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "workspace_id": self.workspace_id,
+            "allowed_key_hashes": self.allowed_key_hashes,
+            "adopt": self.adopt,
+            CONFIG_PATH: self.config_path,
+        }

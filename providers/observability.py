@@ -30,11 +30,16 @@ from pydantic import (
 )
 
 from providers.fields import FIX_SEPARATOR, UUID
-from providers.inputs import CONFIG_PATH
 from providers.key_settings import SETTINGS_CONFIG
 from providers.management_resource import OBSERVED
 from providers.messages import ProviderError, provider_error
-from providers.object_resource import ObjectApi, ObjectProvider, ObjectRecord, key_hashes
+from providers.object_resource import (
+    ObjectApi,
+    ObjectArgs,
+    ObjectProvider,
+    ObjectRecord,
+    key_hashes,
+)
 from providers.sdk_pickle import PickleSafeResource
 
 DestinationType = Literal[
@@ -397,32 +402,20 @@ class ObservabilityDestinationProvider(ObjectProvider):
 # --- the resource ------------------------------------------------------------------------------
 
 
-@dataclass
-class ObservabilityDestinationArgs:
-    """Inputs of an observability destination; see docs/resources/observability-destination.md."""
+@dataclass(kw_only=True)
+class ObservabilityDestinationArgs(ObjectArgs):
+    """Inputs of an observability destination; see docs/resources/observability-destination.md.
+    `allowed_key_hashes` is the API's `api_key_hashes`."""
 
     settings: DestinationSettings
     config: pulumi.Input[Mapping[str, Any]]
     """The type's settings (`publicKey`, `secretKey`, ...); the resource makes it all secret."""
-    name: pulumi.Input[str]
-    workspace_id: pulumi.Input[str] | None = None
-    """The workspace it serves (fixed at creation); None: the default workspace."""
-    allowed_key_hashes: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
-    """Only generations of these OpenRouter keys (the API's `api_key_hashes`); None: all."""
-    adopt: str | None = None
-    """A destination's id to take over instead of creating one."""
-    config_path: str | None = None
-    """Where it is declared in the stack file (`observability.<id>`), for messages only."""
 
     def inputs(self) -> dict[str, Any]:
         return {
             **self.settings.model_dump(),
             "config": pulumi.Output.secret(self.config),
-            "name": self.name,
-            "workspace_id": self.workspace_id,
-            "allowed_key_hashes": self.allowed_key_hashes,
-            "adopt": self.adopt,
-            CONFIG_PATH: self.config_path,
+            **self.shared_inputs(),
         }
 
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import get_close_matches
-from typing import Any, cast
+from typing import Any
 
 import pulumi
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from providers import (
     SECRET_CONFIG_KEYS,
@@ -94,10 +94,6 @@ class ScopedPlan:
         return f"{self.kind.setting}.{self.scoped_id}"
 
 
-Register = Callable[[ScopedPlan, Any, Any], Any]
-"""(plan, the allowed key hashes or None, the workspace id or None) -> the registered resource."""
-
-
 @dataclass(frozen=True)
 class ScopedKind:
     """One kind of scoped resource, as the stack file and the program see it."""
@@ -107,50 +103,38 @@ class ScopedKind:
     what: str
     example: str
     spec: type[ScopedFields]
+    resource: Callable[[str, Any], pulumi.CustomResource]
+    """Its resource class, called with (name, args)."""
+    args: Callable[..., Any]
+    """Its `...Args` class (an `ObjectArgs`)."""
+    settings: type[BaseModel]
+    """The provider's settings model, which `spec` extends."""
+    hidden_input: str
+    """The spec's field holding its secret (`key`, `config`), handed over as a Pulumi secret."""
     secrets: Callable[[Any], tuple[str, ...]]
     """The settings of an entry that hold secrets, as paths under the entry (`key`,
     `config.secretKey`): the stack file must hold them encrypted."""
-    register: Register
     edge: str
     """The inventory diagram's words on an edge from a key to it."""
     model_lists: Callable[[Any], Mapping[str, Sequence[str]]] = lambda _spec: {}
     """Lists of model names, by setting, that must be in OpenRouter's catalogue."""
 
-
-def _byok(plan: ScopedPlan, hashes: Any, workspace_id: Any) -> Any:
-    spec = cast("ByokSpec", plan.spec)  # the kind's own spec
-    return ByokCredential(
-        plan.scoped_id,
-        ByokCredentialArgs(
-            settings=ByokSettings.model_construct(
-                **{name: getattr(spec, name) for name in ByokSettings.model_fields}
+    def register(self, plan: ScopedPlan, hashes: Any, workspace_id: Any) -> pulumi.CustomResource:
+        """Its resource, restricted to `hashes` (None: every key) in `workspace_id`."""
+        spec = plan.spec
+        settings = {name: getattr(spec, name) for name in self.settings.model_fields}
+        return self.resource(
+            plan.scoped_id,
+            self.args(
+                settings=self.settings.model_construct(**settings),
+                **{self.hidden_input: pulumi.Output.secret(getattr(spec, self.hidden_input))},
+                name=plan.name,
+                workspace_id=workspace_id,
+                allowed_key_hashes=hashes,
+                adopt=spec.adopt,
+                config_path=plan.config_path,
             ),
-            key=pulumi.Output.secret(spec.key),
-            name=plan.name,
-            workspace_id=workspace_id,
-            allowed_key_hashes=hashes,
-            adopt=spec.adopt,
-            config_path=plan.config_path,
-        ),
-    )
-
-
-def _destination(plan: ScopedPlan, hashes: Any, workspace_id: Any) -> Any:
-    spec = cast("DestinationSpec", plan.spec)  # the kind's own spec
-    return ObservabilityDestination(
-        plan.scoped_id,
-        ObservabilityDestinationArgs(
-            settings=DestinationSettings.model_construct(
-                **{name: getattr(spec, name) for name in DestinationSettings.model_fields}
-            ),
-            config=pulumi.Output.secret(spec.config),
-            name=plan.name,
-            workspace_id=workspace_id,
-            allowed_key_hashes=hashes,
-            adopt=spec.adopt,
-            config_path=plan.config_path,
-        ),
-    )
+        )
 
 
 def _destination_secrets(spec: DestinationSpec) -> tuple[str, ...]:
@@ -164,8 +148,11 @@ KINDS: tuple[ScopedKind, ...] = (
         what="BYOK credential",
         example="{openai-prod: {provider: openai, keys: [api]}}",
         spec=ByokSpec,
+        resource=ByokCredential,
+        args=ByokCredentialArgs,
+        settings=ByokSettings,
+        hidden_input="key",
         secrets=lambda _spec: ("key",),
-        register=_byok,
         edge="may call through",
         model_lists=lambda spec: {"allowedModels": spec.allowed_models or ()},
     ),
@@ -174,8 +161,11 @@ KINDS: tuple[ScopedKind, ...] = (
         what="observability destination",
         example="{langfuse-prod: {type: langfuse, config: {...}}}",
         spec=DestinationSpec,
+        resource=ObservabilityDestination,
+        args=ObservabilityDestinationArgs,
+        settings=DestinationSettings,
+        hidden_input="config",
         secrets=_destination_secrets,
-        register=_destination,
         edge="traced to",
     ),
 )

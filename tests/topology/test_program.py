@@ -28,6 +28,7 @@ from tests.topology.harness import (
     BUDGETS_TYPE,
     COMPONENT_TYPE,
     DEFAULT_GUARDRAIL_TYPE,
+    DYNAMIC,
     GET_PROJECT,
     GET_REPOSITORY,
     GUARDRAIL_TYPE,
@@ -281,6 +282,8 @@ def test_the_sandbox_stack_needs_no_github_or_vercel_plugin():
         BUDGETS_TYPE: 1,
         DEFAULT_GUARDRAIL_TYPE: 1,
         ASSIGNMENT_TYPE: len(governed),
+        f"{DYNAMIC}ByokCredential": len(config["openrouter-keys:byok"]),
+        f"{DYNAMIC}ObservabilityDestination": len(config["openrouter-keys:observability"]),
     }
     assert plugin_invocations(run) == []
     assert_outputs_hold_no_secret(run, secrets)
