@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import NoReturn
 
-from cli import api, audit, diagnostics, governance, keysource, render, stack_outputs
+from cli import api, audit, diagnostics, governance, keysource, render, scoped, stack_outputs
 from cli import recover as recovery
 from cli.diagnostics import CliError
 from providers import (
@@ -124,8 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="List every key of the account with the management key, join it with the "
         "`keys` output of each stack, and report unmanaged, missing, disabled, expiring, "
         "near-limit and unused keys; with the stacks' `governance` output, also keys without "
-        "a guardrail, guardrails no stack manages, and guardrail caps and workspace budgets "
-        "near their limit. Exit 1 when a finding fails the audit, 2 on errors.",
+        "a guardrail, guardrails no stack manages, guardrail caps and workspace budgets "
+        "near their limit, and BYOK credentials and observability destinations that no stack "
+        "manages or that are restricted to deleted keys. Exit 1 when a finding fails the audit, "
+        "2 on errors.",
     )
     _add_common(audit_parser, AUDIT_KEY_VARIABLES)
     audit_parser.add_argument(
@@ -153,8 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="ID",
-        help="also list the keys of this workspace (repeatable; every workspace is listed when "
-        "the workspaces can be read, else the default one)",
+        help="also list the keys, BYOK credentials and observability destinations of this "
+        "workspace (repeatable; every workspace is listed when the workspaces can be read, else "
+        "the default one)",
     )
     audit_parser.add_argument(
         "--expiring-days",
@@ -266,6 +269,7 @@ def run_audit(args: argparse.Namespace, out: render.Output, env: Mapping[str, st
     observed, account = api.observe(key, base_url, managed.keys, tuple(args.workspaces))
     report = audit.compare(managed.keys, observed, audit.utc_now(), thresholds)
     report = governance.judge(report, account, managed.governance)
+    report = scoped.judge(report, account, managed.governance)
 
     markdown = render.audit_markdown(report)
     if out.json_mode:

@@ -1,7 +1,8 @@
 """The CLI's door to OpenRouter: the project's one client, GET requests only, errors translated.
 
 Every call here is a read (`GET /key`, `GET /keys`, `GET /keys/{hash}`, and for the audit the
-guardrail and workspace listings); `doctor` and `audit` never create, change or delete anything.
+guardrail, workspace, BYOK credential and observability destination listings); `doctor` and
+`audit` never create, change or delete anything.
 `providers` errors become CLI diagnostics at this seam, so no raw client message reaches a user
 unredacted.
 """
@@ -9,15 +10,23 @@ unredacted.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cli import audit, diagnostics
 from cli import recover as recovery
 from cli.diagnostics import CliError
 from cli.doctor import DoctorReport, ExpectedType, KeyFacts, verdict
-from cli.governance import AccountGovernance, GuardrailFacts, WorkspaceFacts
+from cli.governance import (
+    SCOPED_KINDS,
+    AccountGovernance,
+    GuardrailFacts,
+    ScopedFacts,
+    ScopedKind,
+    WorkspaceFacts,
+)
 from cli.keysource import KeyInput
 from cli.stack_outputs import ManagedKey
 from providers import (
@@ -47,6 +56,9 @@ from providers import (
     parse_instant,
     redact,
 )
+
+if TYPE_CHECKING:
+    from providers import ObjectApi
 
 _T = TypeVar("_T")
 
@@ -154,13 +166,16 @@ def observe(
     managed: Sequence[ManagedKey],
     workspaces: Sequence[str],
 ) -> tuple[Sequence[audit.ObservedKey], AccountGovernance]:
-    """Every key of the account, complete or not at all; and its guardrails, workspaces and
-    budgets, as far as the account lets them be read.
+    """Every key of the account, complete or not at all; and its guardrails, workspaces,
+    budgets, BYOK credentials and observability destinations, as far as the account lets them
+    be read.
 
-    With the workspaces readable, the keys of every workspace are listed; otherwise those of the
-    `--workspace`s given, or of the default workspace. A managed key missing from the listed
-    workspaces is looked up by hash before it is called missing: it may live in a workspace the
-    run did not list.
+    With the workspaces readable, the keys, credentials and destinations of every workspace are
+    listed; otherwise the keys of the `--workspace`s given, or of the default workspace, and the
+    credentials and destinations of the default workspace and of those given. A managed key, or
+    a key a credential or destination is restricted to, missing from the listed workspaces is
+    looked up by hash before it is called missing: it may live in a workspace the run did not
+    list.
     """
     with _management_client(key, url) as client:
         unreadable: list[str] = []
@@ -169,10 +184,22 @@ def observe(
         except _UnreadableError as why:
             listed = None
             unreadable.append(str(why))
-        keys = _all_keys(client, url, managed, _key_workspaces(listed, workspaces))
-        if listed is None:
-            return keys, AccountGovernance(unreadable=tuple(unreadable))
-        return keys, _governance(client, url, listed, keys)
+        key_workspaces = _key_workspaces(listed, workspaces)
+        scoped_workspaces = key_workspaces if listed is not None else (None, *key_workspaces)
+        scoped, scoped_read = _all_scoped(client, url, dict.fromkeys(scoped_workspaces))
+        unreadable += scoped_read.unreadable
+        wanted = [entry.hash for entry in managed]
+        wanted += [h for facts in scoped for h in facts.key_hashes or ()]
+        keys = _all_keys(client, url, wanted, key_workspaces)
+        governance = (
+            AccountGovernance() if listed is None else _governance(client, url, listed, keys)
+        )
+        return keys, replace(
+            governance,
+            scoped=scoped,
+            scoped_read=scoped_read.sections,
+            unreadable=(*unreadable, *governance.unreadable),
+        )
 
 
 def _key_workspaces(
@@ -190,9 +217,11 @@ def _key_workspaces(
 def _all_keys(
     client: OpenRouterClient,
     url: str,
-    managed: Sequence[ManagedKey],
+    wanted: Sequence[str],
     workspaces: Iterable[str | None],
 ) -> list[KeyRecord]:
+    """The keys of `workspaces`, and each `wanted` hash found in none of them that still
+    exists."""
     found: dict[str, KeyRecord] = {}
     try:
         for workspace in workspaces:
@@ -201,7 +230,7 @@ def _all_keys(
     except OpenRouterError as error:
         raise diagnostics.key_list_incomplete(url, _cause(error)) from None
 
-    for key_hash in dict.fromkeys(entry.hash for entry in managed):
+    for key_hash in dict.fromkeys(wanted):
         if key_hash in found:
             continue
         try:
@@ -209,7 +238,7 @@ def _all_keys(
         except KeyNotFound:
             continue
         except OpenRouterError as error:
-            raise _translate(error, url, f"looking up managed key {key_hash}") from None
+            raise _translate(error, url, f"looking up key {key_hash}") from None
     return list(found.values())
 
 
@@ -332,6 +361,56 @@ def _default_guardrail(
 
     record = _read(get, f"GET /guardrails/{guardrail_id}", url)
     return None if record is None else GuardrailFacts.of(record.fields())
+
+
+@dataclass(frozen=True)
+class _ScopedRead:
+    sections: frozenset[str]
+    """The `ScopedKind.section`s read."""
+    unreadable: tuple[str, ...]
+
+
+def _scoped_apis() -> dict[str, ObjectApi[Any]]:
+    """Each scoped kind's API. Imported here, not at the top: these provider modules load the
+    Pulumi SDK, which only the audit's reads should pay for (`doctor` and `recover` do not)."""
+    from providers import BYOK_API, DESTINATIONS_API  # noqa: PLC0415
+
+    return {"byok": BYOK_API, "observability": DESTINATIONS_API}
+
+
+def _all_scoped(
+    client: OpenRouterClient, url: str, workspaces: Iterable[str | None]
+) -> tuple[tuple[ScopedFacts, ...], _ScopedRead]:
+    """Every BYOK credential and observability destination of `workspaces` (None: the default
+    workspace), each once; a kind whose listing answers 403 or 404 is unread, not a failure."""
+    apis = _scoped_apis()
+    found: dict[tuple[str, str], ScopedFacts] = {}
+    read: set[str] = set()
+    unreadable: list[str] = []
+    for kind in SCOPED_KINDS:
+        try:
+            for facts in _scoped(client, url, kind, apis[kind.section], workspaces):
+                found.setdefault((kind.section, facts.id), facts)
+        except _UnreadableError as why:
+            unreadable.append(str(why))
+        else:
+            read.add(kind.section)
+    return tuple(found.values()), _ScopedRead(frozenset(read), tuple(unreadable))
+
+
+def _scoped(
+    client: OpenRouterClient,
+    url: str,
+    kind: ScopedKind,
+    api: ObjectApi[Any],
+    workspaces: Iterable[str | None],
+) -> list[ScopedFacts]:
+    found: list[ScopedFacts] = []
+    for workspace in workspaces:
+        query = f"?workspace_id={workspace}" if workspace else ""
+        listed = _read(partial(api.list, client, workspace), f"GET {api.collection}{query}", url)
+        found += [ScopedFacts.of(kind, api.noun, record.fields()) for record in listed]
+    return found
 
 
 def _workspace_facts(record: WorkspaceRecord, budgets: Budgets | None) -> WorkspaceFacts:

@@ -12,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from cli import diagnostics
 from cli.diagnostics import Diagnostic
 from cli.stack_outputs import ManagedKey
 from providers import parse_instant
+
+if TYPE_CHECKING:
+    from cli.scoped import ScopedRow
 
 # --- inputs of the compare ---------------------------------------------------------------------
 
@@ -122,7 +125,8 @@ class KeyRow:
 
 @dataclass(frozen=True)
 class AuditReport:
-    """Everything the renderers print; built by `compare` only."""
+    """Everything the renderers print; built by `compare`, completed by the pure passes of
+    cli/governance.py and cli/scoped.py."""
 
     now: datetime
     thresholds: Thresholds
@@ -131,6 +135,8 @@ class AuditReport:
     findings: tuple[Diagnostic, ...]
     observed_count: int
     disabled_count: int
+    scoped: tuple[ScopedRow, ...] = ()
+    """The BYOK credentials and observability destinations read (cli/scoped.py)."""
 
     @property
     def failed(self) -> bool:
@@ -199,7 +205,10 @@ _FINDING_ORDER = (
     "guardrail-near-limit",
     "workspace-budget-near-limit",
     "unmanaged-key",
+    "scoped-to-deleted-key",
     "unmanaged-guardrail",
+    "unmanaged-byok-credential",
+    "unmanaged-observability-destination",
     "key-without-guardrail",
     "retiring-key-in-use",
     "key-unused",

@@ -86,6 +86,61 @@ class WorkspaceFacts:
 
 
 @dataclass(frozen=True)
+class ScopedKind:
+    """An object of the account OpenRouter can restrict to some keys, as the audit reads it."""
+
+    section: str
+    """`byok`: the stack file's section and the `governance` output's map (topology/scoped.py)."""
+    unmanaged: str
+    """The kind of the finding about one no stack manages."""
+    what: str
+    """The record field that says what it is for: a credential's `provider`, a destination's
+    `type`."""
+    hashes: str
+    """The record field that restricts it to keys (null: every key)."""
+
+
+SCOPED_KINDS = (
+    ScopedKind("byok", "unmanaged-byok-credential", "provider", "allowed_api_key_hashes"),
+    ScopedKind(
+        "observability", "unmanaged-observability-destination", "type", "api_key_hashes"
+    ),
+)
+DELETED_KEY_CHECK = "scoped-to-deleted-key"
+
+
+@dataclass(frozen=True)
+class ScopedFacts:
+    """What the audit reads of a BYOK credential or an observability destination: names, ids
+    and hashes only (the API masks their secrets; the audit keeps not even the masked ones)."""
+
+    section: str
+    noun: str
+    """What a message calls it: `BYOK credential` (the provider's `ObjectApi.noun`)."""
+    id: str
+    name: str
+    what: str
+    workspace_id: str | None = None
+    key_hashes: tuple[str, ...] | None = None
+    """The keys it is restricted to; None: every key of the account."""
+
+    @classmethod
+    def of(cls, kind: ScopedKind, noun: str, fields: Mapping[str, object]) -> ScopedFacts:
+        """From the API's object (`ObjectRecord.fields()`)."""
+        name, what = fields.get("name"), fields.get(kind.what)
+        workspace, hashes = fields.get("workspace_id"), fields.get(kind.hashes)
+        return cls(
+            section=kind.section,
+            noun=noun,
+            id=str(fields.get("id")),
+            name=name if isinstance(name, str) else "",
+            what=what if isinstance(what, str) else "",
+            workspace_id=workspace if isinstance(workspace, str) else None,
+            key_hashes=tuple(map(str, hashes)) if isinstance(hashes, list) else None,
+        )
+
+
+@dataclass(frozen=True)
 class AccountGovernance:
     """The account's guardrails, assignments, workspaces and budgets, as far as they were read."""
 
@@ -94,8 +149,12 @@ class AccountGovernance:
     """Every guardrail listed in the workspaces, and each default guardrail found configured."""
     assignments: Mapping[str, str] = field(default_factory=dict)
     """Key hash -> the id of the guardrail the key holds."""
+    scoped: tuple[ScopedFacts, ...] = ()
+    """Every BYOK credential and observability destination listed in the workspaces."""
     guardrails_read: bool = False
     budgets_read: bool = False
+    scoped_read: frozenset[str] = frozenset()
+    """The `ScopedKind.section`s whose listings were read."""
     unreadable: tuple[str, ...] = ()
     """Why a part could not be read, e.g. `GET /workspaces answered HTTP 404 "Not Found"`."""
 
@@ -452,14 +511,18 @@ def _budget_near_limit(
 
 
 def _unreadable(account: AccountGovernance) -> Diagnostic:
+    unread = [kind for kind in SCOPED_KINDS if kind.section not in account.scoped_read]
     skipped = [
         *(() if account.guardrails_read else GUARDRAIL_CHECKS),
         *(() if account.budgets_read else BUDGET_CHECKS),
+        *(kind.unmanaged for kind in unread),
+        *((DELETED_KEY_CHECK,) if unread else ()),
     ]
     checks = ", ".join(f"`{kind}`" for kind in skipped) or "nothing"
     return Diagnostic(
         kind="governance-unreadable",
-        message=f"guardrails, workspaces or budgets could not be read "
+        message=f"guardrails, workspaces, budgets, BYOK credentials or observability "
+        f"destinations could not be read "
         f"({'; '.join(account.unreadable)}), so {checks} "
         f"{'was' if len(skipped) == 1 else 'were'} not checked; the keys were audited as usual.",
         hint="an account without workspaces or guardrails answers these routes with 403 or 404 "

@@ -26,7 +26,9 @@ from cli.audit import (
 )
 from cli.diagnostics import Diagnostic
 from cli.doctor import DoctorReport, KeyFacts
+from cli.governance import SCOPED_KINDS
 from cli.recover import Leftover
+from cli.scoped import ScopedRow, entries_text
 from providers import BudgetLayer, parse_instant, redact
 
 
@@ -312,6 +314,15 @@ def audit_markdown(report: AuditReport) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     lines.extend(_table_row(row) for row in report.rows)
+    if report.scoped:
+        lines += [
+            "",
+            "### BYOK credentials and observability destinations",
+            "",
+            "| Kind | Name | Id | Provider / type | Workspace | Stack / id | Restricted to |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        lines.extend(_scoped_row(row) for row in report.scoped)
     lines += ["", f"### Findings ({len(report.findings)})", ""]
     if not report.findings:
         lines.append("None.")
@@ -345,6 +356,17 @@ def _table_row(row: KeyRow) -> str:
     )
 
 
+def _scoped_row(row: ScopedRow) -> str:
+    facts = row.facts
+    name = cell(facts.name) if facts.name else "—"
+    owners = cell(entries_text(row)) if row.owners else "— (unmanaged)"
+    keys = ", ".join(cell(k) for k in row.keys) or "every key"
+    return (
+        f"| {facts.noun} | {name} | {code(facts.id)} | {cell(facts.what)} | "
+        f"{cell(row.workspace)} | {owners} | {keys} |"
+    )
+
+
 def _last_used(row: KeyRow) -> str:
     """The day of the last use; `never` for a key with no use at all; `—` when unknown."""
     if row.last_used_at is not None:
@@ -372,6 +394,11 @@ def audit_json(report: AuditReport) -> dict[str, object]:
             "warnings": sum(1 for f in report.findings if f.severity == "warning"),
         },
         "keys": [_row_json(row) for row in report.rows],
+        **{
+            kind.section: [_scoped_json(row, kind.what) for row in report.scoped
+                           if row.facts.section == kind.section]
+            for kind in SCOPED_KINDS
+        },
         "findings": [f.as_json() for f in report.findings],
         "exit_code": report.exit_code,
     }
@@ -405,4 +432,18 @@ def _row_json(row: KeyRow) -> dict[str, object]:
         "last_used_at": None if row.last_used_at is None else iso(row.last_used_at),
         "workspace_id": row.workspace_id,
         "guardrail_id": row.guardrail_id,
+    }
+
+
+def _scoped_json(row: ScopedRow, what: str) -> dict[str, object]:
+    """`what`: the field that says what it is for (`provider`, `type`), named as the API does."""
+    facts = row.facts
+    return {
+        "id": facts.id,
+        "name": facts.name,
+        what: facts.what,
+        "workspace_id": facts.workspace_id,
+        "managed_by": [{"stack": d.stack, "entry": d.setting} for d in row.owners],
+        "key_hashes": None if facts.key_hashes is None else list(facts.key_hashes),
+        "deleted_key_hashes": list(row.deleted),
     }

@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
-    from providers.byok import BYOK_PROVIDERS, ByokCredential, ByokCredentialArgs, ByokSettings
+    from providers.byok import (
+        BYOK_API,
+        BYOK_PROVIDERS,
+        ByokCredential,
+        ByokCredentialArgs,
+        ByokSettings,
+    )
     from providers.client import (
         BudgetLayer,
         CatalogueModel,
@@ -76,8 +82,10 @@ if TYPE_CHECKING:
     from providers.key_preview import management_key_error
     from providers.key_settings import KeySettings
     from providers.messages import KEY_TYPES, FailureKind, ProviderError, one_line
+    from providers.object_resource import ObjectApi
     from providers.observability import (
         DESTINATION_TYPES,
+        DESTINATIONS_API,
         SECRET_CONFIG_KEYS,
         DestinationSettings,
         FilterRules,

@@ -23,11 +23,14 @@ def test_the_provider_class_lives_where_state_refers_to_it():
 
 
 EXPORTED = [
+    "BYOK_API",
     "BYOK_PROVIDERS",
     "ByokCredential",
     "ByokCredentialArgs",
     "ByokSettings",
     "DESTINATION_TYPES",
+    "DESTINATIONS_API",
+    "ObjectApi",
     "SECRET_CONFIG_KEYS",
     "DestinationSettings",
     "FilterRules",

@@ -17,6 +17,7 @@ import pytest
 
 import cli
 from cli import diagnostics
+from cli.governance import SCOPED_KINDS
 from providers import errors, inputs
 from providers import messages as provider_messages
 from providers.messages import FailureKind
@@ -57,6 +58,7 @@ def cli_kinds() -> list[str]:
     return sorted(
         set(re.findall(r'kind="([a-z-]+)"', source))
         | set(re.findall(r'_error\(\s*"([a-z-]+)"', source))
+        | {kind.unmanaged for kind in SCOPED_KINDS}
     )
 
 

@@ -100,6 +100,8 @@ def test_audit_makes_only_get_requests_and_lists_past_the_first_page(
     assert requests == [
         ("GET", "/api/v1/key"),
         ("GET", "/api/v1/workspaces"),
+        ("GET", "/api/v1/byok"),
+        ("GET", "/api/v1/observability/destinations"),
         ("GET", "/api/v1/keys"),
         ("GET", "/api/v1/keys"),
         ("GET", f"/api/v1/keys/{audit_env.hashes['prod-gone']}"),

@@ -163,6 +163,10 @@ def test_the_reads_are_bounded_one_listing_each_and_one_per_workspace(
     assert requests == [
         ("GET", "/api/v1/key", ""),
         ("GET", "/api/v1/workspaces", page),
+        ("GET", "/api/v1/byok", f"workspace_id={agents}&{page}"),
+        ("GET", "/api/v1/byok", f"workspace_id={default}&{page}"),
+        ("GET", "/api/v1/observability/destinations", f"workspace_id={agents}&{page}"),
+        ("GET", "/api/v1/observability/destinations", f"workspace_id={default}&{page}"),
         ("GET", "/api/v1/keys", keys + agents),
         ("GET", "/api/v1/keys", keys + default),
         ("GET", "/api/v1/guardrails/assignments/keys", page),
@@ -193,10 +197,13 @@ def test_an_account_without_workspaces_is_audited_as_before_with_one_warning(
         "key-without-guardrail, unmanaged-guardrail, guardrail-near-limit, "
         "workspace-budget-near-limit"
     )
-    # As before: the default workspace is listed, the managed keys elsewhere found by hash.
+    # As before: the default workspace is listed, the managed keys elsewhere found by hash;
+    # and the default workspace's BYOK credentials and observability destinations.
     assert [(r.method, r.path) for r in governed.emulator.requests()] == [
         ("GET", "/api/v1/key"),
         ("GET", "/api/v1/workspaces"),
+        ("GET", "/api/v1/byok"),
+        ("GET", "/api/v1/observability/destinations"),
         ("GET", "/api/v1/keys"),
         ("GET", f"/api/v1/keys/{governed.hashes['ci']}"),
         ("GET", f"/api/v1/keys/{governed.hashes['bot']}"),
@@ -220,7 +227,8 @@ def test_budgets_the_account_may_not_read_skip_only_the_budget_check(
     [warning] = [f for f in document["findings"] if f["kind"] == "governance-unreadable"]
     route = budgets.removeprefix("/api/v1")
     assert warning["message"].startswith(
-        f"guardrails, workspaces or budgets could not be read (GET {route} answered HTTP 403"
+        "guardrails, workspaces, budgets, BYOK credentials or observability destinations could"
+        f" not be read (GET {route} answered HTTP 403"
     )
     assert "`workspace-budget-near-limit` was not checked" in warning["message"]
     asked = [r.path for r in governed.emulator.requests() if r.path.endswith("/budgets")]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cli import __main__ as entry
-from cli import audit, diagnostics, doctor, governance
+from cli import audit, diagnostics, doctor, governance, scoped
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text()
 
@@ -23,9 +23,12 @@ def options_of(command: str) -> list[str]:
 
 
 def kinds_in_source() -> set[str]:
-    source = "\n".join(inspect.getsource(m) for m in (diagnostics, audit, doctor, governance))
-    return set(re.findall(r'kind="([a-z-]+)"', source)) | set(
-        re.findall(r'_error\(\s*"([a-z-]+)"', source)
+    modules = (diagnostics, audit, doctor, governance, scoped)
+    source = "\n".join(inspect.getsource(m) for m in modules)
+    return (
+        set(re.findall(r'kind="([a-z-]+)"', source))
+        | set(re.findall(r'_error\(\s*"([a-z-]+)"', source))
+        | {kind.unmanaged for kind in governance.SCOPED_KINDS}
     )
 
 

@@ -8,7 +8,13 @@ import pytest
 from test_compare import NOW, Observed, key, managed
 
 from cli.audit import AuditReport, Thresholds, compare
-from cli.governance import AccountGovernance, GuardrailFacts, WorkspaceFacts, judge
+from cli.governance import (
+    SCOPED_KINDS,
+    AccountGovernance,
+    GuardrailFacts,
+    WorkspaceFacts,
+    judge,
+)
 from cli.stack_outputs import ManagedGovernance, ManagedKey
 from topology.governance_output import DeployedGovernance
 
@@ -16,6 +22,7 @@ AGENTS = "3f2b0c4e-8a1d-4e5f-9b6a-7c8d9e0f1a2b"
 AGENTS_DEFAULT = "0b7e4f1c-2d3a-5b6c-8d9e-1f2a3b4c5d6e"
 CAP = "6d1c9a2e-3b4f-4c5d-8e9f-0a1b2c3d4e5f"
 STRAY = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+ALL_SCOPED = frozenset(kind.section for kind in SCOPED_KINDS)
 
 
 def workspace(**fields: object) -> WorkspaceFacts:
@@ -305,13 +312,15 @@ def test_what_could_not_be_read_is_said_once_and_its_checks_are_skipped():
         workspaces=(workspace(budgets={"weekly": 100.0}),),
         guardrails_read=True,
         budgets_read=False,
+        scoped_read=ALL_SCOPED,
         unreadable=('GET /workspaces/x/budgets answered HTTP 403 "Enterprise only"',),
     )
     report = run(keys, governance)
     [finding] = [f for f in report.findings if f.kind == "governance-unreadable"]
     assert finding.severity == "warning"
     assert finding.message == (
-        "guardrails, workspaces or budgets could not be read (GET /workspaces/x/budgets answered "
+        "guardrails, workspaces, budgets, BYOK credentials or observability destinations could "
+        "not be read (GET /workspaces/x/budgets answered "
         'HTTP 403 "Enterprise only"), so `workspace-budget-near-limit` was not checked; the keys '
         "were audited as usual."
     )
