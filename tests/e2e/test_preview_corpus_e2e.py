@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import json
+import secrets
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -39,9 +40,24 @@ pytestmark = [
 DYNAMIC = "pulumi-python:dynamic/openrouter:"
 API = "/api/v1"
 REPLACING = frozenset({"replace", "create-replacement", "delete-replaced"})
-PATCHED = frozenset({"ApiKey", "Guardrail", "Workspace", "DefaultGuardrail"})
+PATCHED = frozenset(
+    {
+        "ApiKey",
+        "Guardrail",
+        "Workspace",
+        "DefaultGuardrail",
+        "ByokCredential",
+        "ObservabilityDestination",
+    }
+)
 """Types whose in-place update is exactly one PATCH of the object."""
-CREATED_BY_POST = {"/keys": "ApiKey", "/guardrails": "Guardrail", "/workspaces": "Workspace"}
+CREATED_BY_POST = {
+    "/keys": "ApiKey",
+    "/guardrails": "Guardrail",
+    "/workspaces": "Workspace",
+    "/byok": "ByokCredential",
+    "/observability/destinations": "ObservabilityDestination",
+}
 
 Config = dict[str, Any]
 
@@ -280,6 +296,8 @@ def targets(write: Mapping[str, Any]) -> list[str]:
         return [f"{parts[1]}/{h}" for h in (write.get("body") or {}).get("key_hashes", [])]
     if parts[0] == "workspaces" and parts[2:3] == ["budgets"]:
         return [f"{parts[1]}/budgets"]
+    if parts[0] == "observability":
+        return [parts[2]]
     return [parts[1]]
 
 
@@ -369,15 +387,136 @@ def test_every_edit_previews_exactly_what_up_does(
     config = deployed()
     new_stack(project, emulator, protectKeys=False, **copy.deepcopy(config))
     project.pulumi("up", "--yes", "--skip-preview")
+    walk(project, emulator, config, (*CORPUS, *adoptions(emulator)))
+
+
+def scoped_deployed() -> Config:
+    """Keys, a workspace, a BYOK credential and a destination restricted to some keys; the
+    secrets are added, encrypted, by `encrypted` (a `secure:` value kept as written)."""
+    return {
+        "workspaces": {"agents": {}},
+        "keys": {"api": {"rotations": ["2026-11-01"]}, "ci": {}},
+        "byok": {"openai": {"provider": "openai", "keys": ["api"]}},
+        "observability": {
+            "lf": {"type": "langfuse", "config": {"publicKey": "pk-lf-corpus"}, "keys": ["ci"]}
+        },
+    }
+
+
+def encrypted(project: PulumiProject, config: Config, path: str) -> None:
+    """Set a secret as a user does (`--secret --path`) and keep its `secure:` value in `config`."""
+    project.pulumi(
+        "config", "set", "--secret", "--path", f"openrouter-keys:{path}", secrets.token_hex(16)
+    )
+    setting, *inner = path.split(".")
+    written: Any = project.project_config()[f"openrouter-keys:{setting}"]
+    node: Any = config[setting]
+    for part in inner[:-1]:
+        written, node = written[part], node[part]
+    node[inner[-1]] = written[inner[-1]]
+
+
+def _secret(path: str) -> Callable[[Config], None]:
+    """A new secret value: applied by `encrypted` on the project the corpus walks."""
+
+    def edit(config: Config) -> None:
+        config.setdefault("__secrets__", []).append(path)
+
+    return edit
+
+
+SCOPED_CORPUS: tuple[Edit, ...] = (
+    Edit("byok.openai.keys widened", _set("byok", "openai", "keys", value=["api", "ci"])),
+    Edit("byok.openai.key (a new secret)", _secret("byok.openai.key")),
+    Edit(
+        "byok.openai.allowedModels",
+        _set("byok", "openai", "allowedModels", value=["openai/gpt-4o"]),
+    ),
+    Edit("byok.openai.fallback", _set("byok", "openai", "fallback", value=True)),
+    Edit("byok.openai.disabled", _set("byok", "openai", "disabled", value=True)),
+    Edit("byok.openai.name", _set("byok", "openai", "name", value="corpus-openai")),
+    Edit("byok.openai.keys removed", _drop("byok", "openai", "keys")),
+    Edit(
+        "keys.api.rotations (a new generation)",
+        _both(
+            _set("keys", "api", "rotations", value=["2026-11-01", "2026-12-01"]),
+            _set("byok", "openai", "keys", value=["api"]),
+        ),
+    ),
+    Edit(
+        "keys.api.rotations (the old one retired)",
+        _set("keys", "api", "rotations", value=["2026-12-01"]),
+    ),
+    Edit(
+        "byok.openai.keys (unknown id)",
+        _set("byok", "openai", "keys", value=["nope"]),
+        refused=True,
+    ),
+    Edit("byok.openai.provider (replace)", _set("byok", "openai", "provider", value="anthropic")),
+    Edit("byok.openai.workspace (replace)", _set("byok", "openai", "workspace", value="agents")),
+    Edit(
+        "observability.lf.config.secretKey (a new secret)",
+        _secret("observability.lf.config.secretKey"),
+    ),
+    Edit(
+        "observability.lf.config.baseUrl",
+        _set("observability", "lf", "config", "baseUrl", value="https://eu.cloud.langfuse.com"),
+    ),
+    Edit("observability.lf.privacyMode", _set("observability", "lf", "privacyMode", value=True)),
+    Edit("observability.lf.samplingRate", _set("observability", "lf", "samplingRate", value=0.5)),
+    Edit("observability.lf.enabled", _set("observability", "lf", "enabled", value=False)),
+    Edit(
+        "observability.lf.filterRules",
+        _set(
+            "observability",
+            "lf",
+            "filterRules",
+            value={
+                "groups": [
+                    {"rules": [{"field": "model", "operator": "starts_with", "value": "openai/"}]}
+                ]
+            },
+        ),
+    ),
+    Edit(
+        "observability.lf.broadcastGenerationCost",
+        _set("observability", "lf", "broadcastGenerationCost", value=True),
+    ),
+    Edit("observability.lf.keys", _set("observability", "lf", "keys", value=["api", "ci"])),
+    Edit("observability.lf.name", _set("observability", "lf", "name", value="corpus-lf")),
+    Edit(
+        "observability.lf.workspace (replace)",
+        _set("observability", "lf", "workspace", value="agents"),
+    ),
+)
+
+
+@pytest.mark.timeout(900)
+def test_every_edit_of_a_credential_or_destination_previews_what_up_does(
+    project: PulumiProject, emulator: Emulator
+) -> None:
+    config = scoped_deployed()
+    new_stack(project, emulator, protectKeys=False, **copy.deepcopy(config))
+    encrypted(project, config, "byok.openai.key")
+    encrypted(project, config, "observability.lf.config.secretKey")
+    project.pulumi("up", "--yes", "--skip-preview")
+    walk(project, emulator, config, SCOPED_CORPUS)
+
+
+def walk(
+    project: PulumiProject, emulator: Emulator, config: Config, corpus: tuple[Edit, ...]
+) -> None:
+    """Each edit in turn: the preview's steps must be what `up --skip-preview` does."""
     state = ids(project)
     mismatches: list[str] = []
-    corpus = (*CORPUS, *adoptions(emulator))
     for edit in corpus:
         if edit.refused:
             mismatches += refused(project, emulator, edit, config)
             continue
         edit.apply(config)
         write(project, config)
+        for path in config.pop("__secrets__", []):
+            encrypted(project, config, path)
         plan = planned(project)
         emulator.clear_requests()
         result = project.pulumi("up", "--yes", "--skip-preview", check=False)
