@@ -15,25 +15,23 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from providers.fields import CONFIG_PATH as CONFIG_PATH  # noqa: PLC0414 (re-exported)
 from providers.fields import (
     KEY_HASH,
     RFC3339_UTC,
     UUID,
+    DiffPlan,
     Kind,
     OnChange,
     Row,
     parse_instant,
 )
 from providers.key_settings import KeySettings, setting_rows
-from providers.redaction import redact
 from providers.values import is_unknown, normal_timestamp, normal_value
+from providers.values import shown as shown  # noqa: PLC0414 (re-exported)
 
 DECLARED = "declared"
 """Output holding the names of the inputs the program declared, so removal can be diffed."""
-CONFIG_PATH = "config_path"
-"""Input naming the key in the stack file (`keys.<id>`), so messages speak its language. It is
-bookkeeping: never sent to OpenRouter, never diffed."""
-_SHOWN_MAX = 80
 
 
 @dataclass(frozen=True)
@@ -149,18 +147,6 @@ class Failure:
     kind: str = "invalid-input"
 
 
-@dataclass(frozen=True)
-class DiffPlan:
-    """What `diff` found, before it is translated into Pulumi's `DiffResult`."""
-
-    changed: tuple[str, ...] = ()
-    replaces: tuple[str, ...] = ()
-
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.changed)
-
-
 def present(props: Mapping[str, Any], name: str) -> bool:
     """Declared by the program: present and not None (the wire drops None anyway)."""
     return props.get(name) is not None
@@ -172,14 +158,6 @@ def declared_inputs(news: Mapping[str, Any]) -> list[str]:
 
 
 # --- check -------------------------------------------------------------------------------------
-
-
-def shown(value: object) -> str:
-    """A bad value as an error message quotes it: short, and redacted in case it is a key."""
-    text = repr(value)
-    if len(text) > _SHOWN_MAX:
-        text = text[: _SHOWN_MAX - 3] + "..."
-    return redact(text)
 
 
 def input_problem(spec: InputSpec, value: object) -> str | None:
@@ -316,8 +294,13 @@ def replaced_inputs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> tuple[s
 
 def replacing_changes(declared: Mapping[str, Any], news: Mapping[str, Any]) -> tuple[str, ...]:
     """The inputs that would replace an existing key that declared exactly `declared`."""
-    before = {**declared, DECLARED: [name for name in INPUTS_BY_NAME if present(declared, name)]}
-    return diff_inputs(before, news).replaces
+    return diff_inputs(as_declared(declared), news).replaces
+
+
+def as_declared(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """A key's inputs as the state `diff` compares against: what they set stands in for the
+    `declared` output (`check` gets the old inputs, which have none)."""
+    return {**inputs, DECLARED: [name for name in INPUTS_BY_NAME if present(inputs, name)]}
 
 
 def replace_failure(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Failure | None:
