@@ -27,6 +27,7 @@ from providers.inputs import (
     CONFIG_PATH,
     DECLARED,
     INPUTS_BY_NAME,
+    KeyInputs,
     as_declared,
     check_inputs,
     declared_inputs,
@@ -57,7 +58,7 @@ class KeyProvider(ManagementProvider):
     inputs keep a `declared` output, so that removing one is a change (providers/inputs.py).
     """
 
-    INPUTS = KeySettings
+    INPUTS = KeyInputs
     FAILURE_INPUTS: ClassVar[Mapping[str, str]] = {
         "adopt-not-found": "adopt",
         "adopt-secret-invalid": "adopt_secret",
