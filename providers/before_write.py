@@ -17,12 +17,7 @@ from providers.client import OpenRouterClient
 from providers.credentials import Credentials, is_header_safe
 from providers.errors import OpenRouterError
 from providers.messages import ProviderError, one_line, provider_error
-from providers.session import (
-    ensure_management_key,
-    open_client,
-    remember_unavailable,
-    unavailable_cause,
-)
+from providers.session import management_client, remember_unavailable, unavailable_cause
 
 
 def is_new(olds: Mapping[str, Any]) -> bool:
@@ -41,8 +36,7 @@ def asking(credentials: Credentials) -> Iterator[OpenRouterClient]:
     if known_down is not None:
         raise provider_error("api-unavailable", cause=known_down, url=credentials.base_url)
     try:
-        with open_client(credentials) as client:
-            ensure_management_key(client, credentials)
+        with management_client(credentials) as client:
             yield client
     except OpenRouterError as err:
         remember_unavailable(credentials, str(err))

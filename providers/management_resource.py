@@ -40,8 +40,7 @@ from providers.messages import ProviderError, one_line, provider_error
 from providers.provider_process import install, redacted_errors
 from providers.session import (
     credentials_of,
-    ensure_management_key,
-    open_client,
+    management_client,
     remember_stack_settings,
     stack_settings_from,
 )
@@ -202,8 +201,7 @@ class ManagementProvider(ResourceProvider):
         """The client of one call, after the management key was checked to be one, and the
         credentials it was made from."""
         credentials = credentials_of(self)
-        with open_client(credentials) as client:
-            ensure_management_key(client, credentials)
+        with management_client(credentials) as client:
             yield client, credentials
 
     @contextmanager
