@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
+    from providers.before_write import management_key_error
     from providers.byok import (
         BYOK_API,
         BYOK_PROVIDERS,
@@ -77,9 +78,8 @@ if TYPE_CHECKING:
     from providers.guardrail import Guardrail, GuardrailArgs
     from providers.guardrail_assignment import GuardrailAssignment, GuardrailAssignmentArgs
     from providers.guardrail_settings import FILTER_TAGS, GuardrailPolicy
-    from providers.inputs import INPUTS_BY_NAME, REPLACE_FIELDS, replacing_changes, shown
+    from providers.inputs import INPUTS_BY_NAME, REPLACE_FIELDS, replacing_changes
     from providers.key import ApiKey, ApiKeyArgs
-    from providers.key_preview import management_key_error
     from providers.key_settings import KeySettings
     from providers.messages import KEY_TYPES, FailureKind, ProviderError, one_line
     from providers.object_resource import ObjectApi
@@ -94,6 +94,7 @@ if TYPE_CHECKING:
         config_problem,
     )
     from providers.redaction import KEY_PREFIX, mask, redact
+    from providers.values import shown
     from providers.workspace import Workspace, WorkspaceArgs
     from providers.workspace_budgets import WorkspaceBudgets, WorkspaceBudgetsArgs
     from providers.workspace_settings import WORKSPACE_SLUG, BudgetLimits, WorkspaceSettings

@@ -30,6 +30,9 @@ UUID: Final = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}
 KEY_HASH: Final = re.compile(r"^[0-9a-f]{64}$")
 """A key's hash, as the key list shows it (never the key itself)."""
 SHORT_HASH_CHARS: Final = 12
+CONFIG_PATH: Final = "config_path"
+"""Input naming a resource in the stack file (`keys.<id>`), so messages speak its language. It
+is bookkeeping: never sent to OpenRouter, never diffed."""
 
 
 def short_hash(hash_: str) -> str:
@@ -87,6 +90,18 @@ class OnChange(Enum):
     """PATCHed in place (or, for a secret, re-verified): the resource stays the same one."""
     REPLACE = "replace"
     """The API cannot change it in place: only a new resource can carry the new value."""
+
+
+@dataclass(frozen=True)
+class DiffPlan:
+    """What a provider's `diff` found, before it is translated into Pulumi's `DiffResult`."""
+
+    changed: tuple[str, ...] = ()
+    replaces: tuple[str, ...] = ()
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changed)
 
 
 @dataclass(frozen=True)

@@ -1,39 +1,40 @@
 """The declarative input table of `ApiKey`, and the pure check and diff over it.
 
-Every rule about an input (its type, whether a change is applied in place or needs a new key,
-what omitting it means, which API field carries it) lives in `INPUTS`, so `check`, `diff`,
-`create` and `update` cannot disagree. Nothing here does I/O or reads the clock: callers pass
-`now`, which keeps every function a pure function the property tests can hammer.
+Every rule about an input (its type and pattern, whether a change is applied in place or needs
+a new key, what omitting it means, which API field carries it) is declared once, as a field of
+`KeyInputs` with its `Row`: `check` validates with that model (the one rule beside it, an
+expiry in the future, needs the clock and the old inputs), and `INPUTS`, which `diff`, `create`
+and `update` read, is derived from its rows, so none of them can disagree. Nothing here does
+I/O or reads the clock: callers pass `now`, which keeps every function a pure function the
+property tests can hammer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ValidationError
+from pydantic import AfterValidator, Field, ValidationError
 
+from providers.fields import CONFIG_PATH as CONFIG_PATH  # noqa: PLC0414 (re-exported)
 from providers.fields import (
     KEY_HASH,
     RFC3339_UTC,
     UUID,
+    DiffPlan,
     Kind,
     OnChange,
     Row,
     parse_instant,
 )
 from providers.key_settings import KeySettings, setting_rows
-from providers.redaction import redact
 from providers.values import is_unknown, normal_timestamp, normal_value
+from providers.values import shown as shown  # noqa: PLC0414 (re-exported)
 
 DECLARED = "declared"
 """Output holding the names of the inputs the program declared, so removal can be diffed."""
-CONFIG_PATH = "config_path"
-"""Input naming the key in the stack file (`keys.<id>`), so messages speak its language. It is
-bookkeeping: never sent to OpenRouter, never diffed."""
-_SHOWN_MAX = 80
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,21 @@ class InputSpec:
         return self.row.removal_diffs
 
 
-INPUTS: tuple[InputSpec, ...] = (
-    InputSpec(
-        "name",
-        "name",
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("blank")
+    return value
+
+
+class KeyInputs(KeySettings):
+    """Every input of `ApiKey` with its rule and its row: the settings, then what the key is
+    called, where it lives and what it is (inputs of their own, since they may name other
+    resources of the stack, whose ids are known only once those exist). `check` validates the
+    inputs with this model; `INPUTS` is derived from its rows."""
+
+    name: Annotated[
+        str | None,
+        AfterValidator(_not_blank),
         Row(
             Kind.TEXT,
             OnChange.UPDATE,
@@ -80,13 +92,11 @@ INPUTS: tuple[InputSpec, ...] = (
             "a non-empty string",
             "write the OpenRouter display name, or remove `name` for '<stack>-<id>'.",
         ),
-        required=True,
-    ),
-    *(InputSpec(name, setting, row) for name, setting, row in setting_rows()),
+    ] = None
     # The server puts every key in a workspace; an omitted workspace_id must never diff against it.
-    InputSpec(
-        "workspace_id",
-        "workspaceId",
+    workspace_id: Annotated[
+        str | None,
+        Field(default=None, pattern=UUID.pattern),
         Row(
             Kind.UUID,
             OnChange.REPLACE,
@@ -96,11 +106,11 @@ INPUTS: tuple[InputSpec, ...] = (
             " workspace.",
             removal_diffs=False,
         ),
-    ),
+    ] = None
     # Dropping `adopt` after the adoption is bookkeeping: the key stays the same key.
-    InputSpec(
-        "adopt",
-        "adopt",
+    adopt: Annotated[
+        str | None,
+        Field(default=None, pattern=KEY_HASH.pattern),
         Row(
             Kind.KEY_HASH,
             OnChange.REPLACE,
@@ -109,11 +119,12 @@ INPUTS: tuple[InputSpec, ...] = (
             "copy the key's hash from the OpenRouter key list (the hash, never the key itself).",
             removal_diffs=False,
         ),
-    ),
+    ] = None
     # The secret of an adopted key is compared with the `key` output, never stored elsewhere.
-    InputSpec(
-        "adopt_secret",
-        "adoptedSecrets",
+    adopt_secret: Annotated[
+        str | None,
+        Field(default=None, alias="adoptedSecrets"),
+        AfterValidator(_not_blank),
         Row(
             Kind.SECRET,
             OnChange.UPDATE,
@@ -122,8 +133,25 @@ INPUTS: tuple[InputSpec, ...] = (
             "run `pulumi config set --secret --path 'adoptedSecrets.<id>' <the key's secret>`.",
             removal_diffs=False,
         ),
-        compare_with="key",
-    ),
+    ] = None
+
+
+_NAME_OF: Mapping[str, str] = {
+    info.alias or name: name for name, info in KeyInputs.model_fields.items()
+}
+"""An input's name by its stack-file name, as a validation error may locate it."""
+_ROWS: Mapping[str, tuple[str, Row]] = {
+    name: (setting, row) for name, setting, row in setting_rows(KeyInputs)
+}
+INPUTS: tuple[InputSpec, ...] = tuple(
+    InputSpec(
+        name,
+        *_ROWS[name],
+        required=name == "name",
+        compare_with="key" if name == "adopt_secret" else None,
+    )
+    # The name first, as a message lists the inputs; then the settings and the rest.
+    for name in ("name", *KeySettings.model_fields, "workspace_id", "adopt", "adopt_secret")
 )
 INPUTS_BY_NAME: Mapping[str, InputSpec] = {spec.name: spec for spec in INPUTS}
 REPLACE_FIELDS: frozenset[str] = frozenset(
@@ -149,18 +177,6 @@ class Failure:
     kind: str = "invalid-input"
 
 
-@dataclass(frozen=True)
-class DiffPlan:
-    """What `diff` found, before it is translated into Pulumi's `DiffResult`."""
-
-    changed: tuple[str, ...] = ()
-    replaces: tuple[str, ...] = ()
-
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.changed)
-
-
 def present(props: Mapping[str, Any], name: str) -> bool:
     """Declared by the program: present and not None (the wire drops None anyway)."""
     return props.get(name) is not None
@@ -174,52 +190,60 @@ def declared_inputs(news: Mapping[str, Any]) -> list[str]:
 # --- check -------------------------------------------------------------------------------------
 
 
-def shown(value: object) -> str:
-    """A bad value as an error message quotes it: short, and redacted in case it is a key."""
-    text = repr(value)
-    if len(text) > _SHOWN_MAX:
-        text = text[: _SHOWN_MAX - 3] + "..."
-    return redact(text)
+def refused_inputs(known: Mapping[str, Any]) -> frozenset[str]:
+    """The inputs among `known` (by name; no None, no unknown) that `KeyInputs` refuses."""
+    try:
+        KeyInputs.model_validate(known)
+    except ValidationError as error:
+        return frozenset(
+            _NAME_OF.get(str(item["loc"][0]), str(item["loc"][0]))
+            for item in error.errors()
+            if item["loc"]
+        )
+    return frozenset()
 
 
-def input_problem(spec: InputSpec, value: object) -> str | None:
-    """Why an input's value is refused, in its row's words (the stack file check's too), or None.
-
-    A key setting is judged by its field of `KeySettings`, the rule a stack file is checked
-    against; the other inputs by their `_RULES`. A timestamp and a secret have checks of their
-    own (the clock; a secret is never quoted)."""
-    if spec.name in KeySettings.model_fields:
-        try:
-            KeySettings.model_validate({spec.name: value})
-        except ValidationError:
-            return _not_allowed(spec, value)
-        return None
-    return None if _RULES[spec.kind](value) else _not_allowed(spec, value)
-
-
-def _not_allowed(spec: InputSpec, value: object) -> str:
+def _check_refusal(spec: InputSpec, value: object) -> str:
+    """Why `KeyInputs` refused the value, in the input's row's words (a timestamp's more
+    precise ones; a secret is never quoted)."""
+    if spec.kind is Kind.TIMESTAMP:
+        return _check_timestamp_format(value)
+    if spec.kind is Kind.SECRET:
+        return (
+            "the value given is not allowed: expected the secret of the adopted key as a"
+            " non-empty string, passed as a Pulumi secret (pulumi.Output.secret(...))."
+        )
     return f"{shown(value)} is not allowed; allowed: {spec.row.expected}. Fix: {spec.row.fix}"
 
 
-def _check_timestamp(value: object, now: datetime, was: object) -> str | None:
-    example = "e.g. '2027-06-30T00:00:00Z'"
+_EXAMPLE_INSTANT = "e.g. '2027-06-30T00:00:00Z'"
+
+
+def _check_timestamp_format(value: object) -> str:
     if not isinstance(value, str):
         return (
-            f"{shown(value)} is not allowed: expected an RFC 3339 UTC timestamp string, {example}."
+            f"{shown(value)} is not allowed: expected an RFC 3339 UTC timestamp string,"
+            f" {_EXAMPLE_INSTANT}."
         )
     match = RFC3339_UTC.match(value)
-    parsed = parse_instant(value, naive_is_utc=False) if match else None
-    if match is None or parsed is None:
+    if match is None or parse_instant(value, naive_is_utc=False) is None:
         return (
             f"{shown(value)} is not allowed: expected an RFC 3339 timestamp with seconds"
-            f" and a UTC zone, {example}."
+            f" and a UTC zone, {_EXAMPLE_INSTANT}."
         )
-    if match.group("zone") not in ("Z", "+00:00"):
-        return (
-            f"{shown(value)} is not allowed: OpenRouter accepts only UTC; write the same instant"
-            f" with 'Z', {example}."
-        )
-    # An existing key keeps its past expiry: re-checking it would fail every later preview.
+    return (
+        f"{shown(value)} is not allowed: OpenRouter accepts only UTC; write the same instant"
+        f" with 'Z', {_EXAMPLE_INSTANT}."
+    )
+
+
+def _check_expiry(value: str, now: datetime, was: object) -> str | None:
+    """The rule a well-formed expiry still has to pass, which needs the clock and the old
+    inputs: a new expiry lies in the future, while an existing key keeps its past one
+    (re-checking it would fail every later preview)."""
+    parsed = parse_instant(value, naive_is_utc=False)
+    if parsed is None:
+        return _check_timestamp_format(value)  # a date the pattern lets through, e.g. month 13
     unchanged = isinstance(was, str) and normal_timestamp(was) == normal_timestamp(value)
     if parsed <= now and not unchanged:
         return (
@@ -227,25 +251,6 @@ def _check_timestamp(value: object, now: datetime, was: object) -> str | None:
             " expected a future UTC timestamp; omit it for a key that never expires."
         )
     return None
-
-
-def _check_secret(value: object) -> str | None:
-    # Never quote the value: it is a key.
-    if not isinstance(value, str) or not value.strip():
-        return (
-            "the value given is not allowed: expected the secret of the adopted key as a"
-            " non-empty string, passed as a Pulumi secret (pulumi.Output.secret(...))."
-        )
-    return None
-
-
-_RULES: Mapping[Kind, Callable[[object], bool]] = {
-    Kind.TEXT: lambda value: isinstance(value, str) and bool(value.strip()),
-    Kind.UUID: lambda value: isinstance(value, str) and UUID.match(value) is not None,
-    Kind.KEY_HASH: lambda value: isinstance(value, str) and KEY_HASH.match(value) is not None,
-}
-"""The rule of each input outside `KeySettings` (their patterns are the ones a stack file is
-checked against too, providers/fields.py)."""
 
 
 def setting_path(spec: InputSpec, news: Mapping[str, Any]) -> str:
@@ -270,6 +275,12 @@ def check_inputs(
     allowed, and any change that would replace the key is refused (`replace_failure`).
     """
     failures: list[Failure] = []
+    known = {
+        spec.name: news[spec.name]
+        for spec in INPUTS
+        if present(news, spec.name) and not is_unknown(news[spec.name])
+    }
+    refused = refused_inputs(known)
     for spec in INPUTS:
         value = news.get(spec.name)
         if is_unknown(value):
@@ -280,12 +291,12 @@ def check_inputs(
                 missing = f"`{where}` is required: give the key a name, e.g. 'ci-deploy'."
                 failures.append(Failure(spec.name, missing))
             continue
-        if spec.kind is Kind.TIMESTAMP:
-            reason = _check_timestamp(value, now, olds.get(spec.name))
-        elif spec.kind is Kind.SECRET:
-            reason = _check_secret(value)
+        if spec.name in refused:
+            reason: str | None = _check_refusal(spec, value)
+        elif spec.kind is Kind.TIMESTAMP:
+            reason = _check_expiry(value, now, olds.get(spec.name))
         else:
-            reason = input_problem(spec, value)
+            reason = None
         if reason is not None:
             failures.append(Failure(spec.name, f"`{where}`: {reason}"))
     if present(news, "adopt_secret") and not present(news, "adopt"):
@@ -298,8 +309,8 @@ def check_inputs(
                 f" of the key the secret belongs to, or remove `{secret_at}`.",
             )
         )
-    if not failures and (refused := replace_failure(olds, news)) is not None:
-        failures.append(refused)
+    if not failures and (replacing := replace_failure(olds, news)) is not None:
+        failures.append(replacing)
     return failures
 
 
@@ -316,8 +327,13 @@ def replaced_inputs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> tuple[s
 
 def replacing_changes(declared: Mapping[str, Any], news: Mapping[str, Any]) -> tuple[str, ...]:
     """The inputs that would replace an existing key that declared exactly `declared`."""
-    before = {**declared, DECLARED: [name for name in INPUTS_BY_NAME if present(declared, name)]}
-    return diff_inputs(before, news).replaces
+    return diff_inputs(as_declared(declared), news).replaces
+
+
+def as_declared(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """A key's inputs as the state `diff` compares against: what they set stands in for the
+    `declared` output (`check` gets the old inputs, which have none)."""
+    return {**inputs, DECLARED: [name for name in INPUTS_BY_NAME if present(inputs, name)]}
 
 
 def replace_failure(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Failure | None:

@@ -14,27 +14,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import (
-    CheckFailure,
-    CheckResult,
-    ConfigureRequest,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    ResourceProvider,
-    UpdateResult,
-)
+from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, UpdateResult
 
 from providers.client import KeyRecord, OpenRouterClient
-from providers.credentials import API_BASE_URL_SETTING, MANAGEMENT_KEY_SETTING, Credentials
+from providers.credentials import MANAGEMENT_KEY_SETTING, Credentials
 from providers.errors import KeyNotFound
+from providers.fields import DiffPlan
 from providers.inputs import (
     CONFIG_PATH,
     DECLARED,
     INPUTS_BY_NAME,
+    KeyInputs,
+    as_declared,
     check_inputs,
     declared_inputs,
     diff_inputs,
@@ -43,83 +37,63 @@ from providers.inputs import (
     setting_path,
 )
 from providers.key_outputs import OUTPUT_ONLY, inputs_after_refresh, key_outputs
-from providers.key_preview import preview_write, write_follows
+from providers.key_preview import key_taken, preview_adoption
 from providers.key_settings import KeySettings
 from providers.key_writes import adopt_key, discard_undeliverable, mint_key, verify_adopt_secret
 from providers.listing import listed
+from providers.management_resource import ManagementProvider
 from providers.messages import ProviderError, one_line
-from providers.provider_process import engine_listening, install, redacted_errors
+from providers.provider_process import engine_listening, redacted_errors
 from providers.sdk_pickle import PickleSafeResource
-from providers.session import (
-    credentials_of,
-    ensure_management_key,
-    open_client,
-    remember_stack_settings,
-    stack_settings_from,
-)
+from providers.session import credentials_of
 
 GUARD_PROPERTY = MANAGEMENT_KEY_SETTING
 """The property a failed key-type guard is reported on in `check` (it is config, not an input)."""
-_CONFIG_OF_KIND = {
-    "management-key-missing": MANAGEMENT_KEY_SETTING,
-    "management-key-unsendable": MANAGEMENT_KEY_SETTING,
-    "api-base-url-unsafe": API_BASE_URL_SETTING,
-}
-"""The stack setting a credentials problem is reported on in `check`."""
 
 
-class KeyProvider(ResourceProvider):
+class KeyProvider(ManagementProvider):
     """Creates, adopts, reads, updates and deletes OpenRouter regular keys.
 
-    Stateless by design: the instance carries nothing, and pickles to a class reference.
+    Stateless by design: the instance carries nothing, and pickles to a class reference. Its
+    inputs keep a `declared` output, so that removing one is a change (providers/inputs.py).
     """
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {}
+    INPUTS = KeyInputs
+    FAILURE_INPUTS: ClassVar[Mapping[str, str]] = {
+        "adopt-not-found": "adopt",
+        "adopt-secret-invalid": "adopt_secret",
+        "adopt-secret-is-management": "adopt_secret",
+        "adopt-secret-mismatch": "adopt_secret",
+    }
 
-    def __setstate__(self, state: Mapping[str, Any]) -> None:
-        """Nothing to restore: settings are read in the provider process, at call time."""
-
-    def configure(self, req: ConfigureRequest) -> None:
-        install()  # one-line errors, exit with the engine (providers/provider_process.py)
-        remember_stack_settings(self, stack_settings_from(req.config))
-
-    @redacted_errors("check")
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        now = datetime.now(UTC)
-        failures = [
+    def invalid(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[CheckFailure]:
+        return [
             CheckFailure(f.property, one_line(f.reason, f.kind))
-            for f in check_inputs(olds, news, now)
+            for f in check_inputs(olds, news, datetime.now(UTC))
         ]
-        if failures or not write_follows(olds, news):
-            return CheckResult(dict(news), failures)
-        try:
-            credentials = credentials_of(self)
-        except ProviderError as err:
-            failures.append(CheckFailure(_CONFIG_OF_KIND[err.kind], one_line(str(err), err.kind)))
-            return CheckResult(dict(news), failures)
-        failures += [
-            CheckFailure(f.property, one_line(f.reason, f.kind))
-            for f in preview_write(credentials, olds, news)
-        ]
-        return CheckResult(dict(news), failures)
 
-    @redacted_errors("diff")
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        plan = diff_inputs(olds, news)
-        # delete_before_replace stays False: the new key exists before the old one goes, so
-        # consumers are never left pointing at a deleted key.
-        return DiffResult(
-            changes=plan.has_changes,
-            replaces=list(plan.replaces),
-            delete_before_replace=False,
-        )
+    def changes(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffPlan:
+        return diff_inputs(olds, news)
+
+    def state_of(self, olds: Mapping[str, Any]) -> Mapping[str, Any]:
+        return as_declared(olds)
+
+    def preview(
+        self,
+        client: OpenRouterClient,
+        credentials: Credentials,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
+    ) -> None:
+        if not preview_adoption(client, credentials, olds, news):
+            super().preview(client, credentials, olds, news)
+
+    def taken(self, client: OpenRouterClient, news: Mapping[str, Any]) -> ProviderError | None:
+        return key_taken(client, credentials_of(self), news)
 
     @redacted_errors("create")
     def create(self, props: dict[str, Any]) -> CreateResult:
-        credentials = credentials_of(self)
-        with open_client(credentials) as client:
-            ensure_management_key(client, credentials)
+        with self.connected() as (client, credentials):
             if present(props, "adopt"):
                 record, secret = adopt_key(client, credentials, props)
             else:
@@ -134,12 +108,10 @@ class KeyProvider(ResourceProvider):
 
     @redacted_errors("read")
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        credentials = credentials_of(self)
-        with open_client(credentials) as client:
-            # A refresh runs no program (so no slot check): a key recorded by an older version
-            # may be a regular key, which reads as a bare 401 (once per process).
-            ensure_management_key(client, credentials)
-            record = read_key(client, credentials, id_, props.get("workspace_id"))
+        # A refresh runs no program (so no slot check): a key recorded by an older version
+        # may be a regular key, which reads as a bare 401 (once per process).
+        with self.reader() as (client, reader):
+            record = read_key(client, reader, id_, props.get("workspace_id"))
         if record is None:
             return ReadResult(None, {})
         declared = props.get(DECLARED)
@@ -155,12 +127,10 @@ class KeyProvider(ResourceProvider):
 
     @redacted_errors("update")
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        credentials = credentials_of(self)
         changes = patch_changes(olds, news)
         secret_changed = "adopt_secret" in diff_inputs(olds, news).changed
         key = olds.get("key")
-        with open_client(credentials) as client:
-            ensure_management_key(client, credentials)
+        with self.connected() as (client, credentials):
             if secret_changed:
                 label = olds.get("label")
                 where = setting_path(INPUTS_BY_NAME["adopt_secret"], news)
@@ -179,17 +149,16 @@ class KeyProvider(ResourceProvider):
 
     @redacted_errors("delete")
     def delete(self, id_: str, _props: dict[str, Any]) -> None:
-        credentials = credentials_of(self)
-        with open_client(credentials) as client:
-            ensure_management_key(client, credentials)
+        with self.client() as client:
             client.delete_key(id_)  # 404 counts as done: the key is gone either way
 
 
 def read_key(
-    client: OpenRouterClient, credentials: Credentials, hash_: str, workspace_id: object
+    client: OpenRouterClient, reader: str, hash_: str, workspace_id: object
 ) -> KeyRecord | None:
     """The key as `GET /keys/{hash}` returns it, from its workspace's listing when that holds
-    it (one listing per workspace serves a whole refresh); None only when the GET says 404."""
+    it (one listing per workspace serves a whole refresh); None only when the GET says 404.
+    `reader` scopes the listings, as `ManagementProvider.reader` names it."""
     workspace = workspace_id if isinstance(workspace_id, str) and workspace_id else None
 
     def fetch() -> dict[str, KeyRecord]:
@@ -201,7 +170,7 @@ def read_key(
         except KeyNotFound:
             return None  # gone since: the one answer that drops it from state
 
-    return listed((credentials.guard_cache_key(), "keys", workspace), fetch, hash_, confirm)
+    return listed((reader, "keys", workspace), fetch, hash_, confirm)
 
 
 # --- the resource ------------------------------------------------------------------------------

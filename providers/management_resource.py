@@ -1,10 +1,12 @@
-"""What the providers of guardrails, workspaces, budgets and assignments share with each other.
+"""What every OpenRouter provider shares: keys, guardrails, workspaces, budgets, assignments.
 
-Each of them is a `ManagementProvider`: stateless and pickled by class reference like
-`KeyProvider` (docs/adr/0001-management-key-at-run-time.md), its inputs declared once as a
-pydantic model that `check` validates with the stack file's paths, its `diff` derived from that
-model, and its preview asking OpenRouter whether the management key may write before any write
-(docs/adr/0008-topology-guard.md). The lifecycles themselves stay in each resource's module.
+Each of them is a `ManagementProvider`: stateless and pickled by class reference
+(docs/adr/0001-management-key-at-run-time.md), its inputs declared once as a pydantic model
+that `check` validates with the stack file's paths, its `diff` derived from that model, and its
+preview asking OpenRouter whether the management key may write, then what the write will need,
+before any write (docs/adr/0008-topology-guard.md). `check` and `diff` are one template each:
+a resource whose rules differ (the key keeps a `declared` output, so that removing an input is
+a change) overrides a hook, never the template. The lifecycles stay in each resource's module.
 
 State holds the inputs as applied, plus, where OpenRouter rewrites what it is sent (canonical
 model slugs, filter labels), a fingerprint of what it held after the last write (`observed`):
@@ -30,22 +32,19 @@ from pulumi.dynamic import (
 from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
+from providers.before_write import asking, is_new
 from providers.client import OpenRouterClient
-from providers.credentials import API_BASE_URL_SETTING, MANAGEMENT_KEY_SETTING
-from providers.errors import OpenRouterError
-from providers.fields import FIX_SEPARATOR
-from providers.inputs import CONFIG_PATH, shown
-from providers.key_preview import is_new, management_key_problem
+from providers.credentials import API_BASE_URL_SETTING, MANAGEMENT_KEY_SETTING, Credentials
+from providers.fields import CONFIG_PATH, FIX_SEPARATOR, DiffPlan
 from providers.messages import ProviderError, one_line, provider_error
 from providers.provider_process import install, redacted_errors
 from providers.session import (
     credentials_of,
-    ensure_management_key,
-    open_client,
+    management_client,
     remember_stack_settings,
     stack_settings_from,
 )
-from providers.values import is_unknown, normal_value
+from providers.values import is_unknown, normal_value, shown
 
 OBSERVED: Final = "observed"
 """Output: the fingerprint of the server's record after the last write (module docstring)."""
@@ -53,13 +52,15 @@ BOOKKEEPING: Final = frozenset({CONFIG_PATH, OBSERVED, "adopt"})
 """Inputs and outputs that say where or what, never what to change: not diffed."""
 _FAILURE_INPUT: Final = {
     "api-unavailable": API_BASE_URL_SETTING,
+    "api-base-url-unsafe": API_BASE_URL_SETTING,
     "workspace-not-found": "workspace_id",
 }
-"""The input (or setting) a `taken` failure is reported on, when not the identity."""
+"""The input (or setting) a `check` failure of a kind is reported on, when not the identity."""
 
 
 class ManagementProvider(ResourceProvider):
-    """Base of every provider beyond keys; subclasses set `INPUTS` and `REPLACE_ON`."""
+    """Base of every provider, `KeyProvider` included; subclasses set `INPUTS` and `REPLACE_ON`
+    and, where theirs differ, the hooks: `invalid`, `changes`, `state_of`, `preview`."""
 
     INPUTS: ClassVar[type[BaseModel]]
     """The inputs, validated by `check`; their names are the resource's input names."""
@@ -73,6 +74,8 @@ class ManagementProvider(ResourceProvider):
     """List inputs whose order means nothing (key hashes): compared as sets."""
     SECRETS: ClassVar[frozenset[str]] = frozenset()
     """Inputs whose value a message never quotes (a provider's API key, a destination's config)."""
+    FAILURE_INPUTS: ClassVar[Mapping[str, str]] = {}
+    """The input a `check` failure of a kind of this resource's own is reported on."""
 
     def __getstate__(self) -> dict[str, Any]:
         return {}
@@ -86,19 +89,47 @@ class ManagementProvider(ResourceProvider):
 
     @redacted_errors("check")
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures = self._invalid(news)
-        if failures or not (is_new(olds) or self.changed(olds, news)):
+        """Validate the inputs; then, only before a write, ask OpenRouter what the write will
+        need (`preview`), so the preview fails whenever `up` would (ADR 0008)."""
+        failures = self.invalid(olds, news)
+        if failures or not self.write_follows(olds, news):
             return CheckResult(dict(news), failures)
         try:
-            problem = management_key_problem(credentials_of(self))
+            credentials = credentials_of(self)
+            with asking(credentials) as client:
+                self.preview(client, credentials, olds, news)
         except ProviderError as err:
-            setting = API_BASE_URL_SETTING if "url" in err.kind else MANAGEMENT_KEY_SETTING
-            return CheckResult(dict(news), [CheckFailure(setting, one_line(str(err), err.kind))])
-        if problem is not None:
-            failures.append(CheckFailure(MANAGEMENT_KEY_SETTING, problem))
-        elif is_new(olds) and not isinstance(news.get("adopt"), str):
-            failures += self._twin(news)
+            where = self.failure_input(err.kind)
+            failures.append(CheckFailure(where, one_line(str(err), err.kind)))
         return CheckResult(dict(news), failures)
+
+    def write_follows(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """Whether this `check` precedes a create or an update (judged from the old inputs)."""
+        return is_new(olds) or self.changes(self.state_of(olds), news).has_changes
+
+    def state_of(self, olds: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The state `diff` would compare against, from the old inputs `check` is given."""
+        return olds
+
+    def preview(
+        self,
+        client: OpenRouterClient,
+        credentials: Credentials,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
+    ) -> None:
+        """Raise the `ProviderError` the write would fail with, knowable before any write: here,
+        a twin a create would leave (`taken`). `client` holds a checked management key."""
+        if is_new(olds) and not isinstance(news.get("adopt"), str):
+            found = self.taken(client, news)
+            if found is not None:
+                raise found
+
+    def failure_input(self, kind: str) -> str:
+        """The input (or stack setting) the engine names beside a `check` failure of `kind`."""
+        if kind.startswith("management-key"):
+            return MANAGEMENT_KEY_SETTING
+        return {**_FAILURE_INPUT, **self.FAILURE_INPUTS}.get(kind, self.IDENTITY)
 
     def taken(self, client: OpenRouterClient, news: Mapping[str, Any]) -> ProviderError | None:
         """What a create would duplicate: an object OpenRouter already holds under the identity
@@ -117,38 +148,27 @@ class ManagementProvider(ResourceProvider):
             **identity,
         )
 
-    def _twin(self, news: Mapping[str, Any]) -> list[CheckFailure]:
-        """Refuse, before any write, a create that would leave a twin or fail on one (what
-        `key-name-taken` is for keys: docs/runbooks.md#an-interrupted-update)."""
-        credentials = credentials_of(self)
-        try:
-            with open_client(credentials) as client:
-                found = self.taken(client, news)
-        except OpenRouterError as err:
-            found = provider_error("api-unavailable", cause=str(err), url=credentials.base_url)
-        if found is None:
-            return []
-        where = _FAILURE_INPUT.get(found.kind, self.IDENTITY)
-        return [CheckFailure(where, one_line(str(found), found.kind))]
-
     @redacted_errors("diff")
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = self.changed(olds, news)
+        plan = self.changes(olds, news)
         return DiffResult(
-            changes=bool(changed),
-            replaces=[name for name in changed if name in self.REPLACE_ON],
+            changes=plan.has_changes,
+            replaces=list(plan.replaces),
             # The new object exists before the old one goes: an assignment moves a key from
-            # one guardrail to the next with no moment under none.
+            # one guardrail to the next with no moment under none, and consumers are never
+            # left pointing at a deleted key.
             delete_before_replace=False,
         )
 
-    def changed(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
-        """The inputs whose value differs, in declaration order; an unknown value differs."""
-        return [
+    def changes(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffPlan:
+        """The inputs whose value differs, in declaration order (an unknown value differs),
+        and those of them the API cannot change in place."""
+        changed = tuple(
             name
             for name in self.INPUTS.model_fields
             if name not in BOOKKEEPING and self._normal(name, olds) != self._normal(name, news)
-        ]
+        )
+        return DiffPlan(changed, tuple(name for name in changed if name in self.REPLACE_ON))
 
     def _normal(self, name: str, props: Mapping[str, Any]) -> object:
         value = normal_value(props.get(name))
@@ -156,7 +176,8 @@ class ManagementProvider(ResourceProvider):
             return sorted(set(value), key=repr)
         return value
 
-    def _invalid(self, news: Mapping[str, Any]) -> list[CheckFailure]:
+    def invalid(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[CheckFailure]:
+        """Every invalid known input, by the `INPUTS` model, in the stack file's words."""
         unknown = {name for name, value in news.items() if is_unknown(value)}
         known = {
             name: value
@@ -186,18 +207,24 @@ class ManagementProvider(ResourceProvider):
         return f"{where}: {value}{message}."
 
     @contextmanager
+    def connected(self) -> Iterator[tuple[OpenRouterClient, Credentials]]:
+        """The client of one call, after the management key was checked to be one, and the
+        credentials it was made from."""
+        credentials = credentials_of(self)
+        with management_client(credentials) as client:
+            yield client, credentials
+
+    @contextmanager
     def client(self) -> Iterator[OpenRouterClient]:
         """A client for one write, after the management key was checked to be one."""
-        with self.reader() as (client, _):
+        with self.connected() as (client, _):
             yield client
 
     @contextmanager
     def reader(self) -> Iterator[tuple[OpenRouterClient, str]]:
         """A client for one read, and who reads: the credentials' cache key, which scopes the
         listings a read may be answered from (providers/listing.py)."""
-        credentials = credentials_of(self)
-        with open_client(credentials) as client:
-            ensure_management_key(client, credentials)
+        with self.connected() as (client, credentials):
             yield client, credentials.guard_cache_key()
 
 

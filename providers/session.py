@@ -226,3 +226,12 @@ def ensure_management_key(client: OpenRouterClient, credentials: Credentials) ->
                 label=redact(current.label or "label unknown"),
             )
         _MEMORY.verified_management_keys.add(cache_key)
+
+
+@contextmanager
+def management_client(credentials: Credentials) -> Iterator[OpenRouterClient]:
+    """The credentials' one client, once its key was found to be a management key: what every
+    provider call that reads or writes holds."""
+    with open_client(credentials) as client:
+        ensure_management_key(client, credentials)
+        yield client

@@ -1,5 +1,5 @@
-"""A value's one normal form, and whether it is known yet: every provider's check and diff use
-these two, the key's (providers/inputs.py) and the governance resources'
+"""A value's one normal form, whether it is known yet, and how a message quotes it: every
+provider's check and diff use these, the key's (providers/inputs.py) and the other resources'
 (providers/management_resource.py) alike, so a value equal for one is equal for all."""
 
 from __future__ import annotations
@@ -10,6 +10,17 @@ from datetime import UTC
 from pulumi.output import Unknown
 
 from providers.fields import Kind, parse_instant
+from providers.redaction import redact
+
+_SHOWN_MAX = 80
+
+
+def shown(value: object) -> str:
+    """A bad value as an error message quotes it: short, and redacted in case it is a key."""
+    text = repr(value)
+    if len(text) > _SHOWN_MAX:
+        text = text[: _SHOWN_MAX - 3] + "..."
+    return redact(text)
 
 
 def is_unknown(value: object) -> bool:

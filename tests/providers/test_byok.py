@@ -39,7 +39,7 @@ def byok(**extra: Any) -> dict[str, Any]:
 
 
 def failures(provider: Any, news: dict[str, Any]) -> dict[str, str]:
-    return {f.property: f.reason for f in provider._invalid(news)}
+    return {f.property: f.reason for f in provider.invalid({}, news)}
 
 
 # --- BYOK ----------------------------------------------------------------------------------------
@@ -89,8 +89,10 @@ def test_key_hashes_in_another_order_are_no_change():
     a, b = key_hash(), key_hash()
     provider = ByokCredentialProvider()
     old = byok(allowed_key_hashes=[a, b])
-    assert provider.changed(old, {**old, "allowed_key_hashes": [b, a]}) == []
-    assert provider.changed(old, {**old, "allowed_key_hashes": [a]}) == ["allowed_key_hashes"]
+    assert list(provider.changes(old, {**old, "allowed_key_hashes": [b, a]}).changed) == []
+    assert list(provider.changes(old, {**old, "allowed_key_hashes": [a]}).changed) == [
+        "allowed_key_hashes"
+    ]
 
 
 def test_a_new_key_is_an_update_in_place_and_a_new_provider_a_replacement():
@@ -222,7 +224,7 @@ def test_a_change_made_outside_shows_as_drift_and_a_rotated_key_is_sent_again(
     assert read.inputs is not None
     assert read.inputs["disabled"] is True
     assert read.inputs["key"] is None  # rotated outside: the next `up` sends the declared key
-    assert provider.changed(read.outs, props) == ["disabled", "key"]
+    assert list(provider.changes(read.outs, props).changed) == ["disabled", "key"]
 
 
 def test_check_refuses_a_twin_by_name_and_a_workspace_that_does_not_exist(emulator, management_key):

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi.output import Unknown
+from pydantic import ValidationError
 
 from providers import inputs
 from providers._wire import parse_key
@@ -21,6 +22,7 @@ from providers.inputs import (
     INPUTS,
     PATCH_FIELDS,
     REPLACE_FIELDS,
+    KeyInputs,
     OnChange,
     check_inputs,
     declared_inputs,
@@ -96,6 +98,37 @@ def test_a_key_setting_is_one_row_every_layer_derives_from():
     )
     assert set(names) <= set(key_outputs(record, key=None, declared=[], adopt=None))
     assert set(CREATE_FIELDS) == {"name", *names, "workspace_id"} - {"disabled"}
+
+
+def test_every_input_is_validated_by_one_model_whose_rows_are_the_table():
+    # Issue 20: one validation path; the hand-written rule of each kind is gone.
+    assert [spec.name for spec in INPUTS] == [
+        "name", *KeySettings.model_fields, "workspace_id", "adopt", "adopt_secret"
+    ]
+    rows = {name: row for name, _, row in setting_rows(KeyInputs)}
+    assert all(spec.row is rows[spec.name] for spec in INPUTS)
+    assert not hasattr(inputs, "_RULES")
+
+
+@pytest.mark.parametrize(
+    ("setting", "prop", "value"),
+    [
+        ("workspaceId", "workspace_id", WORKSPACE + "\n"),
+        ("adopt", "adopt", HASH_A + "\n"),
+        ("workspaceId", "workspace_id", WORKSPACE),
+        ("adopt", "adopt", HASH_A),
+    ],
+)
+def test_the_provider_refuses_exactly_what_the_stack_file_refuses(setting, prop, value):
+    # A trailing newline passed the provider's own pattern (`$` matches before it) while the
+    # stack file refused it: two rules for one input.
+    try:
+        KeySpec.model_validate({setting: value})
+        stack_refuses = False
+    except ValidationError:
+        stack_refuses = True
+    provider_refuses = [f.property for f in check_inputs({}, {"name": "ci", prop: value}, NOW)]
+    assert provider_refuses == ([prop] if stack_refuses else [])
 
 
 # --- check -------------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def destination(**extra: Any) -> dict[str, Any]:
 
 
 def failures(provider: Any, news: dict[str, Any]) -> dict[str, str]:
-    return {f.property: f.reason for f in provider._invalid(news)}
+    return {f.property: f.reason for f in provider.invalid({}, news)}
 
 
 # --- observability -------------------------------------------------------------------------------
@@ -315,7 +315,7 @@ def test_a_change_made_outside_shows_as_drift(emulator, management_key):
     assert read.inputs is not None
     assert read.inputs["privacy_mode"] is True
     assert read.inputs["config"] == props["config"]  # the declared config, not the masked one
-    assert provider.changed(read.outs, props) == ["privacy_mode"]
+    assert list(provider.changes(read.outs, props).changed) == ["privacy_mode"]
 
 
 def test_check_refuses_a_sixth_destination_of_a_type_before_any_write(emulator, management_key):
