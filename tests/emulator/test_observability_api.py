@@ -10,6 +10,7 @@ import pytest
 
 from emulator import DEFAULT_WORKSPACE_ID
 from emulator.observability import DESTINATION_TYPES
+from tests.emulator.destination_configs import REQUIRED, URL_KEYS
 from tests.emulator.envelope import error_of
 from tests.support.sentinel import assert_absent, make_sentinel
 
@@ -22,19 +23,6 @@ DESTINATION_FIELDS = {
 }
 AGENTS = "7c1e2d3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
 MISSING = "4d4d4d4d-0000-4000-8000-000000000000"
-# The required config keys of each documented type (the published table).
-REQUIRED = {
-    "arize": ("apiKey", "spaceKey", "modelId"), "braintrust": ("apiKey", "projectId"),
-    "clickhouse": ("host", "database", "username", "password"),
-    "datadog": ("apiKey", "mlApp"), "grafana": ("apiKey", "instanceId"),
-    "langfuse": ("publicKey", "secretKey"), "langsmith": ("apiKey",),
-    "newrelic": ("licenseKey",), "opik": ("apiKey", "workspace", "projectName"),
-    "otel-collector": ("endpoint",), "posthog": ("apiKey",), "ramp": ("apiKey",),
-    "s3": ("bucketName", "accessKeyId", "secretAccessKey"), "sentry": ("dsn", "otlpEndpoint"),
-    "snowflake": ("account", "token"), "weave": ("apiKey", "entity", "project"),
-    "webhook": ("url",),
-}
-URL_KEYS = {"endpoint", "otlpEndpoint", "url"}
 
 
 def full_config(kind: str) -> dict[str, str]:
