@@ -70,8 +70,7 @@ class Book(ABC, Generic[R]):
         """Every way a create (or PATCH) body breaks the area's request schema."""
 
     @abstractmethod
-    def new_record(self, account: Account, body: Mapping[str, Any], workspace_id: str,
-                   sequence: int) -> R:
+    def new_record(self, body: Mapping[str, Any], workspace_id: str, sequence: int) -> R:
         """The record a checked create body makes, or the ApiError the API answers instead."""
 
     @abstractmethod
@@ -99,7 +98,7 @@ class Book(ABC, Generic[R]):
         """Store a create body, or raise what the API answers; nothing is stored then."""
         refuse_naming(self.problems(account, body, creating=True))
         workspace_id = create_workspace(body, account)
-        stored = self.new_record(account, body, workspace_id, self._sequence + 1)
+        stored = self.new_record(body, workspace_id, self._sequence + 1)
         self._sequence = stored.sequence
         self._records[stored.id] = stored
         return stored

@@ -167,8 +167,8 @@ class ByokBook(Book[StoredCredential]):
                  ) -> list[str]:
         return byok_problems(account, body, creating=creating)
 
-    def new_record(self, account: Account, body: Mapping[str, Any], workspace_id: str,
-                   sequence: int) -> StoredCredential:
+    def new_record(self, body: Mapping[str, Any], workspace_id: str, sequence: int
+                   ) -> StoredCredential:
         provider = body["provider"]
         # Tried in ascending order; a new credential goes last among its provider's (inferred).
         siblings = [c.sort_order for c in self.live()

@@ -360,8 +360,8 @@ class DestinationBook(Book[StoredDestination]):
                  ) -> list[str]:
         return destination_problems(account, body, creating=creating)
 
-    def new_record(self, account: Account, body: Mapping[str, Any], workspace_id: str,
-                   sequence: int) -> StoredDestination:
+    def new_record(self, body: Mapping[str, Any], workspace_id: str, sequence: int
+                   ) -> StoredDestination:
         """The 409 of a sixth destination of a type in a workspace, or the new destination."""
         kind = body["type"]
         if sum(d.type == kind and d.workspace_id == workspace_id for d in self.live()) >= (
