@@ -15,26 +15,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from emulator.book import Book
 from emulator.wire import (
     MSG_INVALID,
-    MSG_NOT_FOUND,
     Account,
     ApiError,
-    Area,
-    Request,
-    Response,
     bounded_list_problems,
-    create_workspace,
     flag_problems,
     is_uuid,
-    json_object,
     key_hash_list_problems,
-    list_workspace,
     mask_secret,
-    method_not_allowed,
     now_iso,
-    page_params,
-    paged,
     refuse_naming,
     single,
     text_problems,
@@ -166,93 +157,46 @@ def combination_problems(stored: StoredCredential) -> list[str]:
     return []
 
 
-class ByokBook:
-    """Every BYOK credential, deleted ones kept (a soft delete). Callers hold the store's lock."""
+class ByokBook(Book[StoredCredential]):
+    """Every BYOK credential: the shared book with BYOK's rules."""
 
-    def __init__(self) -> None:
-        self._credentials: dict[str, StoredCredential] = {}
-        self._sequence = 0
+    path = ("byok",)
+    seeded_as = "a BYOK credential"
 
-    def live(self) -> list[StoredCredential]:
-        """Newest first (inferred, as the other lists)."""
-        found = [c for c in self._credentials.values() if not c.deleted]
-        return sorted(found, key=lambda c: c.sequence, reverse=True)
+    def problems(self, account: Account, body: Mapping[str, Any], *, creating: bool
+                 ) -> list[str]:
+        return byok_problems(account, body, creating=creating)
 
-    def get(self, credential_id: str) -> StoredCredential:
-        stored = self._credentials.get(credential_id)
-        if stored is None or stored.deleted:
-            raise ApiError(404, MSG_NOT_FOUND)
-        return stored
-
-    def create(self, account: Account, body: Mapping[str, Any]) -> StoredCredential:
-        """Store a create body, or raise the 400 the API answers; nothing is stored then."""
-        refuse_naming(byok_problems(account, body, creating=True))
-        workspace_id = create_workspace(body, account)
+    def new_record(self, body: Mapping[str, Any], workspace_id: str, sequence: int
+                   ) -> StoredCredential:
         provider = body["provider"]
         # Tried in ascending order; a new credential goes last among its provider's (inferred).
         siblings = [c.sort_order for c in self.live()
                     if c.provider == provider and c.workspace_id == workspace_id]
-        self._sequence += 1
         stored = StoredCredential(
             id=str(uuid.uuid4()), provider=provider, workspace_id=workspace_id,
             label=mask_secret(body["key"]), sort_order=max(siblings, default=-1) + 1,
-            sequence=self._sequence,
+            sequence=sequence,
         )
         stored.apply(body)
         refuse_naming(combination_problems(stored))
-        self._credentials[stored.id] = stored
         return stored
 
-    @staticmethod
-    def update(stored: StoredCredential, body: Mapping[str, Any]) -> None:
+    def update(self, stored: StoredCredential, body: Mapping[str, Any]) -> None:
         """Apply a checked PATCH body, unless the result combines what cannot be combined."""
         trial = replace(stored)
         trial.apply(body)
         refuse_naming(combination_problems(trial))
         stored.apply(body)
 
-    # AreaBook
-
-    def answer(self, account: Account, request: Request, parts: list[str]) -> Response:
-        if len(parts) == 1:
-            if request.method == "GET":
-                return Response(200, paged(self.listed(account, request), page_params(
-                    request.query)))
-            if request.method == "POST":
-                created = self.create(account, json_object(request.body))
-                return Response(201, {"data": created.to_object()})
-            raise method_not_allowed()
-        if request.method not in ("GET", "PATCH", "DELETE"):
-            raise method_not_allowed()
-        body = json_object(request.body) if request.method == "PATCH" else None
-        if body is not None:
-            refuse_naming(byok_problems(account, body, creating=False))
-        stored = self.get(parts[1])
-        if body is not None:
-            self.update(stored, body)
-        if request.method == "DELETE":
-            stored.deleted = True
-            return Response(200, {"deleted": True})
-        return Response(200, {"data": stored.to_object()})
-
-    def listed(self, account: Account, request: Request) -> list[dict[str, Any]]:
+    def listed(self, account: Account, query: Mapping[str, list[str]]
+               ) -> list[StoredCredential]:
         """`GET /byok`: one workspace's credentials, of one provider when `provider` is given."""
-        workspace_id = list_workspace(request.query, account)
-        provider = single(request.query, "provider")
+        in_workspace = super().listed(account, query)
+        provider = single(query, "provider")
         if provider is not None and not is_provider(provider):
             raise ApiError(400, MSG_INVALID)
-        return [c.to_object() for c in self.live()
-                if c.workspace_id == workspace_id and provider in (None, c.provider)]
-
-    def seed(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
-        try:
-            return self.create(account, body).to_object()
-        except ApiError as error:
-            problems = error.message.removeprefix(f"{MSG_INVALID}: ")
-            raise ValueError(f"cannot seed a BYOK credential: {problems}") from error
-
-    def objects(self) -> list[dict[str, Any]]:
-        return [c.to_object() for c in self.live()]
+        return [c for c in in_workspace if provider in (None, c.provider)]
 
     def logged(self, body: Any) -> Any:
         if isinstance(body, dict) and isinstance(body.get("key"), str):
@@ -260,9 +204,4 @@ class ByokBook:
         return body
 
 
-def is_byok_route(parts: list[str]) -> bool:
-    """`/byok` and `/byok/{id}`."""
-    return parts[0] == "byok" and len(parts) <= 2 and all(parts)
-
-
-AREA = Area("byok", is_byok_route, ByokBook)
+AREA = ByokBook.area()

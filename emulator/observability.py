@@ -17,26 +17,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from emulator.book import Book
 from emulator.wire import (
-    MSG_INVALID,
-    MSG_NOT_FOUND,
     Account,
     ApiError,
-    Area,
-    Request,
-    Response,
-    create_workspace,
     flag_problems,
     is_number,
     is_uuid,
-    json_object,
     key_hash_list_problems,
-    list_workspace,
     mask_secret,
-    method_not_allowed,
     now_iso,
-    page_params,
-    paged,
     refuse_naming,
     text_problems,
     unknown_field_problems,
@@ -360,45 +350,32 @@ class StoredDestination:
         }
 
 
-class DestinationBook:
-    """Every destination, deleted ones kept (a soft delete). Callers hold the store's lock."""
+class DestinationBook(Book[StoredDestination]):
+    """Every destination: the shared book with the destinations' rules."""
 
-    def __init__(self) -> None:
-        self._destinations: dict[str, StoredDestination] = {}
-        self._sequence = 0
+    path = ("observability", "destinations")
+    seeded_as = "an observability destination"
 
-    def live(self) -> list[StoredDestination]:
-        """Newest first (inferred, as the other lists)."""
-        found = [d for d in self._destinations.values() if not d.deleted]
-        return sorted(found, key=lambda d: d.sequence, reverse=True)
+    def problems(self, account: Account, body: Mapping[str, Any], *, creating: bool
+                 ) -> list[str]:
+        return destination_problems(account, body, creating=creating)
 
-    def get(self, destination_id: str) -> StoredDestination:
-        stored = self._destinations.get(destination_id)
-        if stored is None or stored.deleted:
-            raise ApiError(404, MSG_NOT_FOUND)
-        return stored
-
-    def create(self, account: Account, body: Mapping[str, Any]) -> StoredDestination:
-        """Store a create body, or raise the 400 (or the 409 of a sixth of a type) the API
-        answers; nothing is stored then."""
-        refuse_naming(destination_problems(account, body, creating=True))
-        workspace_id = create_workspace(body, account)
+    def new_record(self, body: Mapping[str, Any], workspace_id: str, sequence: int
+                   ) -> StoredDestination:
+        """The 409 of a sixth destination of a type in a workspace, or the new destination."""
         kind = body["type"]
         if sum(d.type == kind and d.workspace_id == workspace_id for d in self.live()) >= (
             MOST_PER_TYPE
         ):
             raise ApiError(409, MSG_TOO_MANY.format(most=MOST_PER_TYPE, type=kind))
-        self._sequence += 1
         stored = StoredDestination(
             id=str(uuid.uuid4()), type=kind, workspace_id=workspace_id, name=body["name"],
-            config={}, sequence=self._sequence,
+            config={}, sequence=sequence,
         )
         stored.apply(body)
-        self._destinations[stored.id] = stored
         return stored
 
-    @staticmethod
-    def update(stored: StoredDestination, body: Mapping[str, Any]) -> None:
+    def update(self, stored: StoredDestination, body: Mapping[str, Any]) -> None:
         """Apply a checked PATCH body: its config merged with the stored one, then checked."""
         config = None if "config" not in body else merged_config(stored.config, body["config"])
         if config is not None:
@@ -408,50 +385,10 @@ class DestinationBook:
             stored.config = config
         stored.updated_at = now_iso()
 
-    # AreaBook
-
-    def answer(self, account: Account, request: Request, parts: list[str]) -> Response:
-        if len(parts) == 2:
-            if request.method == "GET":
-                workspace_id = list_workspace(request.query, account)
-                listed = [d.to_object() for d in self.live() if d.workspace_id == workspace_id]
-                return Response(200, paged(listed, page_params(request.query)))
-            if request.method == "POST":
-                created = self.create(account, json_object(request.body))
-                return Response(201, {"data": created.to_object()})
-            raise method_not_allowed()
-        if request.method not in ("GET", "PATCH", "DELETE"):
-            raise method_not_allowed()
-        body = json_object(request.body) if request.method == "PATCH" else None
-        if body is not None:
-            refuse_naming(destination_problems(account, body, creating=False))
-        stored = self.get(parts[2])
-        if body is not None:
-            self.update(stored, body)
-        if request.method == "DELETE":
-            stored.deleted = True
-            return Response(200, {"deleted": True})
-        return Response(200, {"data": stored.to_object()})
-
-    def seed(self, account: Account, body: Mapping[str, Any]) -> dict[str, Any]:
-        try:
-            return self.create(account, body).to_object()
-        except ApiError as error:
-            problems = error.message.removeprefix(f"{MSG_INVALID}: ")
-            raise ValueError(f"cannot seed an observability destination: {problems}") from error
-
-    def objects(self) -> list[dict[str, Any]]:
-        return [d.to_object() for d in self.live()]
-
     def logged(self, body: Any) -> Any:
         if isinstance(body, dict) and isinstance(body.get("config"), dict):
             return {**body, "config": masked_config(body["config"])}
         return body
 
 
-def is_destination_route(parts: list[str]) -> bool:
-    """`/observability/destinations` and `/observability/destinations/{id}`."""
-    return parts[:2] == ["observability", "destinations"] and len(parts) <= 3 and all(parts)
-
-
-AREA = Area("observability", is_destination_route, DestinationBook)
+AREA = DestinationBook.area()

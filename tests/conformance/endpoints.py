@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+from openrouter import errors
 from pydantic import BaseModel
 
 from tests.conformance.harness import Sdk
@@ -153,6 +155,19 @@ def route_of(path: str) -> str:
 def conforms(sdk: Sdk, parsed: object) -> None:
     """The last answer has no field the SDK's model lacks (parsing already proved the rest)."""
     assert fields_unknown_to(parsed, sdk.last_json()) == []
+
+
+def assert_gone(operations: Any, object_id: str) -> None:
+    """After a DELETE of an area's object (`sdk.byok`, `sdk.observability`): a GET, a PATCH and
+    a second DELETE of its id are each the SDK's not-found error, with the API's message."""
+    for call in (
+        lambda: operations.get(id=object_id),
+        lambda: operations.update(id=object_id, name="back"),
+        lambda: operations.delete(id=object_id),
+    ):
+        with pytest.raises(errors.NotFoundResponseError) as caught:
+            call()
+        assert caught.value.data.error.message == "Resource not found"
 
 
 def fields_unknown_to(model: Any, raw: Any, where: str = "") -> list[str]:

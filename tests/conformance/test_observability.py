@@ -16,31 +16,20 @@ import pytest
 from openrouter import components, errors, operations
 
 from emulator import Emulator
-from tests.conformance.endpoints import SDK_DEPRECATION, conforms
+from tests.conformance.endpoints import SDK_DEPRECATION, assert_gone, conforms
 from tests.conformance.harness import Sdk, SdkFactory
+from tests.emulator.destination_configs import REQUIRED, URL_KEYS
 from tests.support.sentinel import assert_absent, make_sentinel
 
 pytestmark = pytest.mark.filterwarnings(SDK_DEPRECATION)
 
 AGENTS = "7c1e2d3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
 URL = "https://collector.example.com"
-# A config for each documented type, its required keys only (secrets generated per call).
-CONFIGS = {
-    "arize": ("apiKey", "spaceKey", "modelId"), "braintrust": ("apiKey", "projectId"),
-    "clickhouse": ("host", "database", "username", "password"),
-    "datadog": ("apiKey", "mlApp"), "grafana": ("apiKey", "instanceId"),
-    "langfuse": ("publicKey", "secretKey"), "langsmith": ("apiKey",),
-    "newrelic": ("licenseKey",), "opik": ("apiKey", "workspace", "projectName"),
-    "otel-collector": ("endpoint",), "posthog": ("apiKey",), "ramp": ("apiKey",),
-    "s3": ("bucketName", "accessKeyId", "secretAccessKey"), "sentry": ("dsn", "otlpEndpoint"),
-    "snowflake": ("account", "token"), "weave": ("apiKey", "entity", "project"),
-    "webhook": ("url",),
-}
 
 
 def config_of(kind: str) -> dict[str, str]:
-    return {name: URL if name in ("endpoint", "otlpEndpoint", "url") else make_sentinel()
-            for name in CONFIGS[kind]}
+    """A config of `kind` with its required keys only (secrets generated per call)."""
+    return {name: URL if name in URL_KEYS else make_sentinel() for name in REQUIRED[kind]}
 
 
 def make(sdk: Sdk, kind: str = "webhook", name: str = "d", **fields: object) -> Any:
@@ -120,7 +109,7 @@ def test_create_with_a_regular_key_is_the_sdks_forbidden_error(
 
 def test_list_pages_one_workspace_and_parses_every_type(emulator: Emulator, sdk: Sdk):
     emulator.add_workspace("Agents", "agents", workspace_id=AGENTS)
-    made = [make(sdk, kind) for kind in CONFIGS]
+    made = [make(sdk, kind) for kind in REQUIRED]
     elsewhere = make(sdk, workspace_id=AGENTS)
 
     first = sdk.observability.list(limit=10)
@@ -135,7 +124,7 @@ def test_list_pages_one_workspace_and_parses_every_type(emulator: Emulator, sdk:
         10, 7, 17
     )
     assert not any(isinstance(d, components.UnknownObservabilityDestination) for d in listed)
-    assert sorted(d.type for d in listed) == sorted(CONFIGS)
+    assert sorted(d.type for d in listed) == sorted(REQUIRED)
     assert {d.id for d in listed} == {d.id for d in made}
     assert [d.id for d in theirs.result.data] == [elsewhere.id]
 
@@ -177,12 +166,5 @@ def test_delete_then_every_route_is_the_sdks_not_found_error(emulator: Emulator,
 
     assert isinstance(answer, components.DeleteObservabilityDestinationResponse)
     assert sdk.last_json() == {"deleted": True}
-    for call in (
-        lambda: sdk.observability.get(id=made.id),
-        lambda: sdk.observability.update(id=made.id, name="back"),
-        lambda: sdk.observability.delete(id=made.id),
-    ):
-        with pytest.raises(errors.NotFoundResponseError) as caught:
-            call()
-        assert caught.value.data.error.message == "Resource not found"
+    assert_gone(sdk.observability, made.id)
     assert emulator.objects("observability") == []

@@ -1,7 +1,7 @@
 """The `/observability/destinations` routes over loopback HTTP: shapes, statuses, the config each
-type requires, masked secrets, partial PATCH, the five-per-type cap, soft delete, paging
-(docs/emulator.md maps each fact to its test; tests/conformance/test_observability.py parses the
-same answers with OpenRouter's SDK).
+type requires, masked secrets, partial PATCH, the five-per-type cap (docs/emulator.md maps each
+fact to its test; test_area_books.py holds what every area answers alike: auth, soft delete,
+paging; tests/conformance/test_observability.py parses the same answers with OpenRouter's SDK).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import pytest
 
 from emulator import DEFAULT_WORKSPACE_ID
 from emulator.observability import DESTINATION_TYPES
+from tests.emulator.destination_configs import REQUIRED, URL_KEYS
 from tests.emulator.envelope import error_of
 from tests.support.sentinel import assert_absent, make_sentinel
 
@@ -22,19 +23,6 @@ DESTINATION_FIELDS = {
 }
 AGENTS = "7c1e2d3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
 MISSING = "4d4d4d4d-0000-4000-8000-000000000000"
-# The required config keys of each documented type (the published table).
-REQUIRED = {
-    "arize": ("apiKey", "spaceKey", "modelId"), "braintrust": ("apiKey", "projectId"),
-    "clickhouse": ("host", "database", "username", "password"),
-    "datadog": ("apiKey", "mlApp"), "grafana": ("apiKey", "instanceId"),
-    "langfuse": ("publicKey", "secretKey"), "langsmith": ("apiKey",),
-    "newrelic": ("licenseKey",), "opik": ("apiKey", "workspace", "projectName"),
-    "otel-collector": ("endpoint",), "posthog": ("apiKey",), "ramp": ("apiKey",),
-    "s3": ("bucketName", "accessKeyId", "secretAccessKey"), "sentry": ("dsn", "otlpEndpoint"),
-    "snowflake": ("account", "token"), "weave": ("apiKey", "entity", "project"),
-    "webhook": ("url",),
-}
-URL_KEYS = {"endpoint", "otlpEndpoint", "url"}
 
 
 def full_config(kind: str) -> dict[str, str]:
@@ -253,55 +241,8 @@ def test_patch_refuses_fixed_fields_and_bad_values_and_changes_nothing(api, body
     assert api.get(f"{ROUTE}/{made['id']}").json()["data"] == made
 
 
-def test_delete_is_soft_then_every_route_answers_404(api, emulator):
-    made = create(api)
-
-    assert api.delete(f"{ROUTE}/{made['id']}").json() == {"deleted": True}
-
-    for response in (api.get(f"{ROUTE}/{made['id']}"), api.delete(f"{ROUTE}/{made['id']}"),
-                     api.patch(f"{ROUTE}/{made['id']}", json={"name": "back"})):
-        assert error_of(response) == (404, "Resource not found")
-    assert api.get(ROUTE).json() == {"data": [], "total_count": 0}
-    assert emulator.objects("observability") == []
-
-
-def test_list_pages_one_workspace_newest_first(api, emulator):
-    emulator.add_workspace("Agents", "agents", workspace_id=AGENTS)
-    made = [create(api, kind) for kind in list(REQUIRED)[:6]]
-    theirs = create(api, workspace_id=AGENTS)
-
-    first = api.get(ROUTE, params={"limit": 4}).json()
-    second = api.get(ROUTE, params={"limit": 4, "offset": 4}).json()
-
-    assert (len(first["data"]), len(second["data"]), first["total_count"]) == (4, 2, 6)
-    assert [d["id"] for d in first["data"] + second["data"]] == [d["id"] for d in made[::-1]]
-    assert [d["id"] for d in api.get(ROUTE, params={"workspace_id": AGENTS}).json()["data"]] == [
-        theirs["id"]
-    ]
-    for query in ({"limit": 0}, {"offset": "x"}, {"workspace_id": MISSING}):
-        assert error_of(api.get(ROUTE, params=query))[0] == 400
-
-
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [("GET", ROUTE), ("POST", ROUTE), ("GET", f"{ROUTE}/{MISSING}"),
-     ("PATCH", f"{ROUTE}/{MISSING}"), ("DELETE", f"{ROUTE}/{MISSING}")],
-)
-def test_every_route_wants_a_management_key(client_for, emulator, method, path):
-    regular = client_for(emulator.seed_key("inference").secret)
-
-    assert error_of(client_for(None).request(method, path, json={})) == (
-        401, "Missing Authentication header"
-    )
-    assert error_of(regular.request(method, path, json={})) == (
-        403, "Only management keys can perform this operation"
-    )
-
-
-def test_other_paths_are_404_and_wrong_methods_405(api):
+def test_observability_alone_is_not_a_route(api):
     assert error_of(api.get("/observability")) == (404, "Not Found")
-    assert error_of(api.get(f"{ROUTE}/{MISSING}/test")) == (404, "Not Found")
-    assert api.put(ROUTE, json={}).status_code == 405
 
 
 def test_seeding_checks_the_create_rules(emulator, sentinel):
