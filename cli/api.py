@@ -22,9 +22,9 @@ from cli.doctor import DoctorReport, ExpectedType, KeyFacts, verdict
 from cli.governance import (
     SCOPED_KINDS,
     AccountGovernance,
+    AuditedKind,
     GuardrailFacts,
     ScopedFacts,
-    ScopedKind,
     WorkspaceFacts,
 )
 from cli.keysource import KeyInput
@@ -366,7 +366,7 @@ def _default_guardrail(
 @dataclass(frozen=True)
 class _ScopedRead:
     sections: frozenset[str]
-    """The `ScopedKind.section`s read."""
+    """The `AuditedKind.section`s read."""
     unreadable: tuple[str, ...]
 
 
@@ -401,7 +401,7 @@ def _all_scoped(
 def _scoped(
     client: OpenRouterClient,
     url: str,
-    kind: ScopedKind,
+    kind: AuditedKind,
     api: ObjectApi[Any],
     workspaces: Iterable[str | None],
 ) -> list[ScopedFacts]:

@@ -86,7 +86,7 @@ class WorkspaceFacts:
 
 
 @dataclass(frozen=True)
-class ScopedKind:
+class AuditedKind:
     """An object of the account OpenRouter can restrict to some keys, as the audit reads it."""
 
     section: str
@@ -101,8 +101,8 @@ class ScopedKind:
 
 
 SCOPED_KINDS = (
-    ScopedKind("byok", "unmanaged-byok-credential", "provider", "allowed_api_key_hashes"),
-    ScopedKind(
+    AuditedKind("byok", "unmanaged-byok-credential", "provider", "allowed_api_key_hashes"),
+    AuditedKind(
         "observability", "unmanaged-observability-destination", "type", "api_key_hashes"
     ),
 )
@@ -125,7 +125,7 @@ class ScopedFacts:
     """The keys it is restricted to; None: every key of the account."""
 
     @classmethod
-    def of(cls, kind: ScopedKind, noun: str, fields: Mapping[str, object]) -> ScopedFacts:
+    def of(cls, kind: AuditedKind, noun: str, fields: Mapping[str, object]) -> ScopedFacts:
         """From the API's object (`ObjectRecord.fields()`)."""
         name, what = fields.get("name"), fields.get(kind.what)
         workspace, hashes = fields.get("workspace_id"), fields.get(kind.hashes)
@@ -154,7 +154,7 @@ class AccountGovernance:
     guardrails_read: bool = False
     budgets_read: bool = False
     scoped_read: frozenset[str] = frozenset()
-    """The `ScopedKind.section`s whose listings were read."""
+    """The `AuditedKind.section`s whose listings were read."""
     unreadable: tuple[str, ...] = ()
     """Why a part could not be read, e.g. `GET /workspaces answered HTTP 404 "Not Found"`."""
 
