@@ -22,11 +22,18 @@ from typing import Any
 
 import yaml
 
-from topology.config import NAMESPACE, parse_keys, parse_management_targets
+from topology.config import (
+    NAMESPACE,
+    RawConfig,
+    parse_keys,
+    parse_management_targets,
+    parse_scoped,
+)
 from topology.inventory import deployed_from_outputs, render_markdown
 from topology.keys_output import KEYS_OUTPUT, parse_keys_output
 from topology.plan import Plan, make_plan
 from topology.rules import Facts, Problem, all_problems
+from topology.scoped import KINDS
 
 STACKS_DIR = Path("stacks")
 
@@ -36,6 +43,8 @@ def yaml_plain(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return "[secret]"  # encrypted: the inventory never needs a value
         return {str(k): yaml_plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [yaml_plain(v) for v in value]
@@ -72,10 +81,22 @@ def plan_from_stack_file(
         vercel_team_set="vercel:team" in config,
     )
     problems += target_problems + all_problems(keys, targets, facts)
+    workspaces = config.get(f"{NAMESPACE}:workspaces") or {}
+    raw = RawConfig(
+        scoped={kind.setting: _text(config.get(f"{NAMESPACE}:{kind.setting}")) for kind in KINDS},
+        scoped_secret=frozenset(kind.setting for kind in KINDS),
+    )
+    scoped, scoped_problems = parse_scoped(raw, keys, set(), set(workspaces))
+    problems += scoped_problems
     if problems or targets is None:
         return None, problems
     plan = make_plan(
-        stack, keys=keys, management_targets=targets, protect_keys=True, github_owner=owner
+        stack,
+        keys=keys,
+        management_targets=targets,
+        protect_keys=True,
+        github_owner=owner,
+        scoped=scoped,
     )
     return plan, []
 

@@ -21,6 +21,7 @@ from typing import TypeVar
 
 import pulumi
 import pulumi.runtime.config
+import yaml
 from pulumi.runtime.config import get_config_env
 from pydantic import BaseModel, ValidationError
 
@@ -52,7 +53,13 @@ from topology.retirement import (
     parse_retire_in_use,
 )
 from topology.rules import Facts, Problem, TopologyConfigError, all_problems
-from topology.scoped import KINDS, ScopedFields, plain_text_problems, reference_problems
+from topology.scoped import (
+    KINDS,
+    ScopedFields,
+    plain_text_problems,
+    reference_problems,
+    written_leaves,
+)
 from topology.settings import setting_problems
 
 NAMESPACE = CONFIG_NAMESPACE
@@ -114,6 +121,9 @@ class RawConfig:
     """`byok`, `observability`, ... (topology/scoped.py) as JSON text: they hold secrets."""
     scoped_secret: frozenset[str] = frozenset()
     """The scoped sections that hold an encrypted value."""
+    scoped_written: Mapping[str, Mapping[str, bool]] = field(default_factory=dict)
+    """Each scoped section as the stack file writes it: leaf path -> encrypted (absent: the
+    file does not hold the section, or cannot be read)."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +172,26 @@ def read_raw_config() -> RawConfig:
         config_keys=tuple(sorted({*pulumi.runtime.config.CONFIG.get(), *get_config_env()})),
         scoped={kind.setting: config.get(kind.setting) for kind in KINDS},
         scoped_secret=frozenset(kind.setting for kind in KINDS if is_secret(kind.setting)),
+        scoped_written=scoped_as_written(STACK_DIR / f"Pulumi.{pulumi.get_stack()}.yaml"),
     )
+
+
+def scoped_as_written(stack_file: Path) -> dict[str, dict[str, bool]]:
+    """Which leaves of each scoped section the stack file encrypts: Pulumi hands the program
+    the values decrypted and says only whether a section holds any secret, which let a second
+    secret in plain text pass once one was encrypted."""
+    try:
+        document = yaml.safe_load(stack_file.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    config = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(config, dict):
+        return {}
+    return {
+        kind.setting: written_leaves(config[f"{NAMESPACE}:{kind.setting}"])
+        for kind in KINDS
+        if f"{NAMESPACE}:{kind.setting}" in config
+    }
 
 
 # --- scalars and objects -----------------------------------------------------------------------
@@ -419,7 +448,12 @@ def parse_scoped(
         specs, _, section_problems = parse_specs(raw.scoped.get(kind.setting), section, kind.spec)
         problems += spec_id_problems(kind.setting, kind.what, specs)
         problems += section_problems
-        problems += plain_text_problems(kind, specs, kind.setting in raw.scoped_secret)
+        problems += plain_text_problems(
+            kind,
+            specs,
+            kind.setting in raw.scoped_secret,
+            raw.scoped_written.get(kind.setting),
+        )
         problems += reference_problems(kind, specs, generations, workspaces)
         found[kind.setting] = specs
     return found, problems

@@ -202,27 +202,46 @@ def scoped_plans(
     return tuple(plans)
 
 
+def written_leaves(value: Any, prefix: str = "") -> dict[str, bool]:
+    """Every leaf of a section as the stack file writes it: path under the section -> whether
+    it is encrypted (`{secure: ...}`)."""
+    if isinstance(value, Mapping):
+        if set(value) == {"secure"}:
+            return {prefix: True}
+        found: dict[str, bool] = {}
+        for name, inner in value.items():
+            found.update(written_leaves(inner, f"{prefix}.{name}" if prefix else str(name)))
+        return found
+    return {prefix: False}
+
+
 def plain_text_problems(
-    kind: ScopedKind, specs: Mapping[str, ScopedFields], section_is_secret: bool
+    kind: ScopedKind,
+    specs: Mapping[str, ScopedFields],
+    section_is_secret: bool,
+    written: Mapping[str, bool] | None = None,
 ) -> list[Problem]:
     """A secret written in plain text is exposed wherever the stack file went: refused.
 
-    Pulumi tells the program only whether the section holds any encrypted value, so a section
-    with none is refused; one with some is trusted (docs/config.md#byok-and-observability)."""
-    if section_is_secret:
-        return []
+    `written` is the section as the stack file holds it (`written_leaves`): each secret must be
+    encrypted there. Without it (the value came from elsewhere, such as an environment), Pulumi
+    says only whether the section holds any encrypted value, and one with none is refused."""
     problems = []
     for scoped_id, spec in specs.items():
         for secret in kind.secrets(spec):
-            path = f"{kind.setting}.{scoped_id}.{secret}"
+            path = f"{scoped_id}.{secret}"
+            encrypted = written.get(path, False) if written is not None else section_is_secret
+            if encrypted:
+                continue
+            where = f"{kind.setting}.{path}"
             problems.append(
                 Problem(
-                    path,
+                    where,
                     "is stored in plain text in the stack file (the value is not shown);"
                     " allowed: an encrypted (secure:) value only.",
                     "delete it from the stack file, revoke it where it was issued (it is"
                     " exposed wherever the file went), and set the new one with `pulumi config"
-                    f" set --secret --path 'openrouter-keys:{path}' <value>`.",
+                    f" set --secret --path 'openrouter-keys:{where}' <value>`.",
                 )
             )
     return problems

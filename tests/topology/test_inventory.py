@@ -305,3 +305,15 @@ def test_a_row_names_the_guardrail_and_the_workspace_as_the_stack_file_does(tmp_
     text = capsys.readouterr().out
     assert "| guardrail cheap, workspace agents |" in text
     assert "| no guardrail of its own, workspace 3f2b0c4e-8a1d-4e5f-9b6a-7c8d9e0f1a2b |" in text
+
+
+def test_the_command_shows_the_sandboxs_credential_and_destination_with_their_edges(capsys):
+    """What a pull request comment shows: the stack file's BYOK credentials and destinations,
+    their secrets encrypted in the file, each joined to the keys it is restricted to."""
+    assert main(["inventory", "--stack", "sandbox"]) == 0
+    text = capsys.readouterr().out
+    row = "| byok.openai-sandbox | BYOK credential | sandbox-openai-sandbox | default | ci |"
+    assert row in text
+    assert "| observability.langfuse-sandbox | observability destination |" in text
+    assert "k0 -. may call through .-> n" in text  # ci is the sandbox's first key
+    assert "secure" not in text

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.sentinel import make_sentinel
 from tests.topology.harness import API_KEY_TYPE, fake_uuid, namespaced, run_program
-from topology.config import RawConfig, TopologyConfigError, validate
+from topology.config import RawConfig, TopologyConfigError, scoped_as_written, validate
 from topology.deployed import Deployment
 from topology.governance_output import (
     GOVERNANCE_OUTPUT,
@@ -262,3 +264,37 @@ def test_each_is_registered_once_its_keys_exist_restricted_to_every_live_generat
     governance = parse_governance_output(run.outputs[GOVERNANCE_OUTPUT])
     assert governance.scoped["byok"]["openai-prod"].keys == ["api", "ci"]
     assert governance.scoped["observability"]["lf"].id == traced.name + "-id"
+
+
+def test_a_second_secret_in_plain_text_is_refused_although_the_section_holds_one_encrypted(
+    tmp_path: Any,
+):
+    """Pulumi says only that `byok` holds some secret; the stack file says which."""
+    plain = secret_value()
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text(
+        "config:\n"
+        "  openrouter-keys:byok:\n"
+        "    openai-prod: {provider: openai, key: {secure: v1:abc}}\n"
+        f"    anthropic: {{provider: anthropic, key: {plain}}}\n",
+        encoding="utf-8",
+    )
+    written = scoped_as_written(stack_file)
+    assert written == {
+        "byok": {
+            "openai-prod.provider": False,
+            "openai-prod.key": True,
+            "anthropic.provider": False,
+            "anthropic.key": False,
+        }
+    }
+    config = raw({"openai-prod": byok(), "anthropic": byok(provider="anthropic", key=plain)})
+    found = problems(replace(config, scoped_written=written))
+    assert [p.partition(":")[0] for p in found] == ["byok.anthropic.key"]
+    assert plain not in "\n".join(found)
+
+
+def test_without_the_stack_file_the_section_must_hold_a_secret():
+    assert scoped_as_written(Path("/nonexistent/Pulumi.dev.yaml")) == {}
+    found = problems(raw({"openai-prod": byok()}, encrypted=False))
+    assert any(p.startswith("byok.openai-prod.key: is stored in plain text") for p in found)
