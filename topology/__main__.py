@@ -43,11 +43,20 @@ def yaml_plain(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):
-        if set(value) == {"secure"}:
-            return "[secret]"  # encrypted: the inventory never needs a value
         return {str(k): yaml_plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [yaml_plain(v) for v in value]
+    return value
+
+
+def _unsealed(value: Any) -> Any:
+    """Every encrypted (`secure:`) value as a placeholder: the inventory never needs one."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return "[secret]"
+        return {k: _unsealed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unsealed(v) for v in value]
     return value
 
 
@@ -83,7 +92,10 @@ def plan_from_stack_file(
     problems += target_problems + all_problems(keys, targets, facts)
     workspaces = config.get(f"{NAMESPACE}:workspaces") or {}
     raw = RawConfig(
-        scoped={kind.setting: _text(config.get(f"{NAMESPACE}:{kind.setting}")) for kind in KINDS},
+        scoped={
+            kind.setting: _text(_unsealed(config.get(f"{NAMESPACE}:{kind.setting}")))
+            for kind in KINDS
+        },
         scoped_secret=frozenset(kind.setting for kind in KINDS),
     )
     scoped, scoped_problems = parse_scoped(raw, keys, set(), set(workspaces))

@@ -6,8 +6,10 @@ The table says, per setting, what is allowed and the fix, where a model's own ru
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from difflib import get_close_matches
+from types import UnionType
+from typing import Annotated, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -133,6 +135,26 @@ _IN_SECTION: Mapping[tuple[str, str], tuple[str, str]] = {
         "copy the workspace's id or slug from the dashboard.",
     ),
     ("guardrails", "name"): ("a string of 1 to 200 characters", "shorten the name."),
+    **{
+        (section, "keys"): (
+            "a list of key ids of this stack, at least one, e.g. [api, ci]",
+            "write `keys: [<key id>, ...]`, or remove `keys` to allow every key of the account.",
+        )
+        for section in ("byok", "observability")
+    },
+    **{
+        (section, "adopt"): (f"the UUID of an existing {what}", "copy its id from the dashboard.")
+        for section, what in (("byok", "BYOK credential"), ("observability", "destination"))
+    },
+    ("byok", "key"): (
+        "the provider's API key as text, encrypted in the stack file",
+        "run `pulumi config set --secret --path 'openrouter-keys:{path}' <the key>`.",
+    ),
+    ("observability", "config"): (
+        "a map of the destination's settings, such as {publicKey: ..., secretKey: ...}",
+        "write it as a map; set each secret field with `pulumi config set --secret --path"
+        " 'openrouter-keys:{path}.<field>' <value>`.",
+    ),
     ("workspaces", "name"): ("a string of 1 to 100 characters", "shorten the name."),
 }
 """Settings whose name means another thing in another section."""
@@ -214,7 +236,52 @@ def _guide(
     choices = _choices(model, loc)
     if choices:
         return ", ".join(choices), "write one of the allowed words."
+    return _by_type(model, loc)
+
+
+def _by_type(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[str, str]:
+    """What a setting's declared type allows, where no table says more."""
+    parts = tuple(p for p in loc if p not in FILTER_TAGS and isinstance(p, str))
+    if not parts:
+        return _TEXT
+    holder = _model_at(model, loc[: max(i for i, p in enumerate(loc) if p == parts[-1])])
+    found = next(
+        (f for n, f in holder.model_fields.items() if (f.alias or n) == parts[-1]), None
+    )
+    kinds = set(_types_in(found.annotation)) if found is not None else set()
+    if kinds == {bool}:
+        return _FLAG
+    if kinds and kinds <= {int, float}:
+        bounds = [
+            f"{word} {getattr(m, attr)}"
+            for m in (found.metadata if found is not None else ())
+            for attr, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
+            if getattr(m, attr, None) is not None
+        ]
+        return (
+            "a number" + (f" {' and '.join(bounds)}" if bounds else ""),
+            "write it as a number without quotes (with `pulumi config set --path`, add"
+            " `--type float`).",
+        )
+    if kinds == {list}:
+        return "a list, e.g. [a, b]", "write it as a list."
+    if kinds == {dict}:
+        return "a map", "write it as a map of settings."
     return _TEXT
+
+
+def _types_in(annotation: object) -> Iterator[type]:
+    """The plain types an annotation allows (`list[str] | None` -> list), None left out."""
+    origin = get_origin(annotation)
+    if origin is not None and origin not in (Union, UnionType, Annotated):
+        yield origin if isinstance(origin, type) else object
+        return
+    if origin is None:
+        if isinstance(annotation, type) and annotation is not type(None):
+            yield dict if issubclass(annotation, BaseModel) else annotation
+        return
+    for arg in get_args(annotation):
+        yield from _types_in(arg)
 
 
 def _choices(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[str, ...]:
@@ -258,6 +325,10 @@ def pydantic_problems(
             problems.append(Problem(path, f"{wrong}.", f"{fix or 'correct the value'}."))
             continue
         expected, fix = _guide(model, loc, prefix.partition(".")[0])
+        fix = fix.replace("{path}", path)
+        if detail["type"] == "missing":
+            problems.append(Problem(path, f"is required; allowed: {expected}.", fix))
+            continue
         value = "the value (not shown)" if hide_values else shown(detail.get("input"))
         problems.append(Problem(path, f"{value} is not allowed; allowed: {expected}.", fix))
     return problems

@@ -21,9 +21,10 @@ from difflib import get_close_matches
 from typing import Any
 
 import pulumi
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from providers import (
+    FIX_SEPARATOR,
     SECRET_CONFIG_KEYS,
     UUID,
     ByokCredential,
@@ -54,6 +55,17 @@ class ScopedFields(_ConfigModel):
     """Key ids of this stack: only their live generations may use it. Omitted: every key."""
     adopt: str | None = Field(default=None, pattern=UUID.pattern)
     """The UUID of an existing object to manage instead of creating one."""
+
+    @field_validator("keys", mode="before")
+    @classmethod
+    def _empty_is_no_restriction_only_when_absent(cls, value: Any) -> Any:
+        """A bare `keys:` reads as null, which would silently allow every key of the account."""
+        if value is None:
+            raise ValueError(
+                f"`keys:` is empty{FIX_SEPARATOR}list the key ids that may use it, e.g. keys:"
+                " [api], or remove the `keys` line to allow every key of the account"
+            )
+        return value
 
 
 class ByokSpec(ByokSettings, ScopedFields):

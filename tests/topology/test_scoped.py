@@ -298,3 +298,47 @@ def test_without_the_stack_file_the_section_must_hold_a_secret():
     assert scoped_as_written(Path("/nonexistent/Pulumi.dev.yaml")) == {}
     found = problems(raw({"openai-prod": byok()}, encrypted=False))
     assert any(p.startswith("byok.openai-prod.key: is stored in plain text") for p in found)
+
+
+@pytest.mark.parametrize(
+    ("entry", "setting", "said"),
+    [
+        ({"keys": "ci"}, "keys", "allowed: a list of key ids of this stack, at least one"),
+        ({"keys": []}, "keys", "allowed: a list of key ids of this stack, at least one"),
+        ({"fallback": "maybe"}, "fallback", "allowed: true or false."),
+        ({"disabled": "true"}, "disabled", "allowed: true or false."),
+    ],
+)
+def test_a_wrong_type_says_what_the_setting_takes(entry, setting, said):
+    found = problems(raw({"openai-prod": byok(**entry)}))
+    assert any(p.startswith(f"byok.openai-prod.{setting}:") and said in p for p in found), found
+
+
+def test_a_rate_written_as_text_says_number_and_how_to_set_one():
+    found = problems(raw(None, {"lf": langfuse(samplingRate="0.5")}))
+    assert any(
+        p.startswith(
+            "observability.lf.samplingRate: the value (not shown) is not allowed;"
+            " allowed: a number >= 0.0001 and <= 1."
+        )
+        and "--type float" in p
+        for p in found
+    ), found
+
+
+def test_a_missing_secret_is_required_with_the_command_that_sets_it():
+    found = problems(raw({"openai-prod": {"provider": "openai"}}))
+    assert (
+        "byok.openai-prod.key: is required; allowed: the provider's API key as text, encrypted"
+        " in the stack file. Fix: run `pulumi config set --secret --path"
+        " 'openrouter-keys:byok.openai-prod.key' <the key>`."
+    ) in found
+
+
+def test_a_bare_keys_line_is_refused_rather_than_read_as_every_key():
+    found = problems(raw({"openai-prod": byok(keys=None)}))
+    assert any(
+        p.startswith("byok.openai-prod.keys: `keys:` is empty.")
+        and "remove the `keys` line to allow every key" in p
+        for p in found
+    ), found
