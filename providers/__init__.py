@@ -86,6 +86,7 @@ if TYPE_CHECKING:
     from providers.observability import (
         DESTINATION_TYPES,
         DESTINATIONS_API,
+        PER_TYPE_CAP,
         SECRET_CONFIG_KEYS,
         DestinationSettings,
         FilterRules,

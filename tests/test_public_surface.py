@@ -29,6 +29,7 @@ EXPORTED = [
     "ByokCredentialArgs",
     "ByokSettings",
     "DESTINATION_TYPES",
+    "PER_TYPE_CAP",
     "DESTINATIONS_API",
     "ObjectApi",
     "SECRET_CONFIG_KEYS",

@@ -455,6 +455,7 @@ def parse_scoped(
             raw.scoped_written.get(kind.setting),
         )
         problems += reference_problems(kind, specs, generations, workspaces)
+        problems += kind.rules(specs)
         found[kind.setting] = specs
     return found, problems
 

@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from providers import (
     FIX_SEPARATOR,
+    PER_TYPE_CAP,
     SECRET_CONFIG_KEYS,
     UUID,
     ByokCredential,
@@ -130,6 +131,8 @@ class ScopedKind:
     """The inventory diagram's words on an edge from a key to it."""
     model_lists: Callable[[Any], Mapping[str, Sequence[str]]] = lambda _spec: {}
     """Lists of model names, by setting, that must be in OpenRouter's catalogue."""
+    rules: Callable[[Mapping[str, Any]], list[Problem]] = lambda _specs: []
+    """Its own rules across its entries (id -> spec)."""
 
     def register(self, plan: ScopedPlan, hashes: Any, workspace_id: Any) -> pulumi.CustomResource:
         """Its resource, restricted to `hashes` (None: every key) in `workspace_id`."""
@@ -147,6 +150,26 @@ class ScopedKind:
                 config_path=plan.config_path,
             ),
         )
+
+
+def _per_type_cap(specs: Mapping[str, DestinationSpec]) -> list[Problem]:
+    """OpenRouter keeps at most `PER_TYPE_CAP` destinations of a type in a workspace: more in
+    the stack file would fail part-way through `up`, whichever the engine created last."""
+    groups: dict[tuple[str, str | None], list[str]] = {}
+    for scoped_id, spec in specs.items():
+        groups.setdefault((spec.type, spec.workspace), []).append(scoped_id)
+    return [
+        Problem(
+            f"observability.{ids[PER_TYPE_CAP]}",
+            f"is one of {len(ids)} `{type_}` destinations declared for"
+            f" {f'workspace {where}' if where else 'the default workspace'}"
+            f" ({', '.join(ids)}); allowed: at most {PER_TYPE_CAP} of one type per workspace"
+            " (OpenRouter's limit), counting those this stack does not manage.",
+            "remove some, or give them another `workspace`.",
+        )
+        for (type_, where), ids in groups.items()
+        if len(ids) > PER_TYPE_CAP
+    ]
 
 
 def _destination_secrets(spec: DestinationSpec) -> tuple[str, ...]:
@@ -179,6 +202,7 @@ KINDS: tuple[ScopedKind, ...] = (
         hidden_input="config",
         secrets=_destination_secrets,
         edge="traced to",
+        rules=_per_type_cap,
     ),
 )
 KIND_BY_SETTING: Mapping[str, ScopedKind] = {kind.setting: kind for kind in KINDS}

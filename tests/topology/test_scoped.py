@@ -342,3 +342,19 @@ def test_a_bare_keys_line_is_refused_rather_than_read_as_every_key():
         and "remove the `keys` line to allow every key" in p
         for p in found
     ), found
+
+
+def test_more_destinations_of_a_type_than_a_workspace_takes_are_refused_before_any_write():
+    six = {f"lf{i}": langfuse() for i in range(6)}
+    found = problems(raw(None, six))
+    assert [p for p in found if "destinations declared" in p] == [
+        "observability.lf5: is one of 6 `langfuse` destinations declared for the default"
+        " workspace (lf0, lf1, lf2, lf3, lf4, lf5); allowed: at most 5 of one type per workspace"
+        " (OpenRouter's limit), counting those this stack does not manage. Fix: remove some, or"
+        " give them another `workspace`."
+    ]
+    five_and_one_elsewhere = {
+        **{f"lf{i}": langfuse() for i in range(5)},
+        "eu": langfuse(workspace="agents"),
+    }
+    validate(raw(None, five_and_one_elsewhere, workspaces={"agents": {}}), "dev", {})
