@@ -13,6 +13,7 @@
 #                   keys the emulator holds
 #   pulumi ARGS...  any pulumi command on the stack (preview --diff, refresh, destroy, stack
 #                   export, config set ...)
+#   audit ARGS...   python -m cli audit on the stack, against its emulator (docs/cli.md)
 #
 # --stack NAME runs stacks/Pulumi.NAME.yaml instead of the sandbox (default: sandbox). The script
 # hands it the emulator's URL and throwaway management key through OPENROUTER_API_BASE_URL and
@@ -33,7 +34,7 @@ ASKED_PORT=
 PYTHON=$ROOT/.venv/bin/python
 
 die() { echo "sandbox: $*" >&2; exit 1; }
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [[ ${1:-} == --* ]]; do
   case $1 in
@@ -104,6 +105,12 @@ case ${1:-} in
     shift
     select_stack
     pulumi_cli "$@" --stack "$STACK"
+    ;;
+  audit)
+    shift
+    emulator_up || die "the emulator is not answering on 127.0.0.1:$PORT: start it with '$0 ${STACK_OPTION}emulator'"
+    select_stack
+    exec "$PYTHON" -m cli audit --stack "$STACK" "$@"
     ;;
   demo)
     emulator_up && die "an emulator already answers on 127.0.0.1:$PORT: stop it, or use '$0 ${STACK_OPTION}up'"

@@ -360,3 +360,13 @@ def test_pulumi_calls_are_checked_too():
     [(call, target)] = list(calls(ast.walk(tree), imported(tree)))
     assert target is pulumi.export
     assert binding_problem(call, target) is not None
+
+
+def test_the_destination_doc_lists_each_types_required_config_keys():
+    """A user learns what `datadog` needs from the page, not from a refused preview."""
+    from providers.observability import REQUIRED_CONFIG  # noqa: PLC0415 - this test only
+
+    text = (ROOT / "docs" / "resources" / "observability-destination.md").read_text("utf-8")
+    for type_, required in REQUIRED_CONFIG.items():
+        row = f"| `{type_}` | {', '.join(f'`{key}`' for key in required)} |"
+        assert row in text, row

@@ -114,11 +114,13 @@ def test_key_ids_indented_one_level_too_deep_are_named_once_before_any_write(
 
 
 def own_stack(sandbox: dict[str, Any]) -> dict[str, Any]:
-    """The sandbox's objects as a user's own stack file: no management key, no URL, no salt."""
+    """The sandbox's objects as a user's own stack file: no management key, no URL, no salt,
+    so none of the sandbox's encrypted values (its BYOK key and destination secret)."""
+    left_out = ("managementKey", "apiBaseUrl", "byok", "observability")
     config = {
         name: value
         for name, value in sandbox["config"].items()
-        if name not in (f"{PROJECT}:managementKey", f"{PROJECT}:apiBaseUrl")
+        if name not in {f"{PROJECT}:{setting}" for setting in left_out}
     }
     return {"config": config}
 
