@@ -300,18 +300,25 @@ class PulumiProject:
 # --- what many e2e tests do -------------------------------------------------------------------
 
 
-def start(project: PulumiProject, emulator: Emulator, **edits: dict[str, Any]) -> dict[str, Any]:
+def start(
+    project: PulumiProject,
+    emulator: Emulator,
+    *,
+    keep_scoped: bool = False,
+    **edits: dict[str, Any],
+) -> dict[str, Any]:
     """`stack init` on this emulator, `edits` applied to the sandbox's keys, `up`: the keys.
 
-    The sandbox's BYOK credential and destination are left out: they name keys these tests
-    remove, which the stack file's own rules would refuse before the guard under test speaks
-    (tests/e2e/test_scoped_e2e.py and the sandbox walk cover them)."""
+    The sandbox's BYOK credential and destination are left out unless `keep_scoped`: they name
+    keys most tests remove, which the stack file's own rules would refuse before the guard under
+    test speaks (tests/e2e/test_scoped_e2e.py and the sandbox walk cover them)."""
     project.pulumi("stack", "init", STACK)
     project.pulumi("config", "set", "apiBaseUrl", emulator.api_base_url)
-    document = project.read_stack_config()
-    for setting in ("byok", "observability"):
-        document["config"].pop(f"{PROJECT}:{setting}", None)
-    project.write_stack_config(document)
+    if not keep_scoped:
+        document = project.read_stack_config()
+        for setting in ("byok", "observability"):
+            document["config"].pop(f"{PROJECT}:{setting}", None)
+        project.write_stack_config(document)
     keys = project.keys_config()
     for key_id, settings in edits.items():
         keys[key_id] = {**keys.get(key_id, {}), **settings}

@@ -51,7 +51,7 @@ def scoped_findings(document: dict[str, Any]) -> list[tuple[str, str]]:
 def test_the_audit_joins_what_the_program_deployed_and_its_fix_works(
     project: PulumiProject, emulator: Emulator
 ) -> None:
-    start(project, emulator)
+    start(project, emulator, keep_scoped=True)
     [credential] = emulator.area("byok")
     [destination] = emulator.area("observability")
 
