@@ -70,6 +70,20 @@ def setting_problems(config_keys: Iterable[str]) -> list[Problem]:
         if namespace == CONFIG_NAMESPACE:
             if setting in PROJECT_SETTINGS:
                 continue
+            head = setting.split(".", 1)[0].split("[", 1)[0]
+            if head in PROJECT_SETTINGS and head != setting:
+                problems.append(
+                    Problem(
+                        full_key,
+                        f"is a setting named {shown(setting)}, not a value inside `{head}`:"
+                        " `pulumi config set` without `--path` takes the whole text as the"
+                        f" name; allowed: {', '.join(PROJECT_SETTINGS)}.",
+                        f"run `pulumi config rm '{full_key}'`, then set it again with `--path`:"
+                        f" `pulumi config set --path '{full_key}' <value>` (add `--secret` for"
+                        " a secret).",
+                    )
+                )
+                continue
             close = get_close_matches(setting, PROJECT_SETTINGS, n=1, cutoff=0.5)
             guess = f"`{CONFIG_NAMESPACE}:{close[0]}`" if close else "one of the settings"
             problems.append(

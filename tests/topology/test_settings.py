@@ -85,3 +85,14 @@ def test_a_stack_with_a_misspelt_keys_setting_registers_nothing():
     assert isinstance(run.error, TopologyConfigError)
     assert [p.path for p in run.error.problems] == ["openrouter-keys:key"]
     assert run.registrations == []
+
+
+def test_a_path_set_without_path_says_to_set_it_again_with_path():
+    [problem] = setting_problems(["openrouter-keys:byok.mistral.key"])
+    assert problem.path == "openrouter-keys:byok.mistral.key"
+    assert "not a value inside `byok`" in problem.message
+    assert problem.fix == (
+        "run `pulumi config rm 'openrouter-keys:byok.mistral.key'`, then set it again with"
+        " `--path`: `pulumi config set --path 'openrouter-keys:byok.mistral.key' <value>` (add"
+        " `--secret` for a secret)."
+    )
