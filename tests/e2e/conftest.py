@@ -75,4 +75,6 @@ def project(tmp_path: Path) -> PulumiProject:
     shutil.copy2(REPO / "stacks" / f"Pulumi.{STACK}.yaml", root / "stacks" / f"Pulumi.{STACK}.yaml")
     # Pulumi.yaml says `virtualenv: .venv`: the program and the provider run from the real one.
     (root / ".venv").symlink_to(REPO / ".venv", target_is_directory=True)
-    return PulumiProject(root, tmp_path)
+    made = PulumiProject(root, tmp_path)
+    made.set_sandbox_scoped(present=False)  # a test that needs them adds them back
+    return made

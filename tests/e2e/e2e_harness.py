@@ -209,6 +209,10 @@ class Result:
         return self.stdout + self.stderr
 
 
+SCOPED_SETTINGS = ("byok", "observability")
+"""The sandbox's sections that hold a BYOK credential and an observability destination."""
+
+
 class PulumiProject:
     """A copy of the project with its own backend, PULUMI_HOME and stack config."""
 
@@ -274,6 +278,24 @@ class PulumiProject:
         document["config"][f"{PROJECT}:{key}"] = value
         self.write_stack_config(document)
 
+    def set_sandbox_scoped(self, *, present: bool) -> None:
+        """Put in (or leave out) the sandbox's BYOK credential and destination, as the repo's
+        stack file declares them (their secrets encrypted with its salt). Most tests leave them
+        out: they name keys those tests remove, which the stack file's own rules would refuse
+        before the behaviour under test speaks."""
+        sandbox = yaml.safe_load((REPO / "stacks" / f"Pulumi.{STACK}.yaml").read_text("utf-8"))
+        document = self.read_stack_config()
+        for setting in SCOPED_SETTINGS:
+            name = f"{PROJECT}:{setting}"
+            if present:
+                document["config"][name] = sandbox["config"][name]
+            else:
+                document["config"].pop(name, None)
+        self.write_stack_config(document)
+
+    def add_sandbox_scoped(self) -> None:
+        self.set_sandbox_scoped(present=True)
+
     def keys_config(self) -> dict[str, Any]:
         return dict(self.project_config()[f"{PROJECT}:keys"])
 
@@ -307,18 +329,12 @@ def start(
     keep_scoped: bool = False,
     **edits: dict[str, Any],
 ) -> dict[str, Any]:
-    """`stack init` on this emulator, `edits` applied to the sandbox's keys, `up`: the keys.
-
-    The sandbox's BYOK credential and destination are left out unless `keep_scoped`: they name
-    keys most tests remove, which the stack file's own rules would refuse before the guard under
-    test speaks (tests/e2e/test_scoped_e2e.py and the sandbox walk cover them)."""
+    """`stack init` on this emulator, `edits` applied to the sandbox's keys, `up`: the keys;
+    with the sandbox's BYOK credential and destination when `keep_scoped`."""
     project.pulumi("stack", "init", STACK)
     project.pulumi("config", "set", "apiBaseUrl", emulator.api_base_url)
-    if not keep_scoped:
-        document = project.read_stack_config()
-        for setting in ("byok", "observability"):
-            document["config"].pop(f"{PROJECT}:{setting}", None)
-        project.write_stack_config(document)
+    if keep_scoped:
+        project.add_sandbox_scoped()
     keys = project.keys_config()
     for key_id, settings in edits.items():
         keys[key_id] = {**keys.get(key_id, {}), **settings}

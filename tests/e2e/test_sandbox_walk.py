@@ -70,6 +70,7 @@ def start_sandbox(project: PulumiProject, emulator: Emulator) -> None:
     """`stack init sandbox` and point the copy's stack at this test's emulator."""
     project.pulumi("stack", "init", STACK)
     project.pulumi("config", "set", "apiBaseUrl", emulator.api_base_url)
+    project.add_sandbox_scoped()  # the whole sandbox, its credential and destination included
 
 
 def test_sandbox_walk_from_first_up_to_destroy(project: PulumiProject, emulator: Emulator) -> None:
