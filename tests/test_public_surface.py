@@ -36,6 +36,7 @@ EXPORTED = [
     "FilterRules",
     "ObservabilityDestination",
     "ObservabilityDestinationArgs",
+    "config_error",
     "config_problem",
     "API_BASE_URL_SETTING",
     "CONFIG_API_BASE_URL",
