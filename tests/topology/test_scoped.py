@@ -262,3 +262,21 @@ def test_each_is_registered_once_its_keys_exist_restricted_to_every_live_generat
     governance = parse_governance_output(run.outputs[GOVERNANCE_OUTPUT])
     assert governance.scoped["byok"]["openai-prod"].keys == ["api", "ci"]
     assert governance.scoped["observability"]["lf"].id == traced.name + "-id"
+
+
+def test_a_config_problem_names_the_config_key_and_the_setting_to_set():
+    misspelt = langfuse()
+    misspelt["config"]["secretkey"] = misspelt["config"].pop("secretKey")
+    missing = langfuse()
+    del missing["config"]["secretKey"]
+    found = problems(raw(None, {"lf": misspelt, "lf2": missing}))
+    assert any(
+        p.startswith("observability.lf.config.secretkey: a langfuse destination takes no secretkey")
+        and "correct it to `secretKey`" in p
+        for p in found
+    ), found
+    assert any(
+        p.startswith("observability.lf2.config.secretKey: ")
+        and "--path 'openrouter-keys:observability.lf2.config.secretKey'" in p
+        for p in found
+    ), found
