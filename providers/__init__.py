@@ -92,6 +92,7 @@ if TYPE_CHECKING:
         FilterRules,
         ObservabilityDestination,
         ObservabilityDestinationArgs,
+        config_error,
         config_problem,
     )
     from providers.redaction import KEY_PREFIX, mask, redact

@@ -102,7 +102,11 @@ class KeyProvider(ManagementProvider):
                     # Killed `pulumi up`: nothing can record this key, so nobody would hold it.
                     discard_undeliverable(client, record.hash)
         outs = key_outputs(
-            record, key=secret, declared=declared_inputs(props), adopt=props.get("adopt")
+            record,
+            key=secret,
+            declared=declared_inputs(props),
+            adopt=props.get("adopt"),
+            config_path=props.get(CONFIG_PATH),
         )
         return CreateResult(record.hash, outs)
 
@@ -120,6 +124,7 @@ class KeyProvider(ManagementProvider):
             key=props.get("key"),
             declared=list(declared) if isinstance(declared, list | tuple) else [],
             adopt=props.get("adopt"),
+            config_path=props.get(CONFIG_PATH),  # bookkeeping, kept from state as `adopt` is
         )
         # A user-driven get has no `declared` yet: leave its inputs alone.
         inputs = inputs_after_refresh(outs) if declared is not None else None
@@ -143,9 +148,14 @@ class KeyProvider(ManagementProvider):
             # Nothing to PATCH (only bookkeeping or the adopted secret changed): keep the
             # server's values from state rather than spend a request.
             outs = {k: v for k, v in olds.items() if not k.startswith("__")}
-            outs.update({"key": key, DECLARED: declared, "adopt": adopt})
+            outs.update(
+                {"key": key, DECLARED: declared, "adopt": adopt, CONFIG_PATH: news.get(CONFIG_PATH)}
+            )
             return UpdateResult(outs)
-        return UpdateResult(key_outputs(record, key=key, declared=declared, adopt=adopt))
+        outs = key_outputs(
+            record, key=key, declared=declared, adopt=adopt, config_path=news.get(CONFIG_PATH)
+        )
+        return UpdateResult(outs)
 
     @redacted_errors("delete")
     def delete(self, id_: str, _props: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from providers.client import KeyRecord
-from providers.inputs import DECLARED
+from providers.inputs import CONFIG_PATH, DECLARED
 from providers.key_settings import setting_rows
 from providers.redaction import redact
 
@@ -34,8 +34,11 @@ def key_outputs(
     key: str | None,
     declared: list[str],
     adopt: str | None,
+    config_path: object = None,
 ) -> dict[str, Any]:
-    """Every output of `ApiKey`: the record's fields, the secret (state only) and bookkeeping."""
+    """Every output of `ApiKey`: the record's fields, the secret (state only) and bookkeeping
+    (`config_path` too: a refresh turns outputs back into inputs, and one without it showed
+    `-config_path` for every key, then `+config_path` at the next update)."""
     return {
         "hash": record.hash,
         "key": key,
@@ -47,6 +50,7 @@ def key_outputs(
         "created_at": record.created_at,
         "adopt": adopt,
         DECLARED: declared,
+        CONFIG_PATH: config_path if isinstance(config_path, str) else None,
     }
 
 
@@ -54,6 +58,6 @@ def inputs_after_refresh(outs: Mapping[str, Any]) -> dict[str, Any]:
     """The declared inputs as the server now has them, so the next preview shows the drift."""
     return {
         name: outs.get(name)
-        for name in outs.get(DECLARED) or []
+        for name in [*(outs.get(DECLARED) or []), CONFIG_PATH]
         if name != "adopt_secret" and outs.get(name) is not None
     }

@@ -37,7 +37,7 @@ from providers.client import OpenRouterClient
 from providers.credentials import API_BASE_URL_SETTING, MANAGEMENT_KEY_SETTING, Credentials
 from providers.fields import CONFIG_PATH, FIX_SEPARATOR, DiffPlan
 from providers.messages import ProviderError, one_line, provider_error
-from providers.provider_process import install, redacted_errors
+from providers.provider_process import install, redacted_errors, report_changed
 from providers.session import (
     credentials_of,
     management_client,
@@ -151,6 +151,7 @@ class ManagementProvider(ResourceProvider):
     @redacted_errors("diff")
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         plan = self.changes(olds, news)
+        report_changed(plan.changed)  # what the preview and `up` show: `[diff: ~name]`
         return DiffResult(
             changes=plan.has_changes,
             replaces=list(plan.replaces),

@@ -162,7 +162,7 @@ MESSAGES: Mapping[str, str] = {
         " `pulumi up` again."
     ),
     "object-name-taken": (
-        "`{where}`: OpenRouter already has a {noun} named {name!r} in this workspace that no"
+        "`{where}`: OpenRouter already has {a_noun} named {name!r} in this workspace that no"
         " resource of this stack holds (id {id}, created {created}), so a new one would be its"
         " twin. A `pulumi up` interrupted while creating one leaves exactly this behind. Nothing"
         " was changed. Fix: take it over with `adopt: {id}` under `{where}`, delete it in the"
@@ -184,10 +184,17 @@ MESSAGES: Mapping[str, str] = {
         " `pulumi up` again."
     ),
     "destination-type-full": (
-        "`{where}`: the workspace already holds {cap} {type} observability destinations ({ids}),"
-        " the most OpenRouter allows of one type, so the create would fail. Nothing was changed."
-        " Fix: delete one of them (or remove it from the stack that declares it), or send to"
-        " another type."
+        "`{where}.type`: the workspace already holds {cap} {type} observability destinations"
+        " ({ids}), the most OpenRouter allows of one type, so the create would fail. Nothing was"
+        " changed. Fix: give `{where}.workspace` another workspace, or remove one of them (from"
+        " the stack file that declares it, or in the dashboard), or send to another type."
+    ),
+    "destination-type-full-at-create": (
+        "`{where}.type`: OpenRouter refused to create the {type} observability destination (HTTP"
+        " 409): {said!r}. A workspace holds at most {cap} destinations of one type, and those"
+        " this same `pulumi up` created count too. Nothing was changed by this request. Fix: give"
+        " `{where}.workspace` another workspace, or remove one of the {type} destinations of that"
+        " workspace (from the stack file, or in the dashboard), then run `pulumi up` again."
     ),
     "api": "{operation}: {cause}",
     "internal": "{operation} failed unexpectedly: {cause}",
@@ -203,6 +210,13 @@ class ProviderError(Exception):
     def __init__(self, kind: str, message: str) -> None:
         self.kind = kind
         super().__init__(redact(message))
+
+
+def a_or_an(word: str) -> str:
+    """`word` with its indefinite article, by how it is said (`an observability destination`,
+    `an s3 destination`, `a langfuse destination`)."""
+    spoken_vowel = word[:1].lower() in "aeio" or word.lower().startswith("s3")
+    return f"{'an' if spoken_vowel else 'a'} {word}"
 
 
 def one_line(message: str, kind: str) -> str:

@@ -23,7 +23,9 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import Field
 
+from providers.before_write import is_new
 from providers.client import OpenRouterClient
+from providers.credentials import Credentials
 from providers.errors import BadRequestError, NotFoundError
 from providers.fields import FIX_SEPARATOR, KEY_HASH
 from providers.governance_api import (
@@ -40,7 +42,7 @@ from providers.inputs import CONFIG_PATH
 from providers.listing import listed
 from providers.lost_create import made_since
 from providers.management_resource import OBSERVED, ManagementProvider, fingerprint, outputs
-from providers.messages import ProviderError, provider_error
+from providers.messages import ProviderError, a_or_an, provider_error
 from providers.provider_process import engine_listening, redacted_errors
 from providers.sdk_pickle import PickleSafeResource
 from providers.values import normal_value
@@ -145,6 +147,10 @@ class ObjectProvider(ManagementProvider):
     for drift). `REPLACE_ON` inputs are sent on create only: the API cannot change them.
     """
 
+    FAILURE_INPUTS: ClassVar[Mapping[str, str]] = {
+        "object-adopt-not-found": "adopt",
+        "object-adopt-fixed": "adopt",
+    }
     API: ClassVar[ObjectApi[Any]]
     ID_OUTPUT: ClassVar[str]
     """The output that repeats the object's id (`credential_id`), for the program to wire."""
@@ -176,7 +182,11 @@ class ObjectProvider(ManagementProvider):
     def taken(self, client: OpenRouterClient, news: Mapping[str, Any]) -> ProviderError | None:
         """An object of the same name in the same workspace that no resource holds (most often
         the leftover of an interrupted `up`): a create would make its twin. A workspace that
-        does not exist: the create would fail."""
+        does not exist: the create would fail.
+
+        A leftover of this entry holds what it declares fixed at creation (`provider`, `type`);
+        the object a replacement replaces holds another (the engine `check`s a replacement
+        with no old inputs, as a create): it has the same name but is no twin."""
         name, workspace = news.get("name"), news.get("workspace_id")
         if not isinstance(name, str) or not isinstance(workspace, str | None):
             return None  # a workspace made in this same update holds nothing yet
@@ -184,12 +194,46 @@ class ObjectProvider(ManagementProvider):
             where = f"{self.where(news)}.workspace"
             return provider_error("workspace-not-found", where=where, id=workspace)
         siblings = self.API.list(client, workspace)
-        twin = next((record for record in siblings if record.name == name), None)
+        twin = next(
+            (r for r in siblings if r.name == name and self.fixed_otherwise(r, news) is None),
+            None,
+        )
         if twin is not None:
             return self.twin_error(
-                "object-name-taken", news, twin.id, twin.created_at, name=name, noun=self.API.noun
+                "object-name-taken",
+                news,
+                twin.id,
+                twin.created_at,
+                name=name,
+                noun=self.API.noun,
+                a_noun=a_or_an(self.API.noun),
             )
         return self.full(news, siblings)
+
+    def fixed_otherwise(
+        self, record: ObjectRecord, props: Mapping[str, Any]
+    ) -> tuple[str, object, object] | None:
+        """The first input fixed at creation that `record` holds otherwise than `props`
+        declare, as (request field, held, declared); None when it holds every one."""
+        held = record.fields()
+        for name, declared in self.create_only(props).items():
+            if normal_value(held.get(name)) != normal_value(declared):
+                return name, held.get(name), declared
+        return None
+
+    def preview(
+        self,
+        client: OpenRouterClient,
+        credentials: Credentials,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
+    ) -> None:
+        """Before a create: the twin check, or, for `adopt`, what the adoption would refuse."""
+        adopt = news.get("adopt")
+        if is_new(olds) and isinstance(adopt, str):
+            self.adoptable(client, adopt, news)
+            return
+        super().preview(client, credentials, olds, news)
 
     def full(
         self, news: Mapping[str, Any], siblings: Sequence[ObjectRecord]
@@ -215,27 +259,31 @@ class ObjectProvider(ManagementProvider):
 
     def _adopt(self, client: OpenRouterClient, adopt: str, props: Mapping[str, Any]) -> Any:
         """Take over an existing object: it must exist and hold what cannot change in place."""
+        self.adoptable(client, adopt, props)
+        body = self.body(props)
+        return self._refused("update", props, lambda: self.API.update(client, adopt, body))
+
+    def adoptable(self, client: OpenRouterClient, adopt: str, props: Mapping[str, Any]) -> None:
+        """Raise what adopting `adopt` would fail with: no such object, or one holding another
+        value of an input fixed at creation. The preview asks it too (`preview`)."""
         try:
             current = self.API.get(client, adopt)
         except NotFoundError:
             raise provider_error(
                 "object-adopt-not-found", where=self.where(props), noun=self.API.noun, id=adopt
             ) from None
-        held = self.create_only(props)
-        for name, value in held.items():
-            found = current.fields().get(name)
-            if normal_value(found) != normal_value(value):
-                raise provider_error(
-                    "object-adopt-fixed",
-                    where=self.where(props),
-                    noun=self.API.noun,
-                    id=adopt,
-                    field=name,
-                    found=found,
-                    declared=value,
-                )
-        body = self.body(props)
-        return self._refused("update", props, lambda: self.API.update(client, adopt, body))
+        otherwise = self.fixed_otherwise(current, props)
+        if otherwise is not None:
+            field, found, declared = otherwise
+            raise provider_error(
+                "object-adopt-fixed",
+                where=self.where(props),
+                noun=self.API.noun,
+                id=adopt,
+                field=field,
+                found=found,
+                declared=declared,
+            )
 
     @redacted_errors("read")
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -283,14 +331,18 @@ class ObjectProvider(ManagementProvider):
         try:
             return call()
         except BadRequestError as error:
-            raise provider_error(
-                "object-refused",
-                where=self.where(props),
-                verb=verb,
-                noun=self.API.noun,
-                status=error.status,
-                said=error.api_message or error.message,
-            ) from None
+            raise self.refusal(verb, props, error) from None
+
+    def refusal(self, verb: str, props: Mapping[str, Any], error: BadRequestError) -> ProviderError:
+        """The message of a 400 or 409: OpenRouter's words, where the stack file declares it."""
+        return provider_error(
+            "object-refused",
+            where=self.where(props),
+            verb=verb,
+            noun=self.API.noun,
+            status=error.status,
+            said=error.api_message or error.message,
+        )
 
 
 def patch_body(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:

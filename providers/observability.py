@@ -17,21 +17,23 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, get_args
+from difflib import get_close_matches
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Literal, get_args
 
 import pulumi
 from pydantic import (
     AfterValidator,
     BaseModel,
     Field,
-    ValidationInfo,
-    field_validator,
+    ValidationError,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from providers.errors import BadRequestError
 from providers.fields import FIX_SEPARATOR, UUID
 from providers.key_settings import SETTINGS_CONFIG
-from providers.messages import ProviderError, provider_error
+from providers.messages import ProviderError, a_or_an, provider_error
 from providers.object_resource import (
     ObjectApi,
     ObjectArgs,
@@ -184,19 +186,52 @@ _NO_VALUE: Final = frozenset({"exists", "not_exists"})
 _NUMERIC: Final = frozenset({"gt", "lt", "gte", "lte"})
 
 
-def config_problem(type_: str, config: Mapping[str, object]) -> str | None:
+def config_problem(
+    type_: str, config: Mapping[str, object], where: str | None = None
+) -> str | None:
     """What a destination of `type_` lacks in its `config`, with the fix; None when complete.
-    The one rule: the provider's check and the stack file's model both call it."""
+    The one rule: the provider's check and the stack file's model both call it (through
+    `config_error`). `where` is the entry in the stack file (`observability.<id>`)."""
+    found = _config_problem(type_, config, where)
+    return None if found is None else found[1]
+
+
+def config_error(
+    type_: str, config: Mapping[str, object], where: str | None = None
+) -> ValidationError | None:
+    """`config_problem` as a validation error at the `config` key it is about
+    (`config.secretKey`), so the message names that key, not the whole entry."""
+    found = _config_problem(type_, config, where)
+    if found is None:
+        return None
+    key, text = found
+    detail = InitErrorDetails(
+        type=PydanticCustomError("value_error", "Value error, {text}", {"text": text}),
+        loc=("config", key) if key else ("config",),
+        input=key or "config",  # a key's name, never a value: a config holds secrets
+    )
+    return ValidationError.from_exception_data("config", [detail])
+
+
+def _config_problem(
+    type_: str, config: Mapping[str, object], where: str | None
+) -> tuple[str | None, str] | None:
+    """(the config key at fault, or None for several, and the text)."""
     required = REQUIRED_CONFIG.get(type_)
     if required is None:
         return None  # the type's own rule names an unknown type
     known = {*required, *OPTIONAL_CONFIG[type_], "headers"}
     unknown = sorted(name for name in config if name not in known)
     if unknown:
-        return (
-            f"a {type_} destination takes no {', '.join(unknown)} in its config"
-            f"{FIX_SEPARATOR}remove {'it' if len(unknown) == 1 else 'them'}; it takes"
-            f" {', '.join(sorted(known))}"
+        close = [get_close_matches(name, sorted(known), n=1) for name in unknown]
+        fix = (
+            f"correct it to `{close[0][0]}`"
+            if len(unknown) == 1 and close[0]
+            else f"remove {'it' if len(unknown) == 1 else 'them'}"
+        )
+        return unknown[0] if len(unknown) == 1 else None, (
+            f"{a_or_an(type_)} destination takes no {', '.join(unknown)} in its config"
+            f"{FIX_SEPARATOR}{fix}; it takes {', '.join(sorted(known))}"
         )
     if type_ == "s3":
         required = (*required, *S3_AUTH.get(str(config.get("authMode", "access_keys")), ()))
@@ -208,19 +243,20 @@ def config_problem(type_: str, config: Mapping[str, object]) -> str | None:
             if config[name] is not None and not _URL.match(str(config[name]))
         )
         if not_url:
-            return (
+            return not_url[0] if len(not_url) == 1 else None, (
                 f"{', '.join(not_url)} must be an http or https URL{FIX_SEPARATOR}write"
                 " it as https://host/..."
             )
         return None
     secret = [name for name in missing if name in SECRET_CONFIG_KEYS[type_]]
+    setting = f"openrouter-keys:{where}" if where else "<...>"
     how = (
-        f" (secrets: `pulumi config set --secret --path '<...>.config.{secret[0]}'`)"
+        f" (secrets: `pulumi config set --secret --path '{setting}.config.{secret[0]}'`)"
         if secret
         else ""
     )
-    return (
-        f"a {type_} destination needs {', '.join(required)} in its config, and"
+    return missing[0] if len(missing) == 1 else None, (
+        f"{a_or_an(type_)} destination needs {', '.join(required)} in its config, and"
         f" {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing{FIX_SEPARATOR}"
         f"set {', '.join(missing)}{how}"
     )
@@ -294,13 +330,12 @@ class DestinationInputs(DestinationSettings):
     adopt: str | None = Field(default=None, pattern=UUID.pattern)
     config_path: str | None = None
 
-    @field_validator("config")
-    @classmethod
-    def _complete(cls, config: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
-        problem = config_problem(str(info.data.get("type")), config)
-        if problem is not None:
-            raise ValueError(problem)
-        return config
+    @model_validator(mode="after")
+    def _complete(self) -> DestinationInputs:
+        error = config_error(self.type, self.config, self.config_path)
+        if error is not None:
+            raise error
+        return self
 
 
 class DestinationRecord(ObjectRecord):
@@ -335,6 +370,10 @@ class ObservabilityDestinationProvider(ObjectProvider):
     REPLACE_ON = frozenset({"type", "workspace_id"})
     SETS = frozenset({"allowed_key_hashes"})
     SECRETS = frozenset({"config"})
+    FAILURE_INPUTS: ClassVar[Mapping[str, str]] = {
+        **ObjectProvider.FAILURE_INPUTS,
+        "destination-type-full": "type",
+    }
     API = DESTINATIONS_API
     ID_OUTPUT = "destination_id"
     WATCHED = (
@@ -379,6 +418,19 @@ class ObservabilityDestinationProvider(ObjectProvider):
             type=type_,
             cap=PER_TYPE_CAP,
             ids=", ".join(same),
+        )
+
+    def refusal(self, verb: str, props: Mapping[str, Any], error: BadRequestError) -> ProviderError:
+        """A 409 of a create: the cap of one type per workspace, most often passed by several
+        new destinations of one `up` (the preview counts those that exist)."""
+        if verb != "create" or error.status != 409:
+            return super().refusal(verb, props, error)
+        return provider_error(
+            "destination-type-full-at-create",
+            where=self.where(props),
+            type=props.get("type"),
+            cap=PER_TYPE_CAP,
+            said=error.api_message or error.message,
         )
 
     def seen(self, props: Mapping[str, Any], record: Any) -> dict[str, Any]:

@@ -10,7 +10,9 @@ pulumi.dynamic`), set up once by `configure()`:
   was killed left a key nobody holds, and the next `up` minted it again under the same name;
 - the process serves as many calls at once as the engine sends it: the SDK serves gRPC from a
   `ThreadPoolExecutor(max_workers=4)`, so four calls ran at a time whatever `--parallel` said
-  (docs/engine.md, "Calls in flight").
+  (docs/engine.md, "Calls in flight");
+- a `Diff` answer names the inputs that changed (`diffs`), which the SDK's `DiffResult` cannot
+  carry: without them the preview shows `~ update` with no field and `up` no `[diff: ...]`.
 
 Nothing happens outside that process: imported by a program, a test or the CLI, this module
 changes nothing until `install()` finds the SDK's servicer running as `__main__`.
@@ -27,11 +29,11 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import thread as futures_thread
 from types import ModuleType
-from typing import Final, ParamSpec, TypeVar
+from typing import Any, Final, ParamSpec, TypeVar
 
 from providers.errors import OpenRouterError
 from providers.listing import LISTINGS
@@ -207,6 +209,43 @@ def widen(pool: ThreadPoolExecutor, workers: int) -> int:
     return workers
 
 
+_CHANGED = threading.local()
+"""The inputs the provider's `diff` found changed, on the thread serving that `Diff` call."""
+
+
+def report_changed(names: Sequence[str]) -> None:
+    """Name the changed inputs in the answer to the `Diff` call this thread serves."""
+    _CHANGED.names = list(names)
+
+
+class _DiffResponse:
+    """The proto's `DiffResponse` class (its constants too), building answers that carry the
+    names `report_changed` gave on the same thread (the servicer calls the provider's `diff`,
+    then builds its answer, in one call)."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._real, name)
+
+    def __call__(self, **fields: object) -> object:
+        names: list[str] = getattr(_CHANGED, "names", [])
+        _CHANGED.names = []
+        return self._real(**fields, diffs=names)
+
+
+class _ProtoWithDiffs:
+    """Stands in for the provider proto module inside the SDK's servicer, `DiffResponse` aside."""
+
+    def __init__(self, proto: ModuleType) -> None:
+        self._proto = proto
+        self.DiffResponse = _DiffResponse(proto.DiffResponse)  # the proto's own name
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._proto, name)
+
+
 class _OneLineTraceback:
     """Stands in for the `traceback` module inside the SDK's servicer: a `ProviderError` is
     shown as its one-line message and kind; anything else keeps its full traceback."""
@@ -242,6 +281,7 @@ def install() -> None:
         _STATE.installed = True
         _STATE.engine = engine_address(sys.argv)
     servicer.traceback = _OneLineTraceback()  # type: ignore[attr-defined]  # the SDK module's own global
+    servicer.proto = _ProtoWithDiffs(servicer.proto)  # type: ignore[attr-defined]  # its global too
     pool = serving_pool()
     if pool is not None:
         workers = widen(pool, pool_workers(os.environ, usable_cpus()))

@@ -37,6 +37,7 @@ EXPORTED = [
     "FilterRules",
     "ObservabilityDestination",
     "ObservabilityDestinationArgs",
+    "config_error",
     "config_problem",
     "API_BASE_URL_SETTING",
     "CONFIG_API_BASE_URL",

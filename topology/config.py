@@ -284,7 +284,7 @@ def parse_specs(
             problems.append(_too_deep(section, spec_id, nested))
             spec = {name: setting for name, setting in spec.items() if name not in nested}
         try:
-            validated = model.model_validate(spec)
+            validated = model.model_validate(spec, context={"path": path})
         except ValidationError as error:
             failed.add(spec_id)
             problems.extend(pydantic_problems(path, model, error, hide_values=section.secret))

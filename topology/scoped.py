@@ -21,7 +21,7 @@ from difflib import get_close_matches
 from typing import Any
 
 import pulumi
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from providers import (
     FIX_SEPARATOR,
@@ -34,7 +34,7 @@ from providers import (
     DestinationSettings,
     ObservabilityDestination,
     ObservabilityDestinationArgs,
-    config_problem,
+    config_error,
     shown,
 )
 from topology.model import _ConfigModel
@@ -83,10 +83,11 @@ class DestinationSpec(DestinationSettings, ScopedFields):
     """The destination's settings as OpenRouter names them; secrets set with `--secret --path`."""
 
     @model_validator(mode="after")
-    def _config_complete(self) -> DestinationSpec:
-        problem = config_problem(self.type, self.config)
-        if problem is not None:
-            raise ValueError(problem)
+    def _config_complete(self, info: ValidationInfo) -> DestinationSpec:
+        where = info.context.get("path") if isinstance(info.context, dict) else None
+        error = config_error(self.type, self.config, where)
+        if error is not None:
+            raise error
         return self
 
 

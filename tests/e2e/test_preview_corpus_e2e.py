@@ -514,8 +514,9 @@ def walk(
             mismatches += refused(project, emulator, edit, config)
             continue
         edit.apply(config)
+        new_secrets = config.pop("__secrets__", [])  # not a setting: never in the stack file
         write(project, config)
-        for path in config.pop("__secrets__", []):
+        for path in new_secrets:
             encrypted(project, config, path)
         plan = planned(project)
         emulator.clear_requests()

@@ -285,3 +285,40 @@ def test_a_refusal_of_openrouter_is_in_the_projects_words_and_never_holds_the_ke
         "`byok.openai-prod`: OpenRouter refused to create the BYOK credential (HTTP 400)"
     )
     assert_absent(props["key"], str(raised.value))
+
+
+def test_a_new_provider_replaces_and_the_credential_it_replaces_is_no_twin(
+    emulator, management_key
+):
+    # The engine `check`s a replacement with no old inputs, as a create: the credential being
+    # replaced has the same name, but another provider, so it is not the leftover of this one.
+    provider = configured(emulator, management_key)
+    current = provider.create(byok())
+    replacing = {**byok(), "provider": "anthropic"}
+    assert provider.diff(current.id, current.outs, replacing).replaces == ["provider"]
+    emulator.clear_requests()
+
+    assert provider.check({}, replacing).failures == []
+
+    leftover = provider.create(replacing)  # what an interrupted replacement leaves behind
+    [failure] = provider.check({}, replacing).failures
+    assert "[object-name-taken]" in failure.reason
+    assert f"id {leftover.id}" in failure.reason
+    assert "already has a BYOK credential named" in failure.reason
+
+
+def test_adopt_is_checked_at_preview_as_at_up_and_nothing_is_written(emulator, management_key):
+    provider = configured(emulator, management_key)
+    made = emulator.seed_object("byok", provider="anthropic", key=secrets.token_urlsafe(24))
+    emulator.clear_requests()
+
+    [failure] = provider.check({}, byok(adopt=made["id"])).failures
+    assert failure.property == "adopt"
+    assert failure.reason.startswith(f"`byok.openai-prod.adopt`: the BYOK credential {made['id']}")
+    assert "has provider 'anthropic'" in failure.reason
+    assert "[object-adopt-fixed]" in failure.reason
+    missing = "0f9b2b8e-63a1-4d38-9d61-3b7e2f0d3c11"
+    [failure] = provider.check({}, byok(adopt=missing)).failures
+    assert (failure.property, "[object-adopt-not-found]" in failure.reason) == ("adopt", True)
+    assert provider.check({}, byok(provider="anthropic", adopt=made["id"])).failures == []
+    assert writes(emulator) == []

@@ -556,3 +556,20 @@ def test_workspace_reads_are_one_listing_and_a_deleted_one_is_confirmed(
     assert (read.id, read.outs["slug"]) == (kept.id, "kept")
     assert provider.read(gone.id, gone.outs).id is None
     assert reads_since(emulator, start) == ["/api/v1/workspaces", f"/api/v1/workspaces/{gone.id}"]
+
+
+def test_a_guardrail_replacement_looks_for_twins_in_its_new_workspace_only(
+    emulator, management_key
+):
+    # A guardrail is replaced only to move workspace, so the `check` of the replacement (with
+    # no old inputs, as a create) lists the new workspace, where the guardrail it replaces is
+    # not; a workspace is never replaced. The twin check of BYOK credentials and destinations
+    # had to compare their `provider` / `type` for this (tests/providers/test_byok.py).
+    provider = configured(GuardrailProvider(), emulator, management_key)
+    current = provider.create(guardrail_props())
+    other = configured(WorkspaceProvider(), emulator, management_key).create(workspace_props())
+    moved = {**current.outs, "workspace_id": other.id}
+    assert provider.diff(current.id, current.outs, moved).replaces == ["workspace_id"]
+    assert set(GuardrailProvider.REPLACE_ON) == {"workspace_id"}
+    assert not WorkspaceProvider.REPLACE_ON
+    assert provider.check({}, {**guardrail_props(), "workspace_id": other.id}).failures == []

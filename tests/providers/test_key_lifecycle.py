@@ -24,7 +24,7 @@ from providers.credentials import (
     ENV_PROVISIONING_KEY,
 )
 from providers.fields import LIMIT_RESETS
-from providers.inputs import DECLARED
+from providers.inputs import CONFIG_PATH, DECLARED
 from providers.key import GUARD_PROPERTY, KeyProvider
 from providers.listing import LISTINGS
 from providers.messages import ProviderError
@@ -33,7 +33,7 @@ from tests.support.sentinel import assert_absent
 
 EVERY_OUTPUT = {
     "hash", "key", "label", "name", "limit", "limit_reset", "include_byok_in_limit", "expires_at",
-    "disabled", "workspace_id", "created_at", "adopt", DECLARED,
+    "disabled", "workspace_id", "created_at", "adopt", DECLARED, CONFIG_PATH,
 }
 FUTURE = "2099-06-30T00:00:00Z"
 
@@ -263,6 +263,23 @@ def test_read_is_one_listing_and_carries_key_and_declared(provider, emulator):
     assert read.outs["key"] == created.outs["key"]
     assert read.outs[DECLARED] == ["limit", "name"]
     assert read.inputs == {"name": "ci", "limit": 3}
+
+
+def test_a_refresh_keeps_the_config_path_so_it_shows_no_diff(provider, emulator):
+    # Without it, `pulumi refresh` printed `[diff: -config_path]` for every key, and the next
+    # update `+config_path`: the refreshed inputs are built from the outputs alone.
+    declared = {"name": "ci", "limit": 3, CONFIG_PATH: "keys.ci"}
+    created = provider.create(declared)
+    assert created.outs[CONFIG_PATH] == "keys.ci"
+
+    read = provider.read(created.id, created.outs)
+
+    assert read.outs[CONFIG_PATH] == "keys.ci"
+    assert read.inputs == declared
+    bookkeeping = provider.update(created.id, created.outs, {**declared, "adopt": None}).outs
+    assert bookkeeping[CONFIG_PATH] == "keys.ci"
+    renamed = provider.update(created.id, created.outs, {**declared, "name": "ci-2"}).outs
+    assert renamed[CONFIG_PATH] == "keys.ci"
 
 
 def test_update_returns_every_output_and_keeps_the_secret(provider, emulator):

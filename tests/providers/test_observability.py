@@ -330,7 +330,9 @@ def test_check_refuses_a_sixth_destination_of_a_type_before_any_write(emulator, 
 
     [failure] = provider.check({}, declared()).failures
 
-    assert failure.property == "name"
+    assert failure.property == "type"  # the setting to change, not the name
+    assert failure.reason.startswith("`observability.langfuse-prod.type`: the workspace")
+    assert "another workspace, or remove one of them" in failure.reason
     assert "[destination-type-full]" in failure.reason
     assert all(d["id"] in failure.reason for d in made)
     webhook = declared(type="webhook", config={"url": "https://example.test/hook"})
@@ -347,8 +349,12 @@ def test_a_sixth_destination_refused_at_up_is_in_the_projects_words(emulator, ma
     props = declared()
     with pytest.raises(ProviderError) as raised:
         provider.create(props)  # as when several new ones passed the preview together
-    assert raised.value.kind == "object-refused"
-    assert "(HTTP 409)" in str(raised.value)
+    assert raised.value.kind == "destination-type-full-at-create"
+    text = str(raised.value)
+    assert text.startswith("`observability.langfuse-prod.type`: OpenRouter refused to create")
+    assert "(HTTP 409)" in text
+    assert "give `observability.langfuse-prod.workspace` another workspace" in text
+    assert "remove one of the langfuse destinations" in text
     assert_absent(props["config"]["secretKey"], str(raised.value))
 
 
@@ -359,3 +365,59 @@ def test_a_destination_create_whose_answer_is_lost_leaves_nothing_behind(emulato
         provider.create(declared())
     assert "the one it made was deleted" in str(raised.value)
     assert emulator.objects("observability") == []
+
+
+def test_a_new_type_replaces_and_the_destination_it_replaces_is_no_twin(emulator, management_key):
+    provider = configured(emulator, management_key)
+    current = provider.create(declared())
+    replacing = declared(type="webhook", config={"url": "https://example.test/hook"})
+    assert provider.diff(current.id, current.outs, replacing).replaces == ["type"]
+
+    assert provider.check({}, replacing).failures == []
+
+    provider.create(replacing)  # what an interrupted replacement leaves behind
+    [failure] = provider.check({}, replacing).failures
+    assert "[object-name-taken]" in failure.reason
+    assert "already has an observability destination named" in failure.reason
+
+
+def test_a_webhook_adopted_as_langfuse_is_refused_at_preview(emulator, management_key):
+    provider = configured(emulator, management_key)
+    hook = emulator.seed_object(
+        "observability", type="webhook", name="hook", config={"url": "https://example.test/h"}
+    )
+    emulator.clear_requests()
+
+    [failure] = provider.check({}, declared(adopt=hook["id"])).failures
+
+    assert failure.property == "adopt"
+    assert "has type 'webhook'" in failure.reason
+    assert "[object-adopt-fixed]" in failure.reason
+    assert writes(emulator) == []
+
+
+def test_a_misspelt_config_key_is_named_with_the_key_it_meant():
+    props = destination()
+    props["config"]["secretkey"] = props["config"].pop("secretKey")
+    found = failures(ObservabilityDestinationProvider(), props)
+    assert found["config"].startswith(
+        "observability.langfuse-prod.config.secretkey: a langfuse destination takes no secretkey"
+    )
+    assert "Fix: correct it to `secretKey`" in found["config"]
+
+
+def test_a_missing_secret_names_the_setting_to_set_as_written():
+    props = destination()
+    del props["config"]["secretKey"]
+    found = failures(ObservabilityDestinationProvider(), props)
+    assert found["config"].startswith("observability.langfuse-prod.config.secretKey: ")
+    assert (
+        "`pulumi config set --secret --path"
+        " 'openrouter-keys:observability.langfuse-prod.config.secretKey'`"
+    ) in found["config"]
+
+
+def test_types_said_with_a_vowel_take_an():
+    assert str(config_problem("opik", {})).startswith("an opik destination needs")
+    assert str(config_problem("s3", {})).startswith("an s3 destination needs")
+    assert str(config_problem("langfuse", {})).startswith("a langfuse destination needs")

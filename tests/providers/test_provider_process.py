@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
+from pulumi.runtime import proto
 
 from providers import provider_process, session
 from providers.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
+from providers.guardrail import GuardrailProvider
 from providers.key import KeyProvider
 from providers.messages import ProviderError, provider_error
 
@@ -118,3 +120,19 @@ def test_calls_in_flight_are_counted_until_they_end():
             assert provider_process._STATE.in_flight == 2
         assert provider_process._STATE.in_flight == 1
     assert provider_process._STATE.in_flight == 0
+
+
+def test_a_diff_answer_names_the_inputs_the_providers_diff_found_changed():
+    # The SDK's `DiffResult` has no `diffs`: without the relay the engine got no field names,
+    # so the preview showed `~ update` alone and `up` printed no `[diff: ...]`.
+    relay = provider_process._ProtoWithDiffs(proto)
+    olds = {"name": "ci", "policy": {"limit_usd": 1.0}, "config_path": "guardrails.ci"}
+    news = {**olds, "name": "ci-2", "policy": {"limit_usd": 2.0}, "config_path": "guardrails.b"}
+    result = GuardrailProvider().diff("id", olds, news)
+
+    answer = relay.DiffResponse(changes=relay.DiffResponse.DIFF_SOME, replaces=result.replaces)
+
+    assert list(answer.diffs) == ["name", "policy"]  # bookkeeping (`config_path`) never
+    assert answer.changes == proto.DiffResponse.DIFF_SOME
+    assert list(relay.DiffResponse(changes=relay.DiffResponse.DIFF_NONE).diffs) == []
+    assert relay.CheckResponse is proto.CheckResponse

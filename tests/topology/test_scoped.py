@@ -358,3 +358,21 @@ def test_more_destinations_of_a_type_than_a_workspace_takes_are_refused_before_a
         "eu": langfuse(workspace="agents"),
     }
     validate(raw(None, five_and_one_elsewhere, workspaces={"agents": {}}), "dev", {})
+
+
+def test_a_config_problem_names_the_config_key_and_the_setting_to_set():
+    misspelt = langfuse()
+    misspelt["config"]["secretkey"] = misspelt["config"].pop("secretKey")
+    missing = langfuse()
+    del missing["config"]["secretKey"]
+    found = problems(raw(None, {"lf": misspelt, "lf2": missing}))
+    assert any(
+        p.startswith("observability.lf.config.secretkey: a langfuse destination takes no secretkey")
+        and "correct it to `secretKey`" in p
+        for p in found
+    ), found
+    assert any(
+        p.startswith("observability.lf2.config.secretKey: ")
+        and "--path 'openrouter-keys:observability.lf2.config.secretKey'" in p
+        for p in found
+    ), found
