@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from difflib import get_close_matches
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import pulumi
@@ -72,10 +73,18 @@ class ByokSettings(BaseModel):
     @classmethod
     def _known_provider(cls, provider: str) -> str:
         if provider not in BYOK_PROVIDERS:
+            squashed = {slug.replace("-", ""): slug for slug in BYOK_PROVIDERS}
+            near = squashed.get(provider.lower().replace("-", "").replace("_", "")) or next(
+                iter(get_close_matches(provider.lower(), sorted(BYOK_PROVIDERS), n=1)), None
+            )
+            fix = (
+                f"correct it to {near}"
+                if near
+                else "write its lowercase slug, e.g. openai, anthropic, amazon-bedrock,"
+                " google-vertex (docs/resources/byok-credential.md lists them)"
+            )
             raise ValueError(
-                f"{provider!r} is not a provider OpenRouter holds keys for{FIX_SEPARATOR}write"
-                " its lowercase slug, e.g. openai, anthropic, amazon-bedrock, google-vertex"
-                " (docs/resources/byok-credential.md lists them)"
+                f"{provider!r} is not a provider OpenRouter holds keys for{FIX_SEPARATOR}{fix}"
             )
         return provider
 

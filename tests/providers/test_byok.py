@@ -10,6 +10,7 @@ import httpx
 import pytest
 from openrouter.components.byokproviderslug import BYOKProviderSlug
 from pulumi.dynamic import Config, ConfigureRequest
+from pydantic import ValidationError
 
 from emulator import Fault
 from emulator import byok as api_byok
@@ -52,7 +53,7 @@ def test_a_byok_credential_as_declared_passes_check():
 def test_an_unknown_provider_slug_is_refused_with_the_setting_and_the_fix():
     found = failures(ByokCredentialProvider(), byok(provider="open-ai"))
     assert found["provider"].startswith("byok.openai-prod.provider: 'open-ai' is not allowed")
-    assert "e.g. openai, anthropic" in found["provider"]
+    assert "Fix: correct it to openai" in found["provider"]
 
 
 def test_the_slug_table_holds_the_documented_examples():
@@ -322,3 +323,12 @@ def test_adopt_is_checked_at_preview_as_at_up_and_nothing_is_written(emulator, m
     assert (failure.property, "[object-adopt-not-found]" in failure.reason) == ("adopt", True)
     assert provider.check({}, byok(provider="anthropic", adopt=made["id"])).failures == []
     assert writes(emulator) == []
+
+
+@pytest.mark.parametrize(
+    ("written", "slug"), [("open-ai", "openai"), ("OpenAI", "openai"), ("antropic", "anthropic")]
+)
+def test_a_near_miss_of_a_provider_slug_is_told_the_slug(written, slug):
+    with pytest.raises(ValidationError) as caught:
+        ByokSettings(provider=written)
+    assert f"correct it to {slug}" in str(caught.value)
