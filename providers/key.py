@@ -150,7 +150,7 @@ class KeyProvider(ResourceProvider):
             adopt=props.get("adopt"),
         )
         # A user-driven get has no `declared` yet: leave its inputs alone.
-        inputs = inputs_after_refresh(outs) if declared is not None else None
+        inputs = inputs_after_refresh(outs, props) if declared is not None else None
         return ReadResult(record.hash, outs, inputs)
 
     @redacted_errors("update")

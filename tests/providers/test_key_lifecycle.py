@@ -262,7 +262,16 @@ def test_read_is_one_listing_and_carries_key_and_declared(provider, emulator):
     assert log.calls() == [("GET", "/api/v1/keys")]
     assert read.outs["key"] == created.outs["key"]
     assert read.outs[DECLARED] == ["limit", "name"]
-    assert read.inputs == {"name": "ci", "limit": 3}
+    # Nothing drifted: no inputs, so the engine keeps the recorded ones (config_path too).
+    assert read.inputs is None
+
+
+def test_a_read_returns_inputs_only_when_a_declared_setting_drifted(provider, emulator):
+    created = provider.create({"name": "ci", "limit": 3})
+    assert provider.read(created.id, created.outs).inputs is None
+    emulator.update_key(created.id, name="renamed")
+    LISTINGS.forget()  # the first read's listing would answer for 10 s (ADR 0014)
+    assert provider.read(created.id, created.outs).inputs == {"name": "renamed", "limit": 3}
 
 
 def test_update_returns_every_output_and_keeps_the_secret(provider, emulator):
