@@ -127,7 +127,7 @@ class KeyProvider(ManagementProvider):
             config_path=props.get(CONFIG_PATH),  # bookkeeping, kept from state as `adopt` is
         )
         # A user-driven get has no `declared` yet: leave its inputs alone.
-        inputs = inputs_after_refresh(outs) if declared is not None else None
+        inputs = inputs_after_refresh(outs, props) if declared is not None else None
         return ReadResult(record.hash, outs, inputs)
 
     @redacted_errors("update")

@@ -237,3 +237,5 @@ def test_the_pulumi_steps_leave_the_parallelism_to_the_engines_default() -> None
             for step in job.get("steps", []):
                 if str(step.get("uses", "")).startswith("pulumi/actions"):
                     assert "parallel" not in step.get("with", {}), (name, step.get("name"))
+                run = str(step.get("run", ""))
+                assert not re.search(r"\bpulumi\b.*(--parallel|\s-p\s?\d)", run), (name, run)

@@ -262,7 +262,16 @@ def test_read_is_one_listing_and_carries_key_and_declared(provider, emulator):
     assert log.calls() == [("GET", "/api/v1/keys")]
     assert read.outs["key"] == created.outs["key"]
     assert read.outs[DECLARED] == ["limit", "name"]
-    assert read.inputs == {"name": "ci", "limit": 3}
+    # Nothing drifted: no inputs, so the engine keeps the recorded ones (config_path too).
+    assert read.inputs is None
+
+
+def test_a_read_returns_inputs_only_when_a_declared_setting_drifted(provider, emulator):
+    created = provider.create({"name": "ci", "limit": 3})
+    assert provider.read(created.id, created.outs).inputs is None
+    emulator.update_key(created.id, name="renamed")
+    LISTINGS.forget()  # the first read's listing would answer for 10 s (ADR 0014)
+    assert provider.read(created.id, created.outs).inputs == {"name": "renamed", "limit": 3}
 
 
 def test_a_refresh_keeps_the_config_path_so_it_shows_no_diff(provider, emulator):
@@ -270,12 +279,16 @@ def test_a_refresh_keeps_the_config_path_so_it_shows_no_diff(provider, emulator)
     # update `+config_path`: the refreshed inputs are built from the outputs alone.
     declared = {"name": "ci", "limit": 3, CONFIG_PATH: "keys.ci"}
     created = provider.create(declared)
+    other = provider.create({"name": "web", "limit": 3, CONFIG_PATH: "keys.web"})
     assert created.outs[CONFIG_PATH] == "keys.ci"
+    emulator.update_key(created.id, limit=9)  # drift, behind Pulumi's back
 
     read = provider.read(created.id, created.outs)
+    quiet = provider.read(other.id, other.outs)
 
     assert read.outs[CONFIG_PATH] == "keys.ci"
-    assert read.inputs == declared
+    assert read.inputs == {**declared, "limit": 9}
+    assert quiet.inputs is None  # no drift: the engine keeps the recorded inputs, config_path too
     bookkeeping = provider.update(created.id, created.outs, {**declared, "adopt": None}).outs
     assert bookkeeping[CONFIG_PATH] == "keys.ci"
     renamed = provider.update(created.id, created.outs, {**declared, "name": "ci-2"}).outs
