@@ -71,6 +71,12 @@ VercelTarget = Literal["production", "preview", "development"]
 Visibility = Literal["all", "private", "selected"]
 
 
+def openrouter_name(name: str | None, entry_id: str, stack: str) -> str:
+    """OpenRouter's name of a stack-file entry (key, guardrail, credential, destination): its
+    `name`, else `<stack>-<id>`, so two stacks of one account never share a name."""
+    return name or f"{stack}-{entry_id}"
+
+
 class _ConfigModel(BaseModel):
     """Strict: YAML gives real types, so "true" or "250" in quotes is a mistake worth naming."""
 

@@ -49,6 +49,7 @@ from topology.model import (
     ManagementKeyTargets,
     VercelConsumer,
     WorkspaceSpec,
+    openrouter_name,
 )
 from topology.scoped import ScopedFields, ScopedPlan, scoped_plans
 
@@ -386,7 +387,7 @@ def vercel_sinks(entry: VercelConsumer, source: str) -> tuple[SinkPlan, ...]:
 
 def display_name(key_id: str, spec: KeySpec, stack: str) -> str:
     """The OpenRouter name of a key id: `name`, else `<stack>-<id>`."""
-    return spec.name or f"{stack}-{key_id}"
+    return openrouter_name(spec.name, key_id, stack)
 
 
 def generation_display_name(name: str, generation: str) -> str:
@@ -502,7 +503,7 @@ def split_workspace_ref(ref: str | None) -> tuple[str | None, str | None]:
 
 def guardrail_display_name(guardrail_id: str, spec: GuardrailSpec, stack: str) -> str:
     """OpenRouter's name of a guardrail: `name`, else `<stack>-<id>` (as for keys)."""
-    return spec.name or f"{stack}-{guardrail_id}"
+    return openrouter_name(spec.name, guardrail_id, stack)
 
 
 def workspace_slug(workspace_id: str, spec: WorkspaceSpec) -> str:

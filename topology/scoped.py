@@ -37,7 +37,7 @@ from providers import (
     config_error,
     shown,
 )
-from topology.model import _ConfigModel
+from topology.model import _ConfigModel, openrouter_name
 from topology.problem import Problem
 
 MAX_KEY_HASHES = 100
@@ -212,11 +212,6 @@ KIND_BY_SETTING: Mapping[str, ScopedKind] = {kind.setting: kind for kind in KIND
 # --- planning and rules (pure) ------------------------------------------------------------------
 
 
-def display_name(kind: ScopedKind, scoped_id: str, spec: ScopedFields, stack: str) -> str:
-    """OpenRouter's name: `name`, else `<stack>-<id>` (as for keys and guardrails)."""
-    return spec.name or f"{stack}-{scoped_id}"
-
-
 def scoped_plans(
     specs: Mapping[str, Mapping[str, ScopedFields]], stack: str
 ) -> tuple[ScopedPlan, ...]:
@@ -230,7 +225,7 @@ def scoped_plans(
                 ScopedPlan(
                     kind=kind,
                     scoped_id=scoped_id,
-                    name=display_name(kind, scoped_id, spec, stack),
+                    name=openrouter_name(spec.name, scoped_id, stack),
                     workspace=None if uuid is not None else ref,
                     workspace_uuid=uuid,
                     spec=spec,
