@@ -33,9 +33,9 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from emulator import run_emulator
-from providers import session
-from providers.client import ClientSettings, CreateKeyRequest, OpenRouterClient
-from providers.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
+from providers.base import session
+from providers.http.client import ClientSettings, CreateKeyRequest, OpenRouterClient
+from providers.http.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
 from providers.key import KeyProvider
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

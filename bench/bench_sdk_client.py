@@ -31,7 +31,7 @@ from typing import Any
 from openrouter import OpenRouter
 from openrouter.utils import BackoffStrategy, RetryConfig
 
-from providers.client import ClientSettings, CreateKeyRequest, OpenRouterClient
+from providers.http.client import ClientSettings, CreateKeyRequest, OpenRouterClient
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NO_RETRIES = RetryConfig("none", BackoffStrategy(1, 1, 1.0, 1), retry_connection_errors=False)
@@ -71,14 +71,14 @@ def emulator_process(management_key: str) -> Iterator[str]:
 
 IMPORTS = {
     "python -c pass": "pass",
-    "providers.client": "import providers.client",
+    "providers.http.client": "import providers.http.client",
     "openrouter (SDK)": "import openrouter",
     "openrouter + api_keys and its models": (
         "from openrouter import OpenRouter, operations\n"
         "operations.GetCurrentKeyResponse; OpenRouter(api_key='x').api_keys"
     ),
-    "cold start to first GET /key: providers.client": (
-        "import os\nfrom providers.client import ClientSettings, OpenRouterClient\n"
+    "cold start to first GET /key: providers.http.client": (
+        "import os\nfrom providers.http.client import ClientSettings, OpenRouterClient\n"
         "with OpenRouterClient(ClientSettings(api_key=os.environ['K'], base_url=os.environ['U']))"
         " as c:\n    c.current_key()"
     ),
@@ -128,7 +128,7 @@ def clients(url: str, management_key: str) -> dict[str, Callable[[], Opened]]:
 
     def sdk_on_ours() -> Opened:
         # The project's httpx client (shared TLS context, redirects off) under the SDK: the
-        # one way an SDK-backed client could keep providers/client.py's rules.
+        # one way an SDK-backed client could keep providers/http/client.py's rules.
         seam = OpenRouterClient(settings)
         client = OpenRouter(
             api_key=management_key, server_url=url, retry_config=NO_RETRIES, client=seam._http
@@ -136,7 +136,7 @@ def clients(url: str, management_key: str) -> dict[str, Callable[[], Opened]]:
         return client, seam.close
 
     return {
-        "providers.client": ours,
+        "providers.http.client": ours,
         "SDK as it comes": sdk,
         "SDK on the project's httpx": sdk_on_ours,
     }
@@ -144,7 +144,7 @@ def clients(url: str, management_key: str) -> dict[str, Callable[[], Opened]]:
 
 def operations_for(label: str, target: str) -> dict[str, Operation]:
     """The same requests through either API; POST returns the new key's hash for the DELETE."""
-    if label == "providers.client":
+    if label == "providers.http.client":
         return {
             "GET /key": lambda c: c.current_key(),
             "GET /keys (1 page)": lambda c: c.list_keys(),
@@ -223,7 +223,7 @@ def installed_bytes(distribution: str) -> tuple[int, int, int]:
 
 
 def project_client_bytes() -> int:
-    return sum(path.stat().st_size for path in (PROJECT_ROOT / "providers").glob("*.py"))
+    return sum(path.stat().st_size for path in (PROJECT_ROOT / "providers").rglob("*.py"))
 
 
 # --- report --------------------------------------------------------------------------------------

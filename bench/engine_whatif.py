@@ -71,7 +71,7 @@ EDITS: Mapping[str, tuple[Edit, ...]] = {
     ),
     "sdk-pool": (
         (
-            "providers/provider_process.py",
+            "providers/base/provider_process.py",
             "    pool = serving_pool()\n",
             "    pool = None  # what-if: the SDK's pool of four\n",
         ),

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from providers.provider_process import engine_parallelism, usable_cpus
+from providers.base.provider_process import engine_parallelism, usable_cpus
 
 MODEL_TARGET = 1.2
 

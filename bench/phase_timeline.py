@@ -10,7 +10,7 @@ language host's probes, the program, each provider process) gets a `sitecustomiz
 `PYTHONPATH` that appends wall-clock marks to one log: when the process was exec'd (from
 `/proc`, to 10 ms), when some modules finished importing, and when it exits. The copy (never
 the project) is also edited: its `__main__.py` marks each step of the program, and
-`providers/provider_process.py` marks the start and end of every provider call. The marks cost
+`providers/base/provider_process.py` marks the start and end of every provider call. The marks cost
 microseconds; the phases are differences between them.
 """
 
@@ -120,10 +120,10 @@ def instrument(root: Path, hook_dir: Path) -> None:
     """Mark the copy's program steps and provider calls; refuse if the code moved on."""
     (hook_dir / "sitecustomize.py").write_text(HOOK, encoding="utf-8")
     (root / "__main__.py").write_text(MAIN, encoding="utf-8")
-    process = root / "providers" / "provider_process.py"
+    process = root / "providers" / "base" / "provider_process.py"
     text = process.read_text(encoding="utf-8")
     if text.count(_CALL) != 1:
-        raise BenchError("providers/provider_process.py changed: update _CALL in this script")
+        raise BenchError("providers/base/provider_process.py changed: update _CALL in this script")
     process.write_text(text.replace(_CALL, _CALL_MARKED), encoding="utf-8")
 
 

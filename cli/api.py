@@ -68,7 +68,7 @@ __all__ = ["base_url", "doctor", "observe", "recover"]
 def base_url(flag: str | None, env: Mapping[str, str], stack_value: str | None = None) -> str:
     """`--api-base-url`, else the stack's `apiBaseUrl` (for a command about one stack), else
     $OPENROUTER_API_BASE_URL, else the real API, in the provider's order; keys never go over
-    plain http except to loopback (the emulator): the rule of providers/credentials.py."""
+    plain http except to loopback (the emulator): the rule of providers/http/credentials.py."""
     found = find_api_base_url(stack_value, env, flag=flag)
     problem = base_url_problem(found.value)
     if problem is not None:

@@ -19,7 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
-    from providers.before_write import management_key_error
+    from providers.base.before_write import management_key_error
+    from providers.base.fields import FIX_SEPARATOR
+    from providers.base.messages import KEY_TYPES, FailureKind, ProviderError, one_line
+    from providers.base.object_resource import ObjectApi
+    from providers.base.values import shown
     from providers.byok import (
         BYOK_API,
         BYOK_PROVIDERS,
@@ -27,7 +31,22 @@ if TYPE_CHECKING:
         ByokCredentialArgs,
         ByokSettings,
     )
-    from providers.client import (
+    from providers.default_guardrail import DefaultGuardrail, DefaultGuardrailArgs
+    from providers.governance_api import (
+        Budgets,
+        GuardrailRecord,
+        WorkspaceRecord,
+        all_assignments,
+        get_budgets,
+        get_guardrail,
+        get_workspace,
+        list_guardrails,
+        list_workspaces,
+    )
+    from providers.guardrail import Guardrail, GuardrailArgs
+    from providers.guardrail_assignment import GuardrailAssignment, GuardrailAssignmentArgs
+    from providers.guardrail_settings import FILTER_TAGS, GuardrailPolicy
+    from providers.http.client import (
         BudgetLayer,
         CatalogueModel,
         CatalogueProvider,
@@ -36,7 +55,7 @@ if TYPE_CHECKING:
         KeyRecord,
         OpenRouterClient,
     )
-    from providers.credentials import (
+    from providers.http.credentials import (
         API_BASE_URL_SETTING,
         BASE_URL_FIX,
         CONFIG_API_BASE_URL,
@@ -54,8 +73,7 @@ if TYPE_CHECKING:
         normal_base_url,
         stack_setting_name,
     )
-    from providers.default_guardrail import DefaultGuardrail, DefaultGuardrailArgs
-    from providers.errors import (
+    from providers.http.errors import (
         ApiError,
         KeyNotFound,
         NetworkError,
@@ -63,26 +81,11 @@ if TYPE_CHECKING:
         OpenRouterError,
         UnauthorizedError,
     )
-    from providers.fields import FIX_SEPARATOR, KEY_HASH, UUID, parse_instant, short_hash
-    from providers.governance_api import (
-        Budgets,
-        GuardrailRecord,
-        WorkspaceRecord,
-        all_assignments,
-        get_budgets,
-        get_guardrail,
-        get_workspace,
-        list_guardrails,
-        list_workspaces,
-    )
-    from providers.guardrail import Guardrail, GuardrailArgs
-    from providers.guardrail_assignment import GuardrailAssignment, GuardrailAssignmentArgs
-    from providers.guardrail_settings import FILTER_TAGS, GuardrailPolicy
-    from providers.inputs import INPUTS_BY_NAME, REPLACE_FIELDS, replacing_changes
+    from providers.http.formats import KEY_HASH, UUID, parse_instant, short_hash
+    from providers.http.redaction import KEY_PREFIX, mask, redact
     from providers.key import ApiKey, ApiKeyArgs
+    from providers.key_inputs import INPUTS_BY_NAME, REPLACE_FIELDS, replacing_changes
     from providers.key_settings import KeySettings
-    from providers.messages import KEY_TYPES, FailureKind, ProviderError, one_line
-    from providers.object_resource import ObjectApi
     from providers.observability import (
         DESTINATION_TYPES,
         DESTINATIONS_API,
@@ -95,8 +98,6 @@ if TYPE_CHECKING:
         config_error,
         config_problem,
     )
-    from providers.redaction import KEY_PREFIX, mask, redact
-    from providers.values import shown
     from providers.workspace import Workspace, WorkspaceArgs
     from providers.workspace_budgets import WorkspaceBudgets, WorkspaceBudgetsArgs
     from providers.workspace_settings import WORKSPACE_SLUG, BudgetLimits, WorkspaceSettings

@@ -2,7 +2,7 @@
 
 The team's own key for an upstream provider (OpenAI, Anthropic, ...), held by OpenRouter and
 used for its requests, optionally only for some OpenRouter keys (`allowed_key_hashes`). One
-object at `/byok` (providers/object_resource.py). The key is a secret: the resource makes it a
+object at `/byok` (providers/base/object_resource.py). The key is a secret: the resource makes it a
 Pulumi secret, the API never returns it (only a masked `label`), a read keeps it from state, and
 a new key is a `PATCH` of the same credential, never a replacement. The provider and the
 workspace are fixed at creation: changing either replaces the credential. The provider module
@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 import pulumi
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 
-from providers.fields import FIX_SEPARATOR, UUID
-from providers.key_settings import SETTINGS_CONFIG
-from providers.object_resource import (
+from providers.base.fields import FIX_SEPARATOR
+from providers.base.object_resource import (
     ObjectApi,
     ObjectArgs,
     ObjectProvider,
@@ -30,6 +29,8 @@ from providers.object_resource import (
     ObjectResource,
     key_hashes,
 )
+from providers.http.formats import UUID
+from providers.key_settings import SETTINGS_CONFIG
 
 BYOK_PROVIDERS: Final = frozenset(
     """

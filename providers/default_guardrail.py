@@ -20,15 +20,15 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.errors import NotFoundError
-from providers.fields import UUID
+from providers.base.fields import CONFIG_PATH
+from providers.base.management_resource import OBSERVED, ManagementProvider, fingerprint, outputs
+from providers.base.provider_process import redacted_errors
+from providers.base.sdk_pickle import PickleSafeResource
 from providers.governance_api import get_guardrail, get_workspace, update_guardrail
 from providers.guardrail import policy_from
 from providers.guardrail_settings import ENFORCED_FIELDS, GuardrailPolicy, policy_of
-from providers.inputs import CONFIG_PATH
-from providers.management_resource import OBSERVED, ManagementProvider, fingerprint, outputs
-from providers.provider_process import redacted_errors
-from providers.sdk_pickle import PickleSafeResource
+from providers.http.errors import NotFoundError
+from providers.http.formats import UUID
 
 DEFAULT_FIELDS: Final = ENFORCED_FIELDS
 """Its name is OpenRouter's, so the fingerprint covers only the policy."""

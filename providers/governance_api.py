@@ -4,7 +4,7 @@ Typed functions over `OpenRouterClient`'s generic calls (the client stays the on
 speaks HTTP). Facts: docs/reference/openrouter-governance-api.md §1-§3.
 
 Creates are never blindly retried. A create whose answer is lost is settled by the one
-mechanism (`providers.lost_create`): a workspace is looked up by its slug (unique), a guardrail
+mechanism (`providers.http.lost_create`): a workspace is looked up by its slug (unique), a guardrail
 by its name and creation time in its workspace; what the lost attempt made is deleted, and
 `AmbiguousCreateError` says to run again, so nothing is left that the stack does not record
 and nothing is made twice.
@@ -12,38 +12,38 @@ and nothing is made twice.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal, TypeVar
-from urllib.parse import quote
+from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
-from providers.client import OpenRouterClient
-from providers.errors import (
-    ForbiddenError,
+from providers.http.client import OpenRouterClient
+from providers.http.errors import (
     InvalidResponseError,
     NotFoundError,
 )
-from providers.listing import listed
-from providers.lost_create import LostCreate, made_since, settle_create
+from providers.http.listing import listed
+from providers.http.lost_create import made_since
+from providers.http.objects import (
+    ApiRecord,
+    create_once,
+    data_of,
+    delete_object,
+    parse_record,
+    patch_record,
+    path_segment,
+    workspace_path,
+)
 
 BudgetInterval = Literal["lifetime", "monthly", "weekly", "daily"]
 BUDGET_INTERVALS: Final[tuple[BudgetInterval, ...]] = ("lifetime", "monthly", "weekly", "daily")
 """Broadest first: each set limit must be strictly greater than the next narrower set one."""
 _INTERVAL_OF: Final[Mapping[str, BudgetInterval]] = {i: i for i in BUDGET_INTERVALS}
-_R = TypeVar("_R", bound=BaseModel)
 
 
 # --- records ------------------------------------------------------------------------------------
-
-
-class ApiRecord(BaseModel):
-    """Lenient where the API is: unknown fields kept (the fingerprint of drift reads them)."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
 
 
 class GuardrailRecord(ApiRecord):
@@ -87,31 +87,6 @@ class Budgets:
 
     limits: Mapping[BudgetInterval, float]
     include_byok: bool
-
-
-def parse_record(model: type[_R], value: Any, method: str, path: str) -> _R:
-    try:
-        return model.model_validate(value)
-    except ValidationError as error:
-        places = "; ".join(
-            ".".join(str(p) for p in item["loc"]) or "body"
-            for item in error.errors(include_input=False, include_url=False)
-        )
-        raise InvalidResponseError(
-            f"{method} {path}: the response lacks what it must hold ({places}). OpenRouter's API"
-            " may have changed; run again and report it if it persists.",
-            method=method,
-            path=path,
-        ) from None
-
-
-def data_of(payload: Any) -> Any:
-    return payload.get("data") if isinstance(payload, Mapping) else None
-
-
-def path_segment(value: str) -> str:
-    """One path segment; an id never changes the path it is put in."""
-    return quote(value, safe="")
 
 
 # --- guardrails ---------------------------------------------------------------------------------
@@ -247,11 +222,6 @@ def _count(answer: Any, field: str, path: str) -> int:
 # --- workspaces ---------------------------------------------------------------------------------
 
 
-def workspace_path(workspace: str) -> str:
-    """A workspace by its id or its slug (the API accepts both)."""
-    return f"/workspaces/{path_segment(workspace)}"
-
-
 def get_workspace(client: OpenRouterClient, workspace: str) -> WorkspaceRecord:
     path = workspace_path(workspace)
     return parse_record(WorkspaceRecord, data_of(client.get_json(path)), "GET", path)
@@ -273,19 +243,6 @@ def read_workspace(
             return None
 
     return listed((reader, "workspaces"), fetch, workspace_id, confirm)
-
-
-def workspace_missing(client: OpenRouterClient, workspace_id: str) -> bool:
-    """Whether OpenRouter says no such workspace exists (404), before a create files something
-    in it: the create would fail with a bare 400. Any other answer leaves the create to judge
-    (a key that may not read workspaces can still create in one)."""
-    try:
-        get_workspace(client, workspace_id)
-    except NotFoundError:
-        return True
-    except ForbiddenError:
-        return False
-    return False
 
 
 def list_workspaces(client: OpenRouterClient) -> list[WorkspaceRecord]:
@@ -355,43 +312,3 @@ def delete_budget(client: OpenRouterClient, workspace_id: str, interval: BudgetI
     delete_object(client, f"{workspace_path(workspace_id)}/budgets/{interval}")
 
 
-# --- lost creates -------------------------------------------------------------------------------
-
-
-def create_once(  # noqa: PLR0917 - one create's whole description
-    client: OpenRouterClient,
-    path: str,
-    body: Mapping[str, object],
-    model: type[_R],
-    what: str,
-    made: Callable[[datetime], list[str]],
-    object_path: Callable[[str], str],
-) -> _R:
-    """`POST path`, sent once. A lost answer is settled (`providers.lost_create`): whatever
-    `made(since)` finds created since the request is deleted, and the error raised."""
-    created = settle_create(
-        LostCreate(
-            path=path,
-            what=what,
-            key_name=what,
-            send=lambda: client.post_json(path, body),
-            made=lambda window: made(window.since()),
-            delete=lambda object_id: client.send_json("DELETE", object_path(object_id)),
-            clock=time.monotonic,
-        )
-    )
-    return parse_record(model, data_of(created), "POST", path)
-
-
-def patch_record(
-    client: OpenRouterClient, path: str, body: Mapping[str, object], model: type[_R]
-) -> _R:
-    return parse_record(model, data_of(client.send_json("PATCH", path, body)), "PATCH", path)
-
-
-def delete_object(client: OpenRouterClient, path: str) -> None:
-    """`DELETE`, where a 404 counts as done: the object is gone either way."""
-    try:
-        client.send_json("DELETE", path)
-    except NotFoundError:
-        return

@@ -16,8 +16,11 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.client import OpenRouterClient
-from providers.fields import UUID
+from providers.base.fields import CONFIG_PATH
+from providers.base.management_resource import OBSERVED, ManagementProvider, fingerprint, outputs
+from providers.base.messages import ProviderError, provider_error
+from providers.base.provider_process import engine_listening, redacted_errors
+from providers.base.sdk_pickle import PickleSafeResource
 from providers.governance_api import (
     GuardrailRecord,
     create_guardrail,
@@ -26,7 +29,6 @@ from providers.governance_api import (
     list_guardrails,
     read_guardrail,
     update_guardrail,
-    workspace_missing,
 )
 from providers.guardrail_settings import (
     ENFORCED_FIELDS,
@@ -38,11 +40,9 @@ from providers.guardrail_settings import (
     ZeroDataRetention,
     policy_of,
 )
-from providers.inputs import CONFIG_PATH
-from providers.management_resource import OBSERVED, ManagementProvider, fingerprint, outputs
-from providers.messages import ProviderError, provider_error
-from providers.provider_process import engine_listening, redacted_errors
-from providers.sdk_pickle import PickleSafeResource
+from providers.http.client import OpenRouterClient
+from providers.http.formats import UUID
+from providers.http.objects import workspace_missing
 
 _Group = TypeVar("_Group", bound=PolicyModel)
 GUARDRAIL_FIELDS: Final = ("name", *ENFORCED_FIELDS)

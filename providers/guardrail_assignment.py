@@ -19,13 +19,13 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.fields import KEY_HASH, UUID
+from providers.base.fields import CONFIG_PATH
+from providers.base.management_resource import ManagementProvider, outputs
+from providers.base.messages import provider_error
+from providers.base.provider_process import redacted_errors
+from providers.base.sdk_pickle import PickleSafeResource
 from providers.governance_api import assign_keys, holds_key, unassign_keys
-from providers.inputs import CONFIG_PATH
-from providers.management_resource import ManagementProvider, outputs
-from providers.messages import provider_error
-from providers.provider_process import redacted_errors
-from providers.sdk_pickle import PickleSafeResource
+from providers.http.formats import KEY_HASH, UUID
 
 SEPARATOR = "/"
 """`<guardrail id>/<key hash>`: the id OpenRouter's Terraform provider imports one by."""

@@ -24,7 +24,8 @@ from pydantic import (
     model_validator,
 )
 
-from providers.fields import FIX_SEPARATOR, LimitReset
+from providers.base.fields import FIX_SEPARATOR
+from providers.http.formats import LimitReset
 from providers.key_settings import SETTINGS_CONFIG
 
 FilterAction = Literal["redact", "block", "flag"]

@@ -4,8 +4,8 @@
 class name must never change, and importing this module must have no side effects.
 
 The management key is never held by a provider instance: `configure()` files the stack config
-in a per-process registry outside the instance (providers/session.py), every method reads it (or
-the environment) at call time, and `__getstate__` is empty, so the pickle in state is a bare
+in a per-process registry outside the instance (providers/base/session.py), every method reads
+it (or the environment) at call time, and `__getstate__` is empty, so the pickle in state is a bare
 class reference (docs/adr/0001-management-key-at-run-time.md).
 """
 
@@ -19,12 +19,17 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pulumi
 from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, UpdateResult
 
-from providers.client import KeyRecord, OpenRouterClient
-from providers.credentials import MANAGEMENT_KEY_SETTING, Credentials
-from providers.errors import KeyNotFound
-from providers.fields import DiffPlan
-from providers.inputs import (
-    CONFIG_PATH,
+from providers.base.fields import CONFIG_PATH, DiffPlan
+from providers.base.management_resource import ManagementProvider
+from providers.base.messages import ProviderError, one_line
+from providers.base.provider_process import engine_listening, redacted_errors
+from providers.base.sdk_pickle import PickleSafeResource
+from providers.base.session import credentials_of
+from providers.http.client import KeyRecord, OpenRouterClient
+from providers.http.credentials import MANAGEMENT_KEY_SETTING, Credentials
+from providers.http.errors import KeyNotFound
+from providers.http.listing import listed
+from providers.key_inputs import (
     DECLARED,
     INPUTS_BY_NAME,
     KeyInputs,
@@ -40,12 +45,6 @@ from providers.key_outputs import OUTPUT_ONLY, inputs_after_refresh, key_outputs
 from providers.key_preview import key_taken, preview_adoption
 from providers.key_settings import KeySettings
 from providers.key_writes import adopt_key, discard_undeliverable, mint_key, verify_adopt_secret
-from providers.listing import listed
-from providers.management_resource import ManagementProvider
-from providers.messages import ProviderError, one_line
-from providers.provider_process import engine_listening, redacted_errors
-from providers.sdk_pickle import PickleSafeResource
-from providers.session import credentials_of
 
 GUARD_PROPERTY = MANAGEMENT_KEY_SETTING
 """The property a failed key-type guard is reported on in `check` (it is config, not an input)."""
@@ -55,7 +54,7 @@ class KeyProvider(ManagementProvider):
     """Creates, adopts, reads, updates and deletes OpenRouter regular keys.
 
     Stateless by design: the instance carries nothing, and pickles to a class reference. Its
-    inputs keep a `declared` output, so that removing one is a change (providers/inputs.py).
+    inputs keep a `declared` output, so that removing one is a change (providers/key_inputs.py).
     """
 
     INPUTS = KeyInputs

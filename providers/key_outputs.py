@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from providers.client import KeyRecord
-from providers.inputs import CONFIG_PATH, DECLARED
+from providers.base.fields import CONFIG_PATH
+from providers.http.client import KeyRecord
+from providers.http.redaction import redact
+from providers.key_inputs import DECLARED
 from providers.key_settings import setting_rows
-from providers.redaction import redact
 
 OUTPUT_ONLY: Final = (
     "hash",

@@ -12,14 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from providers.client import KeyRecord, OpenRouterClient
-from providers.credentials import Credentials
-from providers.errors import KeyNotFound
-from providers.governance_api import workspace_missing
-from providers.inputs import CONFIG_PATH, INPUTS_BY_NAME, setting_path
+from providers.base.fields import CONFIG_PATH
+from providers.base.messages import ProviderError, provider_error
+from providers.base.session import account_keys
+from providers.http.client import KeyRecord, OpenRouterClient
+from providers.http.credentials import Credentials
+from providers.http.errors import KeyNotFound
+from providers.http.objects import workspace_missing
+from providers.key_inputs import INPUTS_BY_NAME, setting_path
 from providers.key_writes import verify_adopt_secret
-from providers.messages import ProviderError, provider_error
-from providers.session import account_keys
 
 
 def preview_adoption(

@@ -1,13 +1,13 @@
 """The settings of an OpenRouter regular key: one typed field, with its `Row`, per setting.
 
 A setting is what the key is allowed to do and when it ends. Where the key lives (its workspace)
-and what it is (an adopted key) are inputs of their own (providers/inputs.py): they can refer
+and what it is (an adopted key) are inputs of their own (providers/key_inputs.py): they can refer
 to other resources of the stack, whose ids are known only once those exist.
 
 This class is the one declaration of a key's settings. The stack config's key spec inherits it
 (topology/model.py), the plan and `ApiKeyArgs` carry it whole, and the provider's input table,
 its check and diff, the create and update requests and the outputs are derived from its rows
-(providers/inputs.py, providers/key_outputs.py). Names are the API's and the provider's
+(providers/key_inputs.py, providers/key_outputs.py). Names are the API's and the provider's
 (`limit_reset`); a stack file writes them in camelCase (`limitReset`).
 """
 
@@ -19,7 +19,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from providers.fields import RFC3339_UTC_ONLY, Kind, LimitReset, OnChange, Row
+from providers.base.fields import Kind, OnChange, Row
+from providers.http.formats import RFC3339_UTC_ONLY, LimitReset
 
 SETTINGS_CONFIG = ConfigDict(
     extra="forbid",

@@ -9,15 +9,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from providers.client import CreateKeyRequest, KeyRecord, OpenRouterClient
-from providers.credentials import Credentials
-from providers.errors import (
+from providers.base.messages import provider_error
+from providers.base.session import key_client
+from providers.http.client import CreateKeyRequest, KeyRecord, OpenRouterClient
+from providers.http.credentials import Credentials
+from providers.http.errors import (
     InvalidRequestError,
     KeyNotFound,
     OpenRouterError,
     UnauthorizedError,
 )
-from providers.inputs import (
+from providers.http.redaction import mask, redact
+from providers.key_inputs import (
     INPUTS_BY_NAME,
     REPLACE_FIELDS,
     create_fields,
@@ -27,9 +30,6 @@ from providers.inputs import (
     setting_path,
 )
 from providers.key_outputs import key_outputs
-from providers.messages import provider_error
-from providers.redaction import mask, redact
-from providers.session import key_client
 
 
 def mint_key(client: OpenRouterClient, news: Mapping[str, Any]) -> tuple[KeyRecord, str]:

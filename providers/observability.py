@@ -3,7 +3,7 @@
 
 Where OpenRouter broadcasts its traces (Langfuse, Datadog, a webhook, S3, ...), optionally only
 for some OpenRouter keys (`allowed_key_hashes`, the API's `api_key_hashes`). One object at
-`/observability/destinations` (providers/object_resource.py). Its `config` holds secrets: the
+`/observability/destinations` (providers/base/object_resource.py). Its `config` holds secrets: the
 resource makes the whole object a Pulumi secret, the API masks its secret fields, a read keeps
 the declared config from state, and a new secret is a `PATCH` of the same destination. The type
 and the workspace are fixed at creation: changing either replaces it. At most five destinations
@@ -30,11 +30,9 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from providers.errors import BadRequestError
-from providers.fields import FIX_SEPARATOR, UUID
-from providers.key_settings import SETTINGS_CONFIG
-from providers.messages import ProviderError, a_or_an, provider_error
-from providers.object_resource import (
+from providers.base.fields import FIX_SEPARATOR
+from providers.base.messages import ProviderError, a_or_an, provider_error
+from providers.base.object_resource import (
     ObjectApi,
     ObjectArgs,
     ObjectProvider,
@@ -42,6 +40,9 @@ from providers.object_resource import (
     ObjectResource,
     key_hashes,
 )
+from providers.http.errors import BadRequestError
+from providers.http.formats import UUID
+from providers.key_settings import SETTINGS_CONFIG
 
 DestinationType = Literal[
     "arize",

@@ -17,8 +17,11 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.client import OpenRouterClient
-from providers.errors import BadRequestError, NotFoundError
+from providers.base.fields import CONFIG_PATH
+from providers.base.management_resource import ManagementProvider, outputs
+from providers.base.messages import ProviderError, provider_error
+from providers.base.provider_process import engine_listening, redacted_errors
+from providers.base.sdk_pickle import PickleSafeResource
 from providers.governance_api import (
     WorkspaceRecord,
     create_workspace,
@@ -27,11 +30,8 @@ from providers.governance_api import (
     read_workspace,
     update_workspace,
 )
-from providers.inputs import CONFIG_PATH
-from providers.management_resource import ManagementProvider, outputs
-from providers.messages import ProviderError, provider_error
-from providers.provider_process import engine_listening, redacted_errors
-from providers.sdk_pickle import PickleSafeResource
+from providers.http.client import OpenRouterClient
+from providers.http.errors import BadRequestError, NotFoundError
 from providers.workspace_settings import WORKSPACE_SLUG, WorkspaceSettings
 
 

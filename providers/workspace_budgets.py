@@ -17,8 +17,10 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.errors import NotFoundError
-from providers.fields import UUID
+from providers.base.fields import CONFIG_PATH
+from providers.base.management_resource import ManagementProvider, outputs
+from providers.base.provider_process import redacted_errors
+from providers.base.sdk_pickle import PickleSafeResource
 from providers.governance_api import (
     BUDGET_INTERVALS,
     BudgetInterval,
@@ -27,10 +29,8 @@ from providers.governance_api import (
     get_budgets,
     put_budget,
 )
-from providers.inputs import CONFIG_PATH
-from providers.management_resource import ManagementProvider, outputs
-from providers.provider_process import redacted_errors
-from providers.sdk_pickle import PickleSafeResource
+from providers.http.errors import NotFoundError
+from providers.http.formats import UUID
 from providers.workspace_settings import BudgetLimits, budget_steps
 
 

@@ -14,7 +14,7 @@ from typing import Final
 
 from pydantic import Field, model_validator
 
-from providers.fields import FIX_SEPARATOR
+from providers.base.fields import FIX_SEPARATOR
 from providers.governance_api import BUDGET_INTERVALS, BudgetInterval
 from providers.guardrail_settings import PolicyModel
 

@@ -17,9 +17,9 @@ from pydantic import ValidationError
 from emulator import app as emulator_app
 from emulator import guardrails as api_guardrails
 from emulator.wire import MAX_PAGE_LIMIT, ApiError
-from providers.client import PAGE_SIZE
 from providers.guardrail_settings import GuardrailPolicy, regex_problem
-from providers.inputs import check_inputs
+from providers.http.client import PAGE_SIZE
+from providers.key_inputs import check_inputs
 
 PATTERNS = (
     # Nested quantifiers, as the guide's `(a+)+`, lazy, counted, through inner groups.

@@ -1,7 +1,7 @@
 """Guardrails no behaviour test can catch, checked over the source tree with `ast`.
 
-- only `providers/client.py` builds an `httpx.Client` / `httpx.AsyncClient`, and no project
-  code but the HTTP layer (it and `providers/http_errors.py`, which maps httpx's failures)
+- only `providers/http/client.py` builds an `httpx.Client` / `httpx.AsyncClient`, and no project
+  code but the HTTP layer (it and `providers/http/http_errors.py`, which maps httpx's failures)
   imports httpx. Tests are exempt from both: the emulator's own tests speak raw HTTP
   to it on purpose, to check bytes our client would never send;
 - `follow_redirects` is never switched on, and the one client says `False` explicitly;
@@ -36,8 +36,8 @@ import providers
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIPPED_DIRS = {".venv", "venv", ".git", "bin", "node_modules", "__pycache__", "build", "dist"}
-CLIENT_MODULE = "providers/client.py"
-HTTP_LAYER = (CLIENT_MODULE, "providers/http_errors.py")
+CLIENT_MODULE = "providers/http/client.py"
+HTTP_LAYER = (CLIENT_MODULE, "providers/http/http_errors.py")
 PRINT_ALLOWED = ("cli/", "bench/", "emulator/__main__.py")
 SHIPPED = ("providers/", "topology/", "cli/", "__main__.py")
 TEST_ONLY_PACKAGES = {"emulator", "tests"}
@@ -194,7 +194,10 @@ BAD_SNIPPETS = {
     "print": (print_calls, "def f():\n    print('x')\n"),
     "emulator": (emulator_or_test_imports, "from emulator.app import Store\n"),
     "tests": (emulator_or_test_imports, "import tests.support.sentinel as s\n"),
-    "providers-module": (providers_submodule_imports, "from providers.client import KeyRecord\n"),
+    "providers-module": (
+        providers_submodule_imports,
+        "from providers.http.client import KeyRecord\n",
+    ),
     "providers-import": (providers_submodule_imports, "import providers.key\n"),
     "providers-from": (providers_submodule_imports, "from providers import client\n"),
 }

@@ -18,8 +18,8 @@ import yaml
 
 import emulator
 from cli import __main__ as cli_entry
-from providers import credentials as provider_key
-from providers.redaction import contains_key
+from providers.http import credentials as provider_key
+from providers.http.redaction import contains_key
 from tests.support.sentinel import make_sentinel
 from tests.topology.harness import ROOT, config_from
 from tests.topology.test_config_docs import raw_from

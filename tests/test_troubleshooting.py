@@ -18,9 +18,10 @@ import pytest
 import cli
 from cli import diagnostics
 from cli.governance import SCOPED_KINDS
-from providers import errors, inputs
-from providers import messages as provider_messages
-from providers.messages import FailureKind
+from providers import key_inputs as inputs
+from providers.base import messages as provider_messages
+from providers.base.messages import FailureKind
+from providers.http import errors
 from tests.topology.harness import ROOT
 from topology.rules import Problem, TopologyConfigError
 

@@ -366,7 +366,7 @@ def parse_protect_keys(text: str | None) -> tuple[bool, list[Problem]]:
 
 def api_base_url_problems(text: str | None, environ: Mapping[str, str]) -> list[Problem]:
     """The URL the provider will send the management key to, checked by the one rule
-    (providers/credentials.py) before anything is registered or sent."""
+    (providers/http/credentials.py) before anything is registered or sent."""
     found = find_api_base_url(text, environ)
     problem = base_url_problem(found.value)
     if problem is None:
@@ -463,7 +463,7 @@ def parse_scoped(
 def management_key_from(
     raw: RawConfig, environ: Mapping[str, str]
 ) -> tuple[Secret | None, str | None]:
-    """The key the provider will use (providers/credentials.py decides which), and its source:
+    """The key the provider will use (providers/http/credentials.py decides which), and its source:
     `config` or the environment variable's name."""
     found = find_management_key(raw.management_key, environ)
     if found is None:

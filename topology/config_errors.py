@@ -29,7 +29,7 @@ from topology.model import (
 from topology.rules import Problem
 
 _EXPECTED: Mapping[str, tuple[str, str]] = {
-    # A key's inputs say what they accept in their rows (providers/inputs.py, key_settings.py).
+    # A key's inputs say what they accept in their rows (providers/key_inputs.py, key_settings.py).
     **{
         spec.setting: (spec.row.expected, spec.row.fix)
         for spec in INPUTS_BY_NAME.values()

@@ -15,7 +15,7 @@ printed as its message alone; anything else with its traceback).
 other gRPC failure keeps the SDK's own handling. The SDK's helper is looked up through its
 module at each call (`handle_grpc_error` in pulumi/runtime/settings.py), so replacing that
 module attribute is enough; the provider process does the same for its own tracebacks
-(providers/provider_process.py).
+(providers/base/provider_process.py).
 """
 
 from __future__ import annotations

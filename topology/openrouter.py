@@ -142,7 +142,7 @@ def utc_now() -> datetime:
 
 def management_key_refusal(config: StackConfig) -> ProviderError | None:
     """What OpenRouter says of the management key and the URL (GET /key), or None if it takes
-    them; asked once per process and credentials (providers/session.py keeps the verdict)."""
+    them; asked once per process and credentials (providers/base/session.py keeps the verdict)."""
     if config.management_key is None:
         return None  # reported by validation already
     source = config.management_key_source or CONFIG_SOURCE

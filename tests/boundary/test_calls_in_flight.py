@@ -28,7 +28,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from providers import provider_process
+from providers.base import provider_process
 from tests.boundary.test_grpc import struct
 from tests.support.slow_provider import SlowProvider
 

@@ -25,7 +25,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from providers.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
+from providers.http.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
 from providers.key import KeyProvider
 from tests.support.sentinel import assert_absent
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from emulator import Emulator
 from providers import ClientSettings, OpenRouterClient
-from providers.client import PAGE_SIZE
+from providers.http.client import PAGE_SIZE
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pytest
 from cli_harness import FILLER_KEYS, Account, Run, RunCli, management_client
 
 from emulator import DEFAULT_WORKSPACE_ID, Emulator, Fault
-from providers.client import PAGE_SIZE
+from providers.http.client import PAGE_SIZE
 from tests.support.sentinel import assert_absent
 
 EXPECTED_FINDINGS = [

@@ -16,7 +16,7 @@ import pytest
 from cli_harness import Run, RunCli, capped_guardrail, management_client
 
 from emulator import DEFAULT_WORKSPACE_ID, Emulator, Fault
-from providers.client import PAGE_SIZE
+from providers.http.client import PAGE_SIZE
 
 
 @dataclass

@@ -11,7 +11,7 @@ from cli.audit import Thresholds, compare
 from cli.diagnostics import Diagnostic
 from cli.doctor import DoctorReport, KeyFacts, verdict
 from cli.stack_outputs import ManagedKey
-from providers.client import BudgetLayer
+from providers.http.client import BudgetLayer
 
 NOW = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from openrouter import components, errors, operations
 
 from emulator import Emulator
 from emulator import catalogue as served
-from providers.client import ClientSettings, OpenRouterClient
+from providers.http.client import ClientSettings, OpenRouterClient
 from tests.conformance.endpoints import SDK_DEPRECATION, conforms
 from tests.conformance.harness import Sdk
 

@@ -17,8 +17,8 @@ import pytest
 from openrouter import operations
 
 from emulator import Emulator
-from providers.client import ClientSettings, CreateKeyRequest, OpenRouterClient
-from providers.paging import PAGE_SIZE
+from providers.http.client import ClientSettings, CreateKeyRequest, OpenRouterClient
+from providers.http.paging import PAGE_SIZE
 from tests.conformance.endpoints import (
     API_KEY_ENDPOINTS,
     CATALOGUE_ENDPOINTS,

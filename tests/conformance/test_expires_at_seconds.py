@@ -2,7 +2,8 @@
 are rejected"), and every layer of the project refuses a minute-precision one with its fix.
 
 The stack file (`expiresAt`, topology/config.py) and the provider's input check (`expires_at`,
-providers/inputs.py) already required seconds; these tests prove both, beside the emulator, so the
+providers/key_inputs.py) already required seconds; these tests prove both, beside the emulator,
+so the
 rule cannot drift apart between them.
 """
 
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from emulator import Emulator
-from providers.inputs import check_inputs
+from providers.key_inputs import check_inputs
 from tests.conformance.endpoints import SDK_DEPRECATION
 from tests.conformance.harness import Sdk
 from topology.config import parse_keys

@@ -1,7 +1,7 @@
 """The SDK is a test dependency: nothing that ships imports it
 (docs/adr/0006-client-stays-on-httpx.md).
 
-The project talks to OpenRouter through `providers/client.py` alone (tests/test_policy.py holds
+The project talks to OpenRouter through `providers/http/client.py` alone (tests/test_policy.py holds
 the httpx rules); the SDK is here only to check the emulator against the published spec.
 """
 
@@ -44,7 +44,7 @@ def test_the_check_sees_every_way_of_importing_it():
 
 def test_shipped_code_never_imports_the_sdk():
     files = shipped_files()
-    assert ROOT / "providers" / "client.py" in files
+    assert ROOT / "providers" / "http" / "client.py" in files
     offenders = {
         str(path.relative_to(ROOT)): lines
         for path in files

@@ -43,7 +43,7 @@ def keys_in_state(project: PulumiProject) -> dict[str, dict[str, Any]]:
 def key_reads(emulator: Emulator) -> tuple[list[str], int]:
     """The keys asked for one by one (`GET /keys/{hash}`), and how many listings of the keys'
     workspace the reads took (a preview's check that a new key's name is free lists the account
-    once more, without `workspace_id`: providers/session.py `account_keys`)."""
+    once more, without `workspace_id`: providers/base/session.py `account_keys`)."""
     gets = [r for r in emulator.requests() if r["method"] == "GET"]
     one_by_one = [
         r["path"].rsplit("/", 1)[1] for r in gets if r["path"].startswith(f"{KEYS_PATH}/")

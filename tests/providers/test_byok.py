@@ -14,12 +14,12 @@ from pydantic import ValidationError
 
 from emulator import Fault
 from emulator import byok as api_byok
-from providers import session
+from providers.base import session
+from providers.base.fields import CONFIG_PATH
+from providers.base.messages import ProviderError
+from providers.base.object_resource import patch_body
 from providers.byok import BYOK_PROVIDERS, ByokCredentialProvider, ByokSettings
-from providers.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
-from providers.inputs import CONFIG_PATH
-from providers.messages import ProviderError
-from providers.object_resource import patch_body
+from providers.http.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
 from tests.support.sentinel import assert_absent
 
 

@@ -15,16 +15,16 @@ import httpx
 import pytest
 
 from emulator import Emulator, Fault
-from providers import _retry
-from providers import client as client_module
-from providers.client import (
+from providers.http import client as client_module
+from providers.http import retry
+from providers.http.client import (
     DEFAULT_BASE_URL,
     PAGE_SIZE,
     ClientSettings,
     CreateKeyRequest,
     OpenRouterClient,
 )
-from providers.errors import (
+from providers.http.errors import (
     AmbiguousCreateError,
     BadRequestError,
     CreateSweepFailedError,
@@ -304,7 +304,7 @@ def test_get_retries_transient_statuses_then_succeeds():
         client.get_key("h")
     assert len(recorder.requests) == 3
     assert sleeps[1] == 2.0
-    assert 0 <= sleeps[0] <= _retry.BASE_DELAY_SECONDS
+    assert 0 <= sleeps[0] <= retry.BASE_DELAY_SECONDS
 
 
 def test_a_retry_after_holds_the_other_calls_of_the_client_too():
@@ -568,13 +568,13 @@ def test_sweep_leaves_same_named_keys_that_are_older_or_used():
 
 def test_create_never_goes_through_the_retry_helper(monkeypatch):
     methods: list[str] = []
-    real = _retry.call_idempotent
+    real = retry.call_idempotent
 
     def spy(send, *, method, retry_on, policy):
         methods.append(method)
         return real(send, method=method, retry_on=retry_on, policy=policy)
 
-    monkeypatch.setattr("providers.client.call_idempotent", spy)
+    monkeypatch.setattr("providers.http.client.call_idempotent", spy)
     recorder = Recorder(
         httpx.Response(500),
         httpx.Response(200, json={"data": []}),

@@ -8,9 +8,9 @@ import secrets
 import httpx
 import pytest
 
-from providers import errors
-from providers.client import ClientSettings, CreateKeyRequest, OpenRouterClient
-from providers.errors import (
+from providers.http import errors
+from providers.http.client import ClientSettings, CreateKeyRequest, OpenRouterClient
+from providers.http.errors import (
     AmbiguousCreateError,
     InternalClientError,
     InvalidRequestError,

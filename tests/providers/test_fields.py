@@ -1,4 +1,4 @@
-"""The one timestamp parser every module reads instants with (providers/fields.py)."""
+"""The one timestamp parser every module reads instants with (providers/base/fields.py)."""
 
 from __future__ import annotations
 

@@ -11,16 +11,16 @@ from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.output import Unknown
 
 from emulator import Fault
-from providers import session
-from providers.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
+from providers.base import session
+from providers.base.fields import CONFIG_PATH
+from providers.base.management_resource import ManagementProvider
+from providers.base.messages import ProviderError
 from providers.default_guardrail import DefaultGuardrailProvider
 from providers.guardrail import GuardrailArgs, GuardrailProvider
 from providers.guardrail_assignment import GuardrailAssignmentProvider
 from providers.guardrail_settings import GuardrailPolicy
-from providers.inputs import CONFIG_PATH
-from providers.listing import LISTINGS
-from providers.management_resource import ManagementProvider
-from providers.messages import ProviderError
+from providers.http.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
+from providers.http.listing import LISTINGS
 from providers.workspace import WorkspaceArgs, WorkspaceProvider
 from providers.workspace_budgets import WorkspaceBudgetsProvider
 from providers.workspace_settings import WorkspaceSettings

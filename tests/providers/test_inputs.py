@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 from pulumi.output import Unknown
 from pydantic import ValidationError
 
-from providers import inputs
-from providers._wire import parse_key
-from providers.fields import LIMIT_RESETS
-from providers.inputs import (
-    CONFIG_PATH,
+from providers import key_inputs
+from providers.base.fields import CONFIG_PATH
+from providers.http.formats import LIMIT_RESETS
+from providers.http.wire import parse_key
+from providers.key import ApiKeyArgs
+from providers.key_inputs import (
     CREATE_FIELDS,
     DECLARED,
     INPUTS,
@@ -29,7 +30,6 @@ from providers.inputs import (
     diff_inputs,
     patch_changes,
 )
-from providers.key import ApiKeyArgs
 from providers.key_outputs import key_outputs
 from providers.key_settings import KeySettings, setting_rows
 from topology.model import KeySpec
@@ -107,7 +107,7 @@ def test_every_input_is_validated_by_one_model_whose_rows_are_the_table():
     ]
     rows = {name: row for name, _, row in setting_rows(KeyInputs)}
     assert all(spec.row is rows[spec.name] for spec in INPUTS)
-    assert not hasattr(inputs, "_RULES")
+    assert not hasattr(key_inputs, "_RULES")
 
 
 @pytest.mark.parametrize(
@@ -306,7 +306,7 @@ def test_a_key_pasted_into_the_limit_is_redacted_in_the_failure(sentinel):
 
 def test_fresh_key_has_no_diff():
     news = {"name": "ci", "limit": 5, "expires_at": FUTURE}
-    assert diff_inputs(outputs_for(news), news) == inputs.DiffPlan()
+    assert diff_inputs(outputs_for(news), news) == key_inputs.DiffPlan()
 
 
 def test_numbers_and_timestamps_compare_by_value():
@@ -318,13 +318,13 @@ def test_numbers_and_timestamps_compare_by_value():
 def test_limit_change_updates_in_place():
     olds = outputs_for({"name": "ci", "limit": 5})
     plan = diff_inputs(olds, {"name": "ci", "limit": 10})
-    assert plan == inputs.DiffPlan(changed=("limit",), replaces=())
+    assert plan == key_inputs.DiffPlan(changed=("limit",), replaces=())
     assert patch_changes(olds, {"name": "ci", "limit": 10}) == {"limit": 10}
 
 
 def test_rename_updates_in_place():
     olds = outputs_for({"name": "ci"})
-    assert diff_inputs(olds, {"name": "ci-2"}) == inputs.DiffPlan(changed=("name",))
+    assert diff_inputs(olds, {"name": "ci-2"}) == key_inputs.DiffPlan(changed=("name",))
 
 
 def test_expiry_change_replaces_the_key():
@@ -366,7 +366,7 @@ def test_provider_label_and_usage_counters_of_older_state_never_diff():
 def test_removed_limit_goes_back_to_unlimited():
     olds = outputs_for({"name": "ci", "limit": 5, "limit_reset": "daily"})
     news = {"name": "ci"}
-    assert diff_inputs(olds, news) == inputs.DiffPlan(changed=("limit", "limit_reset"))
+    assert diff_inputs(olds, news) == key_inputs.DiffPlan(changed=("limit", "limit_reset"))
     assert patch_changes(olds, news) == {"limit": None, "limit_reset": None}
 
 
@@ -401,7 +401,7 @@ def test_new_adopt_hash_replaces():
 def test_adopt_secret_added_later_is_an_in_place_change():
     olds = outputs_for({"name": "ci", "adopt": HASH_A})
     plan = diff_inputs(olds, {"name": "ci", "adopt": HASH_A, "adopt_secret": "s"})
-    assert plan == inputs.DiffPlan(changed=("adopt_secret",))
+    assert plan == key_inputs.DiffPlan(changed=("adopt_secret",))
     assert patch_changes(olds, {"name": "ci", "adopt": HASH_A, "adopt_secret": "s"}) == {}
 
 
@@ -413,14 +413,14 @@ def test_adopt_secret_equal_to_the_key_output_does_not_diff():
 def test_drift_on_a_declared_input_is_a_change():
     news = {"name": "ci", "disabled": False}
     olds = outputs_for(news, disabled=True)
-    assert diff_inputs(olds, news) == inputs.DiffPlan(changed=("disabled",))
+    assert diff_inputs(olds, news) == key_inputs.DiffPlan(changed=("disabled",))
     assert patch_changes(olds, news) == {"disabled": False}
 
 
 def test_unknown_replace_field_is_a_change_but_not_a_replace():
     olds = outputs_for({"name": "ci", "expires_at": FUTURE})
     plan = diff_inputs(olds, {"name": "ci", "expires_at": Unknown()})
-    assert plan == inputs.DiffPlan(changed=("expires_at",), replaces=())
+    assert plan == key_inputs.DiffPlan(changed=("expires_at",), replaces=())
 
 
 def test_outputs_without_declared_list_do_not_diff_on_omitted_inputs():
@@ -488,7 +488,7 @@ def test_valid_inputs_always_pass_check(news):
 def test_no_perpetual_diff_after_create(news):
     olds = outputs_for(news)
     olds.update({k: v for k, v in respelled(news).items() if k != "name"})
-    assert diff_inputs(olds, news) == inputs.DiffPlan()
+    assert diff_inputs(olds, news) == key_inputs.DiffPlan()
     assert patch_changes(olds, news) == {}
 
 

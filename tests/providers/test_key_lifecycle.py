@@ -14,8 +14,10 @@ from hypothesis import strategies as st
 from pulumi.dynamic import Config, ConfigureRequest
 
 from emulator import Fault
-from providers import session
-from providers.credentials import (
+from providers.base import session
+from providers.base.fields import CONFIG_PATH
+from providers.base.messages import ProviderError
+from providers.http.credentials import (
     CONFIG_API_BASE_URL,
     CONFIG_MANAGEMENT_KEY,
     DEFAULT_BASE_URL,
@@ -23,12 +25,11 @@ from providers.credentials import (
     ENV_MANAGEMENT_KEY,
     ENV_PROVISIONING_KEY,
 )
-from providers.fields import LIMIT_RESETS
-from providers.inputs import CONFIG_PATH, DECLARED
+from providers.http.formats import LIMIT_RESETS
+from providers.http.listing import LISTINGS
+from providers.http.paging import PAGE_SIZE
 from providers.key import GUARD_PROPERTY, KeyProvider
-from providers.listing import LISTINGS
-from providers.messages import ProviderError
-from providers.paging import PAGE_SIZE
+from providers.key_inputs import DECLARED
 from tests.support.sentinel import assert_absent
 
 EVERY_OUTPUT = {

@@ -10,8 +10,8 @@ import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
 from emulator import Fault
-from providers import session
-from providers.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
+from providers.base import session
+from providers.http.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
 from providers.key import KeyProvider
 from tests.support.sentinel import assert_absent
 
@@ -49,7 +49,7 @@ def reasons(result) -> list[tuple[str, str]]:
 def test_a_create_whose_api_is_unreachable_fails_the_preview_once_per_process(
     management_key, monkeypatch
 ):
-    monkeypatch.setattr("providers._retry.backoff_delay", lambda *_args: 0.0)
+    monkeypatch.setattr("providers.http.retry.backoff_delay", lambda *_args: 0.0)
     provider = configured(management_key, f"http://127.0.0.1:{closed_port()}/api/v1")
     first = provider.check({}, {"name": "ci"})
     assert reasons(first) == [("apiBaseUrl", "api-unavailable")]

@@ -1,4 +1,5 @@
-"""The listing cache that answers reads (providers/listing.py, docs/adr/0014-reads-in-pages.md):
+"""The listing cache that answers reads (providers/http/listing.py,
+docs/adr/0014-reads-in-pages.md):
 one listing per scope however many threads ask, no older than its window, forgotten by any
 write, a failure never cached as an answer, an absent object confirmed by its own request."""
 
@@ -10,9 +11,9 @@ from collections.abc import Mapping
 
 import pytest
 
-from providers.errors import ServerError
-from providers.listing import LISTINGS, Listings, listed
-from providers.provider_process import redacted_errors
+from providers.base.provider_process import redacted_errors
+from providers.http.errors import ServerError
+from providers.http.listing import LISTINGS, Listings, listed
 
 
 class Clock:

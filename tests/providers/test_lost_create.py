@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from providers import governance_api
-from providers.client import ClientSettings, CreateKeyRequest, OpenRouterClient
-from providers.errors import AmbiguousCreateError, BadRequestError, CreateSweepFailedError
-from providers.lost_create import made_since
+from providers.http.client import ClientSettings, CreateKeyRequest, OpenRouterClient
+from providers.http.errors import AmbiguousCreateError, BadRequestError, CreateSweepFailedError
+from providers.http.lost_create import made_since
 
 BASE = "https://openrouter.test/api/v1"
 RUN_AGAIN = "Fix: run `pulumi up` again once OpenRouter answers."

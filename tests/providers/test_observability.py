@@ -12,11 +12,11 @@ from pulumi.dynamic import Config, ConfigureRequest
 
 from emulator import Fault
 from emulator import observability as api_observability
-from providers import session
-from providers.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
-from providers.inputs import CONFIG_PATH
-from providers.messages import ProviderError
-from providers.object_resource import patch_body
+from providers.base import session
+from providers.base.fields import CONFIG_PATH
+from providers.base.messages import ProviderError
+from providers.base.object_resource import patch_body
+from providers.http.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
 from providers.observability import (
     DESTINATION_TYPES,
     OPTIONAL_CONFIG,

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from providers import session
-from providers.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
+from providers.base import session
+from providers.base.management_resource import ManagementProvider
 from providers.default_guardrail import DefaultGuardrailProvider
 from providers.guardrail import GuardrailProvider
 from providers.guardrail_assignment import GuardrailAssignmentProvider
+from providers.http.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
 from providers.key import KeyProvider
-from providers.management_resource import ManagementProvider
 from providers.workspace import WorkspaceProvider
 from providers.workspace_budgets import WorkspaceBudgetsProvider
 
@@ -30,8 +30,6 @@ PROVIDERS = [
     DefaultGuardrailProvider,
 ]
 TEMPLATE = ("check", "diff", "configure", "__getstate__", "__setstate__", "client", "reader")
-KEY_MODULES = ("providers.key", "providers.inputs")
-"""The modules of `ApiKey` alone (their names start so); the base may import none of them."""
 
 
 @pytest.fixture(autouse=True)
@@ -49,9 +47,9 @@ def test_every_provider_runs_the_one_template_of_the_base(provider):
     }
 
 
-def test_the_base_imports_no_module_of_the_key():
-    tree = ast.parse((ROOT / "providers" / "management_resource.py").read_text(encoding="utf-8"))
-    imported = {
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
         name
         for node in ast.walk(tree)
         for name in (
@@ -62,7 +60,30 @@ def test_the_base_imports_no_module_of_the_key():
             else []
         )
     }
-    assert sorted(m for m in imported if m.startswith(KEY_MODULES)) == []
+
+
+RESOURCE_MODULES = tuple(
+    f"providers.{path.stem}"
+    for path in (ROOT / "providers").glob("*.py")
+    if path.stem != "__init__"
+)
+"""A resource's own modules (the key's, a guardrail's, ...): the top level of the package."""
+LAYERS = {
+    # a sub-package: what it may not import (its place in the layering of providers/)
+    "http": ("providers.base", *RESOURCE_MODULES),
+    "base": RESOURCE_MODULES,
+}
+
+
+@pytest.mark.parametrize("layer", sorted(LAYERS))
+def test_the_http_layer_and_the_base_import_no_resource_module(layer):
+    assert "providers.key" in RESOURCE_MODULES
+    assert "providers.governance_api" in RESOURCE_MODULES
+    offenders = {
+        path.name: sorted(m for m in imported_modules(path) if m.startswith(LAYERS[layer]))
+        for path in sorted((ROOT / "providers" / layer).glob("*.py"))
+    }
+    assert {name: found for name, found in offenders.items() if found} == {}
 
 
 def closed_port() -> int:
@@ -84,7 +105,7 @@ def test_an_unreachable_api_fails_any_preview_on_the_api_url_setting(
     provider, props, management_key, monkeypatch
 ):
     # The guardrail and workspace previews named `managementKey` for an unreachable URL.
-    monkeypatch.setattr("providers._retry.backoff_delay", lambda *_args: 0.0)
+    monkeypatch.setattr("providers.http.retry.backoff_delay", lambda *_args: 0.0)
     url = f"http://127.0.0.1:{closed_port()}/api/v1"
     config = {CONFIG_MANAGEMENT_KEY: management_key, CONFIG_API_BASE_URL: url}
     provider.configure(ConfigureRequest(Config(config, "openrouter-keys")))

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from providers import governance_api
-from providers.client import ClientSettings, OpenRouterClient
-from providers.errors import InvalidResponseError
-from providers.paging import PAGE_SIZE
+from providers.http.client import ClientSettings, OpenRouterClient
+from providers.http.errors import InvalidResponseError
+from providers.http.paging import PAGE_SIZE
 
 BASE = "https://openrouter.test/api/v1"
 

@@ -14,12 +14,16 @@ import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from providers import session
+from providers.base import session
 from providers.byok import ByokCredential, ByokCredentialProvider
-from providers.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY, ENV_MANAGEMENT_KEY
 from providers.default_guardrail import DefaultGuardrail, DefaultGuardrailProvider
 from providers.guardrail import Guardrail, GuardrailProvider
 from providers.guardrail_assignment import GuardrailAssignment, GuardrailAssignmentProvider
+from providers.http.credentials import (
+    CONFIG_API_BASE_URL,
+    CONFIG_MANAGEMENT_KEY,
+    ENV_MANAGEMENT_KEY,
+)
 from providers.key import ApiKey, KeyProvider
 from providers.observability import ObservabilityDestination, ObservabilityDestinationProvider
 from providers.workspace import Workspace, WorkspaceProvider

@@ -1,4 +1,5 @@
-"""What the provider does to its own process (providers/provider_process.py): errors on one line,
+"""What the provider does to its own process (providers/base/provider_process.py): errors on one
+line,
 exit with the engine, and no key minted for an engine that is gone (issue 9, cases 5 and 6)."""
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.runtime import proto
 
-from providers import provider_process, session
-from providers.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
+from providers.base import provider_process, session
+from providers.base.messages import ProviderError, provider_error
 from providers.guardrail import GuardrailProvider
+from providers.http.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
 from providers.key import KeyProvider
-from providers.messages import ProviderError, provider_error
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from providers.redaction import contains_key, mask, redact
+from providers.http.redaction import contains_key, mask, redact
 
 
 def v1_key() -> str:

@@ -11,11 +11,9 @@ from typing import Any
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from providers import refresh_settings, session
-from providers.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
-from providers.key import KeyProvider
-from providers.messages import ProviderError
-from providers.refresh_settings import (
+from providers.base import refresh_settings, session
+from providers.base.messages import ProviderError
+from providers.base.refresh_settings import (
     Recorded,
     refuse_stale_refresh,
     serving_urn,
@@ -23,6 +21,8 @@ from providers.refresh_settings import (
     stack_of,
     stale_settings,
 )
+from providers.http.credentials import CONFIG_API_BASE_URL, CONFIG_MANAGEMENT_KEY
+from providers.key import KeyProvider
 from tests.support.sentinel import assert_absent
 
 OLD = "http://127.0.0.1:8787/api/v1"

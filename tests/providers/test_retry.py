@@ -9,17 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from providers import _retry
-from providers._retry import (
-    RETRY_AFTER_CAP_SECONDS,
-    NotIdempotentError,
-    RetryPolicy,
-    backoff_delay,
-    call_idempotent,
-    is_transient,
-    parse_retry_after,
-)
-from providers.errors import (
+from providers.http import retry
+from providers.http.errors import (
     BadRequestError,
     KeyNotFound,
     NetworkError,
@@ -27,6 +18,15 @@ from providers.errors import (
     RateLimitedError,
     ServerError,
     UnauthorizedError,
+)
+from providers.http.retry import (
+    RETRY_AFTER_CAP_SECONDS,
+    NotIdempotentError,
+    RetryPolicy,
+    backoff_delay,
+    call_idempotent,
+    is_transient,
+    parse_retry_after,
 )
 
 
@@ -214,7 +214,7 @@ def test_retry_after_date_in_the_past_means_no_wait():
 def test_jittered_backoff_stays_within_its_ceiling(attempt):
     real = RetryPolicy(max_attempts=3, max_seconds=1)
     delay = backoff_delay(attempt, real, None)
-    assert 0.0 <= delay <= min(_retry.MAX_DELAY_SECONDS, 0.5 * 2 ** (attempt - 1))
+    assert 0.0 <= delay <= min(retry.MAX_DELAY_SECONDS, 0.5 * 2 ** (attempt - 1))
 
 
 def test_policy_refuses_zero_attempts():

@@ -1,17 +1,18 @@
-"""One normal form and one unknown-value test for every provider (providers/values.py)."""
+"""One normal form and one unknown-value test for every provider (providers/base/values.py)."""
 
 from __future__ import annotations
 
 import pytest
 from pulumi.output import Unknown
 
-from providers import inputs, management_resource, values
-from providers.fields import Kind
+from providers import key_inputs
+from providers.base import management_resource, values
+from providers.base.fields import Kind
 
 
 def test_the_key_and_the_governance_resources_share_one_normaliser_and_one_unknown_test():
-    assert inputs.normal_value is management_resource.normal_value is values.normal_value
-    assert inputs.is_unknown is management_resource.is_unknown is values.is_unknown
+    assert key_inputs.normal_value is management_resource.normal_value is values.normal_value
+    assert key_inputs.is_unknown is management_resource.is_unknown is values.is_unknown
 
 
 @pytest.mark.parametrize(

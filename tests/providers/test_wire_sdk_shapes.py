@@ -18,7 +18,7 @@ import httpx
 import pytest
 from openrouter import components, operations
 
-from providers.client import (
+from providers.http.client import (
     BudgetLayer,
     ClientSettings,
     CreateKeyRequest,

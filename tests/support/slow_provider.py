@@ -9,7 +9,7 @@ from typing import Any
 
 from pulumi.dynamic import ConfigureRequest, CreateResult, ResourceProvider
 
-from providers.provider_process import install
+from providers.base.provider_process import install
 
 
 class SlowProvider(ResourceProvider):

@@ -36,8 +36,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from providers.inputs import INPUTS_BY_NAME, REPLACE_FIELDS
-from providers.values import normal_value
+from providers.base.values import normal_value
+from providers.key_inputs import INPUTS_BY_NAME, REPLACE_FIELDS
 from topology.guard import guard_problems
 from topology.keys_output import DeployedGeneration, DeployedKey
 from topology.plan import GenerationPlan, Plan, SinkPlan
@@ -214,7 +214,7 @@ class Update:
             if old.protect and want.protect:
                 raise Refused(f"{old_urn} is protected: cannot replace")
             if self.guarded:
-                # The provider's check refuses any replace (providers/inputs.py).
+                # The provider's check refuses any replace (providers/key_inputs.py).
                 raise Refused(f"{old_urn}: check refuses a replace")
             self._step("replace", want.urn)
             del self.stack.resources[old_urn]
@@ -292,7 +292,7 @@ def slot_name(slot: tuple[str | None, ...]) -> str:
 
 
 def needs_replace(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    """The provider's rule (providers/inputs.py): a replace-only input changed."""
+    """The provider's rule (providers/key_inputs.py): a replace-only input changed."""
     for name in REPLACE_FIELDS:
         spec = INPUTS_BY_NAME[name]
         before, after = old.get(name), new.get(name)

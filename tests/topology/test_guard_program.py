@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from providers import ProviderError
-from providers.session import reset_process_memory
+from providers.base.session import reset_process_memory
 from tests.support.sentinel import assert_absent, make_sentinel
 from tests.topology.harness import namespaced, run_program
 from topology.config import RawConfig, validate

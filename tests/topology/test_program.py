@@ -19,8 +19,8 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from cli.stack_outputs import parse_stack_outputs
+from providers.base.sdk_pickle import undo_sdk_pickle_wrapper
 from providers.key import KeyProvider
-from providers.sdk_pickle import undo_sdk_pickle_wrapper
 from tests.support.sentinel import assert_absent, assert_present, make_sentinel, masked
 from tests.topology.harness import (
     API_KEY_TYPE,
@@ -411,7 +411,7 @@ def test_key_outputs_are_what_cli_audit_reads():
 
 def test_the_program_leaves_the_standard_pickler_in_place():
     """pulumi 3.272 wraps pickle once per dynamic resource and never unwraps it; every resource
-    of the package undoes it (providers/sdk_pickle.py, PickleSafeResource)."""
+    of the package undoes it (providers/base/sdk_pickle.py, PickleSafeResource)."""
     serialize_provider(KeyProvider())  # leaves one wrapper behind, as the SDK does
     assert pickle._Pickler._batch_setitems.__qualname__ != "_Pickler._batch_setitems"
     run = run_program(scenario_config([], make_sentinel()), [MANAGEMENT_KEY], stack="prod")

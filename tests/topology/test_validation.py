@@ -16,7 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from providers.inputs import CONFIG_PATH, check_inputs
+from providers.base.fields import CONFIG_PATH
+from providers.key_inputs import check_inputs
 from tests.support.sentinel import assert_absent, make_sentinel, masked
 from tests.topology.harness import namespaced, run_program
 from topology.config import RawConfig, Secret, validate

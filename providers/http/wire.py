@@ -130,7 +130,7 @@ class CreatedKey:
 class CreateKeyRequest:
     """The body of `POST /keys`: the name, and exactly the fields given (`None` sends null).
 
-    Which fields a create may carry is the key's field table's business (providers/inputs.py
+    Which fields a create may carry is the key's field table's business (providers/key_inputs.py
     `create_fields`); this only carries them.
     """
 

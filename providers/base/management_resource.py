@@ -32,19 +32,19 @@ from pulumi.dynamic import (
 from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
-from providers.before_write import asking, is_new
-from providers.client import OpenRouterClient
-from providers.credentials import API_BASE_URL_SETTING, MANAGEMENT_KEY_SETTING, Credentials
-from providers.fields import CONFIG_PATH, FIX_SEPARATOR, DiffPlan
-from providers.messages import ProviderError, one_line, provider_error
-from providers.provider_process import install, redacted_errors, report_changed
-from providers.session import (
+from providers.base.before_write import asking, is_new
+from providers.base.fields import CONFIG_PATH, FIX_SEPARATOR, DiffPlan
+from providers.base.messages import ProviderError, one_line, provider_error
+from providers.base.provider_process import install, redacted_errors, report_changed
+from providers.base.session import (
     credentials_of,
     management_client,
     remember_stack_settings,
     stack_settings_from,
 )
-from providers.values import is_unknown, normal_value, shown
+from providers.base.values import is_unknown, normal_value, shown
+from providers.http.client import OpenRouterClient
+from providers.http.credentials import API_BASE_URL_SETTING, MANAGEMENT_KEY_SETTING, Credentials
 
 OBSERVED: Final = "observed"
 """Output: the fingerprint of the server's record after the last write (module docstring)."""
@@ -224,7 +224,7 @@ class ManagementProvider(ResourceProvider):
     @contextmanager
     def reader(self) -> Iterator[tuple[OpenRouterClient, str]]:
         """A client for one read, and who reads: the credentials' cache key, which scopes the
-        listings a read may be answered from (providers/listing.py)."""
+        listings a read may be answered from (providers/http/listing.py)."""
         with self.connected() as (client, credentials):
             yield client, credentials.guard_cache_key()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
-from providers.credentials import (
+from providers.http.credentials import (
     BASE_URL_FIX,
     ENV_MANAGEMENT_KEY,
     ENV_PROVISIONING_KEY,
@@ -19,7 +19,7 @@ from providers.credentials import (
     MANAGEMENT_KEYS_PAGE,
     config_key,
 )
-from providers.redaction import redact
+from providers.http.redaction import redact
 
 KEY_TYPES = (
     "A management key creates, lists, updates and deletes other keys and cannot call models."

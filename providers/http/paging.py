@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Generic, TypeVar
 
-from providers.errors import InvalidResponseError
+from providers.http.errors import InvalidResponseError
 
 PAGE_SIZE: Final = 100
 """The most items a management listing serves a page (`GET /keys` always serves that many; the

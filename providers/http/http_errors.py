@@ -1,4 +1,5 @@
-"""Every way an HTTP exchange fails, as one of `providers.errors`: a status, or an httpx exception.
+"""Every way an HTTP exchange fails, as one of `providers.http.errors`: a status, or an httpx
+exception.
 
 With `client.py`, the only module that knows httpx (tests/test_policy.py). Each failure is marked
 definite (the request certainly had no effect) or ambiguous; the create rule of ADR 0002 reads
@@ -13,10 +14,8 @@ from typing import Any, Final
 
 import httpx
 
-from providers._retry import parse_retry_after
-from providers._wire import parse_error_message
-from providers.credentials import DEFAULT_BASE_URL
-from providers.errors import (
+from providers.http.credentials import DEFAULT_BASE_URL
+from providers.http.errors import (
     ApiError,
     BadRequestError,
     ForbiddenError,
@@ -36,7 +35,9 @@ from providers.errors import (
     is_key_path,
     status_message,
 )
-from providers.redaction import redact
+from providers.http.redaction import redact
+from providers.http.retry import parse_retry_after
+from providers.http.wire import parse_error_message
 
 HTTPX_ERRORS: Final = (httpx.HTTPError, httpx.InvalidURL, httpx.CookieConflict, httpx.StreamError)
 """Every exception an `httpx.Client` call can raise."""

@@ -13,11 +13,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from providers.client import OpenRouterClient
-from providers.credentials import Credentials, is_header_safe
-from providers.errors import OpenRouterError
-from providers.messages import ProviderError, one_line, provider_error
-from providers.session import management_client, remember_unavailable, unavailable_cause
+from providers.base.messages import ProviderError, one_line, provider_error
+from providers.base.session import management_client, remember_unavailable, unavailable_cause
+from providers.http.client import OpenRouterClient
+from providers.http.credentials import Credentials, is_header_safe
+from providers.http.errors import OpenRouterError
 
 
 def is_new(olds: Mapping[str, Any]) -> bool:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Final, TypeVar
 
-from providers.errors import ApiError, NetworkError, OpenRouterError
+from providers.http.errors import ApiError, NetworkError, OpenRouterError
 
 IDEMPOTENT_METHODS: Final = frozenset({"GET", "PATCH", "PUT", "DELETE"})
 SETTING_POSTS: Final = frozenset({"/assignments/keys", "/assignments/keys/remove"})

@@ -18,20 +18,12 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, ValidationError
 
-from providers.fields import CONFIG_PATH as CONFIG_PATH  # noqa: PLC0414 (re-exported)
-from providers.fields import (
-    KEY_HASH,
-    RFC3339_UTC,
-    UUID,
-    DiffPlan,
-    Kind,
-    OnChange,
-    Row,
-    parse_instant,
-)
+from providers.base.fields import CONFIG_PATH as CONFIG_PATH  # noqa: PLC0414 (re-exported
+from providers.base.fields import DiffPlan, Kind, OnChange, Row
+from providers.base.values import is_unknown, normal_timestamp, normal_value
+from providers.base.values import shown as shown  # noqa: PLC0414 (re-exported)
+from providers.http.formats import KEY_HASH, RFC3339_UTC, UUID, parse_instant
 from providers.key_settings import KeySettings, setting_rows
-from providers.values import is_unknown, normal_timestamp, normal_value
-from providers.values import shown as shown  # noqa: PLC0414 (re-exported)
 
 DECLARED = "declared"
 """Output holding the names of the inputs the program declared, so removal can be diffed."""

@@ -15,8 +15,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from providers.client import ClientSettings, KeyRecord, OpenRouterClient
-from providers.credentials import (
+from providers.base.messages import FailureKind, provider_error
+from providers.base.refresh_settings import (
+    Recorded,
+    recorded_url,
+    refuse_stale_refresh,
+    serving_urn,
+)
+from providers.http.client import ClientSettings, KeyRecord, OpenRouterClient
+from providers.http.credentials import (
     CONFIG_API_BASE_URL,
     CONFIG_MANAGEMENT_KEY,
     Credentials,
@@ -27,16 +34,9 @@ from providers.credentials import (
     key_source,
     normal_base_url,
 )
-from providers.errors import UnauthorizedError
-from providers.listing import LISTINGS
-from providers.messages import FailureKind, provider_error
-from providers.redaction import redact
-from providers.refresh_settings import (
-    Recorded,
-    recorded_url,
-    refuse_stale_refresh,
-    serving_urn,
-)
+from providers.http.errors import UnauthorizedError
+from providers.http.listing import LISTINGS
+from providers.http.redaction import redact
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def credentials_of(provider: object) -> Credentials:
     """The credentials for a call on `provider`, from what its `configure()` saw.
 
     In a refresh, that is what the last `pulumi up` recorded: refused first if the stack file
-    now says otherwise (providers/refresh_settings.py).
+    now says otherwise (providers/base/refresh_settings.py).
     """
     with _MEMORY.lock:
         stack = _MEMORY.stack_settings.get(provider)

@@ -27,14 +27,14 @@ from typing import Any, Final
 
 import yaml
 
-from providers.credentials import (
+from providers.base.messages import provider_error
+from providers.http.credentials import (
     API_BASE_URL_SETTING,
     CONFIG_API_BASE_URL,
     CONFIG_MANAGEMENT_KEY,
     MANAGEMENT_KEY_SETTING,
     normal_base_url,
 )
-from providers.messages import provider_error
 
 PROJECT_FILE: Final = "Pulumi.yaml"
 URN_PREFIX: Final = "urn:pulumi:"

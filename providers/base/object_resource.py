@@ -23,12 +23,20 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import Field
 
-from providers.before_write import is_new
-from providers.client import OpenRouterClient
-from providers.credentials import Credentials
-from providers.errors import BadRequestError, NotFoundError
-from providers.fields import FIX_SEPARATOR, KEY_HASH
-from providers.governance_api import (
+from providers.base.before_write import is_new
+from providers.base.fields import CONFIG_PATH, FIX_SEPARATOR
+from providers.base.management_resource import OBSERVED, ManagementProvider, fingerprint, outputs
+from providers.base.messages import ProviderError, a_or_an, provider_error
+from providers.base.provider_process import engine_listening, redacted_errors
+from providers.base.sdk_pickle import PickleSafeResource
+from providers.base.values import normal_value
+from providers.http.client import OpenRouterClient
+from providers.http.credentials import Credentials
+from providers.http.errors import BadRequestError, NotFoundError
+from providers.http.formats import KEY_HASH
+from providers.http.listing import listed
+from providers.http.lost_create import made_since
+from providers.http.objects import (
     ApiRecord,
     create_once,
     data_of,
@@ -38,14 +46,6 @@ from providers.governance_api import (
     path_segment,
     workspace_missing,
 )
-from providers.inputs import CONFIG_PATH
-from providers.listing import listed
-from providers.lost_create import made_since
-from providers.management_resource import OBSERVED, ManagementProvider, fingerprint, outputs
-from providers.messages import ProviderError, a_or_an, provider_error
-from providers.provider_process import engine_listening, redacted_errors
-from providers.sdk_pickle import PickleSafeResource
-from providers.values import normal_value
 
 
 def key_hashes(hashes: list[str] | None) -> list[str] | None:
@@ -103,7 +103,7 @@ class ObjectApi(Generic[_R]):
         self, client: OpenRouterClient, reader: str, object_id: str, workspace_id: str | None
     ) -> _R | None:
         """The object as its GET returns it, from its workspace's listing when that holds it;
-        None only when the GET says 404 (providers/listing.py)."""
+        None only when the GET says 404 (providers/http/listing.py)."""
 
         def fetch() -> dict[str, _R]:
             return {record.id: record for record in self.list(client, workspace_id)}

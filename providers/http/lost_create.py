@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final, Generic, TypeVar
 
-from providers.errors import (
+from providers.http.errors import (
     RUN_AGAIN,
     AmbiguousCreateError,
     CreateSweepFailedError,
     NetworkTimeoutError,
     OpenRouterError,
 )
-from providers.fields import parse_instant
+from providers.http.formats import parse_instant
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")

@@ -32,8 +32,8 @@ through `redaction.redact`: status, OpenRouter's `error.message`, and what to do
 
 from __future__ import annotations
 
-from providers.credentials import MANAGEMENT_KEYS_PAGE
-from providers.redaction import redact
+from providers.http.credentials import MANAGEMENT_KEYS_PAGE
+from providers.http.redaction import redact
 
 AUDIT_COMMAND = "python -m cli audit"
 RUN_AGAIN = "Fix: run `pulumi up` again once OpenRouter answers."

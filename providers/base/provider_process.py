@@ -35,9 +35,9 @@ from concurrent.futures import thread as futures_thread
 from types import ModuleType
 from typing import Any, Final, ParamSpec, TypeVar
 
-from providers.errors import OpenRouterError
-from providers.listing import LISTINGS
-from providers.messages import ProviderError, one_line, provider_error
+from providers.base.messages import ProviderError, one_line, provider_error
+from providers.http.errors import OpenRouterError
+from providers.http.listing import LISTINGS
 
 _log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def provider_call() -> Iterator[None]:
 
 
 WRITES: Final = frozenset({"create", "update", "delete"})
-"""The operations that change OpenRouter: each forgets every listing (providers/listing.py)."""
+"""The operations that change OpenRouter: each forgets every listing (providers/http/listing.py)."""
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")

@@ -1,6 +1,6 @@
 """A value's one normal form, whether it is known yet, and how a message quotes it: every
-provider's check and diff use these, the key's (providers/inputs.py) and the other resources'
-(providers/management_resource.py) alike, so a value equal for one is equal for all."""
+provider's check and diff use these, the key's (providers/key_inputs.py) and the other resources'
+(providers/base/management_resource.py) alike, so a value equal for one is equal for all."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from datetime import UTC
 
 from pulumi.output import Unknown
 
-from providers.fields import Kind, parse_instant
-from providers.redaction import redact
+from providers.base.fields import Kind
+from providers.http.formats import parse_instant
+from providers.http.redaction import redact
 
 _SHOWN_MAX = 80
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
-from providers.errors import OpenRouterError
+from providers.http.errors import OpenRouterError
 
 LISTING_SECONDS: Final = 10.0
 """How long a listing may answer reads, from the moment it was asked for. A refresh reads every
@@ -113,7 +113,7 @@ class Listings:
 
 
 LISTINGS: Final = Listings()
-"""The provider process's listings (providers/provider_process.py marks its writes)."""
+"""The provider process's listings (providers/base/provider_process.py marks its writes)."""
 
 
 def listed(

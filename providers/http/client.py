@@ -1,15 +1,16 @@
 """OpenRouterClient: the project's only `httpx.Client`, one method per key-management endpoint.
 
 Base URL, timeouts, auth and the no-redirect rule live here and nowhere else, and this is the
-only module that catches `httpx` exceptions: `providers.http_errors` makes each one of
-`providers.errors`, marked definite (the request certainly had no effect) or ambiguous.
+only module that catches `httpx` exceptions: `providers.http.http_errors` makes each one of
+`providers.http.errors`, marked definite (the request certainly had no effect) or ambiguous.
 
-`GET`, `PATCH` and `DELETE` are retried through `_retry.call_idempotent`. `POST /keys` never is:
+`GET`, `PATCH` and `DELETE` are retried through `retry.call_idempotent`. `POST /keys` never is:
 the API has no idempotency key, and a create whose response is lost leaves a key nobody can use
 (its secret was shown once, to nobody). So a create is re-sent only after a *definite* failure
 (429, or a connection that never opened), and an ambiguous one is swept: the keys it may have
 made are found by name and creation time, deleted, and the create is tried once more
-(`providers.lost_create`, the one mechanism every create uses; docs/adr/0002-ambiguous-create.md).
+(`providers.http.lost_create`, the one mechanism every create uses;
+docs/adr/0002-ambiguous-create.md).
 """
 
 from __future__ import annotations
@@ -29,14 +30,38 @@ from urllib.parse import quote
 
 import httpx
 
-from providers._retry import (
+from providers.http.credentials import (
+    BASE_URL_FIX,
+    DEFAULT_BASE_URL,
+    KEYS_PAGE,
+    base_url_problem,
+    is_header_safe,
+)
+from providers.http.errors import (
+    AUDIT_COMMAND,
+    InvalidRequestError,
+    InvalidResponseError,
+    KeyNotFound,
+    OpenRouterError,
+)
+from providers.http.http_errors import HTTPX_ERRORS, from_httpx, from_status, json_body
+from providers.http.lost_create import (
+    Leftover,
+    LostCreate,
+    Window,
+    made_since,
+    settle_create,
+    settle_delay,
+)
+from providers.http.paging import PAGE_SIZE, Page, walk
+from providers.http.retry import (
     RetryPolicy,
     SharedPause,
     backoff_delay,
     call_idempotent,
     is_transient,
 )
-from providers._wire import (
+from providers.http.wire import (
     BudgetLayer,
     CatalogueModel,
     CatalogueProvider,
@@ -52,30 +77,6 @@ from providers._wire import (
     parse_models,
     parse_providers,
 )
-from providers.credentials import (
-    BASE_URL_FIX,
-    DEFAULT_BASE_URL,
-    KEYS_PAGE,
-    base_url_problem,
-    is_header_safe,
-)
-from providers.errors import (
-    AUDIT_COMMAND,
-    InvalidRequestError,
-    InvalidResponseError,
-    KeyNotFound,
-    OpenRouterError,
-)
-from providers.http_errors import HTTPX_ERRORS, from_httpx, from_status, json_body
-from providers.lost_create import (
-    Leftover,
-    LostCreate,
-    Window,
-    made_since,
-    settle_create,
-    settle_delay,
-)
-from providers.paging import PAGE_SIZE, Page, walk
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -140,7 +141,7 @@ class ClientSettings:
             )
         problem = base_url_problem(self.base_url)
         if problem is not None:
-            # Enforced here so that no request can bypass the rule (providers/credentials.py).
+            # Enforced here so that no request can bypass the rule (providers/http/credentials.py).
             raise InvalidRequestError(
                 f"ClientSettings.base_url {self.base_url!r} cannot be used: {problem}. Nothing"
                 f" was sent. Fix: {BASE_URL_FIX}.",
