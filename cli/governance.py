@@ -16,20 +16,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from cli.audit import (
-    AuditReport,
-    KeyRow,
+from cli.audit_report import AuditReport, KeyRow, sort_findings
+from cli.diagnostics import Diagnostic
+from cli.stack_outputs import ManagedGovernance
+from cli.wording import (
     NearLimit,
     Use,
     config_files,
     key_context,
     owner_text,
-    sort_findings,
     this_period,
     up_command,
 )
-from cli.diagnostics import Diagnostic
-from cli.stack_outputs import ManagedGovernance
 from providers import CONFIG_NAMESPACE
 
 GUARDRAIL_CHECKS = ("key-without-guardrail", "unmanaged-guardrail", "guardrail-near-limit")

@@ -10,7 +10,8 @@ from pathlib import Path
 from test_compare import NOW, Observed, key, managed
 
 from cli import render, scoped
-from cli.audit import AuditReport, Thresholds, compare
+from cli.audit import compare
+from cli.audit_report import AuditReport, Thresholds
 from cli.governance import SCOPED_KINDS, AccountGovernance, ScopedFacts, WorkspaceFacts
 from cli.governance import judge as judge_governance
 from cli.stack_outputs import ManagedGovernance, ManagedKey
