@@ -14,7 +14,17 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import NoReturn
 
-from cli import api, audit, diagnostics, governance, keysource, render, scoped, stack_outputs
+from cli import (
+    api,
+    audit,
+    audit_report,
+    diagnostics,
+    governance,
+    keysource,
+    render,
+    scoped,
+    stack_outputs,
+)
 from cli import recover as recovery
 from cli.diagnostics import CliError
 from providers import (
@@ -162,21 +172,21 @@ def build_parser() -> argparse.ArgumentParser:
     audit_parser.add_argument(
         "--expiring-days",
         type=_non_negative_int,
-        default=audit.Thresholds.expiring_days,
+        default=audit_report.Thresholds.expiring_days,
         metavar="N",
         help="report keys that expire within N days (default: %(default)s)",
     )
     audit_parser.add_argument(
         "--limit-percent",
         type=_percent,
-        default=audit.Thresholds.limit_percent,
+        default=audit_report.Thresholds.limit_percent,
         metavar="P",
         help="report keys at or above P percent of their limit (default: %(default)g)",
     )
     audit_parser.add_argument(
         "--unused-days",
         type=_positive_int,
-        default=audit.Thresholds.unused_days,
+        default=audit_report.Thresholds.unused_days,
         metavar="N",
         help="report keys not used for N days, by their last use (never-used keys count from "
         "their creation) (default: %(default)s)",
@@ -256,7 +266,7 @@ def run_audit(args: argparse.Namespace, out: render.Output, env: Mapping[str, st
         if source.stack in seen:
             raise diagnostics.stack_named_twice(source.stack)
         seen.add(source.stack)
-    thresholds = audit.Thresholds(
+    thresholds = audit_report.Thresholds(
         expiring_days=args.expiring_days,
         limit_percent=args.limit_percent,
         fail_on_unused=args.fail_on_unused,

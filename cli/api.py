@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TypeVar
 
 from cli import audit, diagnostics
 from cli import recover as recovery
@@ -56,9 +56,6 @@ from providers import (
     parse_instant,
     redact,
 )
-
-if TYPE_CHECKING:
-    from providers import ObjectApi
 
 _T = TypeVar("_T")
 
@@ -370,26 +367,17 @@ class _ScopedRead:
     unreadable: tuple[str, ...]
 
 
-def _scoped_apis() -> dict[str, ObjectApi[Any]]:
-    """Each scoped kind's API. Imported here, not at the top: these provider modules load the
-    Pulumi SDK, which only the audit's reads should pay for (`doctor` and `recover` do not)."""
-    from providers import BYOK_API, DESTINATIONS_API  # noqa: PLC0415
-
-    return {"byok": BYOK_API, "observability": DESTINATIONS_API}
-
-
 def _all_scoped(
     client: OpenRouterClient, url: str, workspaces: Iterable[str | None]
 ) -> tuple[tuple[ScopedFacts, ...], _ScopedRead]:
     """Every BYOK credential and observability destination of `workspaces` (None: the default
     workspace), each once; a kind whose listing answers 403 or 404 is unread, not a failure."""
-    apis = _scoped_apis()
     found: dict[tuple[str, str], ScopedFacts] = {}
     read: set[str] = set()
     unreadable: list[str] = []
     for kind in SCOPED_KINDS:
         try:
-            for facts in _scoped(client, url, kind, apis[kind.section], workspaces):
+            for facts in _scoped(client, url, kind, workspaces):
                 found.setdefault((kind.section, facts.id), facts)
         except _UnreadableError as why:
             unreadable.append(str(why))
@@ -402,9 +390,9 @@ def _scoped(
     client: OpenRouterClient,
     url: str,
     kind: AuditedKind,
-    api: ObjectApi[Any],
     workspaces: Iterable[str | None],
 ) -> list[ScopedFacts]:
+    api = kind.api()
     found: list[ScopedFacts] = []
     for workspace in workspaces:
         query = f"?workspace_id={workspace}" if workspace else ""

@@ -13,24 +13,27 @@ https://openrouter.ai/docs/guides/features/workspaces/workspace-budgets).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
-from cli.audit import (
-    AuditReport,
-    KeyRow,
+import providers
+from cli.audit_report import AuditReport, KeyRow, sort_findings
+from cli.diagnostics import Diagnostic
+from cli.stack_outputs import ManagedGovernance
+from cli.wording import (
     NearLimit,
     Use,
     config_files,
     key_context,
     owner_text,
-    sort_findings,
     this_period,
     up_command,
 )
-from cli.diagnostics import Diagnostic
-from cli.stack_outputs import ManagedGovernance
 from providers import CONFIG_NAMESPACE
+
+if TYPE_CHECKING:
+    from providers import ObjectApi
 
 GUARDRAIL_CHECKS = ("key-without-guardrail", "unmanaged-guardrail", "guardrail-near-limit")
 BUDGET_CHECKS = ("workspace-budget-near-limit",)
@@ -98,12 +101,25 @@ class AuditedKind:
     `type`."""
     hashes: str
     """The record field that restricts it to keys (null: every key)."""
+    api: Callable[[], ObjectApi[Any]] = field(compare=False, repr=False)
+    """Its provider's API (`providers.BYOK_API`), looked up only when the audit reads: the
+    provider modules load the Pulumi SDK, which `doctor` and `recover` do not pay for."""
 
 
 SCOPED_KINDS = (
-    AuditedKind("byok", "unmanaged-byok-credential", "provider", "allowed_api_key_hashes"),
     AuditedKind(
-        "observability", "unmanaged-observability-destination", "type", "api_key_hashes"
+        "byok",
+        "unmanaged-byok-credential",
+        "provider",
+        "allowed_api_key_hashes",
+        lambda: providers.BYOK_API,
+    ),
+    AuditedKind(
+        "observability",
+        "unmanaged-observability-destination",
+        "type",
+        "api_key_hashes",
+        lambda: providers.DESTINATIONS_API,
     ),
 )
 DELETED_KEY_CHECK = "scoped-to-deleted-key"

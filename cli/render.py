@@ -14,21 +14,13 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import TextIO
 
-from cli.audit import (
-    AuditReport,
-    KeyRow,
-    consumers_of,
-    iso,
-    limit_percent,
-    money,
-    owner_text,
-    span,
-)
+from cli.audit_report import AuditReport, KeyRow
 from cli.diagnostics import Diagnostic
 from cli.doctor import DoctorReport, KeyFacts
 from cli.governance import SCOPED_KINDS
 from cli.recover import Leftover
 from cli.scoped import ScopedRow, entries_text
+from cli.wording import consumers_of, iso, limit_percent, money, owner_text, span
 from providers import BudgetLayer, parse_instant, redact
 
 

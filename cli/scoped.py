@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from cli.audit import AuditReport, KeyRow, config_files, owner_text, sort_findings, up_command
+from cli.audit_report import AuditReport, KeyRow, sort_findings
 from cli.diagnostics import Diagnostic
 from cli.governance import (
     DASHBOARD,
@@ -26,6 +26,7 @@ from cli.governance import (
     _listed,
 )
 from cli.stack_outputs import ManagedGovernance
+from cli.wording import config_files, owner_text, up_command
 from providers import CONFIG_NAMESPACE, short_hash
 
 ADOPT_DOCS = "docs/config.md#byok-credentials-and-observability-destinations"

@@ -2,7 +2,7 @@
 
 A request for `/api/v1` goes to the public catalogue, or is authenticated (emulator/auth.py) and
 then answered by `GET /key` and inference (emulator/views.py), the key routes below, guardrails
-(emulator/guardrails.py), workspaces (emulator/workspaces.py) or an API area registered in
+(emulator/guardrail_routes.py), workspaces (emulator/workspaces.py) or an API area registered in
 emulator/areas.py. Keys are stored in emulator/store.py by the rules of emulator/key_rules.py.
 
 Shapes, statuses and messages follow the published API (docs/emulator.md cites each fact); where
@@ -18,7 +18,7 @@ from emulator.areas import area_of
 from emulator.auth import authenticate
 from emulator.budgets import effective_budget, window_end
 from emulator.catalogue import MODELS_ROUTE, PROVIDERS_ROUTE, catalogue_route
-from emulator.guardrails import guardrails_route, is_guardrail_route
+from emulator.guardrail_routes import guardrails_route, is_guardrail_route
 from emulator.key_rules import PAGE_SIZE, PATCH_FIELDS, create_problems, field_problems, list_params
 from emulator.records import Caller
 from emulator.store import Store

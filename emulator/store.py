@@ -15,7 +15,7 @@ from typing import Any
 
 from emulator.areas import new_books
 from emulator.budgets import budget_layer, refusal
-from emulator.guardrails import GuardrailBook
+from emulator.guardrail_book import GuardrailBook
 from emulator.key_rules import (
     PAGE_SIZE,
     ListQuery,

@@ -1,9 +1,9 @@
 """What every route of the emulator shares: requests, answers, OpenRouter's error envelope, the
 checks the published schemas imply, and offset/limit pages.
 
-The key routes (emulator/app.py), the guardrail routes (emulator/guardrails.py), the workspace
-routes (emulator/workspaces.py) and every API area (emulator/areas.py) answer through these, so
-one rule (say, a 400 for a bad `offset`) cannot differ between them.
+The key routes (emulator/app.py), the guardrail routes (emulator/guardrail_routes.py), the
+workspace routes (emulator/workspaces.py) and every API area (emulator/areas.py) answer through
+these, so one rule (say, a 400 for a bad `offset`) cannot differ between them.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 from typing import Any
 
-from emulator.guardrails import GuardrailBook, default_guardrail_id
+from emulator.guardrail_book import GuardrailBook, default_guardrail_id
 from emulator.wire import (
     DEFAULT_WORKSPACE_ID,
     EMULATOR_USER_ID,

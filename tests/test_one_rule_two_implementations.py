@@ -15,7 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from emulator import app as emulator_app
-from emulator import guardrails as api_guardrails
+from emulator import guardrail_rules as api_guardrails
 from emulator.wire import MAX_PAGE_LIMIT, ApiError
 from providers.guardrail_settings import GuardrailPolicy, regex_problem
 from providers.http.client import PAGE_SIZE

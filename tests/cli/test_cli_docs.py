@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cli import __main__ as entry
-from cli import audit, diagnostics, doctor, governance, scoped
+from cli import diagnostics, doctor, governance, key_findings, scoped
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text()
 
@@ -23,7 +23,7 @@ def options_of(command: str) -> list[str]:
 
 
 def kinds_in_source() -> set[str]:
-    modules = (diagnostics, audit, doctor, governance, scoped)
+    modules = (diagnostics, key_findings, doctor, governance, scoped)
     source = "\n".join(inspect.getsource(m) for m in modules)
     return (
         set(re.findall(r'kind="([a-z-]+)"', source))

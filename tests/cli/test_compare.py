@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cli.audit import AuditReport, Thresholds, compare
+from cli.audit import compare
+from cli.audit_report import AuditReport, Thresholds
 from cli.stack_outputs import ManagedKey
 
 NOW = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)

@@ -7,7 +7,8 @@ from dataclasses import replace
 import pytest
 from test_compare import NOW, Observed, key, managed
 
-from cli.audit import AuditReport, Thresholds, compare
+from cli.audit import compare
+from cli.audit_report import AuditReport, Thresholds
 from cli.governance import (
     SCOPED_KINDS,
     AccountGovernance,

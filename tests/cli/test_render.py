@@ -7,7 +7,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from cli import render
-from cli.audit import Thresholds, compare
+from cli.audit import compare
+from cli.audit_report import Thresholds
 from cli.diagnostics import Diagnostic
 from cli.doctor import DoctorReport, KeyFacts, verdict
 from cli.stack_outputs import ManagedKey

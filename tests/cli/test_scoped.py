@@ -10,7 +10,8 @@ from pathlib import Path
 from test_compare import NOW, Observed, key, managed
 
 from cli import render, scoped
-from cli.audit import AuditReport, Thresholds, compare
+from cli.audit import compare
+from cli.audit_report import AuditReport, Thresholds
 from cli.governance import SCOPED_KINDS, AccountGovernance, ScopedFacts, WorkspaceFacts
 from cli.governance import judge as judge_governance
 from cli.stack_outputs import ManagedGovernance, ManagedKey
@@ -267,16 +268,13 @@ def test_without_scoped_objects_the_report_has_no_such_table():
 
 
 def test_every_scoped_kind_of_the_stack_file_is_audited_through_its_providers_api():
-    from cli.api import _scoped_apis  # noqa: PLC0415 - it loads the Pulumi SDK
-    from topology.scoped import KINDS  # noqa: PLC0415 - same
+    from topology.scoped import KINDS  # noqa: PLC0415 - it loads the Pulumi SDK
 
     sections = [kind.section for kind in SCOPED_KINDS]
     assert sections == [kind.setting for kind in KINDS]
-    apis = _scoped_apis()
-    assert list(apis) == sections
-    assert [apis[kind.setting].noun for kind in KINDS] == [kind.what for kind in KINDS]
+    assert [kind.api().noun for kind in SCOPED_KINDS] == [kind.what for kind in KINDS]
     for kind in SCOPED_KINDS:
-        fields = apis[kind.section].record.model_fields
+        fields = kind.api().record.model_fields
         assert {kind.what, kind.hashes} <= set(fields), kind.section
 
 

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from cli import audit
+from cli import wording
 from cli.diagnostics import CliError
 from cli.stack_outputs import (
     ManagedKey,
@@ -163,7 +163,7 @@ def test_retiring_generations_are_managed_keys_wired_to_nothing():
     assert (retiring.hash, retiring.name, retiring.rotation) == ("d" * 64, "shop-1", "1")
     assert retiring.retiring
     assert retiring.consumers == ()
-    assert audit.owner_text(retiring) == "prod/shop@1 (retiring)"
+    assert wording.owner_text(retiring) == "prod/shop@1 (retiring)"
 
 
 @pytest.mark.parametrize(
