@@ -422,8 +422,8 @@ class ObservabilityDestinationProvider(ObjectProvider):
         )
 
     def refusal(self, verb: str, props: Mapping[str, Any], error: BadRequestError) -> ProviderError:
-        """A 409 of a create: the cap of one type per workspace, most often passed by several
-        new destinations of one `up` (the preview counts those that exist)."""
+        """A 409 of a create: the cap of one type per workspace, passed since the preview (the
+        program counted the stack file's new destinations with those listed then)."""
         if verb != "create" or error.status != 409:
             return super().refusal(verb, props, error)
         return provider_error(

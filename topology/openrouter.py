@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from providers import (
+    DESTINATIONS_API,
     MANAGEMENT_KEY_SETTING,
     ClientSettings,
     Credentials,
@@ -103,6 +104,24 @@ def answer_questions(config: StackConfig, asked: Sequence[Question]) -> Answers:
             else:
                 answers[question] = Answer(value)
     return answers
+
+
+def destinations_in(
+    config: StackConfig, workspaces: Sequence[str | None]
+) -> dict[str | None, list[tuple[str, str]] | str]:
+    """The id and type of every observability destination in each workspace (None: the
+    default one), one listing each; a failure is kept as that workspace's answer (fail closed)."""
+    if config.management_key is None:
+        return {}
+    found: dict[str | None, list[tuple[str, str]] | str] = {}
+    with _client(config.management_key, config.api_base_url) as client:
+        for workspace in workspaces:
+            try:
+                listed = DESTINATIONS_API.list(client, workspace)
+                found[workspace] = [(d.id, d.type) for d in listed]
+            except OpenRouterError as error:
+                found[workspace] = error.message
+    return found
 
 
 def last_uses(config: StackConfig, hashes: Sequence[str]) -> dict[str, Seen]:

@@ -66,6 +66,7 @@ from topology.retirement import (
     to_ask,
 )
 from topology.rules import Problem, TopologyConfigError, record_problems
+from topology.scoped import destination_cap_problems, new_destinations
 
 
 def load() -> StackConfig:
@@ -141,6 +142,7 @@ def guard(
     ask_owner: Callable[[StackConfig, Sequence[Question]], Answers] | None = None,
     ask_usage: Callable[[StackConfig, Sequence[str]], Mapping[str, Seen]] | None = None,
     clock: Callable[[], datetime] | None = None,
+    list_destinations: DestinationsReader | None = None,
 ) -> None:
     """Refuse a change that would delete a live key by mistake (topology/guard.py), or a
     workspace that would still hold a key (topology/governance_guard.py); first, the config
@@ -153,6 +155,8 @@ def guard(
     change deletes a key, asks OpenRouter when each deleted generation was last used
     (topology/retirement.py); when it deletes a workspace, which keys live there. Whether the
     management key may delete at all was asked before (`verify_management_slot`, every run).
+    When it creates observability destinations, which ones each workspace holds
+    (`destination_caps`).
     """
     plan = config.plan
     try:
@@ -200,5 +204,29 @@ def guard(
         else:
             going = [d.generation.hash for d in deletions(previous, plan)]
             problems += workspace_removal_problems(removed, living, going)
+    if not problems:
+        problems += destination_caps(config, deployment, list_destinations)
     if problems:
         raise TopologyGuardError(problems)
+
+
+DestinationsReader = Callable[
+    [StackConfig, Sequence[str | None]], Mapping[str | None, Sequence[tuple[str, str]] | str]
+]
+
+
+def destination_caps(
+    config: StackConfig, deployment: Deployment, read: DestinationsReader | None = None
+) -> list[Problem]:
+    """New observability destinations within OpenRouter's cap per type and workspace, counting
+    what OpenRouter lists there (topology/scoped.py `destination_cap_problems`): one listing
+    per workspace that gains one, none otherwise."""
+    governance = deployment.governance
+    new = new_destinations(
+        config.plan.scoped,
+        governance.scoped.get("observability", {}),
+        {ws_id: ws.id for ws_id, ws in governance.workspaces.items()},
+    )
+    if not new:
+        return []
+    return destination_cap_problems(new, (read or openrouter.destinations_in)(config, list(new)))

@@ -165,12 +165,85 @@ def _per_type_cap(specs: Mapping[str, DestinationSpec]) -> list[Problem]:
             f"is one of {len(ids)} `{type_}` destinations declared for"
             f" {f'workspace {where}' if where else 'the default workspace'}"
             f" ({', '.join(ids)}); allowed: at most {PER_TYPE_CAP} of one type per workspace"
-            " (OpenRouter's limit), counting those this stack does not manage.",
+            " (OpenRouter's limit).",
             "remove some, or give them another `workspace`.",
         )
         for (type_, where), ids in groups.items()
         if len(ids) > PER_TYPE_CAP
     ]
+
+
+DEFAULT_WORKSPACE = "the default workspace"
+
+
+def new_destinations(
+    plans: Iterable[ScopedPlan],
+    deployed: Iterable[str],
+    workspace_ids: Mapping[str, str],
+) -> dict[str | None, list[ScopedPlan]]:
+    """The destinations this change creates, by the workspace OpenRouter files them in (a UUID;
+    None: the default workspace). `deployed`: ids of the destinations the stack's record holds;
+    `workspace_ids`: the UUID of each deployed workspace of the stack. One adopted, or in a
+    workspace this change creates (which holds none yet), takes no new place."""
+    found: dict[str | None, list[ScopedPlan]] = {}
+    known = set(deployed)
+    for plan in plans:
+        if not isinstance(plan.spec, DestinationSpec) or plan.scoped_id in known or plan.spec.adopt:
+            continue
+        if plan.workspace is not None and plan.workspace not in workspace_ids:
+            continue
+        where = workspace_ids[plan.workspace] if plan.workspace else plan.workspace_uuid
+        found.setdefault(where, []).append(plan)
+    return found
+
+
+def destination_cap_problems(
+    new: Mapping[str | None, Sequence[ScopedPlan]],
+    listed: Mapping[str | None, Sequence[tuple[str, str]] | str],
+) -> list[Problem]:
+    """Each new destination that would pass OpenRouter's cap of `PER_TYPE_CAP` of one type in
+    a workspace, counting what OpenRouter lists there (`listed`: workspace -> (id, type) of each
+    destination, or why it could not be read). The provider's check sees only what exists, so
+    several new ones of one `up` would otherwise fail part-way, after the first writes."""
+    problems = []
+    for where, plans in new.items():
+        answer = listed.get(where, ())
+        place = f"workspace {where}" if where else DEFAULT_WORKSPACE
+        if isinstance(answer, str):
+            problems.append(
+                Problem(
+                    plans[0].config_path,
+                    f"is a new observability destination, and which destinations {place} holds"
+                    f" could not be read (OpenRouter keeps at most {PER_TYPE_CAP} of one type):"
+                    f" {answer}",
+                    "fix the management key or the API as the message says, then run the"
+                    " preview again.",
+                )
+            )
+            continue
+        by_type: dict[str, list[ScopedPlan]] = {}
+        for plan in plans:
+            type_: str = plan.spec.type if isinstance(plan.spec, DestinationSpec) else ""
+            by_type.setdefault(type_, []).append(plan)
+        for type_, adding in by_type.items():
+            there = [object_id for object_id, held in answer if held == type_]
+            if len(there) + len(adding) <= PER_TYPE_CAP:
+                continue
+            first_over = adding[max(PER_TYPE_CAP - len(there), 0)]
+            problems.append(
+                Problem(
+                    first_over.config_path,
+                    f"would be one of {len(there) + len(adding)} `{type_}` destinations in"
+                    f" {place}: OpenRouter lists {len(there)} there"
+                    f" ({', '.join(there) or 'none'}) and this change creates"
+                    f" {', '.join(p.scoped_id for p in adding)}; allowed: at most"
+                    f" {PER_TYPE_CAP} of one type per workspace (OpenRouter's limit).",
+                    "delete a destination of that type that no stack needs (`python -m cli"
+                    " audit` lists those no stack manages), declare fewer, or give some another"
+                    " `workspace`.",
+                )
+            )
+    return problems
 
 
 def _destination_secrets(spec: DestinationSpec) -> tuple[str, ...]:

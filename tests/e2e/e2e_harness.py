@@ -123,6 +123,10 @@ class Emulator:
         """Every live object of an API area (`byok`, `observability`), as the API shows it."""
         return list(self._call("GET", f"/_emulator/areas/{name}")["data"])
 
+    def seed(self, area: str, **record: Any) -> dict[str, Any]:
+        """An object of an API area made outside any stack (checked by the create rules)."""
+        return dict(self._call("POST", f"/_emulator/areas/{area}", record)["data"])
+
     def seed_workspace(self, name: str, slug: str) -> dict[str, Any]:
         """A workspace made outside any stack; its record as the API shows it."""
         made = self._call("POST", "/_emulator/workspaces", {"name": name, "slug": slug})

@@ -123,3 +123,51 @@ def test_a_credential_and_a_destination_follow_their_keys_and_keep_their_secrets
     project.pulumi("destroy", "--yes")
     assert emulator.area("byok") == []
     assert emulator.area("observability") == []
+
+
+def test_new_destinations_past_the_cap_with_those_openrouter_lists_are_refused_before_any_write(
+    project: PulumiProject, emulator: Emulator
+) -> None:
+    """Four `langfuse` destinations no stack manages, and a stack file adding two: each is
+    within the cap alone, so the provider's check passes both; the program counts them together
+    and refuses, in the preview and in an `up --skip-preview`, before anything is written."""
+    for index in range(4):
+        emulator.seed(
+            "observability",
+            name=f"outside-{index}",
+            type="langfuse",
+            config={"publicKey": "pk-lf-outside", "secretKey": provider_secret()},
+        )
+    project.pulumi("stack", "init", STACK)
+    project.pulumi("config", "set", "apiBaseUrl", emulator.api_base_url)
+    project.edit_config("protectKeys", False)
+    project.edit_config("keys", {"api": {}})
+    project.edit_config(
+        "observability",
+        {
+            name: {"type": "langfuse", "config": {"publicKey": "pk-lf-test"}}
+            for name in ("lf-a", "lf-b")
+        },
+    )
+    for name in ("lf-a", "lf-b"):
+        set_secret(project, f"observability.{name}.config.secretKey", provider_secret())
+    emulator.clear_requests()
+    for command in (("preview",), ("up", "--yes", "--skip-preview")):
+        refused = project.pulumi(*command, check=False)
+        assert refused.returncode != 0
+        assert "observability.lf-b: would be one of 6 `langfuse` destinations in the default" in (
+            refused.output
+        )
+        assert "OpenRouter lists 4 there" in refused.output
+        assert emulator.writes() == []
+    assert len(emulator.area("observability")) == 4
+
+    # One of them fits: the same `up` goes through.
+    project.edit_config(
+        "observability", {"lf-a": {"type": "langfuse", "config": {"publicKey": "pk-lf-test"}}}
+    )
+    set_secret(project, "observability.lf-a.config.secretKey", provider_secret())
+    up(project)
+    assert len(emulator.area("observability")) == 5
+    project.pulumi("destroy", "--yes")
+    assert len(emulator.area("observability")) == 4

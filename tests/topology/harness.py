@@ -197,12 +197,23 @@ class TopologyMocks(pulumi.runtime.Mocks):
         self.stack_outputs = dict(stack_outputs or {})
         self.updates_in_preview = updates_in_preview
         self.catalogue_asks: list[frozenset[Kind]] = []
+        self.destination_asks: list[list[str | None]] = []
+        self.listed_destinations: dict[str | None, list[tuple[str, str]] | str] = {}
+        """What OpenRouter lists in each workspace: (id, type) per destination; none by default."""
 
     def catalogues(self, _config: object, kinds: frozenset[Kind]) -> dict[Kind, Catalogue | str]:
         """OpenRouter's model and provider lists as the emulator serves them, in place of the
         program's `GET /models` and `GET /providers` (no network under mocks); each ask kept."""
         self.catalogue_asks.append(kinds)
         return {kind: emulator_catalogues()[kind] for kind in kinds}
+
+    def destinations(
+        self, _config: object, workspaces: Sequence[str | None]
+    ) -> dict[str | None, list[tuple[str, str]] | str]:
+        """The program's listing of observability destinations per workspace (no network under
+        mocks): `listed_destinations`, empty by default; each ask kept."""
+        self.destination_asks.append(list(workspaces))
+        return {w: self.listed_destinations.get(w, []) for w in workspaces}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         resource_id, state = self._made(args)
@@ -315,11 +326,14 @@ def mocked_runtime(
     )
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
     reader = program_openrouter.read_catalogues
+    lister = program_openrouter.destinations_in
     program_openrouter.read_catalogues = mocks.catalogues  # type: ignore[assignment]
+    program_openrouter.destinations_in = mocks.destinations  # type: ignore[assignment]
     try:
         yield mocks, monitor
     finally:
         program_openrouter.read_catalogues = reader
+        program_openrouter.destinations_in = lister
         pulumi.runtime.set_all_config({}, [])
         settings.reset_options()
 

@@ -30,6 +30,7 @@ from topology.inventory import (
     render_scoped,
 )
 from topology.ownership import ownership_problems
+from topology.preflight import destination_caps
 from topology.scoped import MAX_KEY_HASHES
 
 MANAGEMENT = "openrouter-keys:managementKey"
@@ -350,8 +351,7 @@ def test_more_destinations_of_a_type_than_a_workspace_takes_are_refused_before_a
     assert [p for p in found if "destinations declared" in p] == [
         "observability.lf5: is one of 6 `langfuse` destinations declared for the default"
         " workspace (lf0, lf1, lf2, lf3, lf4, lf5); allowed: at most 5 of one type per workspace"
-        " (OpenRouter's limit), counting those this stack does not manage. Fix: remove some, or"
-        " give them another `workspace`."
+        " (OpenRouter's limit). Fix: remove some, or give them another `workspace`."
     ]
     five_and_one_elsewhere = {
         **{f"lf{i}": langfuse() for i in range(5)},
@@ -376,3 +376,72 @@ def test_a_config_problem_names_the_config_key_and_the_setting_to_set():
         and "--path 'openrouter-keys:observability.lf2.config.secretKey'" in p
         for p in found
     ), found
+
+
+def caps(
+    observability: dict[str, Any],
+    listed: dict[str | None, Any],
+    *,
+    deployed: DeployedGovernance | None = None,
+    workspaces: Any = None,
+) -> tuple[list[str], list[list[str | None]]]:
+    """The cap problems of a stack file against what OpenRouter lists, and the workspaces the
+    program asked about."""
+    config = validate(raw(None, observability, workspaces=workspaces), "dev", {})
+    asked: list[list[str | None]] = []
+
+    def read(_config: object, where: Any) -> dict[str | None, Any]:
+        asked.append(list(where))
+        return {w: listed.get(w, []) for w in where}
+
+    record = Deployment("dev", {}, deployed or DeployedGovernance())
+    return [p.render() for p in destination_caps(config, record, read)], asked
+
+
+def test_new_destinations_are_counted_with_those_openrouter_lists_in_their_workspace():
+    outside = [(f"d{i}", "langfuse") for i in range(4)] + [("w", "webhook")]
+    found, asked = caps({"lf-a": langfuse(), "lf-b": langfuse()}, {None: outside})
+    assert asked == [[None]]
+    assert found == [
+        "observability.lf-b: would be one of 6 `langfuse` destinations in the default workspace:"
+        " OpenRouter lists 4 there (d0, d1, d2, d3) and this change creates lf-a, lf-b; allowed:"
+        " at most 5 of one type per workspace (OpenRouter's limit). Fix: delete a destination of"
+        " that type that no stack needs (`python -m cli audit` lists those no stack manages),"
+        " declare fewer, or give some another `workspace`."
+    ]
+    # Three listed and two new fit; other types and other workspaces do not count.
+    assert caps({"lf-a": langfuse(), "lf-b": langfuse()}, {None: outside[1:]})[0] == []
+    elsewhere = {A_UUID: [(f"d{i}", "langfuse") for i in range(5)]}
+    assert caps({"lf-a": langfuse()}, elsewhere)[0] == []
+    assert caps({"lf-a": langfuse(workspace=A_UUID)}, elsewhere)[0][0].startswith(
+        f"observability.lf-a: would be one of 6 `langfuse` destinations in workspace {A_UUID}"
+    )
+
+
+def test_only_new_destinations_are_counted_and_only_their_workspaces_asked():
+    full = {None: [(f"d{i}", "langfuse") for i in range(5)]}
+    deployed = DeployedGovernance.model_validate(
+        {"scoped": {"observability": {"lf": {"id": "d0", "name": "lf"}}}}
+    )
+    # Deployed already (it is one of the five listed), or adopted: no new place, no request.
+    assert caps({"lf": langfuse()}, full, deployed=deployed) == ([], [])
+    assert caps({"lf": langfuse(adopt=A_UUID)}, full) == ([], [])
+    # In a workspace this change creates: it holds none yet, so nothing is asked.
+    assert caps({"lf": langfuse(workspace="agents")}, full, workspaces={"agents": {}}) == ([], [])
+    # In a workspace the stack deployed: asked by its UUID.
+    ws = DeployedGovernance.model_validate(
+        {"workspaces": {"agents": {"id": A_UUID, "slug": "agents"}}}
+    )
+    declared = {"lf": langfuse(workspace="agents")}
+    _, asked = caps(declared, {}, deployed=ws, workspaces={"agents": {}})
+    assert asked == [[A_UUID]]
+
+
+def test_a_listing_that_cannot_be_read_refuses_the_new_destination():
+    found, _ = caps({"lf": langfuse()}, {None: "GET /observability/destinations: 503."})
+    assert found == [
+        "observability.lf: is a new observability destination, and which destinations the"
+        " default workspace holds could not be read (OpenRouter keeps at most 5 of one type):"
+        " GET /observability/destinations: 503. Fix: fix the management key or the API as the"
+        " message says, then run the preview again."
+    ]
