@@ -1,7 +1,10 @@
 """The OpenRouter dynamic provider and its HTTP client: the one door `topology` and `cli` use.
 
-Module paths under this package are stored in Pulumi state (the provider is pickled by
-reference), so `providers.key.KeyProvider` is a compatibility surface: never move or rename it.
+Three layers (docs/adr/0015-providers-in-three-layers.md): `http/` speaks to OpenRouter, `base/`
+is the template every resource is built on, and each resource is a module at the top. A
+resource's provider is stored in Pulumi state by its module path (pickled by reference), so
+`providers.key.KeyProvider` and its siblings are a compatibility surface: never move or rename
+them.
 
 The names below are the package's public surface, each written once, as an import a type checker
 reads; at run time `_HOMES` and `__all__` are derived from those imports, and each name is
