@@ -343,14 +343,14 @@ class OpenRouterClient:
         return json_body(response, "GET", path)
 
     def list_json(self, path: str, params: Mapping[str, str | int] | None = None) -> list[Any]:
-        """Every item of an offset/limit listing, page by page until `total_count` is reached
-        (docs/reference/openrouter-api.md §7)."""
+        """Every item of an offset/limit listing, until `total_count` is reached: the pages after
+        the first asked for together (providers/paging.py; docs/reference/openrouter-api.md §7)."""
 
         def fetch(offset: int) -> Page[Any]:
             page = self.get_json(path, {**(params or {}), "offset": offset, "limit": PAGE_SIZE})
             return _page_of(page, path)
 
-        return walk(path, fetch)
+        return walk(path, fetch, page_size=PAGE_SIZE)
 
     def send_json(
         self, method: str, path: str, body: Mapping[str, object] | None = None
