@@ -403,7 +403,8 @@ class OpenRouterClient:
     def _list_with_server_time(
         self, workspace_id: str | None
     ) -> tuple[list[KeyRecord], datetime | None]:
-        """All pages; also the server's clock at the first page (its `Date` header)."""
+        """All pages, those after a full one asked for ahead (providers/paging.py); also the
+        server's clock at the first page (its `Date` header), which is asked for alone."""
         clock: list[datetime | None] = []
 
         def fetch(offset: int) -> Page[KeyRecord]:
@@ -427,7 +428,9 @@ class OpenRouterClient:
             records = self._parse(parse_key_page, payload, "GET", "/keys")
             return Page(records, status=response.status_code)
 
-        records = walk("/keys", fetch, ident=lambda record: record.hash, noun="key")
+        records = walk(
+            "/keys", fetch, ident=lambda record: record.hash, noun="key", page_size=PAGE_SIZE
+        )
         return records, clock[0]
 
     # --- transport ------------------------------------------------------------------------------

@@ -7,12 +7,13 @@ that gives no total (`GET /keys`), on a page shorter than `PAGE_SIZE`
 so a listing that names an identity is de-duplicated by it, and a page of nothing but repeats
 is an error rather than a loop.
 
-Once a page gives `total_count`, the pages up to it are asked for together, at most `IN_FLIGHT`
-at once, rather than one after another: a refresh waits one round trip for them, not one per
-page. Each answer is used only at its turn, exactly as the walk one page at a time would (the
-same items in the same order, the same end, the same error from the first page that fails); a
-page asked ahead that the walk does not reach is dropped unread. A listing that fits in its first
-page, or gives no total (`GET /keys`), is asked for one page at a time as before.
+Pages are asked for ahead of their turn, at most `IN_FLIGHT` at once, rather than one after
+another: once a page gives `total_count`, every page up to it; in a listing without a total
+(`GET /keys`), after each full page, as many pages ahead as full pages came so far (1, 2, 3,
+then 4), so a listing that ends early wastes at most three requests and one that fits in its first
+page (a short page) asks nothing more. Each answer is used only at its turn, exactly as the walk
+one page at a time would (the same items in the same order, the same end, the same error from
+the first page that fails); a page asked ahead that the walk does not reach is dropped unread.
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ def walk(
 
     With `ident`, an item already listed is dropped (keys shift when one is created meanwhile);
     `noun` names the items in the error a page of nothing but repeats raises. With `page_size`
-    (the `limit` each `fetch` asks for), the pages a `total_count` announces are asked for
-    together (module docstring); `fetch` is then called from other threads too.
+    (the most items a page serves), pages are asked for ahead of their turn (module docstring);
+    `fetch` is then called from other threads too.
     """
     seen: dict[str, _T] = {}
     items: list[_T] = []
@@ -84,7 +85,7 @@ def walk(
             offset += len(page.items)
             if _last(page, offset):
                 return items
-            ahead.plan(offset, page.total)
+            ahead.plan(offset, page)
     raise InvalidResponseError(
         f"GET {path}: still more pages after {MAX_PAGES}; refusing to list forever.",
         method="GET",
@@ -93,15 +94,17 @@ def walk(
 
 
 class _Ahead(Generic[_T]):
-    """The pages of one walk asked for before their turn: once a page says how many items the
-    listing holds, the offsets up to it, `step` apart, at most `IN_FLIGHT` at once. Without a
-    `step` or a total, each page is asked for at its turn, in the caller's thread."""
+    """The pages of one walk asked for before their turn, `step` apart, at most `IN_FLIGHT` at
+    once (module docstring). Without a `step`, and until a page announces more, each page is
+    asked for at its turn, in the caller's thread."""
 
     def __init__(self, fetch: Callable[[int], Page[_T]], step: int | None) -> None:
         self._fetch = fetch
         self._step = step
         self._pool: ThreadPoolExecutor | None = None
         self._asked: dict[int, Future[Page[_T]]] = {}
+        self._full = 0
+        """Full pages read so far in a listing without a total: how far ahead it asks."""
 
     def __enter__(self) -> _Ahead[_T]:
         return self
@@ -126,15 +129,23 @@ class _Ahead(Generic[_T]):
             return self._fetch(offset)
         return self._pool.submit(self._fetch, offset).result()
 
-    def plan(self, offset: int, total: int | None) -> None:
-        """Ask ahead for the pages from `offset` up to `total`, keeping `IN_FLIGHT` asked; drop
-        any asked for an offset the walk will not reach (a page shorter than `step`)."""
+    def plan(self, offset: int, page: Page[_T]) -> None:
+        """Ask ahead for the pages from `offset` that `page` (the one just read) announces, keeping
+        at most `IN_FLIGHT` asked; drop any asked for an offset the walk will not reach (after a
+        page shorter than `step`)."""
         step = self._step
-        if step is None or step <= 0 or total is None:
+        if step is None or step <= 0:
+            return
+        if page.total is not None:
+            end = page.total
+        elif len(page.items) >= step:
+            self._full += 1
+            end = offset + step * min(self._full, IN_FLIGHT)
+        else:
             return
         for stale in [o for o in self._asked if o < offset or (o - offset) % step]:
             self._asked.pop(stale).cancel()
-        for ahead in range(offset, total, step):
+        for ahead in range(offset, end, step):
             if len(self._asked) >= IN_FLIGHT:
                 break
             if ahead not in self._asked:

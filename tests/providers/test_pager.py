@@ -14,6 +14,7 @@ from providers import governance_api
 from providers.client import ClientSettings, OpenRouterClient
 from providers.errors import ForbiddenError, InvalidResponseError
 from providers.paging import IN_FLIGHT, PAGE_SIZE, Page, walk
+from tests.providers.test_client import key_object
 
 BASE = "https://openrouter.test/api/v1"
 
@@ -224,15 +225,68 @@ def test_walking_ahead_keeps_the_items_and_their_order_of_one_page_at_a_time(
     assert key_record(99) not in ahead
 
 
-def test_a_listing_without_total_is_asked_one_page_at_a_time():
-    # `GET /keys` says no total: a page ahead could be one request too many.
-    callers: set[threading.Thread] = set()
+class Keys:
+    """`GET /keys` pages as a fetch: `count` keys, 100 a page and no total; records the offsets
+    asked and the threads that asked; `gate` may hold a page (its offset)."""
 
-    def fetch(offset: int) -> Page[dict[str, object]]:
-        callers.add(threading.current_thread())
-        count = PAGE_SIZE if offset < 3 * PAGE_SIZE else 5
-        return Page([key_record(offset + n) for n in range(count)])
+    def __init__(self, count: int, gate: Callable[[int], None] = lambda _offset: None) -> None:
+        self.count, self.gate = count, gate
+        self.asked: list[int] = []
+        self.callers: set[threading.Thread] = set()
+        self.lock = threading.Lock()
 
-    listed = walk("/keys", fetch, page_size=PAGE_SIZE)
-    assert len(listed) == 3 * PAGE_SIZE + 5
-    assert callers == {threading.current_thread()}
+    def __call__(self, offset: int) -> Page[dict[str, object]]:
+        with self.lock:
+            self.asked.append(offset)
+            self.callers.add(threading.current_thread())
+        self.gate(offset)
+        end = min(offset + PAGE_SIZE, self.count)
+        return Page([key_record(n) for n in range(offset, end)])
+
+
+def key_walk(keys: Keys, **ahead: int) -> list[dict[str, object]]:
+    return walk("/keys", keys, ident=lambda item: str(item["hash"]), noun="key", **ahead)
+
+
+@pytest.mark.parametrize("count", [0, 1, PAGE_SIZE - 1])
+def test_a_key_listing_that_fits_in_its_first_page_is_one_request(count: int):
+    keys = Keys(count)
+    assert key_walk(keys, page_size=PAGE_SIZE) == [key_record(n) for n in range(count)]
+    assert keys.asked == [0]
+    assert keys.callers == {threading.current_thread()}
+
+
+def test_a_key_listing_of_one_full_page_asks_the_next_page_only():
+    keys = Keys(PAGE_SIZE)
+    assert len(key_walk(keys, page_size=PAGE_SIZE)) == PAGE_SIZE
+    assert keys.asked == [0, PAGE_SIZE]  # as one page at a time: the empty page ends it
+
+
+def test_a_key_listing_asks_pages_ahead_after_full_ones_and_wastes_at_most_three():
+    # After the first two full pages, the third and fourth are asked together: each waits
+    # for the other, which a walk one page at a time would never let happen.
+    count = 5 * PAGE_SIZE
+    together = threading.Barrier(2, timeout=5)
+    held = (2 * PAGE_SIZE, 3 * PAGE_SIZE)
+    keys = Keys(count, gate=lambda o: together.wait() if o in held else None)
+    one_at_a_time = key_walk(Keys(count))
+    assert key_walk(keys, page_size=PAGE_SIZE) == one_at_a_time
+    assert len(one_at_a_time) == count
+    needed = {PAGE_SIZE * n for n in range(6)}  # five full pages, then the empty one
+    assert needed <= set(keys.asked)
+    assert len(keys.asked) == len(set(keys.asked)) <= len(needed) + IN_FLIGHT - 1
+
+
+def test_the_client_asks_key_pages_ahead():
+    objects = [key_object(f"k{n}") for n in range(3 * PAGE_SIZE)]
+    together = threading.Barrier(2, timeout=5)  # the second and third pages, at once
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        offset = int(request.url.params["offset"])
+        if offset in (2 * PAGE_SIZE, 3 * PAGE_SIZE):
+            together.wait()
+        return httpx.Response(200, json={"data": objects[offset : offset + PAGE_SIZE]})
+
+    with client_for(handler) as client:
+        listed = client.list_keys()
+    assert [k.hash for k in listed] == [k["hash"] for k in objects]
