@@ -37,8 +37,10 @@ from providers.base.fields import CONFIG_PATH, FIX_SEPARATOR, DiffPlan
 from providers.base.messages import ProviderError, one_line, provider_error
 from providers.base.provider_process import install, redacted_errors, report_changed
 from providers.base.session import (
+    checked_beside,
     credentials_of,
     management_client,
+    open_client,
     remember_stack_settings,
     stack_settings_from,
 )
@@ -224,8 +226,11 @@ class ManagementProvider(ResourceProvider):
     @contextmanager
     def reader(self) -> Iterator[tuple[OpenRouterClient, str]]:
         """A client for one read, and who reads: the credentials' cache key, which scopes the
-        listings a read may be answered from (providers/http/listing.py)."""
-        with self.connected() as (client, credentials):
+        listings a read may be answered from (providers/http/listing.py). The management key's
+        check travels beside the read's listing, and the read ends only once it is known
+        (providers/base/session.py `checked_beside`)."""
+        credentials = credentials_of(self)
+        with open_client(credentials) as client, checked_beside(client, credentials):
             yield client, credentials.guard_cache_key()
 
 

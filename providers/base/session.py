@@ -22,7 +22,7 @@ from providers.base.refresh_settings import (
     refuse_stale_refresh,
     serving_urn,
 )
-from providers.http.client import ClientSettings, KeyRecord, OpenRouterClient
+from providers.http.client import ClientSettings, CurrentKey, KeyRecord, OpenRouterClient
 from providers.http.credentials import (
     CONFIG_API_BASE_URL,
     CONFIG_MANAGEMENT_KEY,
@@ -35,7 +35,7 @@ from providers.http.credentials import (
     normal_base_url,
 )
 from providers.http.errors import UnauthorizedError
-from providers.http.listing import LISTINGS
+from providers.http.listing import LISTINGS, verdict_pending
 from providers.http.redaction import redact
 
 
@@ -57,6 +57,16 @@ def stack_settings_from(config: Mapping[str, Any] | Any) -> StackSettings:
     )
 
 
+class _Verdict:
+    """One `GET /key` in flight for one credential: what every caller asking meanwhile waits
+    for, so parallel first calls make one request, not one each."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.current: CurrentKey | None = None
+        self.error: Exception | None = None
+
+
 class _ProcessMemory:
     """Process-local state that must never travel in a pickle.
 
@@ -71,6 +81,8 @@ class _ProcessMemory:
             weakref.WeakKeyDictionary()
         )
         self.verified_management_keys: set[str] = set()
+        self.verdicts: dict[str, _Verdict] = {}
+        """Credential cache key -> its `GET /key` in flight."""
         self.unavailable: dict[str, str] = {}
         """Credential cache key -> why the API could not be reached, so that one preview does
         not wait out the retries again for every key once it knows the API is down."""
@@ -83,6 +95,7 @@ class _ProcessMemory:
         with self.lock:
             self.stack_settings.clear()
             self.verified_management_keys.clear()
+            self.verdicts.clear()
             self.unavailable.clear()
             self.listings.clear()
             for client in self.clients.values():
@@ -202,30 +215,90 @@ def unavailable_cause(credentials: Credentials) -> str | None:
         return _MEMORY.unavailable.get(credentials.guard_cache_key())
 
 
+def _verdict(
+    client: OpenRouterClient, credentials: Credentials, *, beside: bool
+) -> _Verdict | None:
+    """The management-key check of these credentials: None when this process accepted them
+    already (no request), else the one `GET /key` in flight, started here if none is (in a
+    thread of its own when `beside`, so the caller's first request travels meanwhile)."""
+    cache_key = credentials.guard_cache_key()
+    with _MEMORY.lock:
+        if cache_key in _MEMORY.verified_management_keys:
+            return None
+        verdict = _MEMORY.verdicts.get(cache_key)
+        if verdict is not None:
+            return verdict
+        verdict = _MEMORY.verdicts[cache_key] = _Verdict()
+
+    def ask() -> None:
+        try:
+            verdict.current = client.current_key()
+        except Exception as error:
+            verdict.error = error  # every caller waiting meets it (`_judged`)
+        finally:
+            with _MEMORY.lock:
+                if verdict.current is not None and verdict.current.is_management_key:
+                    _MEMORY.verified_management_keys.add(cache_key)
+                if _MEMORY.verdicts.get(cache_key) is verdict:
+                    del _MEMORY.verdicts[cache_key]  # a rejected key is asked again next time
+            verdict.done.set()
+
+    if beside:
+        threading.Thread(target=ask, name="management-key-check", daemon=True).start()
+    else:
+        ask()
+    return verdict
+
+
+def _judged(verdict: _Verdict | None, credentials: Credentials) -> None:
+    """Wait for `verdict`; raise the refusal it calls for, in the words of the guard."""
+    if verdict is None:
+        return
+    verdict.done.wait()
+    if isinstance(verdict.error, UnauthorizedError):
+        raise provider_error(FailureKind.MANAGEMENT_KEY_INVALID, source=credentials.source)
+    if verdict.error is not None:
+        raise verdict.error
+    current = verdict.current
+    if current is None or not current.is_management_key:
+        raise provider_error(
+            FailureKind.MANAGEMENT_KEY_NOT_MANAGEMENT,
+            source=credentials.source,
+            label=redact((current.label if current else None) or "label unknown"),
+        )
+
+
 def ensure_management_key(client: OpenRouterClient, credentials: Credentials) -> None:
     """One `GET /key` per process per credential: the slot must hold a management key.
 
     Only the cache key of an accepted credential is kept, never the key; a rejected key is asked
     about again next time (it may have been fixed in the meantime).
     """
-    cache_key = credentials.guard_cache_key()
-    with _MEMORY.lock:
-        if cache_key in _MEMORY.verified_management_keys:
-            return
-        # Held across the request on purpose: parallel first calls make one GET, not one each.
+    _judged(_verdict(client, credentials, beside=False), credentials)
+
+
+@contextmanager
+def checked_beside(client: OpenRouterClient, credentials: Credentials) -> Iterator[None]:
+    """A read's block, its management-key check sent beside its first request rather than
+    before it (one round trip, not two, before a refresh's first answer).
+
+    Nothing the block learnt leaves it before the verdict: `listed` waits for it before it
+    answers from a listing or asks for an object by itself (providers/listing.py), and the
+    block ends only once it is known, its refusal replacing whatever else the block met, in
+    the same words as `ensure_management_key`. When this process accepted the credentials
+    already, nothing is asked.
+    """
+    verdict = _verdict(client, credentials, beside=True)
+    if verdict is None:
+        yield
+        return
+    with verdict_pending(lambda: _judged(verdict, credentials)):
         try:
-            current = client.current_key()
-        except UnauthorizedError:
-            raise provider_error(
-                FailureKind.MANAGEMENT_KEY_INVALID, source=credentials.source
-            ) from None
-        if not current.is_management_key:
-            raise provider_error(
-                FailureKind.MANAGEMENT_KEY_NOT_MANAGEMENT,
-                source=credentials.source,
-                label=redact(current.label or "label unknown"),
-            )
-        _MEMORY.verified_management_keys.add(cache_key)
+            yield
+        except Exception:
+            _judged(verdict, credentials)  # a refusal is the answer, whatever the block met
+            raise
+    _judged(verdict, credentials)
 
 
 @contextmanager

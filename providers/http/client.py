@@ -344,14 +344,14 @@ class OpenRouterClient:
         return json_body(response, "GET", path)
 
     def list_json(self, path: str, params: Mapping[str, str | int] | None = None) -> list[Any]:
-        """Every item of an offset/limit listing, page by page until `total_count` is reached
-        (docs/reference/openrouter-api.md §7)."""
+        """Every item of an offset/limit listing, until `total_count` is reached: the pages after
+        the first asked for together (providers/paging.py; docs/reference/openrouter-api.md §7)."""
 
         def fetch(offset: int) -> Page[Any]:
             page = self.get_json(path, {**(params or {}), "offset": offset, "limit": PAGE_SIZE})
             return _page_of(page, path)
 
-        return walk(path, fetch)
+        return walk(path, fetch, page_size=PAGE_SIZE)
 
     def send_json(
         self, method: str, path: str, body: Mapping[str, object] | None = None
@@ -404,7 +404,8 @@ class OpenRouterClient:
     def _list_with_server_time(
         self, workspace_id: str | None
     ) -> tuple[list[KeyRecord], datetime | None]:
-        """All pages; also the server's clock at the first page (its `Date` header)."""
+        """All pages, those after a full one asked for ahead (providers/paging.py); also the
+        server's clock at the first page (its `Date` header), which is asked for alone."""
         clock: list[datetime | None] = []
 
         def fetch(offset: int) -> Page[KeyRecord]:
@@ -428,7 +429,9 @@ class OpenRouterClient:
             records = self._parse(parse_key_page, payload, "GET", "/keys")
             return Page(records, status=response.status_code)
 
-        records = walk("/keys", fetch, ident=lambda record: record.hash, noun="key")
+        records = walk(
+            "/keys", fetch, ident=lambda record: record.hash, noun="key", page_size=PAGE_SIZE
+        )
         return records, clock[0]
 
     # --- transport ------------------------------------------------------------------------------

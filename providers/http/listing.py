@@ -116,6 +116,22 @@ LISTINGS: Final = Listings()
 """The provider process's listings (providers/base/provider_process.py marks its writes)."""
 
 
+_PENDING = threading.local()
+"""The calling thread's read, while its management-key verdict is asked beside its listing."""
+
+
+@contextlib.contextmanager
+def verdict_pending(judged: Callable[[], None]) -> Iterator[None]:
+    """Within the block, `listed` calls `judged` (which raises the management key's refusal)
+    after its listing is taken and before it answers from it or asks for anything else:
+    providers/session.py `checked_beside` sends the key's check beside the first listing."""
+    _PENDING.judged = judged
+    try:
+        yield
+    finally:
+        _PENDING.judged = None
+
+
 def listed(
     scope: Hashable,
     fetch: Callable[[], Mapping[str, _T]],
@@ -123,8 +139,12 @@ def listed(
     confirm: Callable[[], _T | None],
 ) -> _T | None:
     """`wanted` as its scope's listing holds it, else as `confirm` (one request for it alone)
-    finds it: None only when `confirm` says it is gone."""
+    finds it: None only when `confirm` says it is gone. A listing taken while the management
+    key's verdict was pending is used only once the verdict accepts the key."""
     items = LISTINGS.lookup(scope, fetch)
+    judged: Callable[[], None] | None = getattr(_PENDING, "judged", None)
+    if judged is not None:
+        judged()
     if items is not None and wanted in items:
         return items[wanted]
     return confirm()
