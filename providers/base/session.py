@@ -283,7 +283,7 @@ def checked_beside(client: OpenRouterClient, credentials: Credentials) -> Iterat
     before it (one round trip, not two, before a refresh's first answer).
 
     Nothing the block learnt leaves it before the verdict: `listed` waits for it before it
-    answers from a listing or asks for an object by itself (providers/listing.py), and the
+    answers from a listing or asks for an object by itself (providers/http/listing.py), and the
     block ends only once it is known, its refusal replacing whatever else the block met, in
     the same words as `ensure_management_key`. When this process accepted the credentials
     already, nothing is asked.

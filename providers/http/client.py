@@ -345,7 +345,8 @@ class OpenRouterClient:
 
     def list_json(self, path: str, params: Mapping[str, str | int] | None = None) -> list[Any]:
         """Every item of an offset/limit listing, until `total_count` is reached: the pages after
-        the first asked for together (providers/paging.py; docs/reference/openrouter-api.md §7)."""
+        the first asked for together (providers/http/paging.py;
+        docs/reference/openrouter-api.md §7)."""
 
         def fetch(offset: int) -> Page[Any]:
             page = self.get_json(path, {**(params or {}), "offset": offset, "limit": PAGE_SIZE})
@@ -404,7 +405,7 @@ class OpenRouterClient:
     def _list_with_server_time(
         self, workspace_id: str | None
     ) -> tuple[list[KeyRecord], datetime | None]:
-        """All pages, those after a full one asked for ahead (providers/paging.py); also the
+        """All pages, those after a full one asked for ahead (providers/http/paging.py); also the
         server's clock at the first page (its `Date` header), which is asked for alone."""
         clock: list[datetime | None] = []
 

@@ -124,7 +124,7 @@ _PENDING = threading.local()
 def verdict_pending(judged: Callable[[], None]) -> Iterator[None]:
     """Within the block, `listed` calls `judged` (which raises the management key's refusal)
     after its listing is taken and before it answers from it or asks for anything else:
-    providers/session.py `checked_beside` sends the key's check beside the first listing."""
+    providers/base/session.py `checked_beside` sends the key's check beside the first listing."""
     _PENDING.judged = judged
     try:
         yield

@@ -61,6 +61,12 @@ pulumi.export("destination", destination.destination_id)
 '''
 
 
+def provider_secret() -> str:
+    """A stand-in for a provider's secret, made at run time; never starts with `-`, which the
+    CLI would read as a flag (`secrets.token_urlsafe` does, one time in 64)."""
+    return f"test-provider-secret-{secrets.token_hex(12)}"
+
+
 def objects(emulator: Emulator, area: str) -> list[dict[str, Any]]:
     return list(emulator._call("GET", f"/_emulator/areas/{area}")["data"])
 
@@ -84,7 +90,7 @@ def test_a_key_scoped_credential_and_destination_live_patch_and_go(
     (project.root / "__main__.py").write_text(PROGRAM, encoding="utf-8")
     project.pulumi("stack", "init", STACK)
     project.pulumi("config", "set", "apiBaseUrl", emulator.api_base_url)
-    first_key, first_secret = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    first_key, first_secret = provider_secret(), provider_secret()
     set_secret_inputs(project, first_key, first_secret)
 
     outputs = [up(project)]
@@ -98,7 +104,7 @@ def test_a_key_scoped_credential_and_destination_live_patch_and_go(
 
     # A new BYOK key: one PATCH of the same credential, the key alone.
     emulator.clear_requests()
-    second_key = secrets.token_urlsafe(24)
+    second_key = provider_secret()
     set_secret_inputs(project, second_key, first_secret)
     outputs.append(up(project))
     assert emulator.writes() == [("PATCH", f"/api/v1/byok/{credential['id']}")]
@@ -108,7 +114,7 @@ def test_a_key_scoped_credential_and_destination_live_patch_and_go(
 
     # A new destination secret: one PATCH of the same destination.
     emulator.clear_requests()
-    second_secret = secrets.token_urlsafe(24)
+    second_secret = provider_secret()
     set_secret_inputs(project, second_key, second_secret)
     outputs.append(up(project))
     assert emulator.writes() == [
