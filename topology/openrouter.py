@@ -109,8 +109,9 @@ def answer_questions(config: StackConfig, asked: Sequence[Question]) -> Answers:
 def destinations_in(
     config: StackConfig, workspaces: Sequence[str | None]
 ) -> dict[str | None, list[tuple[str, str]] | str]:
-    """The id and type of every observability destination in each workspace (None: the
-    default one), one listing each; a failure is kept as that workspace's answer (fail closed)."""
+    """Every observability destination in each workspace (None: the default one), as a message
+    names it (`name (id)`) and its type, one listing each; a failure is kept as that workspace's
+    answer (fail closed)."""
     if config.management_key is None:
         return {}
     found: dict[str | None, list[tuple[str, str]] | str] = {}
@@ -118,7 +119,9 @@ def destinations_in(
         for workspace in workspaces:
             try:
                 listed = DESTINATIONS_API.list(client, workspace)
-                found[workspace] = [(d.id, d.type) for d in listed]
+                found[workspace] = [
+                    (f"{d.name} ({d.id})" if d.name else d.id, d.type) for d in listed
+                ]
             except OpenRouterError as error:
                 found[workspace] = error.message
     return found

@@ -166,7 +166,7 @@ def _per_type_cap(specs: Mapping[str, DestinationSpec]) -> list[Problem]:
             f" {f'workspace {where}' if where else 'the default workspace'}"
             f" ({', '.join(ids)}); allowed: at most {PER_TYPE_CAP} of one type per workspace"
             " (OpenRouter's limit).",
-            "remove some, or give them another `workspace`.",
+            f"remove {len(ids) - PER_TYPE_CAP} of them, or give some another `workspace`.",
         )
         for (type_, where), ids in groups.items()
         if len(ids) > PER_TYPE_CAP
@@ -202,9 +202,10 @@ def destination_cap_problems(
     listed: Mapping[str | None, Sequence[tuple[str, str]] | str],
 ) -> list[Problem]:
     """Each new destination that would pass OpenRouter's cap of `PER_TYPE_CAP` of one type in
-    a workspace, counting what OpenRouter lists there (`listed`: workspace -> (id, type) of each
-    destination, or why it could not be read). The provider's check sees only what exists, so
-    several new ones of one `up` would otherwise fail part-way, after the first writes."""
+    a workspace, counting what OpenRouter lists there (`listed`: workspace -> (what names it,
+    type) of each destination, or why it could not be read). The provider's check sees only
+    what exists, so several new ones of one `up` would otherwise fail part-way, after the first
+    writes."""
     problems = []
     for where, plans in new.items():
         answer = listed.get(where, ())
@@ -226,7 +227,7 @@ def destination_cap_problems(
             type_: str = plan.spec.type if isinstance(plan.spec, DestinationSpec) else ""
             by_type.setdefault(type_, []).append(plan)
         for type_, adding in by_type.items():
-            there = [object_id for object_id, held in answer if held == type_]
+            there = [named for named, held in answer if held == type_]
             if len(there) + len(adding) <= PER_TYPE_CAP:
                 continue
             first_over = adding[max(PER_TYPE_CAP - len(there), 0)]
@@ -238,9 +239,9 @@ def destination_cap_problems(
                     f" ({', '.join(there) or 'none'}) and this change creates"
                     f" {', '.join(p.scoped_id for p in adding)}; allowed: at most"
                     f" {PER_TYPE_CAP} of one type per workspace (OpenRouter's limit).",
-                    "delete a destination of that type that no stack needs (`python -m cli"
-                    " audit` lists those no stack manages), declare fewer, or give some another"
-                    " `workspace`.",
+                    f"declare {len(there) + len(adding) - PER_TYPE_CAP} fewer, give some another"
+                    " `workspace`, or delete one OpenRouter lists that no stack needs (`python -m"
+                    " cli audit` lists those no stack manages).",
                 )
             )
     return problems

@@ -351,7 +351,7 @@ def test_more_destinations_of_a_type_than_a_workspace_takes_are_refused_before_a
     assert [p for p in found if "destinations declared" in p] == [
         "observability.lf5: is one of 6 `langfuse` destinations declared for the default"
         " workspace (lf0, lf1, lf2, lf3, lf4, lf5); allowed: at most 5 of one type per workspace"
-        " (OpenRouter's limit). Fix: remove some, or give them another `workspace`."
+        " (OpenRouter's limit). Fix: remove 1 of them, or give some another `workspace`."
     ]
     five_and_one_elsewhere = {
         **{f"lf{i}": langfuse() for i in range(5)},
@@ -405,9 +405,9 @@ def test_new_destinations_are_counted_with_those_openrouter_lists_in_their_works
     assert found == [
         "observability.lf-b: would be one of 6 `langfuse` destinations in the default workspace:"
         " OpenRouter lists 4 there (d0, d1, d2, d3) and this change creates lf-a, lf-b; allowed:"
-        " at most 5 of one type per workspace (OpenRouter's limit). Fix: delete a destination of"
-        " that type that no stack needs (`python -m cli audit` lists those no stack manages),"
-        " declare fewer, or give some another `workspace`."
+        " at most 5 of one type per workspace (OpenRouter's limit). Fix: declare 1 fewer, give"
+        " some another `workspace`, or delete one OpenRouter lists that no stack needs (`python"
+        " -m cli audit` lists those no stack manages)."
     ]
     # Three listed and two new fit; other types and other workspaces do not count.
     assert caps({"lf-a": langfuse(), "lf-b": langfuse()}, {None: outside[1:]})[0] == []
